@@ -1,0 +1,31 @@
+#ifndef EXECGW_ADAPTERS_HTTP_CURL_HTTP_CLIENT_H_
+#define EXECGW_ADAPTERS_HTTP_CURL_HTTP_CLIENT_H_
+
+#include <memory>
+
+#include "adapters/http/http_client.h"
+
+namespace execgw::http {
+
+struct CurlHttpClientOptions {
+  // Most idle keep-alive connections kept per host.
+  int max_idle_connections_per_host = 16;
+  // Most connections open at once in total (0: no limit).
+  int max_total_connections = 0;
+  // Connect timeout, also bounded by each request's deadline.
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // Largest response body accepted; a larger one fails the request with
+  // RESOURCE_EXHAUSTED (protects the gateway from a runaway upstream).
+  size_t max_response_bytes = 64 << 20;
+};
+
+// The one HTTP client: libcurl's multi interface driven by a single
+// event-loop thread that the client owns. Connections are reused
+// (keep-alive) across requests. Destroying the client fails every pending
+// request with CANCELLED (callbacks run before the destructor returns) and
+// joins the thread.
+std::unique_ptr<HttpClient> NewCurlHttpClient(CurlHttpClientOptions options = {});
+
+}  // namespace execgw::http
+
+#endif  // EXECGW_ADAPTERS_HTTP_CURL_HTTP_CLIENT_H_

@@ -1,0 +1,83 @@
+#ifndef EXECGW_ADAPTERS_HTTP_HTTP_CLIENT_H_
+#define EXECGW_ADAPTERS_HTTP_HTTP_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "adapters/cancellation.h"
+
+namespace execgw::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, POST, DELETE, ...
+  std::string url;             // absolute: scheme, host, path, query
+  Headers headers;
+  std::string body;  // sent as is; set Content-Type in `headers`
+  // The request, connection set-up included, fails with DEADLINE_EXCEEDED
+  // at this time. Callers derive it from the gRPC deadline.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Optional. Cancel() aborts the request; its callback then gets CANCELLED.
+  std::shared_ptr<Cancellation> cancellation;
+};
+
+struct HttpResponse {
+  int status = 0;
+  Headers headers;  // names lower-cased, in arrival order
+  std::string body;
+
+  // The first header with this (case-insensitive) name, or nullptr.
+  const std::string* FindHeader(absl::string_view name) const;
+};
+
+// Called exactly once per request, on the client's event-loop thread. It
+// must not block: hand long work elsewhere. An HTTP error status is a
+// response, not an error; the status is non-OK only when no complete
+// response arrived:
+//   DEADLINE_EXCEEDED  the deadline passed first
+//   CANCELLED          the request's Cancellation fired
+//   UNAVAILABLE        connection refused or reset, DNS failure, a body cut
+//                      short, or any other transport failure
+//   INVALID_ARGUMENT   the request itself was malformed (bad URL)
+using ResponseCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+// Receives a streamed response body (Server-Sent Events) as it arrives.
+struct StreamCallbacks {
+  // Called once the status line and headers are in. Return false to abort.
+  absl::AnyInvocable<bool(int status, const Headers& headers)> on_headers;
+  // Called for each piece of body as it arrives. Return false to abort.
+  absl::AnyInvocable<bool(absl::string_view chunk)> on_data;
+  // Called exactly once at the end: OK when the server ended the body,
+  // otherwise as for ResponseCallback. HttpResponse.body is empty.
+  ResponseCallback on_done;
+};
+
+// An asynchronous HTTP/1.1 client. All methods are thread-safe and never
+// block on the network.
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+
+  // Starts `request`; `done` gets the complete response.
+  virtual void Send(HttpRequest request, ResponseCallback done) = 0;
+
+  // Starts `request` and delivers the body piece by piece.
+  virtual void Stream(HttpRequest request, StreamCallbacks callbacks) = 0;
+
+  // Runs `fn` on the event-loop thread at `when` (at once if it is past),
+  // unless `cancellation` (optional) fires first, in which case `fn` is
+  // dropped without running. For backoff between retries without sleeping.
+  virtual void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
+                     std::shared_ptr<Cancellation> cancellation = nullptr) = 0;
+};
+
+}  // namespace execgw::http
+
+#endif  // EXECGW_ADAPTERS_HTTP_HTTP_CLIENT_H_

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything execgw needs to build and test on Debian 12, as root
+# (or through sudo). Idempotent: when every package is present it changes
+# nothing and makes no network call.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libcurl4-openssl-dev rapidjson-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # google/rpc/{status,error_details,code}.proto for rich errors (AIP-193).
+  golang-github-gogo-googleapis-dev
+)
+# npm, for the buf CLI that lints the protos (the machine may already have
+# its own Node.js, not Debian's).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# buf (proto lint) from npm, pinned, into the project's own tools folder.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+buf_version="1.47.2"
+if [ ! -x "$here/.tools/node_modules/.bin/buf" ] || \
+   [ "$("$here/.tools/node_modules/.bin/buf" --version 2>/dev/null)" != "$buf_version" ]; then
+  echo "setup: installing buf $buf_version"
+  mkdir -p "$here/.tools"
+  (cd "$here/.tools" && npm install --no-audit --no-fund --silent "@bufbuild/buf@$buf_version" >/dev/null)
+fi

@@ -1,0 +1,175 @@
+#include "adapters/json_value.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace execgw {
+namespace {
+
+void WriteValue(const google::protobuf::Value& value, rapidjson::Writer<rapidjson::StringBuffer>& w);
+
+void WriteStruct(const google::protobuf::Struct& s, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  w.StartObject();
+  for (const auto& [key, field] : s.fields()) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    WriteValue(field, w);
+  }
+  w.EndObject();
+}
+
+void WriteValue(const google::protobuf::Value& value, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue: {
+      const double d = value.number_value();
+      if (!std::isfinite(d)) {
+        w.Null();
+      } else if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+        w.Int64(static_cast<int64_t>(d));
+      } else {
+        w.Double(d);
+      }
+      break;
+    }
+    case google::protobuf::Value::kStringValue:
+      w.String(value.string_value().data(),
+               static_cast<rapidjson::SizeType>(value.string_value().size()));
+      break;
+    case google::protobuf::Value::kBoolValue:
+      w.Bool(value.bool_value());
+      break;
+    case google::protobuf::Value::kStructValue:
+      WriteStruct(value.struct_value(), w);
+      break;
+    case google::protobuf::Value::kListValue:
+      w.StartArray();
+      for (const auto& v : value.list_value().values()) WriteValue(v, w);
+      w.EndArray();
+      break;
+    case google::protobuf::Value::kNullValue:
+    case google::protobuf::Value::KIND_NOT_SET:
+      w.Null();
+      break;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
+  rapidjson::Document doc;
+  // Without kParseStopWhenDoneFlag, anything but whitespace after the value
+  // is an error too.
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError()) {
+    return absl::InternalError(absl::StrCat("invalid JSON at byte ", doc.GetErrorOffset(), ": ",
+                                            rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  return doc;
+}
+
+google::protobuf::Value JsonToValue(const rapidjson::Value& json) {
+  google::protobuf::Value out;
+  switch (json.GetType()) {
+    case rapidjson::kNullType:
+      out.set_null_value(google::protobuf::NULL_VALUE);
+      break;
+    case rapidjson::kFalseType:
+      out.set_bool_value(false);
+      break;
+    case rapidjson::kTrueType:
+      out.set_bool_value(true);
+      break;
+    case rapidjson::kStringType:
+      out.set_string_value(std::string(json.GetString(), json.GetStringLength()));
+      break;
+    case rapidjson::kNumberType:
+      out.set_number_value(json.GetDouble());
+      break;
+    case rapidjson::kArrayType: {
+      auto* list = out.mutable_list_value();
+      for (const auto& item : json.GetArray()) *list->add_values() = JsonToValue(item);
+      break;
+    }
+    case rapidjson::kObjectType:
+      *out.mutable_struct_value() = JsonToStruct(json);
+      break;
+  }
+  return out;
+}
+
+google::protobuf::Struct JsonToStruct(const rapidjson::Value& json) {
+  google::protobuf::Struct out;
+  if (!json.IsObject()) return out;
+  for (const auto& m : json.GetObject()) {
+    (*out.mutable_fields())[std::string(m.name.GetString(), m.name.GetStringLength())] =
+        JsonToValue(m.value);
+  }
+  return out;
+}
+
+std::string JsonToString(const rapidjson::Value& json) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string ValueToJson(const google::protobuf::Value& value) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  WriteValue(value, w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string StructToJson(const google::protobuf::Struct& value) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  WriteStruct(value, w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+const rapidjson::Value* JsonMember(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd()) return nullptr;
+  return &it->value;
+}
+
+std::optional<std::string> JsonString(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* v = JsonMember(object, key);
+  if (v == nullptr || !v->IsString()) return std::nullopt;
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::optional<int64_t> JsonInt(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* v = JsonMember(object, key);
+  if (v == nullptr) return std::nullopt;
+  if (v->IsInt64()) return v->GetInt64();
+  if (v->IsUint64()) return std::nullopt;  // beyond int64
+  if (v->IsDouble()) {
+    const double d = v->GetDouble();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
+      return static_cast<int64_t>(d);
+    }
+    return std::nullopt;
+  }
+  if (v->IsString()) {
+    int64_t out;
+    if (absl::SimpleAtoi(absl::string_view(v->GetString(), v->GetStringLength()), &out)) return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> JsonBool(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* v = JsonMember(object, key);
+  if (v == nullptr || !v->IsBool()) return std::nullopt;
+  return v->GetBool();
+}
+
+}  // namespace execgw

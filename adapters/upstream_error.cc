@@ -1,0 +1,117 @@
+#include "adapters/upstream_error.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace execgw {
+namespace {
+
+constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
+
+}  // namespace
+
+absl::Status MakeError(absl::StatusCode code, absl::string_view message,
+                       absl::string_view reason,
+                       const std::map<std::string, std::string>& metadata,
+                       std::optional<absl::Duration> retry_after) {
+  absl::Status status(code, message);
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (const auto& [k, v] : metadata) {
+    if (!v.empty()) (*info.mutable_metadata())[k] = v;
+  }
+  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
+  if (retry_after.has_value()) {
+    google::rpc::RetryInfo retry;
+    absl::Duration rest;
+    const int64_t secs = absl::IDivDuration(*retry_after, absl::Seconds(1), &rest);
+    retry.mutable_retry_delay()->set_seconds(secs);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
+    status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
+  }
+  return status;
+}
+
+absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
+  absl::StatusCode code = absl::StatusCode::kUnknown;
+  absl::string_view why = reason::kUpstreamError;
+  const int s = f.http_status;
+  if (s == 400) {
+    code = absl::StatusCode::kInvalidArgument;
+    why = reason::kUpstreamBadRequest;
+  } else if (s == 401) {
+    code = absl::StatusCode::kUnauthenticated;
+    why = reason::kUpstreamUnauthenticated;
+  } else if (s == 403) {
+    code = absl::StatusCode::kPermissionDenied;
+    why = reason::kUpstreamPermissionDenied;
+  } else if (s == 404) {
+    code = absl::StatusCode::kNotFound;
+    why = reason::kUpstreamNotFound;
+  } else if (s == 408) {
+    code = absl::StatusCode::kUnavailable;
+    why = reason::kUpstreamUnavailable;
+  } else if (s == 409) {
+    code = absl::StatusCode::kAlreadyExists;
+    why = reason::kUpstreamConflict;
+  } else if (s == 429) {
+    code = absl::StatusCode::kResourceExhausted;
+    why = reason::kUpstreamRateLimited;
+  } else if (s == 501) {
+    code = absl::StatusCode::kUnimplemented;
+    why = reason::kUpstreamError;
+  } else if (s >= 500 && s <= 599) {
+    code = absl::StatusCode::kUnavailable;
+    why = reason::kUpstreamUnavailable;
+  }
+  std::string message = absl::StrCat("backend \"", f.backend, "\" answered HTTP ", s);
+  if (s == 401 || s == 403) {
+    absl::StrAppend(&message, " (the gateway's credentials for this backend were rejected)");
+  }
+  if (!f.upstream_message.empty()) {
+    absl::StrAppend(&message, ": ", f.upstream_message.substr(0, 500));
+  }
+  return MakeError(code, message, why,
+                   {{"backend", f.backend},
+                    {"http_status", absl::StrCat(s)},
+                    {"upstream_code", f.upstream_code}},
+                   f.retry_after);
+}
+
+absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport) {
+  const std::map<std::string, std::string> md = {{"backend", std::string(backend)}};
+  switch (transport.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+      return MakeError(absl::StatusCode::kDeadlineExceeded,
+                       absl::StrCat("backend \"", backend,
+                                    "\" did not answer before the deadline: ", transport.message()),
+                       reason::kUpstreamTimeout, md);
+    case absl::StatusCode::kCancelled:
+      return MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled,
+                       md);
+    default:
+      return MakeError(absl::StatusCode::kUnavailable,
+                       absl::StrCat("backend \"", backend, "\" is unreachable: ", transport.message()),
+                       reason::kUpstreamUnavailable, md);
+  }
+}
+
+absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view what) {
+  return MakeError(absl::StatusCode::kInternal,
+                   absl::StrCat("backend \"", backend, "\" sent a response the gateway cannot use: ",
+                                what),
+                   reason::kUpstreamInvalidResponse, {{"backend", std::string(backend)}});
+}
+
+std::string ErrorReasonOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoUrl);
+  if (!payload.has_value()) return "";
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+}  // namespace execgw

@@ -1,0 +1,78 @@
+#ifndef EXECGW_ADAPTERS_UPSTREAM_ERROR_H_
+#define EXECGW_ADAPTERS_UPSTREAM_ERROR_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace execgw {
+
+// The ErrorInfo domain of every error the gateway reports (AIP-193).
+inline constexpr absl::string_view kErrorDomain = "execgw.dev";
+
+// ErrorInfo reasons. The README's error table documents each.
+namespace reason {
+inline constexpr absl::string_view kInvalidArgument = "INVALID_ARGUMENT";
+inline constexpr absl::string_view kBackendNotConfigured = "BACKEND_NOT_CONFIGURED";
+inline constexpr absl::string_view kWrongBackendKind = "WRONG_BACKEND_KIND";
+inline constexpr absl::string_view kInvalidPageToken = "INVALID_PAGE_TOKEN";
+inline constexpr absl::string_view kUpstreamBadRequest = "UPSTREAM_BAD_REQUEST";
+inline constexpr absl::string_view kUpstreamUnauthenticated = "UPSTREAM_UNAUTHENTICATED";
+inline constexpr absl::string_view kUpstreamPermissionDenied = "UPSTREAM_PERMISSION_DENIED";
+inline constexpr absl::string_view kUpstreamNotFound = "UPSTREAM_NOT_FOUND";
+inline constexpr absl::string_view kUpstreamConflict = "UPSTREAM_CONFLICT";
+inline constexpr absl::string_view kUpstreamRateLimited = "UPSTREAM_RATE_LIMITED";
+inline constexpr absl::string_view kUpstreamUnavailable = "UPSTREAM_UNAVAILABLE";
+inline constexpr absl::string_view kUpstreamTimeout = "UPSTREAM_TIMEOUT";
+inline constexpr absl::string_view kUpstreamInvalidResponse = "UPSTREAM_INVALID_RESPONSE";
+inline constexpr absl::string_view kUpstreamError = "UPSTREAM_ERROR";
+inline constexpr absl::string_view kFailedPrecondition = "FAILED_PRECONDITION";
+inline constexpr absl::string_view kCancelled = "CANCELLED";
+}  // namespace reason
+
+// What the gateway knows about a failed upstream exchange.
+struct UpstreamFailure {
+  std::string backend;
+  int http_status = 0;         // 0 when no response arrived
+  std::string upstream_code;   // the upstream's own error code, if any
+  std::string upstream_message;  // the upstream's own message, if any
+  std::optional<absl::Duration> retry_after;
+};
+
+// Builds a status carrying a google.rpc.ErrorInfo payload (domain
+// kErrorDomain, `reason`, `metadata`) and, when `retry_after` is set, a
+// google.rpc.RetryInfo payload. Payloads are keyed by their type URLs
+// (`type.googleapis.com/google.rpc.ErrorInfo`), so the gateway can copy
+// them into `google.rpc.Status.details` as they are.
+absl::Status MakeError(absl::StatusCode code, absl::string_view message,
+                       absl::string_view reason,
+                       const std::map<std::string, std::string>& metadata = {},
+                       std::optional<absl::Duration> retry_after = std::nullopt);
+
+// The default HTTP-status-to-gRPC mapping shared by the adapters (each
+// adapter applies its upstream's quirks before falling back to it):
+//   400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
+//   404 NOT_FOUND, 408 UNAVAILABLE, 409 ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED,
+//   501 UNIMPLEMENTED, other 5xx UNAVAILABLE, anything else UNKNOWN.
+// The message says which backend answered what, plus the upstream's own
+// message when it gave one. Metadata: backend, http_status, upstream_code.
+absl::Status HttpFailureToStatus(const UpstreamFailure& failure);
+
+// Wraps a transport-level failure (no response) from the HTTP client:
+// DEADLINE_EXCEEDED stays DEADLINE_EXCEEDED (UPSTREAM_TIMEOUT), CANCELLED
+// stays CANCELLED, anything else becomes UNAVAILABLE (UPSTREAM_UNAVAILABLE).
+absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport);
+
+// For a 2xx body the gateway cannot use: INTERNAL, UPSTREAM_INVALID_RESPONSE.
+absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view what);
+
+// Reads back the ErrorInfo reason of a status built by MakeError ("" if none).
+std::string ErrorReasonOf(const absl::Status& status);
+
+}  // namespace execgw
+
+#endif  // EXECGW_ADAPTERS_UPSTREAM_ERROR_H_

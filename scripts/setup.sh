@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # google/rpc/{status,error_details,code}.proto for rich errors (AIP-193).
   golang-github-gogo-googleapis-dev
+  # yaml-cpp: tests read the Blaxel OpenAPI spec (YAML) for its examples.
+  libyaml-cpp-dev
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).

@@ -1,0 +1,101 @@
+#include "adapters/upstream_error.h"
+
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+
+namespace execgw {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+google::rpc::ErrorInfo InfoOf(const absl::Status& s) {
+  google::rpc::ErrorInfo info;
+  auto p = s.GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
+  if (p) info.ParseFromString(std::string(*p));
+  return info;
+}
+
+struct MapCase {
+  int http;
+  absl::StatusCode code;
+  const char* reason;
+};
+
+class HttpMappingTest : public ::testing::TestWithParam<MapCase> {};
+
+TEST_P(HttpMappingTest, MapsStatusAndReason) {
+  UpstreamFailure f;
+  f.backend = "bx";
+  f.http_status = GetParam().http;
+  f.upstream_code = "some_code";
+  f.upstream_message = "upstream says no";
+  absl::Status s = HttpFailureToStatus(f);
+  EXPECT_EQ(s.code(), GetParam().code);
+  EXPECT_EQ(ErrorReasonOf(s), GetParam().reason);
+  auto info = InfoOf(s);
+  EXPECT_EQ(info.domain(), "execgw.dev");
+  EXPECT_EQ(info.metadata().at("backend"), "bx");
+  EXPECT_EQ(info.metadata().at("http_status"), std::to_string(GetParam().http));
+  EXPECT_EQ(info.metadata().at("upstream_code"), "some_code");
+  EXPECT_THAT(std::string(s.message()), HasSubstr("upstream says no"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("\"bx\""));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, HttpMappingTest,
+    ::testing::Values(MapCase{400, absl::StatusCode::kInvalidArgument, "UPSTREAM_BAD_REQUEST"},
+                      MapCase{401, absl::StatusCode::kUnauthenticated, "UPSTREAM_UNAUTHENTICATED"},
+                      MapCase{403, absl::StatusCode::kPermissionDenied, "UPSTREAM_PERMISSION_DENIED"},
+                      MapCase{404, absl::StatusCode::kNotFound, "UPSTREAM_NOT_FOUND"},
+                      MapCase{409, absl::StatusCode::kAlreadyExists, "UPSTREAM_CONFLICT"},
+                      MapCase{429, absl::StatusCode::kResourceExhausted, "UPSTREAM_RATE_LIMITED"},
+                      MapCase{500, absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+                      MapCase{501, absl::StatusCode::kUnimplemented, "UPSTREAM_ERROR"},
+                      MapCase{502, absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+                      MapCase{503, absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+                      MapCase{418, absl::StatusCode::kUnknown, "UPSTREAM_ERROR"}));
+
+TEST(UpstreamErrorTest, RetryInfoOnlyWhenRetryAfterKnown) {
+  UpstreamFailure f;
+  f.backend = "bx";
+  f.http_status = 429;
+  EXPECT_FALSE(HttpFailureToStatus(f).GetPayload("type.googleapis.com/google.rpc.RetryInfo"));
+  f.retry_after = absl::Milliseconds(2500);
+  auto p = HttpFailureToStatus(f).GetPayload("type.googleapis.com/google.rpc.RetryInfo");
+  ASSERT_TRUE(p.has_value());
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(retry.ParseFromString(std::string(*p)));
+  EXPECT_EQ(retry.retry_delay().seconds(), 2);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500000000);
+}
+
+TEST(UpstreamErrorTest, TransportFailures) {
+  auto t = TransportFailureToStatus("px", absl::DeadlineExceededError("timed out after 100ms"));
+  EXPECT_EQ(t.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ErrorReasonOf(t), "UPSTREAM_TIMEOUT");
+  auto c = TransportFailureToStatus("px", absl::CancelledError("x"));
+  EXPECT_EQ(c.code(), absl::StatusCode::kCancelled);
+  auto u = TransportFailureToStatus("px", absl::UnavailableError("connection refused"));
+  EXPECT_EQ(u.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReasonOf(u), "UPSTREAM_UNAVAILABLE");
+  EXPECT_THAT(std::string(u.message()), HasSubstr("connection refused"));
+}
+
+TEST(UpstreamErrorTest, InvalidResponse) {
+  auto s = InvalidResponseStatus("px", "invalid JSON at byte 0");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReasonOf(s), "UPSTREAM_INVALID_RESPONSE");
+  EXPECT_EQ(ErrorReasonOf(absl::InternalError("plain")), "");
+}
+
+TEST(UpstreamErrorTest, EmptyMetadataValuesAreLeftOut) {
+  auto s = MakeError(absl::StatusCode::kNotFound, "m", "R", {{"backend", "b"}, {"x", ""}});
+  auto info = InfoOf(s);
+  EXPECT_EQ(info.metadata().count("x"), 0u);
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("Bearer")));
+}
+
+}  // namespace
+}  // namespace execgw

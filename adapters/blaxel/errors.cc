@@ -1,0 +1,92 @@
+#include "adapters/blaxel/errors.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "adapters/json_value.h"
+#include "adapters/upstream_time.h"
+
+namespace execgw::blaxel {
+namespace {
+
+// Text of a scalar member: strings as they are, numbers as JSON text.
+std::string ScalarText(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* v = JsonMember(object, key);
+  if (v == nullptr) return "";
+  if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
+  if (v->IsNumber() || v->IsBool()) return JsonToString(*v);
+  return "";
+}
+
+// Header lookup without depending on the HTTP library's implementation.
+const std::string* FindHeader(const http::HttpResponse& response, absl::string_view name) {
+  for (const auto& [key, value] : response.headers) {
+    if (absl::EqualsIgnoreCase(key, name)) return &value;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body) {
+  BlaxelErrorBody out;
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+  if (!doc.ok() || !doc->IsObject()) return out;
+  const rapidjson::Value* error = JsonMember(*doc, "error");
+  if (error != nullptr && error->IsObject()) {
+    out.code = ScalarText(*error, "status");
+    if (out.code.empty()) out.code = ScalarText(*error, "code");
+    out.message = ScalarText(*error, "message");
+    out.retryable = JsonBool(*error, "retryable");
+    return out;
+  }
+  out.code = ScalarText(*doc, "error");
+  out.message = ScalarText(*doc, "message");
+  if (out.message.empty()) out.message = out.code;
+  if (out.code.empty()) out.code = ScalarText(*doc, "code");
+  out.retryable = JsonBool(*doc, "retryable");
+  return out;
+}
+
+absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
+                             absl::Time now, absl::string_view secret) {
+  BlaxelErrorBody body = ParseBlaxelErrorBody(response.body);
+  if (!secret.empty()) {
+    body.message = absl::StrReplaceAll(body.message, {{secret, "[redacted]"}});
+    body.code = absl::StrReplaceAll(body.code, {{secret, "[redacted]"}});
+  }
+  UpstreamFailure failure;
+  failure.backend = std::string(backend);
+  failure.http_status = response.status;
+  failure.upstream_code = body.code;
+  failure.upstream_message = body.message;
+  if (const std::string* retry_after = FindHeader(response, "retry-after")) {
+    failure.retry_after = ParseRetryAfter(*retry_after, now);
+  }
+  const int s = response.status;
+  const std::map<std::string, std::string> metadata = {
+      {"backend", failure.backend},
+      {"http_status", absl::StrCat(s)},
+      {"upstream_code", failure.upstream_code}};
+  if (s == 400 && absl::EqualsIgnoreCase(body.code, "invalid_api_version")) {
+    return MakeError(absl::StatusCode::kFailedPrecondition,
+                     absl::StrCat("backend \"", backend,
+                                  "\" rejected the configured Blaxel-Version (check the backend's "
+                                  "api_version): ",
+                                  body.message.substr(0, 500)),
+                     reason::kUpstreamBadRequest, metadata, failure.retry_after);
+  }
+  if (s >= 500 && s <= 599 && s != 501 && body.retryable == false) {
+    std::string message = absl::StrCat("backend \"", backend, "\" answered HTTP ", s,
+                                       " and said retrying will not help");
+    if (!body.message.empty()) absl::StrAppend(&message, ": ", body.message.substr(0, 500));
+    return MakeError(absl::StatusCode::kInternal, message, reason::kUpstreamError, metadata,
+                     failure.retry_after);
+  }
+  return HttpFailureToStatus(failure);
+}
+
+}  // namespace execgw::blaxel

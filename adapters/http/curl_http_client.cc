@@ -1,0 +1,606 @@
+#include "adapters/http/curl_http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "adapters/cancellation.h"
+
+namespace execgw::http {
+namespace {
+
+// Upper bound on one curl_multi_poll wait; curl shortens it for its own
+// timers and a posted command wakes it early.
+constexpr absl::Duration kMaxPollWait = absl::Seconds(1);
+
+// "scheme://host/path" of `url`: error messages leave out the query (it may
+// carry tokens) and never mention request headers.
+std::string UrlForMessages(absl::string_view url) {
+  size_t cut = url.find_first_of("?#");
+  if (cut != absl::string_view::npos) url = url.substr(0, cut);
+  return std::string(url);
+}
+
+// Milliseconds until `when`, rounded up, at least 1 (curl treats 0 as "no
+// timeout").
+long MillisUntil(absl::Time when, absl::Time now) {
+  absl::Duration left = when - now;
+  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  return static_cast<long>(std::clamp<int64_t>(ms, 1, INT32_MAX));
+}
+
+// One request in flight. Created by Send()/Stream() on the caller's thread,
+// then touched only by the event-loop thread.
+struct Transfer {
+  uint64_t id = 0;
+  HttpRequest request;
+  bool streaming = false;
+  ResponseCallback done;      // when !streaming
+  StreamCallbacks callbacks;  // when streaming
+  size_t max_response_bytes = 0;
+
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  Cancellation::HookId hook = 0;
+
+  HttpResponse response;
+  bool headers_complete = false;
+  // Set when we abort the transfer from a curl callback; it explains the
+  // CURLE_WRITE_ERROR that follows.
+  absl::Status abort_status;
+
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (header_list != nullptr) curl_slist_free_all(header_list);
+  }
+};
+
+struct Timer {
+  absl::AnyInvocable<void() &&> fn;
+  std::shared_ptr<Cancellation> cancellation;
+  Cancellation::HookId hook = 0;
+};
+
+// Work posted to the event-loop thread.
+struct Command {
+  enum class Kind { kAddTransfer, kCancelTransfer, kAddTimer, kCancelTimer };
+  explicit Command(Kind k) : kind(k) {}
+  Kind kind;
+  uint64_t id = 0;
+  std::unique_ptr<Transfer> transfer;
+  std::unique_ptr<Timer> timer;
+  absl::Time when;
+};
+
+absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
+  std::string what = absl::StrCat(t.request.method, " ",
+                                  UrlForMessages(t.request.url), ": ",
+                                  curl_easy_strerror(code));
+  if (t.error_buffer[0] != '\0') absl::StrAppend(&what, " (", t.error_buffer, ")");
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      // The connect timeout may fire before the request's deadline; that is
+      // an unreachable upstream, not the caller's deadline.
+      if (now + absl::Milliseconds(5) >= t.request.deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("HTTP request deadline exceeded: ", what));
+      }
+      return absl::UnavailableError(absl::StrCat("HTTP connect timed out: ", what));
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return absl::InvalidArgumentError(absl::StrCat("bad HTTP request: ", what));
+    case CURLE_FILESIZE_EXCEEDED:
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "HTTP response body larger than ", t.max_response_bytes, " bytes: ", what));
+    case CURLE_PARTIAL_FILE:
+      return absl::UnavailableError(
+          absl::StrCat("HTTP response body cut short: ", what));
+    default:
+      return absl::UnavailableError(absl::StrCat("HTTP transport failure: ", what));
+  }
+}
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(CurlHttpClientOptions options);
+  ~CurlHttpClient() override;
+
+  void Send(HttpRequest request, ResponseCallback done) override;
+  void Stream(HttpRequest request, StreamCallbacks callbacks) override;
+  void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
+             std::shared_ptr<Cancellation> cancellation) override;
+
+ private:
+  // Any thread.
+  void Post(Command command);
+  uint64_t NextId();
+
+  // Event-loop thread only.
+  void Loop();
+  void RunCommands(std::deque<Command> commands);
+  void StartTransfer(std::unique_ptr<Transfer> transfer);
+  absl::Status ConfigureEasy(Transfer& t);
+  void ReapFinished();
+  void Finish(uint64_t id, absl::Status status);
+  void Complete(std::unique_ptr<Transfer> t, absl::Status status);
+  void AddTimer(uint64_t id, absl::Time when, std::unique_ptr<Timer> timer);
+  void CancelTimer(uint64_t id);
+  void RunDueTimers();
+  int PollTimeoutMillis();
+  void FailEverything();
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* user);
+  static size_t OnBody(char* data, size_t size, size_t n, void* user);
+
+  const CurlHttpClientOptions options_;
+  CURLM* const multi_;
+
+  absl::Mutex mu_;
+  std::deque<Command> commands_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by the loop once it has drained everything on shutdown.
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Event-loop thread state.
+  std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
+  std::map<uint64_t, std::unique_ptr<Timer>> timers_;
+  using TimerKey = std::pair<absl::Time, uint64_t>;  // id breaks ties: FIFO
+  std::priority_queue<TimerKey, std::vector<TimerKey>, std::greater<TimerKey>>
+      timer_heap_;
+
+  std::thread thread_;
+};
+
+CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
+    : options_(options), multi_(curl_multi_init()) {
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(std::max(1, options_.max_idle_connections_per_host)));
+  if (options_.max_total_connections > 0) {
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      static_cast<long>(options_.max_total_connections));
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  curl_multi_wakeup(multi_);
+  thread_.join();
+  curl_multi_cleanup(multi_);
+}
+
+uint64_t CurlHttpClient::NextId() {
+  absl::MutexLock lock(&mu_);
+  return next_id_++;
+}
+
+void CurlHttpClient::Post(Command command) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      commands_.push_back(std::move(command));
+      // Outside the lock would race with the destructor's cleanup; the call
+      // is cheap (a write to a socket pair).
+      curl_multi_wakeup(multi_);
+      return;
+    }
+  }
+  // Only reachable when a caller uses the client while it is being
+  // destroyed. Keep the exactly-once promise anyway.
+  if (command.transfer != nullptr) {
+    Complete(std::move(command.transfer),
+             absl::CancelledError("HTTP client is shutting down"));
+  }
+}
+
+void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
+  auto t = std::make_unique<Transfer>();
+  t->id = NextId();
+  t->request = std::move(request);
+  t->done = std::move(done);
+  t->max_response_bytes = options_.max_response_bytes;
+  Command c(Command::Kind::kAddTransfer);
+  c.transfer = std::move(t);
+  Post(std::move(c));
+}
+
+void CurlHttpClient::Stream(HttpRequest request, StreamCallbacks callbacks) {
+  auto t = std::make_unique<Transfer>();
+  t->id = NextId();
+  t->request = std::move(request);
+  t->streaming = true;
+  t->callbacks = std::move(callbacks);
+  Command c(Command::Kind::kAddTransfer);
+  c.transfer = std::move(t);
+  Post(std::move(c));
+}
+
+void CurlHttpClient::RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
+                           std::shared_ptr<Cancellation> cancellation) {
+  auto timer = std::make_unique<Timer>();
+  timer->fn = std::move(fn);
+  timer->cancellation = std::move(cancellation);
+  Command c(Command::Kind::kAddTimer);
+  c.id = NextId();
+  c.when = when;
+  c.timer = std::move(timer);
+  Post(std::move(c));
+}
+
+void CurlHttpClient::Loop() {
+  while (true) {
+    std::deque<Command> commands;
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      commands.swap(commands_);
+      stopping = stopping_;
+    }
+    if (stopping) {
+      for (Command& c : commands) {
+        if (c.transfer != nullptr) {
+          Complete(std::move(c.transfer),
+                   absl::CancelledError("HTTP client is shutting down"));
+        }
+      }
+      FailEverything();
+      return;
+    }
+    RunCommands(std::move(commands));
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    ReapFinished();
+    RunDueTimers();
+    curl_multi_poll(multi_, nullptr, 0, PollTimeoutMillis(), nullptr);
+  }
+}
+
+void CurlHttpClient::RunCommands(std::deque<Command> commands) {
+  for (Command& c : commands) {
+    switch (c.kind) {
+      case Command::Kind::kAddTransfer:
+        StartTransfer(std::move(c.transfer));
+        break;
+      case Command::Kind::kCancelTransfer:
+        Finish(c.id, absl::CancelledError("HTTP request cancelled"));
+        break;
+      case Command::Kind::kAddTimer:
+        AddTimer(c.id, c.when, std::move(c.timer));
+        break;
+      case Command::Kind::kCancelTimer:
+        CancelTimer(c.id);
+        break;
+    }
+  }
+}
+
+void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
+  if (t->request.cancellation != nullptr && t->request.cancellation->cancelled()) {
+    Complete(std::move(t), absl::CancelledError("HTTP request cancelled"));
+    return;
+  }
+  if (absl::Now() >= t->request.deadline) {
+    Complete(std::move(t), absl::DeadlineExceededError(absl::StrCat(
+                               "HTTP request deadline exceeded before sending: ",
+                               t->request.method, " ", UrlForMessages(t->request.url))));
+    return;
+  }
+  if (absl::Status s = ConfigureEasy(*t); !s.ok()) {
+    Complete(std::move(t), std::move(s));
+    return;
+  }
+  if (CURLMcode mc = curl_multi_add_handle(multi_, t->easy); mc != CURLM_OK) {
+    Complete(std::move(t), absl::InternalError(absl::StrCat(
+                               "curl_multi_add_handle: ", curl_multi_strerror(mc))));
+    return;
+  }
+  uint64_t id = t->id;
+  std::shared_ptr<Cancellation> cancellation = t->request.cancellation;
+  transfers_.emplace(id, std::move(t));
+  if (cancellation != nullptr) {
+    // The hook only posts; the loop thread does the work. If the switch is
+    // already flipped the hook runs right here and the cancel command is
+    // handled on the next turn of the loop.
+    Cancellation::HookId hook = cancellation->AddHook([this, id] {
+      Command c(Command::Kind::kCancelTransfer);
+      c.id = id;
+      Post(std::move(c));
+    });
+    auto it = transfers_.find(id);
+    if (it != transfers_.end()) it->second->hook = hook;
+  }
+}
+
+absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
+  t.easy = curl_easy_init();
+  if (t.easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  CURL* e = t.easy;
+  const HttpRequest& r = t.request;
+
+  if (curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()) != CURLE_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad HTTP request URL: ", UrlForMessages(r.url)));
+  }
+  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlHttpClient::OnHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlHttpClient::OnBody);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(
+                       1, absl::ToInt64Milliseconds(options_.connect_timeout))));
+  if (r.deadline != absl::InfiniteFuture()) {
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, MillisUntil(r.deadline, absl::Now()));
+  }
+  if (!t.streaming && t.max_response_bytes > 0) {
+    // Fails early when Content-Length announces too much; OnBody enforces it
+    // for bodies of unannounced length.
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(t.max_response_bytes));
+  }
+
+  bool has_body = !r.body.empty() || r.method == "POST" || r.method == "PUT" ||
+                  r.method == "PATCH";
+  if (r.method == "GET") {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    if (!r.body.empty()) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
+  } else if (r.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    has_body = false;
+  } else if (r.method != "POST") {
+    if (r.method.empty() || r.method.find_first_of(" \r\n") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("bad HTTP method: '", r.method, "'"));
+    }
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  }
+  if (has_body) {
+    // Not copied: the body lives in the Transfer as long as the handle.
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+  }
+
+  bool has_content_type = false;
+  for (const auto& [name, value] : r.headers) {
+    if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      // Never echo the value: headers carry credentials.
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad HTTP request header name or value (header '",
+                       name.find_first_of("\r\n") == std::string::npos ? name : "?",
+                       "')"));
+    }
+    if (absl::EqualsIgnoreCase(name, "content-type")) has_content_type = true;
+    // "Name;" is curl's way to send a header with an empty value.
+    std::string line = value.empty() ? absl::StrCat(name, ";")
+                                     : absl::StrCat(name, ": ", value);
+    t.header_list = curl_slist_append(t.header_list, line.c_str());
+  }
+  // No "Expect: 100-continue" round trip, and no form content type unless
+  // the caller asked for one.
+  t.header_list = curl_slist_append(t.header_list, "Expect:");
+  if (has_body && !has_content_type) {
+    t.header_list = curl_slist_append(t.header_list, "Content-Type:");
+  }
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
+  return absl::OkStatus();
+}
+
+size_t CurlHttpClient::OnHeader(char* data, size_t size, size_t n, void* user) {
+  Transfer& t = *static_cast<Transfer*>(user);
+  size_t len = size * n;
+  absl::string_view line(data, len);
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new status line: a 1xx interim response may have come before.
+    t.response.headers.clear();
+    t.headers_complete = false;
+    return len;
+  }
+  line = absl::StripAsciiWhitespace(line);
+  if (line.empty()) {
+    long code = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 100 && code < 200) return len;  // interim; the real one follows
+    t.response.status = static_cast<int>(code);
+    t.headers_complete = true;
+    if (t.streaming && t.callbacks.on_headers != nullptr &&
+        !t.callbacks.on_headers(t.response.status, t.response.headers)) {
+      t.abort_status = absl::CancelledError("HTTP stream aborted by on_headers");
+      return 0;
+    }
+    return len;
+  }
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return len;  // obsolete folding etc.
+  t.response.headers.emplace_back(
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
+      std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  return len;
+}
+
+size_t CurlHttpClient::OnBody(char* data, size_t size, size_t n, void* user) {
+  Transfer& t = *static_cast<Transfer*>(user);
+  size_t len = size * n;
+  if (t.streaming) {
+    if (len == 0 || t.callbacks.on_data == nullptr) return len;
+    if (!t.callbacks.on_data(absl::string_view(data, len))) {
+      t.abort_status = absl::CancelledError("HTTP stream aborted by on_data");
+      return 0;
+    }
+    return len;
+  }
+  if (t.max_response_bytes > 0 && t.response.body.size() + len > t.max_response_bytes) {
+    t.abort_status = absl::ResourceExhaustedError(absl::StrCat(
+        "HTTP response body larger than ", t.max_response_bytes, " bytes: ",
+        t.request.method, " ", UrlForMessages(t.request.url)));
+    return 0;
+  }
+  t.response.body.append(data, len);
+  return len;
+}
+
+void CurlHttpClient::ReapFinished() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    CURLcode code = msg->data.result;
+    absl::Status status;
+    if (!t->abort_status.ok()) {
+      status = t->abort_status;
+    } else if (code != CURLE_OK) {
+      status = MapCurlError(code, *t, absl::Now());
+    } else if (!t->headers_complete) {
+      status = absl::UnavailableError(absl::StrCat(
+          "HTTP response without headers: ", t->request.method, " ",
+          UrlForMessages(t->request.url)));
+    }
+    Finish(t->id, std::move(status));
+  }
+}
+
+void CurlHttpClient::Finish(uint64_t id, absl::Status status) {
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;  // already done (a late cancel)
+  std::unique_ptr<Transfer> t = std::move(it->second);
+  transfers_.erase(it);
+  curl_multi_remove_handle(multi_, t->easy);
+  Complete(std::move(t), std::move(status));
+}
+
+void CurlHttpClient::Complete(std::unique_ptr<Transfer> t, absl::Status status) {
+  if (t->request.cancellation != nullptr) t->request.cancellation->RemoveHook(t->hook);
+  absl::StatusOr<HttpResponse> result;
+  if (status.ok()) {
+    result = std::move(t->response);
+  } else {
+    result = std::move(status);
+  }
+  ResponseCallback done = t->streaming ? std::move(t->callbacks.on_done) : std::move(t->done);
+  // Free the handle before the callback, which may start a new request.
+  t.reset();
+  if (done != nullptr) std::move(done)(std::move(result));
+}
+
+void CurlHttpClient::AddTimer(uint64_t id, absl::Time when, std::unique_ptr<Timer> timer) {
+  if (timer->cancellation != nullptr && timer->cancellation->cancelled()) return;
+  std::shared_ptr<Cancellation> cancellation = timer->cancellation;
+  timers_.emplace(id, std::move(timer));
+  timer_heap_.emplace(when, id);
+  if (cancellation != nullptr) {
+    Cancellation::HookId hook = cancellation->AddHook([this, id] {
+      Command c(Command::Kind::kCancelTimer);
+      c.id = id;
+      Post(std::move(c));
+    });
+    auto it = timers_.find(id);
+    if (it != timers_.end()) it->second->hook = hook;
+  }
+}
+
+void CurlHttpClient::CancelTimer(uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  std::unique_ptr<Timer> timer = std::move(it->second);
+  timers_.erase(it);
+  timer->cancellation->RemoveHook(timer->hook);
+  // `timer` (and its fn) is destroyed here without running; its heap entry
+  // is skipped when it comes up.
+}
+
+void CurlHttpClient::RunDueTimers() {
+  absl::Time now = absl::Now();
+  while (!timer_heap_.empty() && timer_heap_.top().first <= now) {
+    uint64_t id = timer_heap_.top().second;
+    timer_heap_.pop();
+    auto it = timers_.find(id);
+    if (it == timers_.end()) continue;  // cancelled
+    std::unique_ptr<Timer> timer = std::move(it->second);
+    timers_.erase(it);
+    if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
+    std::move(timer->fn)();
+  }
+}
+
+int CurlHttpClient::PollTimeoutMillis() {
+  // Drop cancelled timers from the top so they do not cause early wake-ups.
+  while (!timer_heap_.empty() && !timers_.contains(timer_heap_.top().second)) {
+    timer_heap_.pop();
+  }
+  absl::Duration wait = kMaxPollWait;
+  if (!timer_heap_.empty()) {
+    wait = std::min(wait, timer_heap_.top().first - absl::Now());
+  }
+  if (wait <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(
+      absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))));
+}
+
+void CurlHttpClient::FailEverything() {
+  // Callbacks may post more work while we fail what is here; keep going
+  // until nothing is left, then refuse further posts.
+  while (true) {
+    while (!transfers_.empty()) {
+      Finish(transfers_.begin()->first, absl::CancelledError("HTTP client is shutting down"));
+    }
+    while (!timers_.empty()) {
+      std::unique_ptr<Timer> timer = std::move(timers_.begin()->second);
+      timers_.erase(timers_.begin());
+      if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
+    }
+    std::deque<Command> commands;
+    {
+      absl::MutexLock lock(&mu_);
+      if (commands_.empty()) {
+        closed_ = true;
+        return;
+      }
+      commands.swap(commands_);
+    }
+    for (Command& c : commands) {
+      if (c.transfer != nullptr) {
+        Complete(std::move(c.transfer), absl::CancelledError("HTTP client is shutting down"));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<HttpClient> NewCurlHttpClient(CurlHttpClientOptions options) {
+  static std::once_flag curl_init_once;
+  std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return std::make_unique<CurlHttpClient>(options);
+}
+
+}  // namespace execgw::http

@@ -1,0 +1,139 @@
+#include "gateway/cli/execution_text.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "adapters/json_value.h"
+#include "adapters/upstream_time.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace execgw::cli {
+namespace {
+
+class Lines {
+ public:
+  void Add(absl::string_view label, absl::string_view value, int indent = 0) {
+    if (value.empty()) return;
+    absl::StrAppend(&out_, std::string(indent * 2, ' '), label, ": ", value, "\n");
+  }
+  void Time(absl::string_view label, bool has, const google::protobuf::Timestamp& ts,
+            int indent = 0) {
+    if (has) Add(label, FormatRfc3339(FromProtoTimestamp(ts)), indent);
+  }
+  void Heading(absl::string_view title) { absl::StrAppend(&out_, title, ":\n"); }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+std::string DurationText(const google::protobuf::Duration& d) {
+  return absl::FormatDuration(FromProtoDuration(d));
+}
+
+std::string ShortName(const google::protobuf::EnumValueDescriptor* v) {
+  if (v == nullptr) return "?";
+  absl::string_view name = v->name();
+  if (absl::ConsumePrefix(&name, "STATE_")) return std::string(name);
+  return std::string(name);
+}
+
+}  // namespace
+
+std::string FormatExecution(const v1::Execution& e) {
+  Lines l;
+  l.Add("name", e.name());
+  l.Add("state", absl::StrCat(ShortName(v1::Execution::State_descriptor()->FindValueByNumber(
+                                  e.state())),
+                              e.raw_status().empty() ? "" : absl::StrCat(" (upstream: \"",
+                                                                           e.raw_status(), "\")")));
+  l.Add("backend", absl::StrCat(e.backend(), " (",
+                                e.backend_kind() == v1::BACKEND_KIND_BLAXEL  ? "blaxel"
+                                : e.backend_kind() == v1::BACKEND_KIND_POLOS ? "polos"
+                                                                             : "unknown",
+                                ")"));
+  l.Add(e.backend_kind() == v1::BACKEND_KIND_POLOS ? "workflow" : "job", e.workload());
+  l.Add("execution id", e.execution_id());
+  l.Time("created", e.has_create_time(), e.create_time());
+  l.Time("started", e.has_start_time(), e.start_time());
+  l.Time("ended", e.has_end_time(), e.end_time());
+  l.Time("updated", e.has_update_time(), e.update_time());
+  l.Time("cancelled", e.has_cancel_time(), e.cancel_time());
+  l.Time("expires", e.has_expire_time(), e.expire_time());
+  if (e.has_timeout()) l.Add("timeout", DurationText(e.timeout()));
+  if (e.retry_count() != 0) l.Add("retries", absl::StrCat(e.retry_count()));
+  if (e.has_input()) l.Add("input", ValueToJson(e.input()));
+  if (e.has_result()) l.Add("result", ValueToJson(e.result()));
+  l.Add("error", e.error_message());
+  if (e.has_task_stats()) {
+    const auto& s = e.task_stats();
+    l.Add("tasks", absl::StrFormat("%d total, %d succeeded, %d failed, %d running, %d cancelled, "
+                                   "%d retried",
+                                   s.total(), s.succeeded(), s.failed(), s.running(), s.cancelled(),
+                                   s.retried()));
+  }
+  for (const auto& t : e.tasks()) {
+    l.Add(absl::StrCat("task ", t.name()),
+          absl::StrCat(ShortName(v1::Task::State_descriptor()->FindValueByNumber(t.state())),
+                       t.raw_status().empty() ? "" : absl::StrCat(" (\"", t.raw_status(), "\")")),
+          1);
+    l.Time("started", t.has_start_time(), t.start_time(), 2);
+    l.Time("ended", t.has_end_time(), t.end_time(), 2);
+    if (t.has_timeout()) l.Add("timeout", DurationText(t.timeout()), 2);
+    if (t.max_retries() != 0) l.Add("max retries", absl::StrCat(t.max_retries()), 2);
+    for (const auto& c : t.conditions()) {
+      std::vector<std::string> parts;
+      for (const std::string* part : {&c.type(), &c.state(), &c.reason(), &c.severity(),
+                                      &c.message()}) {
+        if (!part->empty()) parts.push_back(*part);
+      }
+      l.Add("condition", absl::StrJoin(parts, " "), 2);
+    }
+  }
+  const auto& lin = e.lineage();
+  l.Add("parent", lin.parent_execution());
+  l.Add("root", lin.root_execution());
+  l.Add("batch", lin.batch_id());
+  l.Add("session", lin.session_id());
+  l.Add("user", lin.user_id());
+  const auto& q = e.queueing();
+  l.Add("queue", q.queue());
+  l.Add("concurrency key", q.concurrency_key());
+  l.Add("deployment", q.deployment_id());
+  l.Add("worker", q.assigned_worker());
+  if (e.has_blaxel()) {
+    const auto& b = e.blaxel();
+    l.Add("workspace", b.workspace());
+    l.Add("cluster", b.cluster());
+    l.Time("deleted", b.has_delete_time(), b.delete_time());
+    for (const auto& [k, v] : b.env_override()) l.Add(absl::StrCat("env ", k), v);
+    if (b.memory_override_mb() != 0) l.Add("memory", absl::StrCat(b.memory_override_mb(), " MB"));
+    if (b.parallelism() != 0) l.Add("parallelism", absl::StrCat(b.parallelism()));
+    if (b.extra_fields().fields_size() > 0) l.Add("extra fields", StructToJson(b.extra_fields()));
+  }
+  if (e.has_polos()) {
+    const auto& p = e.polos();
+    l.Add("cancelled by", p.cancelled_by());
+    l.Add("output schema", p.output_schema_name());
+    l.Add("step key", p.step_key());
+    if (p.extra_fields().fields_size() > 0) l.Add("extra fields", StructToJson(p.extra_fields()));
+  }
+  for (const auto& [path, raw] : e.unparsed_fields()) {
+    l.Add(absl::StrCat("unparsed ", path), absl::StrCat("\"", raw, "\""));
+  }
+  l.Add("etag", e.etag());
+  return l.Take();
+}
+
+std::string ExecutionToJson(const v1::Execution& execution) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = false;
+  (void)google::protobuf::util::MessageToJsonString(execution, &out, options);
+  return out;
+}
+
+}  // namespace execgw::cli

@@ -1,0 +1,60 @@
+#include "gateway/cli/status_text.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace execgw::cli {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN_CODE";
+}
+
+}  // namespace
+
+std::string FormatStatus(const grpc::Status& status) {
+  std::string out = absl::StrCat("error: ", CodeName(status.error_code()), ": ",
+                                 status.error_message(), "\n");
+  google::rpc::Status rich;
+  if (status.error_details().empty() || !rich.ParseFromString(status.error_details())) return out;
+  for (const auto& any : rich.details()) {
+    if (any.Is<google::rpc::ErrorInfo>()) {
+      google::rpc::ErrorInfo info;
+      any.UnpackTo(&info);
+      absl::StrAppend(&out, "  reason: ", info.reason(), " (", info.domain(), ")\n");
+      for (const auto& [k, v] : info.metadata()) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
+    } else if (any.Is<google::rpc::RetryInfo>()) {
+      google::rpc::RetryInfo retry;
+      any.UnpackTo(&retry);
+      absl::StrAppend(&out, "  retry after: ", retry.retry_delay().seconds(), "s\n");
+    } else if (any.Is<google::rpc::BadRequest>()) {
+      google::rpc::BadRequest bad;
+      any.UnpackTo(&bad);
+      for (const auto& v : bad.field_violations()) {
+        absl::StrAppend(&out, "  field ", v.field(), ": ", v.description(), "\n");
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace execgw::cli

@@ -1,0 +1,47 @@
+#ifndef EXECGW_GATEWAY_EXECUTION_SERVICE_H_
+#define EXECGW_GATEWAY_EXECUTION_SERVICE_H_
+
+#include "execgw/v1/execution_service.grpc.pb.h"
+#include "gateway/backend_registry.h"
+
+namespace execgw::gateway {
+
+// The gRPC face of the gateway: validates requests, routes each by its
+// resource name to a backend, and turns results and errors into gRPC
+// answers. Every method returns at once; the answer is sent from the
+// backend's completion, never by blocking a gRPC thread.
+class ExecutionService final : public v1::ExecutionService::CallbackService {
+ public:
+  // `backends` must outlive the service.
+  explicit ExecutionService(const BackendRegistry& backends) : backends_(backends) {}
+
+  grpc::ServerUnaryReactor* GetExecution(grpc::CallbackServerContext* context,
+                                         const v1::GetExecutionRequest* request,
+                                         v1::Execution* response) override;
+
+  grpc::ServerUnaryReactor* ListExecutions(grpc::CallbackServerContext* context,
+                                           const v1::ListExecutionsRequest* request,
+                                           v1::ListExecutionsResponse* response) override;
+
+  grpc::ServerUnaryReactor* ListExecutionTasks(grpc::CallbackServerContext* context,
+                                               const v1::ListExecutionTasksRequest* request,
+                                               v1::ListExecutionTasksResponse* response) override;
+
+  grpc::ServerUnaryReactor* CreateExecution(grpc::CallbackServerContext* context,
+                                            const v1::CreateExecutionRequest* request,
+                                            v1::Execution* response) override;
+
+  grpc::ServerUnaryReactor* CancelExecution(grpc::CallbackServerContext* context,
+                                            const v1::CancelExecutionRequest* request,
+                                            v1::Execution* response) override;
+
+  grpc::ServerWriteReactor<v1::WatchExecutionResponse>* WatchExecution(
+      grpc::CallbackServerContext* context, const v1::WatchExecutionRequest* request) override;
+
+ private:
+  const BackendRegistry& backends_;
+};
+
+}  // namespace execgw::gateway
+
+#endif  // EXECGW_GATEWAY_EXECUTION_SERVICE_H_

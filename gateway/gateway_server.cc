@@ -1,0 +1,60 @@
+#include "gateway/gateway_server.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/http/curl_http_client.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace execgw::gateway {
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    const config::v1::GatewayConfig& config, const std::string& listen_address) {
+  std::unique_ptr<GatewayServer> gw(new GatewayServer());
+  gw->http_ = http::NewCurlHttpClient();
+  auto backends = BuildBackends(config, *gw->http_);
+  if (!backends.ok()) return backends.status();
+  gw->backends_ = *std::move(backends);
+  gw->service_ = std::make_unique<ExecutionService>(*gw->backends_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &gw->port_);
+  builder.RegisterService(gw->service_.get());
+  // Keep idle client connections healthy through load balancers and NATs,
+  // and let clients ping us without being throttled.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  gw->server_ = builder.BuildAndStart();
+  if (gw->server_ == nullptr || gw->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen_address,
+                     " (address in use, or not a valid host:port?)"));
+  }
+  return gw;
+}
+
+GatewayServer::~GatewayServer() { Shutdown(absl::ZeroDuration()); }
+
+void GatewayServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void GatewayServer::Shutdown(absl::Duration grace) {
+  if (shut_down_.exchange(true)) return;
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  }
+  // Every call has finished now, so no backend operation is in flight that
+  // a gRPC call waits for. The HTTP client goes last: backends use it.
+  backends_.reset();
+  http_.reset();
+}
+
+}  // namespace execgw::gateway

@@ -1,0 +1,54 @@
+#ifndef EXECGW_GATEWAY_GATEWAY_SERVER_H_
+#define EXECGW_GATEWAY_GATEWAY_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "adapters/http/http_client.h"
+#include "execgw/config/v1/config.pb.h"
+#include "gateway/backend_registry.h"
+#include "gateway/execution_service.h"
+#include "grpcpp/server.h"
+
+namespace execgw::gateway {
+
+// The running gateway: one shared HTTP client, the configured backends and
+// the gRPC server (ExecutionService, the standard health service and
+// server reflection) listening on one address.
+class GatewayServer {
+ public:
+  // Builds the backends from `config` and starts listening on
+  // `listen_address` ("host:port"; port 0 picks a free one). Errors name
+  // the config field or the address at fault.
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      const config::v1::GatewayConfig& config, const std::string& listen_address);
+
+  ~GatewayServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+
+  // Blocks until Shutdown() is called from another thread.
+  void Wait();
+
+  // Stops accepting calls; calls still running after `grace` are
+  // cancelled. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  GatewayServer() = default;
+
+  std::unique_ptr<http::HttpClient> http_;
+  std::unique_ptr<BackendRegistry> backends_;
+  std::unique_ptr<ExecutionService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace execgw::gateway
+
+#endif  // EXECGW_GATEWAY_GATEWAY_SERVER_H_

@@ -1,0 +1,71 @@
+#include "gateway/grpc_status.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/upstream_error.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace execgw::gateway {
+namespace {
+
+constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
+
+// "backends[0].name: problem" -> "backends[0].name"; "" if the message does
+// not start with a field path.
+std::string LeadingField(absl::string_view message) {
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos || colon == 0 || colon > 100) return "";
+  absl::string_view field = message.substr(0, colon);
+  for (char c : field) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+          c == '[' || c == ']')) {
+      return "";
+    }
+  }
+  return std::string(field);
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int>(status.code()));
+  rich.set_message(std::string(status.message()));
+  status.ForEachPayload([&rich](absl::string_view type_url, const absl::Cord& payload) {
+    auto* any = rich.add_details();
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
+  if (!status.GetPayload(kErrorInfoUrl).has_value()) {
+    google::rpc::ErrorInfo info;
+    info.set_domain(std::string(kErrorDomain));
+    info.set_reason(absl::StatusCodeToString(status.code()));
+    absl::AsciiStrToUpper(info.mutable_reason());
+    auto* any = rich.add_details();
+    any->set_type_url(std::string(kErrorInfoUrl));
+    any->set_value(info.SerializeAsString());
+  }
+  if (status.code() == absl::StatusCode::kInvalidArgument &&
+      !status.GetPayload(kBadRequestUrl).has_value()) {
+    const std::string field = LeadingField(status.message());
+    if (!field.empty()) {
+      google::rpc::BadRequest bad;
+      auto* v = bad.add_field_violations();
+      v->set_field(field);
+      v->set_description(std::string(status.message().substr(field.size() + 2)));
+      auto* any = rich.add_details();
+      any->set_type_url(std::string(kBadRequestUrl));
+      any->set_value(bad.SerializeAsString());
+    }
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      rich.SerializeAsString());
+}
+
+}  // namespace execgw::gateway

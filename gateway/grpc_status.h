@@ -1,0 +1,20 @@
+#ifndef EXECGW_GATEWAY_GRPC_STATUS_H_
+#define EXECGW_GATEWAY_GRPC_STATUS_H_
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace execgw::gateway {
+
+// Converts an internal status into what a gRPC caller receives (AIP-193):
+// the same code and message, plus a google.rpc.Status in the details
+// (`grpc-status-details-bin`) holding every payload the status carries
+// (ErrorInfo, RetryInfo, ...) as google.protobuf.Any. A status without an
+// ErrorInfo gets one (domain execgw.dev, reason named after the code), and
+// an INVALID_ARGUMENT whose message reads "field: problem" also gets a
+// google.rpc.BadRequest naming the field.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace execgw::gateway
+
+#endif  // EXECGW_GATEWAY_GRPC_STATUS_H_

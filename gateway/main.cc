@@ -1,0 +1,87 @@
+// execgw: the gRPC gateway for Blaxel job executions and Polos workflow
+// executions. See README.md.
+//
+//   execgw --config=execgw.json [--listen=0.0.0.0:50051]
+//   execgw --demo               (embedded simulators, no config needed)
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "gateway/config.h"
+#include "gateway/demo.h"
+#include "gateway/gateway_server.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to serve gRPC on, host:port.");
+ABSL_FLAG(std::string, config, "", "Path of the config file (JSON; see README.md).");
+ABSL_FLAG(bool, demo, false,
+          "Start embedded Blaxel and Polos simulators with live demo data and serve them; "
+          "--config is then not needed.");
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::cerr << "execgw: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "the execgw gRPC gateway.\n\n  execgw --config=FILE [--listen=HOST:PORT]\n  execgw --demo "
+      "[--listen=HOST:PORT]");
+  absl::ParseCommandLine(argc, argv);
+
+  // SIGINT/SIGTERM are taken by sigwait below, on the main thread, for a
+  // graceful shutdown; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<execgw::gateway::DemoUpstreams> demo;
+  execgw::config::v1::GatewayConfig config;
+  if (absl::GetFlag(FLAGS_demo)) {
+    auto started = execgw::gateway::DemoUpstreams::Start();
+    if (!started.ok()) return Fail(started.status());
+    demo = *std::move(started);
+    config = demo->config();
+  } else {
+    if (absl::GetFlag(FLAGS_config).empty()) {
+      return Fail(absl::InvalidArgumentError(
+          "--config is required (or --demo for the embedded demo upstreams); see --help"));
+    }
+    auto loaded = execgw::gateway::LoadConfigFile(absl::GetFlag(FLAGS_config));
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = *std::move(loaded);
+  }
+
+  auto server = execgw::gateway::GatewayServer::Start(config, absl::GetFlag(FLAGS_listen));
+  if (!server.ok()) return Fail(server.status());
+  std::cout << "execgw: serving " << config.backends_size() << " backend(s) on port "
+            << (*server)->port() << "\n";
+  for (const auto& b : config.backends()) {
+    std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos")
+              << ")\n";
+  }
+  if (demo) {
+    std::cout << "\nDemo executions to try (they advance in real time):\n";
+    for (const auto& s : demo->samples()) {
+      std::cout << "  execgw-cli --server=localhost:" << (*server)->port() << " get " << s.name
+                << "\n      " << s.description << "\n";
+    }
+  }
+  std::cout << std::flush;
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::cout << "execgw: shutting down\n" << std::flush;
+  (*server)->Shutdown(absl::Seconds(5));
+  return 0;
+}

@@ -1,0 +1,79 @@
+#include "gateway/grpc_status.h"
+
+#include "adapters/upstream_error.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+
+namespace execgw::gateway {
+namespace {
+
+google::rpc::Status Rich(const grpc::Status& s) {
+  google::rpc::Status rich;
+  EXPECT_TRUE(rich.ParseFromString(s.error_details()));
+  return rich;
+}
+
+TEST(GrpcStatusTest, OkStaysOk) { EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok()); }
+
+TEST(GrpcStatusTest, CarriesPayloadsAsDetails) {
+  absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "slow down",
+                             reason::kUpstreamRateLimited, {{"backend", "bx"}}, absl::Seconds(3));
+  grpc::Status g = ToGrpcStatus(s);
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(g.error_message(), "slow down");
+  auto rich = Rich(g);
+  EXPECT_EQ(rich.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  bool saw_info = false, saw_retry = false;
+  for (const auto& any : rich.details()) {
+    if (any.Is<google::rpc::ErrorInfo>()) {
+      google::rpc::ErrorInfo info;
+      ASSERT_TRUE(any.UnpackTo(&info));
+      EXPECT_EQ(info.reason(), "UPSTREAM_RATE_LIMITED");
+      EXPECT_EQ(info.domain(), "execgw.dev");
+      EXPECT_EQ(info.metadata().at("backend"), "bx");
+      saw_info = true;
+    }
+    if (any.Is<google::rpc::RetryInfo>()) {
+      google::rpc::RetryInfo retry;
+      ASSERT_TRUE(any.UnpackTo(&retry));
+      EXPECT_EQ(retry.retry_delay().seconds(), 3);
+      saw_retry = true;
+    }
+  }
+  EXPECT_TRUE(saw_info);
+  EXPECT_TRUE(saw_retry);
+}
+
+TEST(GrpcStatusTest, AddsErrorInfoAndBadRequestToPlainInvalidArgument) {
+  grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError("name: execution id is empty"));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto rich = Rich(g);
+  bool saw_info = false, saw_bad = false;
+  for (const auto& any : rich.details()) {
+    if (any.Is<google::rpc::ErrorInfo>()) {
+      google::rpc::ErrorInfo info;
+      any.UnpackTo(&info);
+      EXPECT_EQ(info.reason(), "INVALID_ARGUMENT");
+      saw_info = true;
+    }
+    if (any.Is<google::rpc::BadRequest>()) {
+      google::rpc::BadRequest bad;
+      any.UnpackTo(&bad);
+      ASSERT_EQ(bad.field_violations_size(), 1);
+      EXPECT_EQ(bad.field_violations(0).field(), "name");
+      EXPECT_EQ(bad.field_violations(0).description(), "execution id is empty");
+      saw_bad = true;
+    }
+  }
+  EXPECT_TRUE(saw_info);
+  EXPECT_TRUE(saw_bad);
+}
+
+TEST(GrpcStatusTest, NoBadRequestWithoutLeadingField) {
+  grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError("something odd: with a colon later"));
+  for (const auto& any : Rich(g).details()) EXPECT_FALSE(any.Is<google::rpc::BadRequest>());
+}
+
+}  // namespace
+}  // namespace execgw::gateway

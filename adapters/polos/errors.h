@@ -1,0 +1,74 @@
+#ifndef EXECGW_ADAPTERS_POLOS_ERRORS_H_
+#define EXECGW_ADAPTERS_POLOS_ERRORS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "adapters/http/http_client.h"
+#include "adapters/upstream_error.h"
+
+namespace execgw::polos {
+
+// The Polos calls whose failures are mapped here.
+enum class PolosCall { kGet, kList, kRun, kCancel, kEvents };
+
+// What the health probe found (see "Telling a missing execution from a
+// sick server" below).
+enum class ProbeResult {
+  kNotProbed,  // no probe was needed or made
+  kHealthy,    // the probe got a 2xx: the server and its database work
+  kUnhealthy,  // the probe failed too
+};
+
+// THE error table for Polos. Polos error bodies are
+// `{"error": "<text>", "error_type": "<CODE>"}`, or empty; `error_type`
+// becomes UpstreamFailure.upstream_code and `error` upstream_message.
+//
+// | call   | Polos answer                                      | status              | reason                     |
+// | ------ | ------------------------------------------------- | ------------------- | -------------------------- |
+// | get    | 500, empty body, probe healthy                    | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
+// | get    | 500, empty body, probe failed                     | UNAVAILABLE         | UPSTREAM_UNAVAILABLE       |
+// | cancel | 500 INTERNAL_ERROR "Failed to get execution",     | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
+// |        |   probe healthy (or not probed)                   |                     |                            |
+// | cancel | same, probe failed                                | UNAVAILABLE         | UPSTREAM_UNAVAILABLE       |
+// | cancel | 400 CANCELLATION_ERROR (already finished)         | FAILED_PRECONDITION | FAILED_PRECONDITION        |
+// | any    | error_type NOT_FOUND, or 404                      | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
+// | any    | 401 (UNAUTHORIZED)                                | UNAUTHENTICATED     | UPSTREAM_UNAUTHENTICATED   |
+// | any    | 403 (FORBIDDEN, PROJECT_ACCESS_FORBIDDEN)         | PERMISSION_DENIED   | UPSTREAM_PERMISSION_DENIED |
+// | any    | 429 (+ Retry-After -> RetryInfo)                  | RESOURCE_EXHAUSTED  | UPSTREAM_RATE_LIMITED      |
+// | any    | anything else                                     | HttpFailureToStatus's default mapping          |
+//
+// Metadata (HttpFailureToStatus's): backend, http_status, upstream_code.
+//
+// Telling a missing execution from a sick server: Polos answers a GET of a
+// well-formed id that does not exist with 500 and an empty body, exactly
+// what a database outage also produces. On such an answer the backend makes
+// one follow-up probe, `GET /api/v1/workflows/runs?limit=1` with the same
+// credentials and deadline: it reads the same database, so a 2xx means the
+// server is healthy and the 500 meant "no such execution" (NOT_FOUND, not
+// retryable); a failed probe leaves the 500 an UNAVAILABLE. The one error
+// is a transient fault that clears between the two requests, read as
+// NOT_FOUND. A 400 for a GET means a non-UUID id, which the backend rejects
+// itself (INVALID_ARGUMENT naming the field) before calling Polos.
+//
+// Reads a non-2xx response. `now` is for Retry-After given as an HTTP date.
+// A body that is not a Polos error object is kept (trimmed, at most 200
+// characters) as upstream_message, so odd front ends stay diagnosable.
+UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
+                            absl::Time now);
+
+// True when `failure` is one of the ambiguous answers above for which the
+// caller should probe before mapping.
+bool NeedsHealthProbe(PolosCall call, const UpstreamFailure& failure);
+
+// Maps a failure per the table. `probe` is what the probe found when
+// NeedsHealthProbe was true (kNotProbed otherwise: the ambiguous GET answer
+// then stays UNAVAILABLE). `execution_id`, when given, is named in
+// NOT_FOUND and FAILED_PRECONDITION messages and metadata.
+absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& failure,
+                             ProbeResult probe = ProbeResult::kNotProbed,
+                             absl::string_view execution_id = "");
+
+}  // namespace execgw::polos
+
+#endif  // EXECGW_ADAPTERS_POLOS_ERRORS_H_

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_time.h"
 #include "google/protobuf/util/json_util.h"

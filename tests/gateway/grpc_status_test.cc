@@ -72,7 +72,9 @@ TEST(GrpcStatusTest, AddsErrorInfoAndBadRequestToPlainInvalidArgument) {
 
 TEST(GrpcStatusTest, NoBadRequestWithoutLeadingField) {
   grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError("something odd: with a colon later"));
-  for (const auto& any : Rich(g).details()) EXPECT_FALSE(any.Is<google::rpc::BadRequest>());
+  const google::rpc::Status rich = Rich(g);
+  ASSERT_GT(rich.details_size(), 0);
+  for (const auto& any : rich.details()) EXPECT_FALSE(any.Is<google::rpc::BadRequest>());
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ std::string UrlForMessages(absl::string_view url) {
 // timeout").
 long MillisUntil(absl::Time when, absl::Time now) {
   absl::Duration left = when - now;
-  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
   return static_cast<long>(std::clamp<int64_t>(ms, 1, INT32_MAX));
 }
 
@@ -95,10 +96,11 @@ struct Command {
 };
 
 absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
-  std::string what = absl::StrCat(t.request.method, " ",
-                                  UrlForMessages(t.request.url), ": ",
-                                  curl_easy_strerror(code));
-  if (t.error_buffer[0] != '\0') absl::StrAppend(&what, " (", t.error_buffer, ")");
+  std::string what =
+      absl::StrCat(t.request.method, " ", UrlForMessages(t.request.url), ": ",
+                   curl_easy_strerror(code));
+  if (t.error_buffer[0] != '\0')
+    absl::StrAppend(&what, " (", t.error_buffer, ")");
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       // The connect timeout may fire before the request's deadline; that is
@@ -107,18 +109,22 @@ absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
         return absl::DeadlineExceededError(
             absl::StrCat("HTTP request deadline exceeded: ", what));
       }
-      return absl::UnavailableError(absl::StrCat("HTTP connect timed out: ", what));
+      return absl::UnavailableError(
+          absl::StrCat("HTTP connect timed out: ", what));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return absl::InvalidArgumentError(absl::StrCat("bad HTTP request: ", what));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad HTTP request: ", what));
     case CURLE_FILESIZE_EXCEEDED:
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "HTTP response body larger than ", t.max_response_bytes, " bytes: ", what));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("HTTP response body larger than ", t.max_response_bytes,
+                       " bytes: ", what));
     case CURLE_PARTIAL_FILE:
       return absl::UnavailableError(
           absl::StrCat("HTTP response body cut short: ", what));
     default:
-      return absl::UnavailableError(absl::StrCat("HTTP transport failure: ", what));
+      return absl::UnavailableError(
+          absl::StrCat("HTTP transport failure: ", what));
   }
 }
 
@@ -176,8 +182,9 @@ class CurlHttpClient final : public HttpClient {
 
 CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
     : options_(options), multi_(curl_multi_init()) {
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(std::max(1, options_.max_idle_connections_per_host)));
+  curl_multi_setopt(
+      multi_, CURLMOPT_MAXCONNECTS,
+      static_cast<long>(std::max(1, options_.max_idle_connections_per_host)));
   if (options_.max_total_connections > 0) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(options_.max_total_connections));
@@ -301,14 +308,16 @@ void CurlHttpClient::RunCommands(std::deque<Command> commands) {
 }
 
 void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
-  if (t->request.cancellation != nullptr && t->request.cancellation->cancelled()) {
+  if (t->request.cancellation != nullptr &&
+      t->request.cancellation->cancelled()) {
     Complete(std::move(t), absl::CancelledError("HTTP request cancelled"));
     return;
   }
   if (absl::Now() >= t->request.deadline) {
-    Complete(std::move(t), absl::DeadlineExceededError(absl::StrCat(
-                               "HTTP request deadline exceeded before sending: ",
-                               t->request.method, " ", UrlForMessages(t->request.url))));
+    Complete(std::move(t),
+             absl::DeadlineExceededError(absl::StrCat(
+                 "HTTP request deadline exceeded before sending: ",
+                 t->request.method, " ", UrlForMessages(t->request.url))));
     return;
   }
   if (absl::Status s = ConfigureEasy(*t); !s.ok()) {
@@ -316,8 +325,9 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
     return;
   }
   if (CURLMcode mc = curl_multi_add_handle(multi_, t->easy); mc != CURLM_OK) {
-    Complete(std::move(t), absl::InternalError(absl::StrCat(
-                               "curl_multi_add_handle: ", curl_multi_strerror(mc))));
+    Complete(std::move(t),
+             absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                              curl_multi_strerror(mc))));
     return;
   }
   uint64_t id = t->id;
@@ -339,7 +349,8 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
 
 absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
   t.easy = curl_easy_init();
-  if (t.easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  if (t.easy == nullptr)
+    return absl::ResourceExhaustedError("curl_easy_init failed");
   CURL* e = t.easy;
   const HttpRequest& r = t.request;
 
@@ -350,17 +361,20 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                   static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlHttpClient::OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlHttpClient::OnBody);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::max<int64_t>(
-                       1, absl::ToInt64Milliseconds(options_.connect_timeout))));
+  curl_easy_setopt(
+      e, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(std::max<int64_t>(
+          1, absl::ToInt64Milliseconds(options_.connect_timeout))));
   if (r.deadline != absl::InfiniteFuture()) {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, MillisUntil(r.deadline, absl::Now()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     MillisUntil(r.deadline, absl::Now()));
   }
   if (!t.streaming && t.max_response_bytes > 0) {
     // Fails early when Content-Length announces too much; OnBody enforces it
@@ -378,14 +392,17 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     has_body = false;
   } else if (r.method != "POST") {
-    if (r.method.empty() || r.method.find_first_of(" \r\n") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("bad HTTP method: '", r.method, "'"));
+    if (r.method.empty() ||
+        r.method.find_first_of(" \r\n") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad HTTP method: '", r.method, "'"));
     }
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
   if (has_body) {
     // Not copied: the body lives in the Transfer as long as the handle.
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(r.body.size()));
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
   }
 
@@ -394,10 +411,9 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
     if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos) {
       // Never echo the value: headers carry credentials.
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad HTTP request header name or value (header '",
-                       name.find_first_of("\r\n") == std::string::npos ? name : "?",
-                       "')"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad HTTP request header name or value (header '",
+          name.find_first_of("\r\n") == std::string::npos ? name : "?", "')"));
     }
     if (absl::EqualsIgnoreCase(name, "content-type")) has_content_type = true;
     // "Name;" is curl's way to send a header with an empty value.
@@ -425,16 +441,20 @@ size_t CurlHttpClient::OnHeader(char* data, size_t size, size_t n, void* user) {
     t.headers_complete = false;
     return len;
   }
+  if (t.headers_complete) return len;  // trailers after a chunked body
   line = absl::StripAsciiWhitespace(line);
   if (line.empty()) {
     long code = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 100 && code < 200) return len;  // interim; the real one follows
+    // Below 200: an interim response (or a proxy's CONNECT answer); the
+    // real one follows.
+    if (code < 200) return len;
     t.response.status = static_cast<int>(code);
     t.headers_complete = true;
     if (t.streaming && t.callbacks.on_headers != nullptr &&
         !t.callbacks.on_headers(t.response.status, t.response.headers)) {
-      t.abort_status = absl::CancelledError("HTTP stream aborted by on_headers");
+      t.abort_status =
+          absl::CancelledError("HTTP stream aborted by on_headers");
       return 0;
     }
     return len;
@@ -458,10 +478,11 @@ size_t CurlHttpClient::OnBody(char* data, size_t size, size_t n, void* user) {
     }
     return len;
   }
-  if (t.max_response_bytes > 0 && t.response.body.size() + len > t.max_response_bytes) {
+  if (t.max_response_bytes > 0 &&
+      t.response.body.size() + len > t.max_response_bytes) {
     t.abort_status = absl::ResourceExhaustedError(absl::StrCat(
-        "HTTP response body larger than ", t.max_response_bytes, " bytes: ",
-        t.request.method, " ", UrlForMessages(t.request.url)));
+        "HTTP response body larger than ", t.max_response_bytes,
+        " bytes: ", t.request.method, " ", UrlForMessages(t.request.url)));
     return 0;
   }
   t.response.body.append(data, len);
@@ -473,7 +494,8 @@ void CurlHttpClient::ReapFinished() {
   while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
     Transfer* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                      reinterpret_cast<char**>(&t));
     CURLcode code = msg->data.result;
     absl::Status status;
     if (!t->abort_status.ok()) {
@@ -481,9 +503,9 @@ void CurlHttpClient::ReapFinished() {
     } else if (code != CURLE_OK) {
       status = MapCurlError(code, *t, absl::Now());
     } else if (!t->headers_complete) {
-      status = absl::UnavailableError(absl::StrCat(
-          "HTTP response without headers: ", t->request.method, " ",
-          UrlForMessages(t->request.url)));
+      status = absl::UnavailableError(
+          absl::StrCat("HTTP response without headers: ", t->request.method,
+                       " ", UrlForMessages(t->request.url)));
     }
     Finish(t->id, std::move(status));
   }
@@ -498,22 +520,27 @@ void CurlHttpClient::Finish(uint64_t id, absl::Status status) {
   Complete(std::move(t), std::move(status));
 }
 
-void CurlHttpClient::Complete(std::unique_ptr<Transfer> t, absl::Status status) {
-  if (t->request.cancellation != nullptr) t->request.cancellation->RemoveHook(t->hook);
+void CurlHttpClient::Complete(std::unique_ptr<Transfer> t,
+                              absl::Status status) {
+  if (t->request.cancellation != nullptr)
+    t->request.cancellation->RemoveHook(t->hook);
   absl::StatusOr<HttpResponse> result;
   if (status.ok()) {
     result = std::move(t->response);
   } else {
     result = std::move(status);
   }
-  ResponseCallback done = t->streaming ? std::move(t->callbacks.on_done) : std::move(t->done);
+  ResponseCallback done =
+      t->streaming ? std::move(t->callbacks.on_done) : std::move(t->done);
   // Free the handle before the callback, which may start a new request.
   t.reset();
   if (done != nullptr) std::move(done)(std::move(result));
 }
 
-void CurlHttpClient::AddTimer(uint64_t id, absl::Time when, std::unique_ptr<Timer> timer) {
-  if (timer->cancellation != nullptr && timer->cancellation->cancelled()) return;
+void CurlHttpClient::AddTimer(uint64_t id, absl::Time when,
+                              std::unique_ptr<Timer> timer) {
+  if (timer->cancellation != nullptr && timer->cancellation->cancelled())
+    return;
   std::shared_ptr<Cancellation> cancellation = timer->cancellation;
   timers_.emplace(id, std::move(timer));
   timer_heap_.emplace(when, id);
@@ -547,7 +574,8 @@ void CurlHttpClient::RunDueTimers() {
     if (it == timers_.end()) continue;  // cancelled
     std::unique_ptr<Timer> timer = std::move(it->second);
     timers_.erase(it);
-    if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
+    if (timer->cancellation != nullptr)
+      timer->cancellation->RemoveHook(timer->hook);
     std::move(timer->fn)();
   }
 }
@@ -571,12 +599,14 @@ void CurlHttpClient::FailEverything() {
   // until nothing is left, then refuse further posts.
   while (true) {
     while (!transfers_.empty()) {
-      Finish(transfers_.begin()->first, absl::CancelledError("HTTP client is shutting down"));
+      Finish(transfers_.begin()->first,
+             absl::CancelledError("HTTP client is shutting down"));
     }
     while (!timers_.empty()) {
       std::unique_ptr<Timer> timer = std::move(timers_.begin()->second);
       timers_.erase(timers_.begin());
-      if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
+      if (timer->cancellation != nullptr)
+        timer->cancellation->RemoveHook(timer->hook);
     }
     std::deque<Command> commands;
     {
@@ -589,7 +619,8 @@ void CurlHttpClient::FailEverything() {
     }
     for (Command& c : commands) {
       if (c.transfer != nullptr) {
-        Complete(std::move(c.transfer), absl::CancelledError("HTTP client is shutting down"));
+        Complete(std::move(c.transfer),
+                 absl::CancelledError("HTTP client is shutting down"));
       }
     }
   }

@@ -41,33 +41,60 @@ constexpr size_t kMaxBodyBytes = 64 << 20;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -85,8 +112,10 @@ std::string PercentDecode(absl::string_view in, bool plus_is_space) {
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
-    if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
+    if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
+        HexValue(in[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
@@ -147,7 +176,8 @@ class RequestReader {
     std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
     std::vector<absl::string_view> parts =
         absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
-    if (parts.size() != 3 || !absl::StartsWith(parts[2], "HTTP/1.")) return Result::kBad;
+    if (parts.size() != 3 || !absl::StartsWith(parts[2], "HTTP/1."))
+      return Result::kBad;
     request.method = std::string(parts[0]);
     request.target = std::string(parts[1]);
     bool http10 = parts[2] == "HTTP/1.0";
@@ -155,7 +185,8 @@ class RequestReader {
       size_t colon = lines[i].find(':');
       if (colon == absl::string_view::npos) return Result::kBad;
       request.headers.emplace_back(
-          absl::AsciiStrToLower(absl::StripAsciiWhitespace(lines[i].substr(0, colon))),
+          absl::AsciiStrToLower(
+              absl::StripAsciiWhitespace(lines[i].substr(0, colon))),
           std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
     }
 
@@ -166,18 +197,20 @@ class RequestReader {
       for (absl::string_view pair :
            absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
         size_t eq = pair.find('=');
-        request.query.emplace(
-            PercentDecode(pair.substr(0, eq), true),
-            eq == absl::string_view::npos ? std::string()
-                                          : PercentDecode(pair.substr(eq + 1), true));
+        request.query.emplace(PercentDecode(pair.substr(0, eq), true),
+                              eq == absl::string_view::npos
+                                  ? std::string()
+                                  : PercentDecode(pair.substr(eq + 1), true));
       }
     }
 
     const std::string* connection = request.FindHeader("connection");
     if (http10) {
-      keep_alive = connection != nullptr && absl::EqualsIgnoreCase(*connection, "keep-alive");
+      keep_alive = connection != nullptr &&
+                   absl::EqualsIgnoreCase(*connection, "keep-alive");
     } else {
-      keep_alive = connection == nullptr || !absl::EqualsIgnoreCase(*connection, "close");
+      keep_alive = connection == nullptr ||
+                   !absl::EqualsIgnoreCase(*connection, "close");
     }
 
     const std::string* expect = request.FindHeader("expect");
@@ -186,7 +219,8 @@ class RequestReader {
     }
 
     const std::string* te = request.FindHeader("transfer-encoding");
-    if (te != nullptr && absl::StrContains(absl::AsciiStrToLower(*te), "chunked")) {
+    if (te != nullptr &&
+        absl::StrContains(absl::AsciiStrToLower(*te), "chunked")) {
       return ReadChunked(request.body);
     }
     const std::string* cl = request.FindHeader("content-length");
@@ -231,7 +265,8 @@ class RequestReader {
       std::string line;
       if (!ReadLine(line)) return Result::kBad;
       absl::string_view size_text = line;
-      size_text = absl::StripAsciiWhitespace(size_text.substr(0, size_text.find(';')));
+      size_text =
+          absl::StripAsciiWhitespace(size_text.substr(0, size_text.find(';')));
       uint64_t size = 0;
       if (!absl::SimpleHexAtoi(size_text, &size)) return Result::kBad;
       if (size == 0) break;
@@ -257,7 +292,9 @@ class RequestReader {
 class HttpServerImpl final : public HttpServer {
  public:
   HttpServerImpl(Handler handler, int listen_fd, int port, std::string host)
-      : handler_(std::move(handler)), listen_fd_(listen_fd), port_(port),
+      : handler_(std::move(handler)),
+        listen_fd_(listen_fd),
+        port_(port),
         host_(std::move(host)) {
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
@@ -265,8 +302,9 @@ class HttpServerImpl final : public HttpServer {
 
   int port() const override { return port_; }
   std::string base_url() const override {
-    std::string host = host_.find(':') != std::string::npos ? absl::StrCat("[", host_, "]")
-                                                            : host_;
+    std::string host = host_.find(':') != std::string::npos
+                           ? absl::StrCat("[", host_, "]")
+                           : host_;
     return absl::StrCat("http://", host, ":", port_);
   }
   int connections_accepted() const override { return accepted_.load(); }
@@ -324,7 +362,8 @@ class HttpServerImpl final : public HttpServer {
         return false;
       }
       if (data.empty()) return true;  // an empty chunk would end the body
-      std::string chunk = absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
+      std::string chunk =
+          absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
       if (!SendAll(fd_, chunk)) failed_ = true;
       return !failed_;
     }
@@ -341,11 +380,13 @@ class HttpServerImpl final : public HttpServer {
     while (true) {
       sockaddr_storage addr{};
       socklen_t len = sizeof(addr);
-      int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+      int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
+                         SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (stopping()) return;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+            errno == ENOMEM) {
           absl::SleepFor(absl::Milliseconds(10));
           continue;
         }
@@ -413,10 +454,12 @@ class HttpServerImpl final : public HttpServer {
       RequestReader::Result r = reader.Read(request, keep_alive, [fd] {
         return SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
       });
-      if (r == RequestReader::Result::kBad || r == RequestReader::Result::kTooLarge) {
+      if (r == RequestReader::Result::kBad ||
+          r == RequestReader::Result::kTooLarge) {
         int status = r == RequestReader::Result::kBad ? 400 : 413;
-        SendAll(fd, absl::StrCat("HTTP/1.1 ", status, " ", ReasonPhrase(status),
-                                 "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+        SendAll(fd, absl::StrCat(
+                        "HTTP/1.1 ", status, " ", ReasonPhrase(status),
+                        "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
         break;
       }
       if (r != RequestReader::Result::kOk) break;
@@ -431,7 +474,8 @@ class HttpServerImpl final : public HttpServer {
   // Writes `response`; false when the connection must be closed.
   bool Respond(Connection* c, int fd, const ServerRequest& request,
                const ServerResponse& response, bool keep_alive) {
-    if (response.delay > absl::ZeroDuration() && !Sleep(response.delay)) return false;
+    if (response.delay > absl::ZeroDuration() && !Sleep(response.delay))
+      return false;
     if (stopping()) return false;
     if (response.fault == ServerResponse::Fault::kResetConnection) {
       CloseConnection(c, /*reset=*/true);
@@ -452,7 +496,8 @@ class HttpServerImpl final : public HttpServer {
     }
     bool truncate = response.fault == ServerResponse::Fault::kTruncateBody;
     if (truncate) keep_alive = false;
-    absl::StrAppend(&out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    absl::StrAppend(&out, keep_alive ? "Connection: keep-alive\r\n"
+                                     : "Connection: close\r\n");
 
     if (response.stream != nullptr) {
       if (!no_body) absl::StrAppend(&out, "Transfer-Encoding: chunked\r\n");
@@ -472,7 +517,9 @@ class HttpServerImpl final : public HttpServer {
     if (no_body) return SendAll(fd, out) && keep_alive;
 
     if (truncate) {
-      absl::StrAppend(&out, absl::string_view(response.body).substr(0, response.body.size() / 2));
+      absl::StrAppend(
+          &out,
+          absl::string_view(response.body).substr(0, response.body.size() / 2));
       SendAll(fd, out);
       return false;
     }
@@ -517,29 +564,32 @@ const std::string* ServerRequest::FindQuery(absl::string_view name) const {
   return it == query.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(Handler handler, int port,
-                                                            const std::string& host) {
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
+    Handler handler, int port, const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* info = nullptr;
   std::string service = absl::StrCat(port);
-  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &info); rc != 0) {
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &info);
+      rc != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot resolve '", host, "': ", gai_strerror(rc)));
   }
   int fd = -1;
   std::string last_error = "no address";
   for (addrinfo* ai = info; ai != nullptr; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                  ai->ai_protocol);
     if (fd < 0) {
       last_error = std::strerror(errno);
       continue;
     }
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 512) == 0) break;
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 512) == 0)
+      break;
     last_error = std::strerror(errno);
     ::close(fd);
     fd = -1;
@@ -552,9 +602,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(Handler handler, int
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  int bound_port = bound.ss_family == AF_INET
-                       ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
-                       : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  int bound_port =
+      bound.ss_family == AF_INET
+          ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
+          : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   return std::unique_ptr<HttpServer>(
       new HttpServerImpl(std::move(handler), fd, bound_port, host));
 }

@@ -47,7 +47,8 @@ class Signal {
 };
 
 std::unique_ptr<HttpServer> Serve(Handler handler) {
-  absl::StatusOr<std::unique_ptr<HttpServer>> server = StartHttpServer(std::move(handler));
+  absl::StatusOr<std::unique_ptr<HttpServer>> server =
+      StartHttpServer(std::move(handler));
   EXPECT_TRUE(server.ok()) << server.status();
   return std::move(server).value();
 }
@@ -56,9 +57,11 @@ std::unique_ptr<HttpServer> Serve(Handler handler) {
 absl::StatusOr<HttpResponse> Fetch(HttpClient& client, HttpRequest request) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<HttpResponse>>>();
   std::future<absl::StatusOr<HttpResponse>> future = promise->get_future();
-  client.Send(std::move(request),
-              [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); });
-  if (future.wait_for(absl::ToChronoSeconds(kWait)) != std::future_status::ready) {
+  client.Send(std::move(request), [promise](absl::StatusOr<HttpResponse> r) {
+    promise->set_value(std::move(r));
+  });
+  if (future.wait_for(absl::ToChronoSeconds(kWait)) !=
+      std::future_status::ready) {
     ADD_FAILURE() << "no callback within " << kWait;
     return absl::InternalError("test timed out");
   }
@@ -75,8 +78,10 @@ ServerResponse Echo(const ServerRequest& req) {
   ServerResponse resp;
   resp.headers.emplace_back("X-Method", req.method);
   resp.headers.emplace_back("X-Path", req.path);
-  if (const std::string* q = req.FindQuery("q")) resp.headers.emplace_back("X-Query", *q);
-  if (const std::string* h = req.FindHeader("x-test")) resp.headers.emplace_back("X-Echo", *h);
+  if (const std::string* q = req.FindQuery("q"))
+    resp.headers.emplace_back("X-Query", *q);
+  if (const std::string* h = req.FindHeader("x-test"))
+    resp.headers.emplace_back("X-Echo", *h);
   if (const std::string* ct = req.FindHeader("content-type")) {
     resp.headers.emplace_back("X-Content-Type", *ct);
   }
@@ -107,7 +112,8 @@ TEST(CurlHttpClientTest, GetPostDeleteWithBodiesAndHeaders) {
   HttpRequest post = Get(server->base_url() + "/v0/jobs");
   post.method = "POST";
   post.headers.emplace_back("Content-Type", "application/json");
-  post.body = std::string(5000, 'p');  // large enough to have tempted Expect: 100-continue
+  post.body = std::string(
+      5000, 'p');  // large enough to have tempted Expect: 100-continue
   r = Fetch(*client, post);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r->FindHeader("x-method"), "POST");
@@ -138,7 +144,8 @@ TEST(CurlHttpClientTest, ErrorStatusIsAResponse) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/x"));
+  absl::StatusOr<HttpResponse> r =
+      Fetch(*client, Get(server->base_url() + "/x"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(r->body, "nope");
@@ -171,7 +178,8 @@ TEST(CurlHttpClientTest, DeadlineExceededArrivesNearTheDeadline) {
   req.deadline = start + absl::Milliseconds(300);
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
   absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
   EXPECT_GE(took, absl::Milliseconds(250));
   EXPECT_LT(took, absl::Seconds(3));
 }
@@ -186,7 +194,8 @@ TEST(CurlHttpClientTest, PastDeadlineFailsWithoutNetworkCall) {
   HttpRequest req = Get(server->base_url() + "/late");
   req.deadline = absl::Now() - absl::Seconds(1);
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
   EXPECT_EQ(calls.load(), 0);
   EXPECT_EQ(server->connections_accepted(), 0);
 }
@@ -216,11 +225,13 @@ TEST(CurlHttpClientTest, CancellationMidRequest) {
   ASSERT_TRUE(in_handler.WaitForNotificationWithTimeout(kWait));
   absl::Time start = absl::Now();
   cancellation->Cancel();
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)),
+            std::future_status::ready);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kCancelled);
   // The client still works and the callback ran once.
-  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/x"));
+  absl::StatusOr<HttpResponse> r =
+      Fetch(*client, Get(server->base_url() + "/x"));
   EXPECT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(callbacks.load(), 1);
 }
@@ -272,7 +283,8 @@ TEST(CurlHttpClientTest, TruncatedBodyIsUnavailable) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/cut?token=sekrit"));
+  absl::StatusOr<HttpResponse> r =
+      Fetch(*client, Get(server->base_url() + "/cut?token=sekrit"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("cut short"));
   EXPECT_THAT(r.status().message(), Not(HasSubstr("sekrit")));
@@ -288,7 +300,8 @@ TEST(CurlHttpClientTest, TrickledBodyCompletes) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/t"));
+  absl::StatusOr<HttpResponse> r =
+      Fetch(*client, Get(server->base_url() + "/t"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "abcdefghijklmnop");
 }
@@ -328,9 +341,12 @@ TEST(CurlHttpClientTest, StreamsChunkedBody) {
     state->events.push_back(absl::StrCat("data:", chunk));
     return true;
   };
-  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); };
+  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) {
+    promise->set_value(std::move(r));
+  };
   client->Stream(Get(server->base_url() + "/events"), std::move(cb));
-  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)),
+            std::future_status::ready);
   absl::StatusOr<HttpResponse> r = future.get();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 200);
@@ -365,9 +381,12 @@ TEST(CurlHttpClientTest, OnDataReturningFalseAbortsTheStream) {
   StreamCallbacks cb;
   cb.on_headers = [](int, const Headers&) { return true; };
   cb.on_data = [chunks](absl::string_view) { return ++*chunks < 2; };
-  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); };
+  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) {
+    promise->set_value(std::move(r));
+  };
   client->Stream(Get(server->base_url() + "/forever"), std::move(cb));
-  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)),
+            std::future_status::ready);
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(chunks->load(), 2);
   // The server notices that the client went away.
@@ -394,20 +413,25 @@ TEST(CurlHttpClientTest, StreamCancelledByCancellation) {
     first_chunk.Notify();
     return true;
   };
-  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); };
+  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) {
+    promise->set_value(std::move(r));
+  };
   HttpRequest req = Get(server->base_url() + "/forever");
   req.cancellation = cancellation;
   client->Stream(std::move(req), std::move(cb));
   ASSERT_TRUE(first_chunk.WaitForNotificationWithTimeout(kWait));
   cancellation->Cancel();
-  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)),
+            std::future_status::ready);
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kCancelled);
 }
 
 // Sets a flag when destroyed: tells whether a dropped fn was destroyed.
 struct DestructionFlag {
-  explicit DestructionFlag(std::shared_ptr<std::atomic<bool>> f) : flag(std::move(f)) {}
-  DestructionFlag(DestructionFlag&& other) noexcept : flag(std::move(other.flag)) {}
+  explicit DestructionFlag(std::shared_ptr<std::atomic<bool>> f)
+      : flag(std::move(f)) {}
+  DestructionFlag(DestructionFlag&& other) noexcept
+      : flag(std::move(other.flag)) {}
   ~DestructionFlag() {
     if (flag != nullptr) *flag = true;
   }
@@ -446,8 +470,9 @@ TEST(CurlHttpClientTest, CancelledTimerIsDroppedWithoutRunning) {
   auto cancellation = std::make_shared<Cancellation>();
   auto destroyed = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ran{false};
-  client->RunAt(absl::Now() + absl::Milliseconds(200),
-                [&ran, d = DestructionFlag(destroyed)] { ran = true; }, cancellation);
+  client->RunAt(
+      absl::Now() + absl::Milliseconds(200),
+      [&ran, d = DestructionFlag(destroyed)] { ran = true; }, cancellation);
   cancellation->Cancel();
   // A later timer on the same loop runs after the cancel was handled.
   absl::Notification later;
@@ -458,8 +483,9 @@ TEST(CurlHttpClientTest, CancelledTimerIsDroppedWithoutRunning) {
 
   // Already cancelled before RunAt: dropped too.
   auto destroyed2 = std::make_shared<std::atomic<bool>>(false);
-  client->RunAt(absl::Now(), [&ran, d = DestructionFlag(destroyed2)] { ran = true; },
-                cancellation);
+  client->RunAt(
+      absl::Now(), [&ran, d = DestructionFlag(destroyed2)] { ran = true; },
+      cancellation);
   absl::Notification later2;
   client->RunAt(absl::Now() + absl::Milliseconds(50), [&] { later2.Notify(); });
   ASSERT_TRUE(later2.WaitForNotificationWithTimeout(kWait));
@@ -495,9 +521,11 @@ TEST(CurlHttpClientTest, ConnectionRefusedIsUnavailable) {
 TEST(CurlHttpClientTest, BadUrlIsInvalidArgument) {
   auto client = NewCurlHttpClient();
   absl::StatusOr<HttpResponse> r = Fetch(*client, Get("nosuchscheme://host/x"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
+      << r.status();
   r = Fetch(*client, Get("http://"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
+      << r.status();
 }
 
 TEST(CurlHttpClientTest, DestructorCancelsPendingWork) {
@@ -548,10 +576,13 @@ TEST(CurlHttpClientTest, MaxResponseBytes) {
   CurlHttpClientOptions options;
   options.max_response_bytes = 100;
   auto client = NewCurlHttpClient(options);
-  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/sized"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  absl::StatusOr<HttpResponse> r =
+      Fetch(*client, Get(server->base_url() + "/sized"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
   r = Fetch(*client, Get(server->base_url() + "/chunked"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
 
   options.max_response_bytes = 1000;
   auto exact = NewCurlHttpClient(options);
@@ -573,12 +604,13 @@ TEST(CurlHttpClientTest, ManyConcurrentRequestsComplete) {
   std::set<std::thread::id> threads;
   for (int i = 0; i < kRequests; ++i) {
     std::string path = absl::StrCat("/r", i);
-    client->Send(Get(server->base_url() + path), [&, path](absl::StatusOr<HttpResponse> r) {
-      absl::MutexLock lock(&mu);
-      ++done;
-      if (r.ok() && r->body == path) ++ok;
-      threads.insert(std::this_thread::get_id());
-    });
+    client->Send(Get(server->base_url() + path),
+                 [&, path](absl::StatusOr<HttpResponse> r) {
+                   absl::MutexLock lock(&mu);
+                   ++done;
+                   if (r.ok() && r->body == path) ++ok;
+                   threads.insert(std::this_thread::get_id());
+                 });
   }
   absl::MutexLock lock(&mu);
   auto all_done = [&] { return done == kRequests; };
@@ -600,10 +632,11 @@ TEST(CurlHttpClientTest, MaxTotalConnectionsQueuesRequests) {
   absl::Mutex mu;
   int ok = 0;
   for (int i = 0; i < 10; ++i) {
-    client->Send(Get(server->base_url() + "/q"), [&](absl::StatusOr<HttpResponse> r) {
-      absl::MutexLock lock(&mu);
-      if (r.ok()) ++ok;
-    });
+    client->Send(Get(server->base_url() + "/q"),
+                 [&](absl::StatusOr<HttpResponse> r) {
+                   absl::MutexLock lock(&mu);
+                   if (r.ok()) ++ok;
+                 });
   }
   absl::MutexLock lock(&mu);
   auto all_ok = [&] { return ok == 10; };

@@ -1,8 +1,12 @@
 #ifndef EXECGW_ADAPTERS_BACKEND_H_
 #define EXECGW_ADAPTERS_BACKEND_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -10,6 +14,7 @@
 #include "adapters/cancellation.h"
 #include "adapters/resource_name.h"
 #include "execgw/v1/execution.pb.h"
+#include "execgw/v1/execution_service.pb.h"
 
 namespace execgw {
 
@@ -20,6 +25,53 @@ struct CallContext {
   // Optional. When it fires, in-flight upstream requests are aborted and
   // the operation completes with CANCELLED.
   std::shared_ptr<Cancellation> cancellation;
+};
+
+// Where a listing stands upstream. The gateway carries it, sealed, inside
+// its page tokens, so a backend gets back exactly what it handed out.
+struct UpstreamPosition {
+  std::string cursor;  // an upstream cursor (Blaxel)
+  int64_t offset = 0;  // an upstream offset (Polos; Blaxel's legacy lists)
+  // A create-time ceiling fixed on the first page, so that executions
+  // created while a caller pages do not shift offset-based pages (Polos).
+  std::optional<absl::Time> snapshot;
+
+  bool operator==(const UpstreamPosition&) const = default;
+};
+
+// A ListExecutions call, validated and normalised by the gateway.
+struct ListExecutionsQuery {
+  ParentName parent;
+  int page_size = 20;     // 1..100
+  bool ascending = false;  // order by create time, oldest first
+  // Only executions in one of these states; empty: every state.
+  std::set<v1::Execution::State> states;
+  // Only executions created in [created_from, created_to) where set.
+  std::optional<absl::Time> created_from;
+  std::optional<absl::Time> created_to;
+  // Where to continue; default-constructed for the first page.
+  UpstreamPosition position;
+};
+
+struct ExecutionPage {
+  std::vector<v1::Execution> executions;
+  // Where the next page starts; nullopt exactly at the end.
+  std::optional<UpstreamPosition> next;
+  // Executions under the parent ignoring filters, when the upstream says;
+  // -1 otherwise.
+  int64_t total_size = -1;
+};
+
+struct ListTasksQuery {
+  ExecutionName execution;
+  int page_size = 50;  // 1..200
+  UpstreamPosition position;
+};
+
+struct TaskPage {
+  std::vector<v1::Task> tasks;
+  std::optional<UpstreamPosition> next;
+  int64_t total_size = -1;
 };
 
 // Completion of a backend operation: called exactly once, on any thread
@@ -48,6 +100,47 @@ class Backend {
   // The result is fully translated, with `name` and `etag` set.
   virtual void GetExecution(const ExecutionName& name, const CallContext& context,
                             Done<v1::Execution> done) = 0;
+
+  // Lists executions under `query.parent`. A parent form this kind does
+  // not support, or a query option it cannot honour, gives
+  // INVALID_ARGUMENT naming the field (`parent`, `order_by`, `filter`).
+  // Filters the upstream cannot apply are applied to each upstream page,
+  // so a page may hold fewer than page_size executions (even none) while
+  // `next` is still set.
+  virtual void ListExecutions(const ListExecutionsQuery& query, const CallContext& context,
+                              Done<ExecutionPage> done) {
+    std::move(done)(absl::UnimplementedError("ListExecutions is not supported by this backend"));
+  }
+
+  // Lists the tasks of one execution.
+  virtual void ListExecutionTasks(const ListTasksQuery& query, const CallContext& context,
+                                  Done<TaskPage> done) {
+    std::move(done)(
+        absl::UnimplementedError("ListExecutionTasks is not supported by this backend"));
+  }
+
+  // Starts an execution under `parent` (a job or a workflow) and returns it
+  // in full (upstream create answers are partial: the adapter reads the
+  // execution back). Request fields this kind cannot honour give
+  // INVALID_ARGUMENT naming them. `request.request_id`, when set, is passed
+  // upstream as an idempotency key if the upstream has one (see
+  // deduplicates_creates()).
+  virtual void CreateExecution(const ParentName& parent, const v1::CreateExecutionRequest& request,
+                               const CallContext& context, Done<v1::Execution> done) {
+    std::move(done)(absl::UnimplementedError("CreateExecution is not supported by this backend"));
+  }
+
+  // True when the upstream itself deduplicates creates that carry the same
+  // request_id; otherwise the gateway remembers request ids for it.
+  virtual bool deduplicates_creates() const { return false; }
+
+  // Asks the upstream to cancel and returns the execution as it stands
+  // afterwards (CANCELLING or CANCELLED). An execution already finished
+  // gives FAILED_PRECONDITION; one already CANCELLING succeeds.
+  virtual void CancelExecution(const ExecutionName& name, const CallContext& context,
+                               Done<v1::Execution> done) {
+    std::move(done)(absl::UnimplementedError("CancelExecution is not supported by this backend"));
+  }
 };
 
 }  // namespace execgw

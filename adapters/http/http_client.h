@@ -26,6 +26,10 @@ struct HttpRequest {
   absl::Time deadline = absl::InfiniteFuture();
   // Optional. Cancel() aborts the request; its callback then gets CANCELLED.
   std::shared_ptr<Cancellation> cancellation;
+  // Whether sending the request twice is harmless (GET, cancel, a create
+  // that carries an idempotency key). Only idempotent requests are retried
+  // by a retrying client; plain clients ignore it.
+  bool idempotent = false;
 };
 
 struct HttpResponse {

@@ -1,0 +1,129 @@
+#include "adapters/blaxel/errors.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+
+namespace execgw::blaxel {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z
+
+http::HttpResponse Response(int status, std::string body, http::Headers headers = {}) {
+  http::HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(ParseBlaxelErrorBody, FlatShape) {
+  BlaxelErrorBody b = ParseBlaxelErrorBody(
+      R"({"code":400,"error":"invalid_api_version","message":"Unknown API version 2020-01-01"})");
+  EXPECT_EQ(b.code, "invalid_api_version");
+  EXPECT_EQ(b.message, "Unknown API version 2020-01-01");
+  EXPECT_FALSE(b.retryable.has_value());
+}
+
+TEST(ParseBlaxelErrorBody, NestedShape) {
+  BlaxelErrorBody b = ParseBlaxelErrorBody(
+      R"({"error":{"code":503,"message":"upstream overloaded","status":"UNAVAILABLE","retryable":true}})");
+  EXPECT_EQ(b.code, "UNAVAILABLE");
+  EXPECT_EQ(b.message, "upstream overloaded");
+  EXPECT_EQ(b.retryable, true);
+  BlaxelErrorBody c = ParseBlaxelErrorBody(R"({"error":{"code":"quota","message":"m"}})");
+  EXPECT_EQ(c.code, "quota");
+}
+
+TEST(ParseBlaxelErrorBody, ErrorOnlyAndGarbage) {
+  EXPECT_EQ(ParseBlaxelErrorBody(R"({"error":"Not Found"})").message, "Not Found");
+  for (const char* body : {"", "<html>502 Bad Gateway</html>", "[1,2]", "{\"error\":", "null"}) {
+    SCOPED_TRACE(body);
+    BlaxelErrorBody b = ParseBlaxelErrorBody(body);
+    EXPECT_EQ(b.code, "");
+    EXPECT_EQ(b.message, "");
+  }
+}
+
+struct Row {
+  int http;
+  const char* body;
+  absl::StatusCode code;
+  const char* reason;
+};
+
+TEST(BlaxelHttpError, Table) {
+  const Row rows[] = {
+      {400, R"({"code":400,"error":"invalid_api_version","message":"Unknown API version x"})",
+       absl::StatusCode::kFailedPrecondition, "UPSTREAM_BAD_REQUEST"},
+      {400, R"({"code":400,"error":"Bad Request","message":"invalid sort"})",
+       absl::StatusCode::kInvalidArgument, "UPSTREAM_BAD_REQUEST"},
+      {401, R"({"code":401,"error":"Unauthorized","message":"invalid credentials"})",
+       absl::StatusCode::kUnauthenticated, "UPSTREAM_UNAUTHENTICATED"},
+      {403, "", absl::StatusCode::kPermissionDenied, "UPSTREAM_PERMISSION_DENIED"},
+      {404, R"({"code":404,"error":"Not Found","message":"Job execution e not found"})",
+       absl::StatusCode::kNotFound, "UPSTREAM_NOT_FOUND"},
+      {409, "", absl::StatusCode::kAlreadyExists, "UPSTREAM_CONFLICT"},
+      {429, "", absl::StatusCode::kResourceExhausted, "UPSTREAM_RATE_LIMITED"},
+      {500, "<html>oops</html>", absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+      {500, R"({"error":{"code":500,"message":"bad state","status":"INTERNAL","retryable":false}})",
+       absl::StatusCode::kInternal, "UPSTREAM_ERROR"},
+      {501, "", absl::StatusCode::kUnimplemented, "UPSTREAM_ERROR"},
+      {502, "", absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+      {503, R"({"error":{"code":503,"message":"busy","retryable":true}})",
+       absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+      {418, "", absl::StatusCode::kUnknown, "UPSTREAM_ERROR"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(absl::StrCat(row.http, " ", row.body));
+    absl::Status s = BlaxelHttpError("bx", Response(row.http, row.body), kNow);
+    EXPECT_EQ(s.code(), row.code) << s;
+    EXPECT_EQ(ErrorReasonOf(s), row.reason);
+    EXPECT_TRUE(absl::StrContains(s.message(), "\"bx\"")) << s;
+    EXPECT_FALSE(absl::StrContains(s.message(), "<html>")) << s;  // bodies are never echoed
+  }
+}
+
+TEST(BlaxelHttpError, UpstreamMessageIsQuoted) {
+  absl::Status s = BlaxelHttpError(
+      "bx", Response(404, R"({"code":404,"error":"Not Found","message":"Job execution e not found"})"),
+      kNow);
+  EXPECT_TRUE(absl::StrContains(s.message(), "Job execution e not found")) << s;
+}
+
+std::optional<absl::Duration> RetryDelay(const absl::Status& s) {
+  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
+  if (!payload.has_value()) return std::nullopt;
+  google::rpc::RetryInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+TEST(BlaxelHttpError, RetryAfterSecondsAndDate) {
+  absl::Status secs = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "7"}}), kNow);
+  EXPECT_EQ(RetryDelay(secs), absl::Seconds(7));
+  absl::Status date = BlaxelHttpError(
+      "bx", Response(503, "", {{"Retry-After", "Thu, 01 Jan 2026 00:00:30 GMT"}}), kNow);
+  EXPECT_EQ(RetryDelay(date), absl::Seconds(30));
+  absl::Status garbage = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "soon"}}), kNow);
+  EXPECT_FALSE(RetryDelay(garbage).has_value());
+  EXPECT_EQ(garbage.code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(BlaxelHttpError, SecretIsRedacted) {
+  const std::string key = "bl-secret-key-123";
+  absl::Status s = BlaxelHttpError(
+      "bx",
+      Response(401, absl::StrCat(R"({"code":401,"error":"Unauthorized","message":"token )", key,
+                                 R"( is revoked"})")),
+      kNow, key);
+  EXPECT_FALSE(absl::StrContains(s.message(), key)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "[redacted]")) << s;
+}
+
+}  // namespace
+}  // namespace execgw::blaxel

@@ -1,0 +1,72 @@
+#ifndef EXECGW_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
+#define EXECGW_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
+
+#include <memory>
+#include <string>
+
+#include "adapters/blaxel/simulator.h"
+#include "adapters/clock.h"
+#include "adapters/polos/simulator.h"
+#include "execgw/config/v1/config.pb.h"
+#include "execgw/v1/execution_service.grpc.pb.h"
+#include "gateway/gateway_server.h"
+#include "google/rpc/error_details.pb.h"
+#include "grpcpp/support/status.h"
+
+namespace execgw::testing {
+
+// The whole gateway, for real: a Blaxel and a Polos simulator on loopback
+// (driven by a ManualClock), the execgw server configured for them through
+// the ordinary config path (credentials in environment variables), and a
+// gRPC stub on a real channel.
+class GatewayHarness {
+ public:
+  static constexpr char kBlaxel[] = "bx";
+  static constexpr char kPolos[] = "px";
+
+  struct Options {
+    bool seed = false;
+    // Overrides for the credentials the gateway is given (empty: the
+    // simulators' real keys).
+    std::string blaxel_key_override;
+    std::string polos_key_override;
+  };
+
+  explicit GatewayHarness(Options options);
+  GatewayHarness() : GatewayHarness(Options{}) {}
+  ~GatewayHarness();
+
+  ManualClock& clock() { return clock_; }
+  blaxel::BlaxelSimulator& blaxel() { return *blaxel_; }
+  polos::PolosSimulator& polos() { return *polos_; }
+  v1::ExecutionService::Stub& stub() { return *stub_; }
+  int port() const { return server_->port(); }
+  const config::v1::GatewayConfig& config() const { return config_; }
+
+  // Calls with a deadline `timeout` from now.
+  grpc::Status Get(const std::string& name, v1::Execution* out,
+                   absl::Duration timeout = absl::Seconds(10));
+
+ private:
+  ManualClock clock_;
+  std::unique_ptr<blaxel::BlaxelSimulator> blaxel_;
+  std::unique_ptr<polos::PolosSimulator> polos_;
+  config::v1::GatewayConfig config_;
+  std::unique_ptr<gateway::GatewayServer> server_;
+  std::unique_ptr<v1::ExecutionService::Stub> stub_;
+};
+
+// The rich error details of a failed call.
+struct ErrorDetails {
+  bool has_error_info = false;
+  google::rpc::ErrorInfo error_info;
+  bool has_retry_info = false;
+  google::rpc::RetryInfo retry_info;
+  bool has_bad_request = false;
+  google::rpc::BadRequest bad_request;
+};
+ErrorDetails DetailsOf(const grpc::Status& status);
+
+}  // namespace execgw::testing
+
+#endif  // EXECGW_TESTS_INTEGRATION_GATEWAY_HARNESS_H_

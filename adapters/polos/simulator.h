@@ -1,0 +1,153 @@
+#ifndef EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
+#define EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "adapters/clock.h"
+#include "adapters/http/fault_injector.h"
+#include "adapters/http/http_server.h"
+#include "adapters/polos/scenario.h"
+
+namespace execgw::polos {
+
+struct PolosSimulatorOptions {
+  // The only key accepted, as `Authorization: Bearer <api_key>`.
+  std::string api_key = "sk_sim_polos_0123456789abcdef";
+  // The project (a UUID) the key belongs to; X-Project-ID must name it.
+  std::string project_id = "5f0c6e9a-3b1d-4c7e-9a2f-8d4b6c1e0f37";
+  // Drives every lifecycle; nullptr: the wall clock. Must outlive the
+  // simulator.
+  Clock* clock = nullptr;
+  int port = 0;
+  // Seed a handful of executions in every interesting state (see seeded()).
+  bool seed_demo_data = false;
+  // How runs started over HTTP behave, unless SetWorkflowScenario names
+  // their workflow.
+  Scenario default_scenario;
+  // Real time between `data: keepalive` frames (and state checks) of the
+  // event stream.
+  absl::Duration keepalive_interval = absl::Milliseconds(50);
+};
+
+// One seeded execution, for the demo to print.
+struct SeededExecution {
+  std::string workflow_id;
+  std::string execution_id;
+  std::string description;
+};
+
+// An execution to add directly (tests, seeds).
+struct NewExecution {
+  std::string workflow_id = "demo-workflow";
+  std::string payload_json = "{}";
+  Scenario scenario;
+  std::optional<int> run_timeout_seconds;
+  // Makes it a child: root_execution_id follows the parent's.
+  std::string parent_execution_id;
+  std::string batch_id, session_id, user_id, queue_name, concurrency_key, deployment_id,
+      step_key, output_schema_name;
+  // Defaults to the clock's now.
+  std::optional<absl::Time> created_at;
+  // Fixed id; a new random UUID when empty.
+  std::string id;
+};
+
+// A Polos orchestrator (v1 API) on loopback, speaking the wire format of
+// UPSTREAMS.md section 2, quirks included:
+//   GET  /health                                  no auth, {"status":"ok"}
+//   GET  /api/v1/executions/{id}                  "get": non-UUID 400 empty body,
+//                                                 unknown 500 empty body
+//   POST /api/v1/executions/{id}/cancel           "cancel"
+//   POST /api/v1/workflows/{workflow_id}/run      "run"
+//   POST /api/v1/workflows/batch_run              "run"
+//   GET  /api/v1/workflows/runs                   "list"
+//   GET  /api/v1/events/stream, /api/v1/events    "events"
+// Every /api route checks `Authorization: Bearer <api_key>` (else 401
+// UNAUTHORIZED) and then X-Project-ID (missing 400, another project 403
+// PROJECT_ACCESS_FORBIDDEN). The quoted names are the FaultInjector
+// endpoints; faults are applied after routing (a replacing fault skips the
+// real work, so a faulted run creates nothing).
+//
+// State is materialized from each execution's creation time, scenario and
+// cancellation on every read, so tests move lifecycles with
+// ManualClock::Advance. Times are rendered like the real server: RFC 3339,
+// `+00:00`, microseconds. The event stream closes after `workflow_finish`
+// (after an error frame for a failed run); for an unknown run it sends
+// keepalives until the client leaves.
+class PolosSimulator {
+ public:
+  static absl::StatusOr<std::unique_ptr<PolosSimulator>> Start(
+      PolosSimulatorOptions options = {});
+  ~PolosSimulator();
+  PolosSimulator(const PolosSimulator&) = delete;
+  PolosSimulator& operator=(const PolosSimulator&) = delete;
+
+  // "http://127.0.0.1:PORT".
+  std::string base_url() const;
+  const std::string& api_key() const { return options_.api_key; }
+  const std::string& project_id() const { return options_.project_id; }
+  http::FaultInjector& faults() { return faults_; }
+
+  // The seeded executions (empty unless seed_demo_data).
+  std::vector<SeededExecution> seeded() const;
+
+  // Serves `raw_json` verbatim for GET /api/v1/executions/{id} (it takes
+  // precedence over a simulated execution with that id; not listed, not
+  // cancellable).
+  void PutRaw(const std::string& id, std::string raw_json);
+
+  // Adds an execution; returns its id.
+  std::string AddExecution(NewExecution execution);
+
+  // How runs of `workflow_id` started over HTTP behave.
+  void SetWorkflowScenario(const std::string& workflow_id, Scenario scenario);
+
+  // Requests routed to `endpoint` so far ("get", "list", ...), faulted or not.
+  int request_count(const std::string& endpoint) const;
+
+  // Stops serving (idempotent; the destructor calls it).
+  void Stop();
+
+ private:
+  struct Record;
+  explicit PolosSimulator(PolosSimulatorOptions options);
+
+  http::ServerResponse Handle(const http::ServerRequest& request);
+  http::ServerResponse Dispatch(const std::string& endpoint, const http::ServerRequest& request,
+                                const std::vector<std::string>& segments);
+  std::optional<http::ServerResponse> CheckAuth(const http::ServerRequest& request) const;
+  http::ServerResponse GetExecution(const std::string& id);
+  http::ServerResponse CancelExecution(const std::string& id);
+  http::ServerResponse Run(const std::string& workflow_id, const http::ServerRequest& request);
+  http::ServerResponse BatchRun(const http::ServerRequest& request);
+  http::ServerResponse ListRuns(const http::ServerRequest& request);
+  http::ServerResponse PollEvents(const http::ServerRequest& request);
+  http::ServerResponse StreamEvents(const http::ServerRequest& request);
+  std::string AddLocked(NewExecution execution) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Seed();
+
+  const PolosSimulatorOptions options_;
+  Clock* const clock_;
+  http::FaultInjector faults_;
+  std::unique_ptr<http::HttpServer> server_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<Record>> records_ ABSL_GUARDED_BY(mu_);
+  int64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::string> raw_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Scenario> scenarios_ ABSL_GUARDED_BY(mu_);
+  std::vector<SeededExecution> seeded_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace execgw::polos
+
+#endif  // EXECGW_ADAPTERS_POLOS_SIMULATOR_H_

@@ -50,6 +50,14 @@ absl::Status CheckSecretSource(absl::string_view field, const SecretSource& sour
 
 absl::Status ValidateConfig(const GatewayConfig& config) {
   if (config.backends().empty()) return Invalid("backends", "at least one backend is required");
+  if (config.request_id_ttl_seconds() < 0) {
+    return Invalid("requestIdTtlSeconds", "must not be negative");
+  }
+  if (config.has_page_token_key()) {
+    if (auto s = CheckSecretSource("pageTokenKey", config.page_token_key(), true); !s.ok()) {
+      return s;
+    }
+  }
   std::set<std::string> names;
   for (int i = 0; i < config.backends_size(); ++i) {
     const Backend& b = config.backends(i);
@@ -66,6 +74,19 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     if (b.request_timeout_ms() < 0) {
       return Invalid(absl::StrCat(at, ".requestTimeoutMs"), "must not be negative");
     }
+    const auto& r = b.resilience();
+    const std::pair<const char*, int> limits[] = {
+        {"maxAttempts", r.max_attempts()},
+        {"initialBackoffMs", r.initial_backoff_ms()},
+        {"maxBackoffMs", r.max_backoff_ms()},
+        {"maxConcurrentRequests", r.max_concurrent_requests()},
+        {"breakerFailureThreshold", r.breaker_failure_threshold()},
+        {"breakerOpenMs", r.breaker_open_ms()}};
+    for (const auto& [field, value] : limits) {
+      if (value < 0) {
+        return Invalid(absl::StrCat(at, ".resilience.", field), "must not be negative");
+      }
+    }
     switch (b.kind_case()) {
       case Backend::kBlaxel: {
         const auto& x = b.blaxel();
@@ -73,9 +94,23 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
           return s;
         }
         if (x.workspace().empty()) return Invalid(absl::StrCat(at, ".blaxel.workspace"), "is required");
-        if (auto s = CheckSecretSource(absl::StrCat(at, ".blaxel.apiKey"), x.api_key(),
-                                       x.has_api_key());
-            !s.ok()) {
+        if (x.has_api_key() && x.has_oauth()) {
+          return Invalid(absl::StrCat(at, ".blaxel"), "set either \"apiKey\" or \"oauth\", not both");
+        }
+        if (x.has_oauth()) {
+          if (auto s = CheckSecretSource(absl::StrCat(at, ".blaxel.oauth.clientId"),
+                                         x.oauth().client_id(), x.oauth().has_client_id());
+              !s.ok()) {
+            return s;
+          }
+          if (auto s = CheckSecretSource(absl::StrCat(at, ".blaxel.oauth.clientSecret"),
+                                         x.oauth().client_secret(), x.oauth().has_client_secret());
+              !s.ok()) {
+            return s;
+          }
+        } else if (auto s = CheckSecretSource(absl::StrCat(at, ".blaxel.apiKey"), x.api_key(),
+                                              x.has_api_key());
+                   !s.ok()) {
           return s;
         }
         break;

@@ -72,6 +72,14 @@ INSTANTIATE_TEST_SUITE_P(
             {"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}}},
             {"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}}}]})",
                   "backends[1].name: \"a\" is used twice"},
+        BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","apiKey":{"env":"K"},"oauth":{}}}]})",
+                  "backends[0].blaxel: set either \"apiKey\" or \"oauth\""},
+        BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","oauth":{"clientId":{"env":"I"}}}}]})",
+                  "backends[0].blaxel.oauth.clientSecret: is required"},
+        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}},"resilience":{"maxAttempts":-1}}]})",
+                  "backends[0].resilience.maxAttempts: must not be negative"},
+        BadConfig{R"({"pageTokenKey":{},"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}}}]})",
+                  "pageTokenKey: is required"},
         // A secret written into the config itself is not a field: rejected.
         BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":"sk_live"}}]})",
                   "not a valid GatewayConfig"}));

@@ -44,33 +44,31 @@ class BlaxelBackend final : public Backend {
   void GetExecution(const ExecutionName& name, const CallContext& context,
                     Done<v1::Execution> done) override {
     if (name.job.empty()) {
-      std::move(done)(MakeError(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat("name: backend \"", options_.name,
-                       "\" is a Blaxel backend; execution names must have the form "
-                       "\"backends/{backend}/jobs/{job}/executions/{execution}\", got \"",
-                       name.ToString(), "\""),
-          reason::kWrongBackendKind, {{"backend", options_.name}, {"field", "name"}}));
+      std::move(done)(
+          MakeError(absl::StatusCode::kInvalidArgument,
+                    absl::StrCat("name: backend \"", options_.name,
+                                 "\" is a Blaxel backend; execution names must have the form "
+                                 "\"backends/{backend}/jobs/{job}/executions/{execution}\", got \"",
+                                 name.ToString(), "\""),
+                    reason::kWrongBackendKind, {{"backend", options_.name}, {"field", "name"}}));
       return;
     }
     if (name.backend != options_.name) {
-      std::move(done)(MakeError(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat("name: backend \"", name.backend, "\" was routed to backend \"",
-                       options_.name, "\""),
-          reason::kInvalidArgument, {{"backend", options_.name}, {"field", "name"}}));
+      std::move(done)(MakeError(absl::StatusCode::kInvalidArgument,
+                                absl::StrCat("name: backend \"", name.backend,
+                                             "\" was routed to backend \"", options_.name, "\""),
+                                reason::kInvalidArgument,
+                                {{"backend", options_.name}, {"field", "name"}}));
       return;
     }
     http::HttpRequest request = NewRequest("GET", context);
     request.url = absl::StrCat(base_url_, "/jobs/", EncodePathSegment(name.job), "/executions/",
                                EncodePathSegment(name.execution));
-    client_.Send(std::move(request),
-                 [backend = options_.name, secret = options_.api_key, job = name.job,
-                  id = name.execution,
-                  done = std::move(done)](absl::StatusOr<http::HttpResponse> response) mutable {
-                   std::move(done)(
-                       HandleExecutionResponse(backend, secret, job, id, std::move(response)));
-                 });
+    client_.Send(std::move(request), [backend = options_.name, secret = options_.api_key,
+                                      job = name.job, id = name.execution, done = std::move(done)](
+                                         absl::StatusOr<http::HttpResponse> response) mutable {
+      std::move(done)(HandleExecutionResponse(backend, secret, job, id, std::move(response)));
+    });
   }
 
  private:
@@ -97,8 +95,8 @@ class BlaxelBackend final : public Backend {
     }
     absl::StatusOr<rapidjson::Document> doc = ParseJson(response->body);
     if (!doc.ok()) {
-      return InvalidResponseStatus(backend, absl::StrCat("the execution body is not JSON (",
-                                                         doc.status().message(), ")"));
+      return InvalidResponseStatus(
+          backend, absl::StrCat("the execution body is not JSON (", doc.status().message(), ")"));
     }
     if (!doc->IsObject()) {
       return InvalidResponseStatus(backend, "the execution body is not a JSON object");

@@ -67,10 +67,9 @@ absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse
     failure.retry_after = ParseRetryAfter(*retry_after, now);
   }
   const int s = response.status;
-  const std::map<std::string, std::string> metadata = {
-      {"backend", failure.backend},
-      {"http_status", absl::StrCat(s)},
-      {"upstream_code", failure.upstream_code}};
+  const std::map<std::string, std::string> metadata = {{"backend", failure.backend},
+                                                       {"http_status", absl::StrCat(s)},
+                                                       {"upstream_code", failure.upstream_code}};
   if (s == 400 && absl::EqualsIgnoreCase(body.code, "invalid_api_version")) {
     return MakeError(absl::StatusCode::kFailedPrecondition,
                      absl::StrCat("backend \"", backend,

@@ -295,9 +295,9 @@ void WriteTask(Writer& w, const Plan& p, const TaskPlan& t, int index, const Sim
 // ---------------------------------------------------------------- paging
 
 struct PageItem {
-  std::string id;       // for q and name sorting
-  absl::Time created;   // for createdAt sorting
-  int index;            // stable tie-break
+  std::string id;      // for q and name sorting
+  absl::Time created;  // for createdAt sorting
+  int index;           // stable tie-break
   std::string json;
 };
 
@@ -338,7 +338,8 @@ std::optional<http::ServerResponse> ParsePageQuery(const http::ServerRequest& re
     out.sort = *sort;
   }
   if (const std::string* q = request.FindQuery("q"); q != nullptr) {
-    if (q->size() > 200) return ErrorResponse(400, "Bad Request", "q is longer than 200 characters");
+    if (q->size() > 200)
+      return ErrorResponse(400, "Bad Request", "q is longer than 200 characters");
     std::string trimmed = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*q));
     if (trimmed.size() >= 2) out.q = std::move(trimmed);
   }
@@ -356,7 +357,8 @@ std::optional<http::ServerResponse> ParsePageQuery(const http::ServerRequest& re
     out.limit = static_cast<size_t>(n);
   }
   const std::string full_binding = absl::StrCat(binding, "|", out.sort, "|", out.q);
-  if (const std::string* cursor = request.FindQuery("cursor"); cursor != nullptr && !cursor->empty()) {
+  if (const std::string* cursor = request.FindQuery("cursor");
+      cursor != nullptr && !cursor->empty()) {
     std::string decoded;
     absl::StatusOr<rapidjson::Document> doc = absl::InvalidArgumentError("");
     if (absl::WebSafeBase64Unescape(*cursor, &decoded)) doc = ParseJson(decoded);
@@ -392,8 +394,10 @@ std::string WritePage(std::vector<PageItem> items, const PageQuery& query,
     });
   }
   std::stable_sort(items.begin(), items.end(), [&](const PageItem& a, const PageItem& b) {
-    if (query.sort == "createdAt:asc") return a.created != b.created ? a.created < b.created : a.index < b.index;
-    if (query.sort == "createdAt:desc") return a.created != b.created ? a.created > b.created : a.index > b.index;
+    if (query.sort == "createdAt:asc")
+      return a.created != b.created ? a.created < b.created : a.index < b.index;
+    if (query.sort == "createdAt:desc")
+      return a.created != b.created ? a.created > b.created : a.index > b.index;
     if (query.sort == "name:asc") return a.id < b.id;
     return a.id > b.id;
   });
@@ -422,7 +426,8 @@ std::string WritePage(std::vector<PageItem> items, const PageQuery& query,
 }
 
 std::string Hex(uint64_t x, int width) {
-  return absl::StrFormat("%0*x", width, x & ((width >= 16) ? ~uint64_t{0} : ((uint64_t{1} << (4 * width)) - 1)));
+  return absl::StrFormat("%0*x", width,
+                         x & ((width >= 16) ? ~uint64_t{0} : ((uint64_t{1} << (4 * width)) - 1)));
 }
 
 }  // namespace
@@ -565,9 +570,9 @@ http::ServerResponse BlaxelSimulator::Route(const http::ServerRequest& request,
                          "missing workspace: send X-Blaxel-Workspace or ?workspace=");
   }
   if (*workspace != options_.workspace) {
-    return ErrorResponse(403, "Forbidden",
-                         absl::StrCat("the credential has no access to workspace \"", *workspace,
-                                      "\""));
+    return ErrorResponse(
+        403, "Forbidden",
+        absl::StrCat("the credential has no access to workspace \"", *workspace, "\""));
   }
   // Version.
   std::string version(kVersionOldest);
@@ -586,9 +591,9 @@ http::ServerResponse BlaxelSimulator::Route(const http::ServerRequest& request,
   if (endpoint == "get") return Get(job, segments[4]);
   if (endpoint == "cancel") return Cancel(job, segments[4]);
   if (legacy) {
-    return ErrorResponse(400, "unsupported_api_version",
-                         absl::StrCat("listing tasks needs Blaxel-Version ", kVersionLatest,
-                                      " or later"));
+    return ErrorResponse(
+        400, "unsupported_api_version",
+        absl::StrCat("listing tasks needs Blaxel-Version ", kVersionLatest, " or later"));
   }
   return Tasks(request, job, segments[4]);
 }
@@ -622,7 +627,8 @@ std::string BlaxelSimulator::Render(const Execution& e, absl::Time now) const {
   }
   tw.EndArray();
 
-  const bool started = now >= p.run_start && (!p.cancel_at.has_value() || p.run_start <= *p.cancel_at);
+  const bool started =
+      now >= p.run_start && (!p.cancel_at.has_value() || p.run_start <= *p.cancel_at);
   const bool terminal = now >= p.terminal_at;
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -771,30 +777,32 @@ http::ServerResponse BlaxelSimulator::Create(const http::ServerRequest& request,
     }
   }
   if (memory.has_value() && (*memory <= 0 || *memory > config.memory_mb)) {
-    return ErrorResponse(400, "Bad Request",
-                         absl::StrCat("memory ", *memory, " MB can never fit: the job allows at most ",
-                                      config.memory_mb, " MB"));
+    return ErrorResponse(
+        400, "Bad Request",
+        absl::StrCat("memory ", *memory, " MB can never fit: the job allows at most ",
+                     config.memory_mb, " MB"));
   }
   if (!allow_queue) {
     int unfinished = 0;
     for (const auto& [key, e] : executions_) {
       if (key.first != job || e.raw.has_value()) continue;
-      if (now < MakePlan(e.scenario, e.created, e.task_count, config, e.cancel_requested)
-                    .terminal_at) {
+      if (now <
+          MakePlan(e.scenario, e.created, e.task_count, config, e.cancel_requested).terminal_at) {
         ++unfinished;
       }
     }
     if (unfinished >= config.capacity) {
-      http::ServerResponse r = ErrorResponse(
-          429, "Too Many Requests",
-          absl::StrCat("job ", job, " has no capacity right now (", unfinished, " of ",
-                       config.capacity, " executions unfinished)"));
+      http::ServerResponse r =
+          ErrorResponse(429, "Too Many Requests",
+                        absl::StrCat("job ", job, " has no capacity right now (", unfinished,
+                                     " of ", config.capacity, " executions unfinished)"));
       r.headers.push_back({"Retry-After", "5"});
       return r;
     }
   }
   const uint64_t n = static_cast<uint64_t>(next_id_++);
-  const uint64_t mixed = (n * 0x9E3779B97F4A7C15ULL) ^ static_cast<uint64_t>(absl::ToUnixNanos(now));
+  const uint64_t mixed =
+      (n * 0x9E3779B97F4A7C15ULL) ^ static_cast<uint64_t>(absl::ToUnixNanos(now));
   if (execution_id.empty()) execution_id = absl::StrCat("exec-", Hex(mixed, 8));
   if (message_id.empty()) {
     message_id = absl::StrCat(Hex(mixed >> 32, 8), "-", Hex(mixed >> 16, 4), "-4", Hex(mixed, 3),

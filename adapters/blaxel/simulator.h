@@ -98,8 +98,7 @@ class BlaxelSimulator {
   // Adds (or replaces) an execution of `job` (created with default config
   // if unknown) with `task_count` tasks. `env` keys become envOverride.
   void PutExecution(const std::string& job, const std::string& id, SimulatedScenario scenario,
-                    absl::Time created, int task_count = 3,
-                    std::vector<std::string> env_keys = {});
+                    absl::Time created, int task_count = 3, std::vector<std::string> env_keys = {});
   // Serves `raw` verbatim (status 200) for GET and DELETE of this execution;
   // list pages include it when it is valid JSON.
   void PutRaw(const std::string& job, const std::string& id, std::string raw_json);

@@ -88,9 +88,7 @@ std::optional<int32_t> ReadInt32(const rapidjson::Value& object, const char* key
   return std::nullopt;
 }
 
-bool IsGoZeroTime(absl::string_view text) {
-  return absl::StartsWith(text, "0001-01-01T00:00:00");
-}
+bool IsGoZeroTime(absl::string_view text) { return absl::StartsWith(text, "0001-01-01T00:00:00"); }
 
 // A time member. Empty string and Go's zero time mean unset; anything else
 // that does not parse is kept raw.
@@ -303,8 +301,8 @@ v1::Task TranslateTask(const rapidjson::Value& task, absl::string_view path_pref
     if (!conditions->IsArray()) {
       sink.Extra(conditions_path, *conditions);
     } else {
-      static constexpr absl::string_view kKnown[] = {"type",     "state",    "reason",
-                                                     "executionReason", "severity", "message"};
+      static constexpr absl::string_view kKnown[] = {
+          "type", "state", "reason", "executionReason", "severity", "message"};
       int i = 0;
       for (const auto& c : conditions->GetArray()) {
         const std::string item_path = absl::StrCat(conditions_path, "[", i++, "]");
@@ -387,7 +385,8 @@ v1::Execution TranslateJobExecution(const rapidjson::Value& doc, absl::string_vi
     static constexpr absl::string_view kKnown[] = {"envOverride", "memoryOverride", "parallelism",
                                                    "timeout", "tasks"};
     TranslateEnvOverride(*spec, sink, details);
-    if (auto n = ReadInt32(*spec, "memoryOverride", "spec", sink)) details.set_memory_override_mb(*n);
+    if (auto n = ReadInt32(*spec, "memoryOverride", "spec", sink))
+      details.set_memory_override_mb(*n);
     if (auto n = ReadInt32(*spec, "parallelism", "spec", sink)) details.set_parallelism(*n);
     if (auto d = ReadDuration(*spec, "timeout", "spec", sink)) *out.mutable_timeout() = *d;
     spec_tasks = JsonMember(*spec, "tasks");
@@ -435,8 +434,7 @@ v1::Execution TranslateJobExecution(const rapidjson::Value& doc, absl::string_vi
     TranslateStats(*stats, sink, out);
   }
 
-  static constexpr absl::string_view kKnownTop[] = {"metadata", "spec", "stats", "status",
-                                                    "tasks"};
+  static constexpr absl::string_view kKnownTop[] = {"metadata", "spec", "stats", "status", "tasks"};
   KeepUnknown(doc, kKnownTop, "", sink);
   SetEtag(out);
   return out;

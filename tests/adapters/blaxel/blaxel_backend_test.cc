@@ -12,8 +12,8 @@
 #include "adapters/http/curl_http_client.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
-#include "google/rpc/error_details.pb.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 
 namespace execgw::blaxel {
@@ -61,11 +61,10 @@ class BlaxelBackendTest : public ::testing::Test {
     absl::Notification done;
     absl::StatusOr<v1::Execution> result;
     (backend ? backend : backend_.get())
-        ->GetExecution(ExecutionName{"bx", job, id}, context,
-                       [&](absl::StatusOr<v1::Execution> r) {
-                         result = std::move(r);
-                         done.Notify();
-                       });
+        ->GetExecution(ExecutionName{"bx", job, id}, context, [&](absl::StatusOr<v1::Execution> r) {
+          result = std::move(r);
+          done.Notify();
+        });
     done.WaitForNotification();
     if (!result.ok()) {
       EXPECT_FALSE(absl::StrContains(result.status().ToString(), kKey))
@@ -265,8 +264,10 @@ TEST_F(BlaxelBackendTest, ServerErrorsAreUnavailable) {
     SCOPED_TRACE(status);
     http::ServerResponse r;
     r.status = status;
-    r.body = status == 503 ? R"({"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE","retryable":true}})"
-                           : "<html>bad gateway</html>";
+    r.body =
+        status == 503
+            ? R"({"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE","retryable":true}})"
+            : "<html>bad gateway</html>";
     sim_->faults().Add("get", r);
     absl::StatusOr<v1::Execution> e = Get(kJob, "exec-1");
     EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable);
@@ -306,7 +307,8 @@ TEST_F(BlaxelBackendTest, DelayBeyondDeadlineIsDeadlineExceededNearTheDeadline) 
   r.delay = absl::Seconds(3);
   sim_->faults().Add("get", r);
   const absl::Time start = absl::Now();
-  absl::StatusOr<v1::Execution> e = Get(kJob, "exec-1", {.deadline = start + absl::Milliseconds(300)});
+  absl::StatusOr<v1::Execution> e =
+      Get(kJob, "exec-1", {.deadline = start + absl::Milliseconds(300)});
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(e.status().code(), absl::StatusCode::kDeadlineExceeded) << e.status();
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamTimeout);

@@ -89,7 +89,8 @@ TEST(BlaxelHttpError, Table) {
 
 TEST(BlaxelHttpError, UpstreamMessageIsQuoted) {
   absl::Status s = BlaxelHttpError(
-      "bx", Response(404, R"({"code":404,"error":"Not Found","message":"Job execution e not found"})"),
+      "bx",
+      Response(404, R"({"code":404,"error":"Not Found","message":"Job execution e not found"})"),
       kNow);
   EXPECT_TRUE(absl::StrContains(s.message(), "Job execution e not found")) << s;
 }

@@ -46,10 +46,11 @@ class SimulatorTest : public ::testing::Test {
     http::HttpRequest request;
     request.method = method;
     request.url = sim_->base_url() + path_and_query;
-    request.headers = headers.value_or(http::Headers{{"Authorization", std::string("Bearer ") + kKey},
-                                                     {"X-Blaxel-Workspace", kWorkspace},
-                                                     {"Blaxel-Version", "2026-04-28"},
-                                                     {"Accept", "application/json"}});
+    request.headers =
+        headers.value_or(http::Headers{{"Authorization", std::string("Bearer ") + kKey},
+                                       {"X-Blaxel-Workspace", kWorkspace},
+                                       {"Blaxel-Version", "2026-04-28"},
+                                       {"Accept", "application/json"}});
     if (!body.empty()) request.headers.push_back({"Content-Type", "application/json"});
     request.body = std::move(body);
     request.deadline = absl::Now() + absl::Seconds(10);
@@ -74,12 +75,13 @@ class SimulatorTest : public ::testing::Test {
     std::vector<std::string> ids;
     std::string cursor;
     for (int page = 0; page < 100; ++page) {
-      Reply r = Send("GET", absl::StrCat(path, "?", query, cursor.empty() ? "" : "&cursor=", cursor));
+      Reply r =
+          Send("GET", absl::StrCat(path, "?", query, cursor.empty() ? "" : "&cursor=", cursor));
       EXPECT_EQ(r.status, 200) << r.response.body;
       if (r.status != 200) break;
       for (const auto& item : r.json["data"].GetArray()) {
-        ids.push_back(JsonString(item["metadata"], "id").value_or(
-            JsonString(item["metadata"], "name").value_or("")));
+        ids.push_back(JsonString(item["metadata"], "id")
+                          .value_or(JsonString(item["metadata"], "name").value_or("")));
       }
       cursor = JsonString(r.json["meta"], "nextCursor").value();
       EXPECT_EQ(r.json["meta"]["hasMore"].GetBool(), !cursor.empty());
@@ -95,13 +97,15 @@ class SimulatorTest : public ::testing::Test {
 
 TEST_F(SimulatorTest, Authentication) {
   sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now());
-  Reply none = Send("GET", "/jobs/job-a/executions/e1", http::Headers{{"X-Blaxel-Workspace", kWorkspace}});
+  Reply none =
+      Send("GET", "/jobs/job-a/executions/e1", http::Headers{{"X-Blaxel-Workspace", kWorkspace}});
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.json["code"].GetInt(), 401);
   EXPECT_TRUE(none.json["error"].IsString());
   EXPECT_TRUE(none.json["message"].IsString());
-  Reply wrong = Send("GET", "/jobs/job-a/executions/e1",
-                     http::Headers{{"Authorization", "Bearer guess-123"}, {"X-Blaxel-Workspace", kWorkspace}});
+  Reply wrong = Send(
+      "GET", "/jobs/job-a/executions/e1",
+      http::Headers{{"Authorization", "Bearer guess-123"}, {"X-Blaxel-Workspace", kWorkspace}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_FALSE(absl::StrContains(wrong.response.body, "guess-123"));
   Reply alt = Send("GET", "/jobs/job-a/executions/e1",
@@ -113,12 +117,15 @@ TEST_F(SimulatorTest, Authentication) {
 TEST_F(SimulatorTest, Workspace) {
   sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now());
   const std::string auth = std::string("Bearer ") + kKey;
-  EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1", http::Headers{{"Authorization", auth}}).status, 400);
+  EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1", http::Headers{{"Authorization", auth}}).status,
+            400);
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1?workspace=acme",
-                 http::Headers{{"Authorization", auth}}).status,
+                 http::Headers{{"Authorization", auth}})
+                .status,
             200);
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1",
-                 http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", "other"}}).status,
+                 http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", "other"}})
+                .status,
             403);
 }
 
@@ -126,22 +133,26 @@ TEST_F(SimulatorTest, Versions) {
   sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now());
   const std::string auth = std::string("Bearer ") + kKey;
   Reply unknown = Send("GET", "/jobs/job-a/executions",
-                       http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", kWorkspace},
+                       http::Headers{{"Authorization", auth},
+                                     {"X-Blaxel-Workspace", kWorkspace},
                                      {"Blaxel-Version", "2030-01-01"}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(JsonString(unknown.json, "error"), "invalid_api_version");
-  EXPECT_THAT(JsonString(unknown.json, "message").value_or(""), ::testing::HasSubstr("Unknown API version"));
+  EXPECT_THAT(JsonString(unknown.json, "message").value_or(""),
+              ::testing::HasSubstr("Unknown API version"));
   // Omitted: the oldest version, whose lists are bare arrays.
   Reply legacy = Send("GET", "/jobs/job-a/executions",
                       http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", kWorkspace}});
   EXPECT_EQ(legacy.status, 200);
   EXPECT_TRUE(legacy.json.IsArray());
   Reply old = Send("GET", "/jobs/job-a/executions",
-                   http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", kWorkspace},
+                   http::Headers{{"Authorization", auth},
+                                 {"X-Blaxel-Workspace", kWorkspace},
                                  {"Blaxel-Version", "2026-04-16"}});
   EXPECT_TRUE(old.json.IsArray());
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1/tasks",
-                 http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", kWorkspace}}).status,
+                 http::Headers{{"Authorization", auth}, {"X-Blaxel-Workspace", kWorkspace}})
+                .status,
             400);
   Reply latest = Send("GET", "/jobs/job-a/executions");
   ASSERT_TRUE(latest.json.IsObject());
@@ -170,8 +181,9 @@ TEST_F(SimulatorTest, GetRendersTheWireFormat) {
 }
 
 TEST_F(SimulatorTest, CreateIsPartialAndIdempotent) {
-  Reply created = Send("POST", "/jobs/job-a/executions", std::nullopt,
-                       R"({"tasks":[{"file":"a"},{"file":"b"}],"env":{"X":"secret"},"executionId":"mine"})");
+  Reply created =
+      Send("POST", "/jobs/job-a/executions", std::nullopt,
+           R"({"tasks":[{"file":"a"},{"file":"b"}],"env":{"X":"secret"},"executionId":"mine"})");
   ASSERT_EQ(created.status, 200) << created.response.body;
   std::set<std::string> keys;
   for (const auto& m : created.json.GetObject()) keys.insert(m.name.GetString());
@@ -191,7 +203,8 @@ TEST_F(SimulatorTest, CreateIsPartialAndIdempotent) {
   Reply generated = Send("POST", "/jobs/job-a/executions", std::nullopt, "{}");
   EXPECT_TRUE(absl::StartsWith(JsonString(generated.json, "executionId").value_or(""), "exec-"));
   EXPECT_EQ(Send("POST", "/jobs/nojob/executions", std::nullopt, "{}").status, 404);
-  EXPECT_EQ(Send("POST", "/jobs/job-a/executions", std::nullopt, R"({"memory":999999})").status, 400);
+  EXPECT_EQ(Send("POST", "/jobs/job-a/executions", std::nullopt, R"({"memory":999999})").status,
+            400);
   EXPECT_EQ(Send("POST", "/jobs/job-a/executions", std::nullopt, "not json").status, 400);
 }
 
@@ -199,13 +212,16 @@ TEST_F(SimulatorTest, AllowQueueFalseWithoutCapacityIs429) {
   SimulatedJob one;
   one.capacity = 1;
   sim_->PutJob("small", one);
-  EXPECT_EQ(Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":false})").status, 200);
+  EXPECT_EQ(Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":false})").status,
+            200);
   Reply full = Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":false})");
   EXPECT_EQ(full.status, 429);
   EXPECT_NE(full.response.FindHeader("retry-after"), nullptr);
-  EXPECT_EQ(Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":true})").status, 200);
+  EXPECT_EQ(Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":true})").status,
+            200);
   clock_.Advance(absl::Minutes(5));  // everything finished
-  EXPECT_EQ(Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":false})").status, 200);
+  EXPECT_EQ(Send("POST", "/jobs/small/executions", std::nullopt, R"({"allowQueue":false})").status,
+            200);
 }
 
 TEST_F(SimulatorTest, CancelGoesCancellingThenCancelled) {
@@ -233,21 +249,22 @@ TEST_F(SimulatorTest, ListCursorPaging) {
                        clock_.Now() + absl::Seconds(i), 1);
   }
   sim_->PutExecution("job-b", "other", SimulatedScenario::kSucceed, clock_.Now(), 1);
-  EXPECT_THAT(Walk("/jobs/job-a/executions", "limit=3"),
-              ::testing::ElementsAre("exec-6", "exec-5", "exec-4", "exec-3", "exec-2", "exec-1",
-                                     "exec-0"));
-  EXPECT_THAT(Walk("/jobs/job-a/executions", "limit=2&sort=createdAt:asc"),
-              ::testing::ElementsAre("exec-0", "exec-1", "exec-2", "exec-3", "exec-4", "exec-5",
-                                     "exec-6"));
-  EXPECT_THAT(Walk("/jobs/job-a/executions", "sort=name:desc"),
-              ::testing::ElementsAre("exec-6", "exec-5", "exec-4", "exec-3", "exec-2", "exec-1",
-                                     "exec-0"));
+  EXPECT_THAT(
+      Walk("/jobs/job-a/executions", "limit=3"),
+      ::testing::ElementsAre("exec-6", "exec-5", "exec-4", "exec-3", "exec-2", "exec-1", "exec-0"));
+  EXPECT_THAT(
+      Walk("/jobs/job-a/executions", "limit=2&sort=createdAt:asc"),
+      ::testing::ElementsAre("exec-0", "exec-1", "exec-2", "exec-3", "exec-4", "exec-5", "exec-6"));
+  EXPECT_THAT(
+      Walk("/jobs/job-a/executions", "sort=name:desc"),
+      ::testing::ElementsAre("exec-6", "exec-5", "exec-4", "exec-3", "exec-2", "exec-1", "exec-0"));
   Reply first = Send("GET", "/jobs/job-a/executions?limit=3");
   EXPECT_EQ(first.json["meta"]["total"].GetInt(), 7);
   EXPECT_EQ(first.json["data"].Size(), 3u);
   const std::string cursor = *JsonString(first.json["meta"], "nextCursor");
   // Bound to the query: another sort or q is rejected, garbage too.
-  EXPECT_EQ(Send("GET", "/jobs/job-a/executions?limit=3&sort=name:asc&cursor=" + cursor).status, 400);
+  EXPECT_EQ(Send("GET", "/jobs/job-a/executions?limit=3&sort=name:asc&cursor=" + cursor).status,
+            400);
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions?limit=3&q=exec&cursor=" + cursor).status, 400);
   EXPECT_EQ(Send("GET", "/jobs/job-b/executions?limit=3&cursor=" + cursor).status, 400);
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions?cursor=%21%21garbage").status, 400);
@@ -299,7 +316,8 @@ TEST_F(SimulatorTest, TasksPaging) {
   EXPECT_EQ(first.json["meta"]["total"].GetInt(), 230);
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions/big/tasks?limit=1000").json["data"].Size(), 200u);
   EXPECT_EQ(Walk("/jobs/job-a/executions/big/tasks", "limit=64&sort=createdAt:asc").size(), 230u);
-  std::vector<std::string> names = Walk("/jobs/job-a/executions/big/tasks", "limit=100&sort=name:asc");
+  std::vector<std::string> names =
+      Walk("/jobs/job-a/executions/big/tasks", "limit=100&sort=name:asc");
   ASSERT_EQ(names.size(), 230u);
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions/nope/tasks").status, 404);

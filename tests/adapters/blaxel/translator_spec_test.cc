@@ -32,9 +32,8 @@ class SpecExampleBuilder {
   rapidjson::Value Build(YAML::Node schema, const std::string& path, Alloc& alloc) {
     schema = Resolve(schema);
     const std::string type = schema["type"] ? schema["type"].as<std::string>() : "";
-    const std::string key = path.substr(path.find_last_of(".]") == std::string::npos
-                                            ? 0
-                                            : path.find_last_of(".]") + 1);
+    const std::string key =
+        path.substr(path.find_last_of(".]") == std::string::npos ? 0 : path.find_last_of(".]") + 1);
     if (schema["enum"]) {
       const YAML::Node values = schema["enum"];
       const std::string v = values[variant_ % values.size()].as<std::string>();
@@ -101,7 +100,8 @@ class TranslatorSpecTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* dir = std::getenv("EXECGW_SHARED_UPSTREAM");
-    if (dir == nullptr) GTEST_SKIP() << "EXECGW_SHARED_UPSTREAM not set: the Blaxel spec is not available";
+    if (dir == nullptr)
+      GTEST_SKIP() << "EXECGW_SHARED_UPSTREAM not set: the Blaxel spec is not available";
     spec_ = YAML::LoadFile(absl::StrCat(dir, "/blaxel-openapi.yml"));
     schemas_ = spec_["components"]["schemas"];
     ASSERT_TRUE(schemas_["JobExecution"]) << "JobExecution schema missing from the spec";
@@ -121,16 +121,20 @@ absl::Time Rfc(const std::string& text) { return ParseUpstreamTime(text).value()
 
 const std::map<std::string, v1::Execution::State>& ExpectedExecutionStates() {
   static const auto* m = new std::map<std::string, v1::Execution::State>{
-      {"queued", v1::Execution::STATE_QUEUED},         {"pending", v1::Execution::STATE_PENDING},
-      {"running", v1::Execution::STATE_RUNNING},       {"cancelling", v1::Execution::STATE_CANCELLING},
-      {"cancelled", v1::Execution::STATE_CANCELLED},   {"failed", v1::Execution::STATE_FAILED},
-      {"succeeded", v1::Execution::STATE_SUCCEEDED},   {"timeout", v1::Execution::STATE_TIMED_OUT}};
+      {"queued", v1::Execution::STATE_QUEUED},
+      {"pending", v1::Execution::STATE_PENDING},
+      {"running", v1::Execution::STATE_RUNNING},
+      {"cancelling", v1::Execution::STATE_CANCELLING},
+      {"cancelled", v1::Execution::STATE_CANCELLED},
+      {"failed", v1::Execution::STATE_FAILED},
+      {"succeeded", v1::Execution::STATE_SUCCEEDED},
+      {"timeout", v1::Execution::STATE_TIMED_OUT}};
   return *m;
 }
 
 const std::map<std::string, v1::Task::State>& ExpectedTaskStates() {
   static const auto* m = new std::map<std::string, v1::Task::State>{
-      {"unspecified", v1::Task::STATE_UNREPORTED}, {"pending", v1::Task::STATE_PENDING},
+      {"unspecified", v1::Task::STATE_UNREPORTED},  {"pending", v1::Task::STATE_PENDING},
       {"reconciling", v1::Task::STATE_RECONCILING}, {"running", v1::Task::STATE_RUNNING},
       {"succeeded", v1::Task::STATE_SUCCEEDED},     {"failed", v1::Task::STATE_FAILED},
       {"cancelled", v1::Task::STATE_CANCELLED}};
@@ -186,12 +190,9 @@ TEST_F(TranslatorSpecTest, ExamplesLandWhereTheyShould) {
     // Times: every *At field of the metadata schemas.
     const auto& times = builder.times();
     const std::pair<const char*, const google::protobuf::Timestamp*> time_fields[] = {
-        {"metadata.createdAt", &e.create_time()},
-        {"metadata.startedAt", &e.start_time()},
-        {"metadata.completedAt", &e.end_time()},
-        {"metadata.updatedAt", &e.update_time()},
-        {"metadata.expiredAt", &e.expire_time()},
-        {"metadata.deletedAt", &e.blaxel().delete_time()},
+        {"metadata.createdAt", &e.create_time()}, {"metadata.startedAt", &e.start_time()},
+        {"metadata.completedAt", &e.end_time()},  {"metadata.updatedAt", &e.update_time()},
+        {"metadata.expiredAt", &e.expire_time()}, {"metadata.deletedAt", &e.blaxel().delete_time()},
     };
     for (const auto& [path, ts] : time_fields) {
       ASSERT_TRUE(times.contains(path)) << path << " is not in the spec any more";
@@ -211,9 +212,9 @@ TEST_F(TranslatorSpecTest, ExamplesLandWhereTheyShould) {
               schemas_["JobExecutionSpec"]["properties"]["memoryOverride"]["example"].as<int>());
     EXPECT_EQ(e.blaxel().parallelism(),
               schemas_["JobExecutionSpec"]["properties"]["parallelism"]["example"].as<int>());
-    EXPECT_EQ(FromProtoDuration(e.timeout()),
-              absl::Seconds(
-                  schemas_["JobExecutionSpec"]["properties"]["timeout"]["example"].as<int>()));
+    EXPECT_EQ(
+        FromProtoDuration(e.timeout()),
+        absl::Seconds(schemas_["JobExecutionSpec"]["properties"]["timeout"]["example"].as<int>()));
 
     // Stats, with Blaxel's names mapped to ours.
     const YAML::Node stats = schemas_["JobExecutionStats"]["properties"];

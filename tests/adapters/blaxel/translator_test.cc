@@ -103,17 +103,20 @@ TEST(ExecutionStatusTable, AbsentOrNonStringStatusIsUnrecognized) {
 
 TEST(TaskStatusTable, EveryBlaxelTaskStatus) {
   const std::pair<const char*, v1::Task::State> rows[] = {
-      {"unspecified", v1::Task::STATE_UNREPORTED}, {"pending", v1::Task::STATE_PENDING},
-      {"reconciling", v1::Task::STATE_RECONCILING}, {"running", v1::Task::STATE_RUNNING},
-      {"succeeded", v1::Task::STATE_SUCCEEDED},     {"failed", v1::Task::STATE_FAILED},
-      {"cancelled", v1::Task::STATE_CANCELLED},     {"hibernating", v1::Task::STATE_UNRECOGNIZED},
+      {"unspecified", v1::Task::STATE_UNREPORTED},
+      {"pending", v1::Task::STATE_PENDING},
+      {"reconciling", v1::Task::STATE_RECONCILING},
+      {"running", v1::Task::STATE_RUNNING},
+      {"succeeded", v1::Task::STATE_SUCCEEDED},
+      {"failed", v1::Task::STATE_FAILED},
+      {"cancelled", v1::Task::STATE_CANCELLED},
+      {"hibernating", v1::Task::STATE_UNRECOGNIZED},
       {"", v1::Task::STATE_UNREPORTED},
   };
   for (const auto& [raw, state] : rows) {
     SCOPED_TRACE(raw);
-    v1::Execution e = TranslateText(
-        absl::StrCat(R"({"metadata":{"id":"e1"},"status":"running","tasks":[{"status":")", raw,
-                     "\"}]}"));
+    v1::Execution e = TranslateText(absl::StrCat(
+        R"({"metadata":{"id":"e1"},"status":"running","tasks":[{"status":")", raw, "\"}]}"));
     ASSERT_EQ(e.tasks_size(), 1);
     EXPECT_EQ(e.tasks(0).state(), state);
     EXPECT_EQ(e.tasks(0).raw_status(), raw);
@@ -280,11 +283,11 @@ TEST(TranslatorFixtures, ExtraFieldsArePreserved) {
   const auto& extra = e.blaxel().extra_fields().fields();
   std::vector<std::string> keys;
   for (const auto& [k, v] : extra) keys.push_back(k);
-  EXPECT_THAT(keys, UnorderedElementsAre("metadata.labels", "metadata.displayName",
-                                         "spec.priority", "spec.region", "stats.skipped",
-                                         "tasks[0].metadata.attempt", "tasks[0].spec.image",
-                                         "tasks[0].conditions[0].lastTransitionTime",
-                                         "tasks[0].exitCode", "events", "owner", "version"));
+  EXPECT_THAT(
+      keys, UnorderedElementsAre("metadata.labels", "metadata.displayName", "spec.priority",
+                                 "spec.region", "stats.skipped", "tasks[0].metadata.attempt",
+                                 "tasks[0].spec.image", "tasks[0].conditions[0].lastTransitionTime",
+                                 "tasks[0].exitCode", "events", "owner", "version"));
   EXPECT_EQ(extra.at("metadata.labels").struct_value().fields().at("team").string_value(), "data");
   EXPECT_EQ(extra.at("spec.priority").string_value(), "high");
   EXPECT_EQ(extra.at("spec.region").struct_value().fields().at("name").string_value(), "eu");
@@ -314,18 +317,15 @@ TEST(TranslatorFixtures, OddValuesAreKeptRaw) {
   EXPECT_EQ(e.blaxel().parallelism(), 0);
   EXPECT_EQ(e.task_stats().total(), 3);
   EXPECT_EQ(e.retry_count(), 0);
-  EXPECT_THAT(e.unparsed_fields(),
-              UnorderedElementsAre(Pair("metadata.startedAt", "not-a-time"),
-                                   Pair("metadata.updatedAt", "1767225600"),
-                                   Pair("metadata.deletedAt", "2026-13-45T99:00:00Z"),
-                                   Pair("metadata.workspace", "42"),
-                                   Pair("spec.parallelism", "1.5"), Pair("spec.timeout", "forever"),
-                                   Pair("stats.success", "true"),
-                                   Pair("stats.retried", "99999999999"),
-                                   Pair("tasks[0].metadata.startedAt", "yesterday"),
-                                   Pair("tasks[1].spec.timeout", "soon"),
-                                   Pair("tasks[1].spec.maxRetries", "x"),
-                                   Pair("tasks[1].status", "3")));
+  EXPECT_THAT(
+      e.unparsed_fields(),
+      UnorderedElementsAre(
+          Pair("metadata.startedAt", "not-a-time"), Pair("metadata.updatedAt", "1767225600"),
+          Pair("metadata.deletedAt", "2026-13-45T99:00:00Z"), Pair("metadata.workspace", "42"),
+          Pair("spec.parallelism", "1.5"), Pair("spec.timeout", "forever"),
+          Pair("stats.success", "true"), Pair("stats.retried", "99999999999"),
+          Pair("tasks[0].metadata.startedAt", "yesterday"), Pair("tasks[1].spec.timeout", "soon"),
+          Pair("tasks[1].spec.maxRetries", "x"), Pair("tasks[1].status", "3")));
   ASSERT_EQ(e.tasks_size(), 3);
   EXPECT_EQ(e.tasks(0).state(), v1::Task::STATE_UNRECOGNIZED);
   EXPECT_EQ(e.tasks(0).raw_status(), "hibernating");
@@ -374,9 +374,9 @@ TEST(TranslatorFixtures, SpecTasksAreTheFallback) {
 }
 
 TEST(TranslatorFixtures, DifferentSpecTasksBesideTopLevelTasksAreKept) {
-  v1::Execution e = TranslateText(
-      R"({"metadata":{"id":"e"},"status":"running","tasks":[{"status":"running"}],)"
-      R"("spec":{"tasks":[{"status":"pending"}]}})");
+  v1::Execution e =
+      TranslateText(R"({"metadata":{"id":"e"},"status":"running","tasks":[{"status":"running"}],)"
+                    R"("spec":{"tasks":[{"status":"pending"}]}})");
   ASSERT_EQ(e.tasks_size(), 1);
   EXPECT_EQ(e.tasks(0).state(), v1::Task::STATE_RUNNING);
   EXPECT_TRUE(e.blaxel().extra_fields().fields().contains("spec.tasks"));
@@ -401,7 +401,8 @@ TEST(TranslateTask, StandaloneListItem) {
   EXPECT_EQ(t.state(), v1::Task::STATE_RECONCILING);
   EXPECT_EQ(FromProtoDuration(t.timeout()), absl::Seconds(45));
   EXPECT_EQ(t.max_retries(), 2);
-  EXPECT_THAT(sink.unparsed_fields(), UnorderedElementsAre(Pair("data[3].metadata.startedAt", "bad")));
+  EXPECT_THAT(sink.unparsed_fields(),
+              UnorderedElementsAre(Pair("data[3].metadata.startedAt", "bad")));
   v1::Task discarded = TranslateTask(*doc, "x", -1, nullptr);
   EXPECT_EQ(discarded.name(), "");
 }
@@ -415,10 +416,9 @@ TEST(TranslatorEtag, StableForSameContent) {
   EXPECT_EQ(a.etag(), b.etag());
   EXPECT_EQ(a.etag().size(), 32u);
   // Key order and whitespace are not content.
-  v1::Execution c = TranslateText(
-      R"({"status":"queued","metadata":{"job":"j","id":"e"}})");
-  v1::Execution d = TranslateText(
-      R"({ "metadata" : { "id" : "e" , "job" : "j" } , "status" : "queued" })");
+  v1::Execution c = TranslateText(R"({"status":"queued","metadata":{"job":"j","id":"e"}})");
+  v1::Execution d =
+      TranslateText(R"({ "metadata" : { "id" : "e" , "job" : "j" } , "status" : "queued" })");
   EXPECT_EQ(c.etag(), d.etag());
 }
 

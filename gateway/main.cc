@@ -36,6 +36,11 @@ int main(int argc, char** argv) {
       "the execgw gRPC gateway.\n\n  execgw --config=FILE [--listen=HOST:PORT]\n  execgw --demo "
       "[--listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
+  // execgw-cli is built beside execgw: show a command that runs as printed.
+  std::string cli = "execgw-cli";
+  if (const std::string self = argv[0]; self.find('/') != std::string::npos) {
+    cli = self.substr(0, self.rfind('/') + 1) + "execgw-cli";
+  }
 
   // SIGINT/SIGTERM are taken by sigwait below, on the main thread, for a
   // graceful shutdown; block them before any thread starts.
@@ -73,7 +78,7 @@ int main(int argc, char** argv) {
   if (demo) {
     std::cout << "\nDemo executions to try (they advance in real time):\n";
     for (const auto& s : demo->samples()) {
-      std::cout << "  execgw-cli --server=localhost:" << (*server)->port() << " get " << s.name
+      std::cout << "  " << cli << " --server=localhost:" << (*server)->port() << " get " << s.name
                 << "\n      " << s.description << "\n";
     }
   }

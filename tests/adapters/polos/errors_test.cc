@@ -1,0 +1,179 @@
+#include "adapters/polos/errors.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/time/time.h"
+#include "adapters/upstream_error.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+
+namespace execgw::polos {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1767225600);
+constexpr absl::string_view kId = "6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60";
+
+http::HttpResponse Response(int status, std::string body, http::Headers headers = {}) {
+  http::HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+UpstreamFailure Read(int status, std::string body, http::Headers headers = {}) {
+  return ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow);
+}
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
+  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
+  if (!payload.has_value()) return std::nullopt;
+  google::rpc::RetryInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+TEST(PolosReadFailure, PolosErrorBody) {
+  UpstreamFailure f = Read(403, R"({"error":"Access denied","error_type":"PROJECT_ACCESS_FORBIDDEN"})");
+  EXPECT_EQ(f.backend, "polos");
+  EXPECT_EQ(f.http_status, 403);
+  EXPECT_EQ(f.upstream_code, "PROJECT_ACCESS_FORBIDDEN");
+  EXPECT_EQ(f.upstream_message, "Access denied");
+  EXPECT_FALSE(f.retry_after.has_value());
+}
+
+TEST(PolosReadFailure, EmptyAndOddBodies) {
+  UpstreamFailure empty = Read(500, "");
+  EXPECT_EQ(empty.upstream_code, "");
+  EXPECT_EQ(empty.upstream_message, "");
+  UpstreamFailure blank = Read(500, " \r\n");
+  EXPECT_EQ(blank.upstream_message, "");
+  UpstreamFailure html = Read(502, "<html>Bad Gateway</html>");
+  EXPECT_EQ(html.upstream_code, "");
+  EXPECT_EQ(html.upstream_message, "<html>Bad Gateway</html>");
+  UpstreamFailure long_text = Read(502, std::string(5000, 'x'));
+  EXPECT_EQ(long_text.upstream_message.size(), 200u);
+  UpstreamFailure other_json = Read(400, R"({"detail":"nope"})");
+  EXPECT_EQ(other_json.upstream_message, R"({"detail":"nope"})");
+}
+
+TEST(PolosReadFailure, RetryAfterSecondsAndDate) {
+  EXPECT_EQ(Read(429, "", {{"retry-after", "7"}}).retry_after, absl::Seconds(7));
+  EXPECT_EQ(Read(429, "", {{"retry-after", "Thu, 01 Jan 2026 00:00:30 GMT"}}).retry_after,
+            absl::Seconds(30));
+  EXPECT_FALSE(Read(429, "", {{"retry-after", "soon"}}).retry_after.has_value());
+}
+
+TEST(PolosHealthProbe, OnlyForTheAmbiguousAnswers) {
+  EXPECT_TRUE(NeedsHealthProbe(PolosCall::kGet, Read(500, "")));
+  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet, Read(500, R"({"error":"db","error_type":"INTERNAL_ERROR"})")));
+  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet, Read(502, "")));
+  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet, Read(400, "")));
+  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kList, Read(500, "")));
+  EXPECT_TRUE(NeedsHealthProbe(
+      PolosCall::kCancel,
+      Read(500, R"({"error":"Failed to get execution","error_type":"INTERNAL_ERROR"})")));
+  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kCancel, Read(500, "")));
+}
+
+TEST(PolosFailureToStatus, GetMissingIsNotFoundWhenTheProbeIsHealthy) {
+  absl::Status s = FailureToStatus(PolosCall::kGet, Read(500, ""), ProbeResult::kHealthy, kId);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ErrorReasonOf(s), reason::kUpstreamNotFound);
+  EXPECT_NE(s.message().find(kId), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("polos"), absl::string_view::npos) << s;
+}
+
+TEST(PolosFailureToStatus, GetMissingIsUnavailableWhenTheProbeFails) {
+  absl::Status s = FailureToStatus(PolosCall::kGet, Read(500, ""), ProbeResult::kUnhealthy, kId);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReasonOf(s), reason::kUpstreamUnavailable);
+  // Without a probe the safe reading is "unavailable" too.
+  absl::Status unprobed = FailureToStatus(PolosCall::kGet, Read(500, ""));
+  EXPECT_EQ(unprobed.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PolosFailureToStatus, CancelNotFound) {
+  UpstreamFailure f = Read(500, R"({"error":"Failed to get execution","error_type":"INTERNAL_ERROR"})");
+  EXPECT_EQ(FailureToStatus(PolosCall::kCancel, f, ProbeResult::kHealthy, kId).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(FailureToStatus(PolosCall::kCancel, f, ProbeResult::kNotProbed, kId).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(FailureToStatus(PolosCall::kCancel, f, ProbeResult::kUnhealthy, kId).code(),
+            absl::StatusCode::kUnavailable);
+  // The same body on a GET is just a server error.
+  EXPECT_EQ(FailureToStatus(PolosCall::kGet, f).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PolosFailureToStatus, CancelOfAFinishedExecutionIsFailedPrecondition) {
+  absl::Status s = FailureToStatus(
+      PolosCall::kCancel,
+      Read(400, R"j({"error":"Execution cannot be cancelled (status: completed)","error_type":"CANCELLATION_ERROR"})j"),
+      ProbeResult::kNotProbed, kId);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReasonOf(s), reason::kFailedPrecondition);
+  EXPECT_NE(s.message().find("status: completed"), absl::string_view::npos) << s;
+}
+
+struct Row {
+  PolosCall call;
+  int http_status;
+  const char* body;
+  absl::StatusCode code;
+  absl::string_view reason;
+};
+
+class PolosTableTest : public ::testing::TestWithParam<Row> {};
+
+TEST_P(PolosTableTest, Maps) {
+  const Row& r = GetParam();
+  absl::Status s = FailureToStatus(r.call, Read(r.http_status, r.body));
+  EXPECT_EQ(s.code(), r.code) << r.http_status << " " << r.body << ": " << s;
+  EXPECT_EQ(ErrorReasonOf(s), r.reason) << s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, PolosTableTest,
+    ::testing::Values(
+        Row{PolosCall::kGet, 401, R"({"error":"Invalid API key","error_type":"UNAUTHORIZED"})",
+            absl::StatusCode::kUnauthenticated, reason::kUpstreamUnauthenticated},
+        Row{PolosCall::kList, 403,
+            R"({"error":"no","error_type":"PROJECT_ACCESS_FORBIDDEN"})",
+            absl::StatusCode::kPermissionDenied, reason::kUpstreamPermissionDenied},
+        Row{PolosCall::kGet, 403, "", absl::StatusCode::kPermissionDenied,
+            reason::kUpstreamPermissionDenied},
+        Row{PolosCall::kGet, 404, "", absl::StatusCode::kNotFound, reason::kUpstreamNotFound},
+        Row{PolosCall::kRun, 404, "", absl::StatusCode::kNotFound, reason::kUpstreamNotFound},
+        Row{PolosCall::kGet, 500, R"({"error":"gone","error_type":"NOT_FOUND"})",
+            absl::StatusCode::kNotFound, reason::kUpstreamNotFound},
+        Row{PolosCall::kRun, 400, R"({"error":"payload is required","error_type":"BAD_REQUEST"})",
+            absl::StatusCode::kInvalidArgument, reason::kUpstreamBadRequest},
+        Row{PolosCall::kRun, 409, R"({"error":"dup","error_type":"CONFLICT"})",
+            absl::StatusCode::kAlreadyExists, reason::kUpstreamConflict},
+        Row{PolosCall::kGet, 429, "", absl::StatusCode::kResourceExhausted,
+            reason::kUpstreamRateLimited},
+        Row{PolosCall::kGet, 502, "<html>bad gateway</html>", absl::StatusCode::kUnavailable,
+            reason::kUpstreamUnavailable},
+        Row{PolosCall::kGet, 503, "", absl::StatusCode::kUnavailable,
+            reason::kUpstreamUnavailable},
+        Row{PolosCall::kList, 500, "", absl::StatusCode::kUnavailable,
+            reason::kUpstreamUnavailable},
+        Row{PolosCall::kEvents, 418, "", absl::StatusCode::kUnknown, reason::kUpstreamError}));
+
+TEST(PolosFailureToStatus, RateLimitCarriesRetryInfo) {
+  absl::Status s = FailureToStatus(PolosCall::kGet, Read(429, "", {{"retry-after", "12"}}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(RetryDelayOf(s), absl::Seconds(12));
+}
+
+TEST(PolosFailureToStatus, UpstreamMessageIsIncluded) {
+  absl::Status s = FailureToStatus(
+      PolosCall::kGet, Read(401, R"({"error":"Invalid API key","error_type":"UNAUTHORIZED"})"));
+  EXPECT_NE(s.message().find("Invalid API key"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("401"), absl::string_view::npos) << s;
+}
+
+}  // namespace
+}  // namespace execgw::polos

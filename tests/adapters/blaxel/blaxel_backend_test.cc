@@ -1,6 +1,7 @@
 // The Blaxel backend over real loopback HTTP (curl client + simulator).
 #include "adapters/blaxel/blaxel_backend.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,16 +45,25 @@ class BlaxelBackendTest : public ::testing::Test {
     sim_ = *std::move(sim);
     sim_->PutJob(kJob, SimulatedJob{});
     client_ = http::NewCurlHttpClient();
-    backend_ = MakeBackend({});
+    backend_ = MakeBackend();
   }
 
-  std::unique_ptr<Backend> MakeBackend(BlaxelBackendOptions overrides) {
-    BlaxelBackendOptions o = std::move(overrides);
+  // A backend on the simulator with the contract's options, then `edit`.
+  std::unique_ptr<Backend> MakeBackend(
+      const std::function<void(BlaxelBackendOptions&)>& edit = nullptr) {
+    BlaxelBackendOptions o;
     o.name = "bx";
     o.base_url = sim_->base_url();
-    if (o.workspace.empty()) o.workspace = kWorkspace;
-    if (o.api_key.empty()) o.api_key = kKey;
+    o.workspace = kWorkspace;
+    o.api_key = kKey;
+    if (edit) edit(o);
     return NewBlaxelBackend(o, *client_);
+  }
+
+  static CallContext Deadline(absl::Time deadline) {
+    CallContext context;
+    context.deadline = deadline;
+    return context;
   }
 
   absl::StatusOr<v1::Execution> Get(const std::string& job, const std::string& id,
@@ -223,7 +233,7 @@ TEST_F(BlaxelBackendTest, NotFound) {
 }
 
 TEST_F(BlaxelBackendTest, WrongKeyIsUnauthenticatedAndNeverEchoed) {
-  auto backend = MakeBackend({.api_key = "bl-wrong-key-777"});
+  auto backend = MakeBackend([](BlaxelBackendOptions& o) { o.api_key = "bl-wrong-key-777"; });
   absl::StatusOr<v1::Execution> e = Get(kJob, "x", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnauthenticated);
@@ -232,14 +242,14 @@ TEST_F(BlaxelBackendTest, WrongKeyIsUnauthenticatedAndNeverEchoed) {
 }
 
 TEST_F(BlaxelBackendTest, WrongWorkspaceIsPermissionDenied) {
-  auto backend = MakeBackend({.workspace = "other"});
+  auto backend = MakeBackend([](BlaxelBackendOptions& o) { o.workspace = "other"; });
   absl::StatusOr<v1::Execution> e = Get(kJob, "x", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamPermissionDenied);
 }
 
 TEST_F(BlaxelBackendTest, UnknownApiVersionIsFailedPrecondition) {
-  auto backend = MakeBackend({.api_version = "2019-01-01"});
+  auto backend = MakeBackend([](BlaxelBackendOptions& o) { o.api_version = "2019-01-01"; });
   absl::StatusOr<v1::Execution> e = Get(kJob, "x", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(e.status().message()), ::testing::HasSubstr("Blaxel-Version"));
@@ -307,8 +317,7 @@ TEST_F(BlaxelBackendTest, DelayBeyondDeadlineIsDeadlineExceededNearTheDeadline) 
   r.delay = absl::Seconds(3);
   sim_->faults().Add("get", r);
   const absl::Time start = absl::Now();
-  absl::StatusOr<v1::Execution> e =
-      Get(kJob, "exec-1", {.deadline = start + absl::Milliseconds(300)});
+  absl::StatusOr<v1::Execution> e = Get(kJob, "exec-1", Deadline(start + absl::Milliseconds(300)));
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(e.status().code(), absl::StatusCode::kDeadlineExceeded) << e.status();
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamTimeout);
@@ -318,7 +327,8 @@ TEST_F(BlaxelBackendTest, DelayBeyondDeadlineIsDeadlineExceededNearTheDeadline) 
 
 TEST_F(BlaxelBackendTest, RequestTimeoutBoundsAnOpenEndedCall) {
   sim_->PutExecution(kJob, "exec-1", SimulatedScenario::kSucceed, clock_.Now(), 1);
-  auto backend = MakeBackend({.request_timeout = absl::Milliseconds(200)});
+  auto backend =
+      MakeBackend([](BlaxelBackendOptions& o) { o.request_timeout = absl::Milliseconds(200); });
   http::ServerResponse r;
   r.status = 0;
   r.delay = absl::Seconds(3);
@@ -336,10 +346,12 @@ TEST_F(BlaxelBackendTest, CancellationAbortsTheCall) {
   r.delay = absl::Seconds(3);
   sim_->faults().Add("get", r);
   auto cancellation = std::make_shared<Cancellation>();
+  CallContext context;
+  context.cancellation = cancellation;
   absl::Notification done;
   absl::StatusOr<v1::Execution> result;
   const absl::Time start = absl::Now();
-  backend_->GetExecution(ExecutionName{"bx", kJob, "exec-1"}, {.cancellation = cancellation},
+  backend_->GetExecution(ExecutionName{"bx", kJob, "exec-1"}, context,
                          [&](absl::StatusOr<v1::Execution> e) {
                            result = std::move(e);
                            done.Notify();

@@ -122,7 +122,6 @@ class BlaxelSimulator {
     std::optional<absl::Time> cancel_requested;
     std::optional<std::string> raw;
   };
-  struct Materialized;
 
   explicit BlaxelSimulator(BlaxelSimulatorOptions options);
   http::ServerResponse Handle(const http::ServerRequest& request);

@@ -1,0 +1,422 @@
+// PolosBackend over real loopback HTTP: the curl client against the Polos
+// simulator on port 0, its lifecycles driven by a ManualClock.
+
+#include "adapters/polos/polos_backend.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "adapters/clock.h"
+#include "adapters/http/curl_http_client.h"
+#include "adapters/polos/simulator.h"
+#include "adapters/upstream_error.h"
+#include "adapters/upstream_time.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "tests/adapters/polos/test_util.h"
+
+namespace execgw::polos {
+namespace {
+
+constexpr absl::string_view kBackend = "polos-test";
+constexpr absl::string_view kMissingId = "00000000-1111-4222-8333-444444444444";
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
+  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
+  if (!payload.has_value()) return std::nullopt;
+  google::rpc::RetryInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+// Everything a status shows its caller, payloads included.
+std::string AllText(const absl::Status& s) {
+  std::string out(s.message());
+  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+    absl::StrAppend(&out, "|", url, "=", std::string(payload));
+  });
+  return out;
+}
+
+class PolosBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    PolosSimulatorOptions options;
+    options.clock = &clock_;
+    absl::StatusOr<std::unique_ptr<PolosSimulator>> sim = PolosSimulator::Start(options);
+    ASSERT_TRUE(sim.ok()) << sim.status();
+    sim_ = *std::move(sim);
+    client_ = http::NewCurlHttpClient();
+    backend_ = MakeBackend(sim_->api_key(), sim_->project_id());
+  }
+
+  std::unique_ptr<Backend> MakeBackend(const std::string& key, const std::string& project,
+                                       absl::Duration timeout = absl::Seconds(30)) {
+    PolosBackendOptions o;
+    o.name = std::string(kBackend);
+    o.base_url = sim_->base_url() + "/";
+    o.project_id = project;
+    o.api_key = key;
+    o.request_timeout = timeout;
+    return NewPolosBackend(std::move(o), *client_);
+  }
+
+  absl::StatusOr<v1::Execution> Get(absl::string_view id, CallContext context = {},
+                                    Backend* backend = nullptr) {
+    return GetName(ExecutionName{std::string(kBackend), "", std::string(id)}, context, backend);
+  }
+
+  absl::StatusOr<v1::Execution> GetName(const ExecutionName& name, CallContext context = {},
+                                        Backend* backend = nullptr) {
+    absl::Notification done;
+    absl::StatusOr<v1::Execution> out;
+    (backend != nullptr ? backend : backend_.get())
+        ->GetExecution(name, context, [&](absl::StatusOr<v1::Execution> r) {
+          out = std::move(r);
+          done.Notify();
+        });
+    EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+    if (!out.ok()) {
+      EXPECT_FALSE(absl::StrContains(AllText(out.status()), sim_->api_key()))
+          << "API key leaked: " << out.status();
+    }
+    return out;
+  }
+
+  std::string Add(Scenario scenario, std::optional<int> timeout = std::nullopt,
+                  std::string parent = "") {
+    NewExecution e;
+    e.workflow_id = "wf";
+    e.payload_json = R"({"n":1})";
+    e.scenario = std::move(scenario);
+    e.run_timeout_seconds = timeout;
+    e.parent_execution_id = std::move(parent);
+    return sim_->AddExecution(std::move(e));
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<PolosSimulator> sim_;
+  std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<Backend> backend_;
+};
+
+TEST_F(PolosBackendTest, NameAndKind) {
+  EXPECT_EQ(backend_->name(), kBackend);
+  EXPECT_EQ(backend_->kind(), v1::BACKEND_KIND_POLOS);
+}
+
+TEST_F(PolosBackendTest, GetTranslatesTheExecution) {
+  const std::string id = Add(Scenario{});
+  absl::StatusOr<v1::Execution> e = Get(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", id));
+  EXPECT_EQ(e->execution_id(), id);
+  EXPECT_EQ(e->workload(), "wf");
+  EXPECT_EQ(e->state(), v1::Execution::STATE_QUEUED);
+  EXPECT_EQ(e->raw_status(), "queued");
+  EXPECT_EQ(FromProtoTimestamp(e->create_time()), clock_.Now());
+  EXPECT_EQ(e->input().struct_value().fields().at("n").number_value(), 1);
+  EXPECT_EQ(e->queueing().queue(), "wf");
+  EXPECT_FALSE(e->lineage().session_id().empty());
+  EXPECT_TRUE(e->unparsed_fields().empty());
+  EXPECT_FALSE(e->etag().empty());
+}
+
+TEST_F(PolosBackendTest, LifecycleFollowsTheClock) {
+  const std::string id = Add(Scenario{});
+  auto state_after = [&](absl::Duration d) {
+    clock_.Advance(d);
+    absl::StatusOr<v1::Execution> e = Get(id);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? e->state() : v1::Execution::STATE_UNSPECIFIED;
+  };
+  EXPECT_EQ(state_after(absl::ZeroDuration()), v1::Execution::STATE_QUEUED);
+  EXPECT_EQ(state_after(absl::Milliseconds(1200)), v1::Execution::STATE_PENDING);  // claimed
+  EXPECT_EQ(state_after(absl::Seconds(1)), v1::Execution::STATE_RUNNING);
+  EXPECT_EQ(state_after(absl::Seconds(5)), v1::Execution::STATE_SUCCEEDED);
+  absl::StatusOr<v1::Execution> done = Get(id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->has_start_time());
+  EXPECT_TRUE(done->has_end_time());
+  EXPECT_EQ(done->result().struct_value().fields().at("ok").bool_value(), true);
+}
+
+TEST_F(PolosBackendTest, RetriesKeepTheErrorThenFail) {
+  Scenario s;
+  s.failed_attempts = 3;
+  s.error = "KeyError: 'customer'";
+  const std::string id = Add(s);
+  clock_.Advance(absl::Seconds(5));  // first attempt failed at 4.5 s
+  absl::StatusOr<v1::Execution> requeued = Get(id);
+  ASSERT_TRUE(requeued.ok()) << requeued.status();
+  EXPECT_EQ(requeued->state(), v1::Execution::STATE_QUEUED);
+  EXPECT_EQ(requeued->retry_count(), 1);
+  EXPECT_EQ(requeued->error_message(), "KeyError: 'customer'");
+  clock_.Advance(absl::Seconds(10));
+  absl::StatusOr<v1::Execution> failed = Get(id);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->state(), v1::Execution::STATE_FAILED);
+  EXPECT_EQ(failed->retry_count(), 3);
+  EXPECT_NE(requeued->etag(), failed->etag());
+}
+
+TEST_F(PolosBackendTest, RunTimeoutBecomesTimedOut) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  const std::string id = Add(s, 30);
+  clock_.Advance(absl::Seconds(29));
+  absl::StatusOr<v1::Execution> running = Get(id);
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_EQ(running->state(), v1::Execution::STATE_RUNNING);
+  EXPECT_EQ(FromProtoDuration(running->timeout()), absl::Seconds(30));
+  clock_.Advance(absl::Seconds(2));
+  absl::StatusOr<v1::Execution> timed_out = Get(id);
+  ASSERT_TRUE(timed_out.ok()) << timed_out.status();
+  EXPECT_EQ(timed_out->state(), v1::Execution::STATE_TIMED_OUT);
+  EXPECT_EQ(timed_out->polos().cancelled_by(), "timeout");
+  EXPECT_TRUE(timed_out->has_cancel_time());
+}
+
+TEST_F(PolosBackendTest, ChildCarriesLineage) {
+  const std::string parent = Add(Scenario{});
+  const std::string child = Add(Scenario{}, std::nullopt, parent);
+  absl::StatusOr<v1::Execution> e = Get(child);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->lineage().parent_execution(),
+            absl::StrCat("backends/", kBackend, "/executions/", parent));
+  EXPECT_EQ(e->lineage().root_execution(),
+            absl::StrCat("backends/", kBackend, "/executions/", parent));
+  EXPECT_EQ(e->polos().parent_execution_id(), parent);
+}
+
+TEST_F(PolosBackendTest, MissingExecutionIsNotFoundThanksToTheProbe) {
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamNotFound);
+  EXPECT_TRUE(absl::StrContains(e.status().message(), kMissingId)) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 1);
+  EXPECT_EQ(sim_->request_count("list"), 1);  // the probe
+}
+
+TEST_F(PolosBackendTest, FiveHundredEverywhereIsUnavailable) {
+  http::ServerResponse broken;
+  broken.status = 500;
+  sim_->faults().Add("*", broken, -1);
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnavailable);
+  EXPECT_EQ(sim_->request_count("list"), 1);
+}
+
+TEST_F(PolosBackendTest, ServerDownIsUnavailable) {
+  sim_->Stop();
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnavailable);
+}
+
+TEST_F(PolosBackendTest, NonUuidIdIsRejectedBeforeCallingPolos) {
+  absl::StatusOr<v1::Execution> e = Get("not-a-uuid");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), "name: ")) << e.status();
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "not-a-uuid")) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosBackendTest, BlaxelFormNameIsRejected) {
+  absl::StatusOr<v1::Execution> e =
+      GetName(ExecutionName{std::string(kBackend), "nightly", std::string(kMissingId)});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kWrongBackendKind);
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), "name: ")) << e.status();
+  EXPECT_TRUE(absl::StrContains(e.status().message(),
+                                absl::StrCat("backends/", kBackend, "/executions/{execution}")))
+      << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosBackendTest, WrongKeyIsUnauthenticatedAndNeverEchoed) {
+  const std::string wrong_key = "sk_live_wrong_secret_key_123";
+  std::unique_ptr<Backend> b = MakeBackend(wrong_key, sim_->project_id());
+  absl::StatusOr<v1::Execution> e = Get(kMissingId, {}, b.get());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnauthenticated);
+  EXPECT_FALSE(absl::StrContains(AllText(e.status()), wrong_key));
+}
+
+TEST_F(PolosBackendTest, KeyEchoedByUpstreamIsRedacted) {
+  http::ServerResponse echo;
+  echo.status = 401;
+  echo.body = absl::StrCat(R"({"error":"bad key )", sim_->api_key(),
+                           R"(","error_type":"UNAUTHORIZED"})");
+  sim_->faults().Add("get", echo);
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);  // Get() checks for leaks
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
+}
+
+TEST_F(PolosBackendTest, WrongProjectIsPermissionDenied) {
+  std::unique_ptr<Backend> b =
+      MakeBackend(sim_->api_key(), "99999999-9999-4999-8999-999999999999");
+  absl::StatusOr<v1::Execution> e = Get(kMissingId, {}, b.get());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kPermissionDenied) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamPermissionDenied);
+}
+
+TEST_F(PolosBackendTest, RateLimitedWithRetryAfter) {
+  http::ServerResponse limited;
+  limited.status = 429;
+  limited.headers = {{"Retry-After", "7"}};
+  sim_->faults().Add("get", limited);
+  absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kResourceExhausted) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamRateLimited);
+  EXPECT_EQ(RetryDelayOf(e.status()), absl::Seconds(7));
+}
+
+TEST_F(PolosBackendTest, BadGatewayIsUnavailableWithoutProbe) {
+  http::ServerResponse bad;
+  bad.status = 502;
+  bad.body = "<html><body>502 Bad Gateway</body></html>";
+  sim_->faults().Add("get", bad);
+  absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "502")) << e.status();
+  EXPECT_EQ(sim_->request_count("list"), 0);
+}
+
+TEST_F(PolosBackendTest, GarbageJsonIsInvalidResponse) {
+  for (const char* body : {"{\"id\": ", "<html>", "[]", "null"}) {
+    http::ServerResponse garbage;
+    garbage.status = 200;
+    garbage.body = body;
+    sim_->faults().Add("get", garbage);
+    absl::StatusOr<v1::Execution> e = Get(kMissingId);
+    ASSERT_FALSE(e.ok()) << body;
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInternal) << body << ": " << e.status();
+    EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamInvalidResponse);
+  }
+}
+
+TEST_F(PolosBackendTest, TruncatedBodyIsUnavailable) {
+  http::ServerResponse truncate;
+  truncate.status = 0;
+  truncate.fault = http::ServerResponse::Fault::kTruncateBody;
+  sim_->faults().Add("get", truncate);
+  absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+}
+
+TEST_F(PolosBackendTest, ResetIsUnavailable) {
+  http::ServerResponse reset;
+  reset.status = 0;
+  reset.fault = http::ServerResponse::Fault::kResetConnection;
+  sim_->faults().Add("get", reset);
+  absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnavailable);
+}
+
+TEST_F(PolosBackendTest, SlowUpstreamHitsTheCallerDeadline) {
+  http::ServerResponse slow;
+  slow.status = 0;
+  slow.delay = absl::Seconds(3);
+  sim_->faults().Add("get", slow);
+  CallContext context;
+  const absl::Time start = absl::Now();
+  context.deadline = start + absl::Milliseconds(300);
+  absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}), context);
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kDeadlineExceeded) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamTimeout);
+  EXPECT_GE(took, absl::Milliseconds(250));
+  EXPECT_LT(took, absl::Milliseconds(1500));
+}
+
+TEST_F(PolosBackendTest, RequestTimeoutBoundsACallWithoutDeadline) {
+  std::unique_ptr<Backend> b =
+      MakeBackend(sim_->api_key(), sim_->project_id(), absl::Milliseconds(300));
+  http::ServerResponse slow;
+  slow.status = 0;
+  slow.delay = absl::Seconds(3);
+  sim_->faults().Add("get", slow);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}), {}, b.get());
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kDeadlineExceeded) << e.status();
+  EXPECT_LT(took, absl::Milliseconds(1500));
+}
+
+TEST_F(PolosBackendTest, CancellationAbortsTheCall) {
+  http::ServerResponse slow;
+  slow.status = 0;
+  slow.delay = absl::Seconds(5);
+  sim_->faults().Add("get", slow);
+  CallContext context;
+  context.cancellation = std::make_shared<Cancellation>();
+  const std::string id = Add(Scenario{});
+  absl::Notification done;
+  absl::StatusOr<v1::Execution> out;
+  const absl::Time start = absl::Now();
+  backend_->GetExecution(ExecutionName{std::string(kBackend), "", id}, context,
+                         [&](absl::StatusOr<v1::Execution> r) {
+                           out = std::move(r);
+                           done.Notify();
+                         });
+  absl::SleepFor(absl::Milliseconds(100));
+  context.cancellation->Cancel();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(3)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kCancelled) << out.status();
+  EXPECT_EQ(ErrorReasonOf(out.status()), reason::kCancelled);
+}
+
+TEST_F(PolosBackendTest, OddDocumentFromTheFixtures) {
+  const std::string id = "be6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8091";
+  sim_->PutRaw(id, testing::Fixture("execution_wrong_types.json"));
+  absl::StatusOr<v1::Execution> e = Get(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->state(), v1::Execution::STATE_RUNNING);
+  EXPECT_EQ(e->unparsed_fields().at("started_at"), "not a time");
+}
+
+TEST_F(PolosBackendTest, DocumentForAnotherIdIsInvalid) {
+  sim_->PutRaw(std::string(kMissingId), testing::Fixture("execution_completed.json"));
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInternal) << e.status();
+}
+
+TEST_F(PolosBackendTest, DocumentWithoutIdIsTheOneAskedFor) {
+  sim_->PutRaw(std::string(kMissingId),
+               R"({"workflow_id":"w","status":"running","payload":{},"retry_count":0})");
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->execution_id(), kMissingId);
+  EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", kMissingId));
+}
+
+}  // namespace
+}  // namespace execgw::polos

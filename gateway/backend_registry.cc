@@ -45,14 +45,14 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     if (b.has_blaxel()) {
       auto key = ResolveSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
       if (!key.ok()) return key.status();
-      BlaxelBackendOptions options;
+      blaxel::BlaxelBackendOptions options;
       options.name = b.name();
       options.base_url = b.blaxel().base_url();
       options.workspace = b.blaxel().workspace();
       options.api_key = *std::move(key);
       if (!b.blaxel().api_version().empty()) options.api_version = b.blaxel().api_version();
       options.request_timeout = timeout;
-      backends.push_back(NewBlaxelBackend(std::move(options), client));
+      backends.push_back(blaxel::NewBlaxelBackend(std::move(options), client));
     } else {
       auto key = ResolveSecret(b.polos().api_key(), absl::StrCat(at, ".polos.apiKey"));
       if (!key.ok()) return key.status();

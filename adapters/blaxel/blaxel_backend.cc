@@ -10,7 +10,7 @@
 #include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
 
-namespace execgw {
+namespace execgw::blaxel {
 namespace {
 
 // RFC 3986 path segment encoding: unreserved characters stay, the rest is
@@ -115,4 +115,4 @@ std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::Ht
   return std::make_unique<BlaxelBackend>(std::move(options), client);
 }
 
-}  // namespace execgw
+}  // namespace execgw::blaxel

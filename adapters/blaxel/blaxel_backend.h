@@ -8,7 +8,7 @@
 #include "adapters/backend.h"
 #include "adapters/http/http_client.h"
 
-namespace execgw {
+namespace execgw::blaxel {
 
 struct BlaxelBackendOptions {
   // The configured backend name (resource names: backends/{name}/...).
@@ -32,6 +32,6 @@ struct BlaxelBackendOptions {
 // (backends/{b}/jobs/{job}/executions/{id}).
 std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::HttpClient& client);
 
-}  // namespace execgw
+}  // namespace execgw::blaxel
 
 #endif  // EXECGW_ADAPTERS_BLAXEL_BLAXEL_BACKEND_H_

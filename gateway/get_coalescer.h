@@ -1,0 +1,77 @@
+#ifndef EXECGW_GATEWAY_GET_COALESCER_H_
+#define EXECGW_GATEWAY_GET_COALESCER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "adapters/backend.h"
+#include "adapters/resource_name.h"
+#include "execgw/v1/execution.pb.h"
+#include "gateway/shared_call.h"
+
+namespace execgw::gateway {
+
+// Lets identical concurrent GetExecution calls share one upstream request.
+//
+// Calls are identical when they name the same execution (the key is
+// ExecutionName::ToString(), which includes the backend). A call joins the
+// upstream read in flight for its key when that read's deadline is not
+// earlier than the call's own deadline, so joining never shortens the time
+// a caller is given; otherwise it starts a new read, which later calls for
+// the key may then join (the earlier read still answers its own callers).
+//
+// A new read runs with the starting caller's deadline and a Cancellation of
+// its own, cancelled only when every caller waiting on it has gone. A
+// caller's own cancellation detaches just that caller: its `done` gets
+// CANCELLED at once. When the read completes, every caller still waiting
+// gets a copy of its result: the same execution, or the same error status
+// (payloads included). A read abandoned by all its callers is not joined;
+// the next call starts a new one.
+//
+// Freshness: a joiner may get the execution as the upstream reported it
+// slightly before the joiner's own call began (at most one upstream
+// round-trip earlier). Nothing is cached: once a read completes, the next
+// call goes upstream again.
+//
+// Thread-safe. `done` is called exactly once, on any thread, possibly
+// before Get returns, and never while a lock is held. The coalescer and
+// the backends given to it must outlive every Get call's completion.
+class GetCoalescer {
+ public:
+  // What has happened so far; for tests and metrics.
+  struct Counters {
+    uint64_t upstream_calls = 0;  // reads started upstream
+    uint64_t joins = 0;           // calls that joined a read in flight
+  };
+
+  GetCoalescer() = default;
+  GetCoalescer(const GetCoalescer&) = delete;
+  GetCoalescer& operator=(const GetCoalescer&) = delete;
+
+  // Reads `name` from `backend` (the backend `name.backend` names), sharing
+  // the upstream read with identical calls as described above.
+  void Get(Backend& backend, const ExecutionName& name, const CallContext& context,
+           Done<v1::Execution> done);
+
+  Counters counters() const;
+  // Keys with a read in flight that new calls may join.
+  size_t in_flight() const;
+
+ private:
+  void OnRead(const std::string& key, const std::shared_ptr<SharedCall>& call,
+              absl::StatusOr<v1::Execution> result);
+
+  mutable absl::Mutex mu_;
+  // The read new calls may join, per key.
+  absl::flat_hash_map<std::string, std::shared_ptr<SharedCall>> reads_ ABSL_GUARDED_BY(mu_);
+  Counters counters_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace execgw::gateway
+
+#endif  // EXECGW_GATEWAY_GET_COALESCER_H_

@@ -1,0 +1,392 @@
+#include "gateway/create_deduplicator.h"
+
+#include <latch>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "adapters/cancellation.h"
+#include "adapters/clock.h"
+#include "adapters/upstream_error.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/recording_backend.h"
+
+namespace execgw::gateway {
+namespace {
+
+using testing::Answers;
+using testing::ExecutionNamed;
+using testing::RecordingBackend;
+
+constexpr char kRun1[] = "backends/polos/executions/6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60";
+constexpr char kRun2[] = "backends/polos/executions/7a2d3b5f-0c1e-4d4f-9a8b-2c3d4e5f6a71";
+
+ParentName Workflow(const std::string& backend = "polos") {
+  return ParentName{.backend = backend, .workflow = "nightly"};
+}
+
+v1::CreateExecutionRequest Request(const std::string& request_id, const std::string& input = "a",
+                                   const std::string& backend = "polos") {
+  v1::CreateExecutionRequest request;
+  request.set_parent("backends/" + backend + "/workflows/nightly");
+  request.set_request_id(request_id);
+  request.mutable_input()->set_string_value(input);
+  return request;
+}
+
+CallContext WithCancellation(absl::Time deadline = absl::InfiniteFuture()) {
+  return CallContext{deadline, std::make_shared<Cancellation>()};
+}
+
+class CreateDeduplicatorTest : public ::testing::Test {
+ protected:
+  CreateDeduplicator::Options Opts(size_t max_entries = 100000) {
+    return {.max_entries = max_entries, .ttl = absl::Hours(1), .clock = &clock_};
+  }
+
+  ManualClock clock_;
+  RecordingBackend polos_;
+  Answers answers_;
+};
+
+TEST_F(CreateDeduplicatorTest, ConcurrentCreatesWithOneRequestIdStartOneRun) {
+  CreateDeduplicator dedup(Opts());
+  constexpr int kThreads = 50;
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      dedup.Create(polos_, Workflow(), Request("req-1"), WithCancellation(), answers_.For(i));
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  ASSERT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(answers_.calls(), 0);
+  polos_.CompleteCreate(0, ExecutionNamed(kRun1));
+
+  EXPECT_EQ(answers_.calls(), kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    auto answer = answers_.Get(i);
+    ASSERT_TRUE(answer.has_value() && answer->ok()) << i;
+    EXPECT_EQ((*answer)->name(), kRun1);
+  }
+  EXPECT_EQ(answers_.repeated(), 0);
+  EXPECT_EQ(dedup.counters().upstream_creates, 1u);
+  EXPECT_EQ(dedup.counters().joins, kThreads - 1u);
+  EXPECT_TRUE(polos_.gets().empty());
+}
+
+TEST_F(CreateDeduplicatorTest, SameRequestIdForADifferentRequestIsInvalidArgument) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request("req-1", "a"), {}, answers_.For(0));
+  // While the first is in flight...
+  dedup.Create(polos_, Workflow(), Request("req-1", "b"), {}, answers_.For(1));
+  polos_.CompleteCreate(0, ExecutionNamed(kRun1));
+  // ...and once it succeeded; a different parent counts as different too.
+  v1::CreateExecutionRequest other_parent = Request("req-1", "a");
+  other_parent.set_parent("backends/polos/workflows/weekly");
+  dedup.Create(polos_, ParentName{.backend = "polos", .workflow = "weekly"}, other_parent, {},
+               answers_.For(2));
+
+  for (int i : {1, 2}) {
+    auto answer = answers_.Get(i);
+    ASSERT_TRUE(answer.has_value()) << i;
+    EXPECT_EQ(answer->status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(answer->status().message(), "request_id: was already used for a different request");
+    EXPECT_EQ(ErrorReasonOf(answer->status()), reason::kInvalidArgument);
+  }
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_TRUE(polos_.gets().empty());
+  EXPECT_EQ(dedup.counters().conflicts, 2u);
+}
+
+TEST_F(CreateDeduplicatorTest, MapOrderDoesNotMakeRequestsDifferent) {
+  CreateDeduplicator dedup(Opts());
+  v1::CreateExecutionRequest first = Request("req-1");
+  auto* fields = first.mutable_input()->mutable_struct_value()->mutable_fields();
+  for (int i = 0; i < 20; ++i) (*fields)["k" + std::to_string(i)].set_number_value(i);
+  v1::CreateExecutionRequest second = Request("req-1");
+  auto* reversed = second.mutable_input()->mutable_struct_value()->mutable_fields();
+  for (int i = 19; i >= 0; --i) (*reversed)["k" + std::to_string(i)].set_number_value(i);
+
+  dedup.Create(polos_, Workflow(), first, {}, answers_.For(0));
+  dedup.Create(polos_, Workflow(), second, {}, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(dedup.counters().joins, 1u);
+}
+
+TEST_F(CreateDeduplicatorTest, RetryAfterSuccessReadsTheFirstRunAsItStandsNow) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  polos_.CompleteCreate(0, ExecutionNamed(kRun1));
+
+  CallContext retry = WithCancellation(clock_.Now() + absl::Seconds(5));
+  dedup.Create(polos_, Workflow(), Request("req-1"), retry, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  ASSERT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ(polos_.gets()[0].name.ToString(), kRun1);
+  // The read runs on the retry's own context.
+  EXPECT_EQ(polos_.gets()[0].context.deadline, retry.deadline);
+  EXPECT_EQ(polos_.gets()[0].context.cancellation, retry.cancellation);
+
+  polos_.CompleteGet(0, ExecutionNamed(kRun1, v1::Execution::STATE_SUCCEEDED));
+  auto answer = answers_.Get(1);
+  ASSERT_TRUE(answer.has_value() && answer->ok());
+  EXPECT_EQ((*answer)->state(), v1::Execution::STATE_SUCCEEDED);
+  EXPECT_EQ(dedup.counters().replays, 1u);
+}
+
+TEST_F(CreateDeduplicatorTest, FailureIsForgottenSoARetryCreatesAgain) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  absl::Status unavailable =
+      MakeError(absl::StatusCode::kUnavailable, "polos is down", reason::kUpstreamUnavailable);
+  polos_.CompleteCreate(0, unavailable);
+  for (int i : {0, 1}) {
+    auto answer = answers_.Get(i);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status(), unavailable);  // payloads included
+  }
+  EXPECT_EQ(dedup.size(), 0u);
+
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  ASSERT_EQ(polos_.creates().size(), 2u);
+  polos_.CompleteCreate(1, ExecutionNamed(kRun1));
+  ASSERT_TRUE(answers_.Get(2)->ok());
+}
+
+// The documented limitation: an outcome the gateway does not know (the
+// upstream may have started the run before the deadline) is not
+// remembered, so the retry creates again.
+TEST_F(CreateDeduplicatorTest, UnknownOutcomeIsNotRemembered) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  polos_.CompleteCreate(0, MakeError(absl::StatusCode::kDeadlineExceeded, "too slow",
+                                     reason::kUpstreamTimeout));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 2u);
+}
+
+TEST_F(CreateDeduplicatorTest, UpstreamCreateUsesFirstDeadlineAndItsOwnCancellation) {
+  CreateDeduplicator dedup(Opts());
+  CallContext first = WithCancellation(clock_.Now() + absl::Seconds(10));
+  dedup.Create(polos_, Workflow(), Request("req-1"), first, answers_.For(0));
+  dedup.Create(polos_, Workflow(), Request("req-1"),
+               WithCancellation(clock_.Now() + absl::Seconds(30)), answers_.For(1));
+  ASSERT_EQ(polos_.creates().size(), 1u);
+  const CallContext& upstream = polos_.creates()[0].context;
+  EXPECT_EQ(upstream.deadline, first.deadline);
+  ASSERT_NE(upstream.cancellation, nullptr);
+  EXPECT_NE(upstream.cancellation, first.cancellation);
+  // The request goes upstream as given, request_id included.
+  EXPECT_EQ(polos_.creates()[0].request.request_id(), "req-1");
+}
+
+TEST_F(CreateDeduplicatorTest, CancelledWaiterLeavesAloneAndTheLastOneCancelsUpstream) {
+  CreateDeduplicator dedup(Opts());
+  CallContext a = WithCancellation(), b = WithCancellation(), c = WithCancellation();
+  dedup.Create(polos_, Workflow(), Request("req-1"), a, answers_.For(0));
+  dedup.Create(polos_, Workflow(), Request("req-1"), b, answers_.For(1));
+  dedup.Create(polos_, Workflow(), Request("req-1"), c, answers_.For(2));
+  std::shared_ptr<Cancellation> upstream = polos_.creates()[0].context.cancellation;
+
+  a.cancellation->Cancel();  // the first caller, whose deadline the create has
+  ASSERT_TRUE(answers_.Get(0).has_value());
+  EXPECT_EQ(answers_.Get(0)->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(ErrorReasonOf(answers_.Get(0)->status()), reason::kCancelled);
+  b.cancellation->Cancel();
+  EXPECT_EQ(answers_.Get(1)->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(upstream->cancelled());
+  EXPECT_FALSE(answers_.Get(2).has_value());
+
+  c.cancellation->Cancel();
+  EXPECT_TRUE(upstream->cancelled());
+  EXPECT_EQ(answers_.Get(2)->status().code(), absl::StatusCode::kCancelled);
+
+  // Until the abandoned create finishes, its outcome is unknown.
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(3));
+  ASSERT_TRUE(answers_.Get(3).has_value());
+  EXPECT_EQ(answers_.Get(3)->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(polos_.creates().size(), 1u);
+
+  // The upstream answers CANCELLED: forgotten, a retry creates again.
+  polos_.CompleteCreate(0, MakeError(absl::StatusCode::kCancelled, "cancelled",
+                                     reason::kCancelled));
+  EXPECT_EQ(answers_.calls(), 4);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(4));
+  EXPECT_EQ(polos_.creates().size(), 2u);
+  EXPECT_EQ(answers_.repeated(), 0);
+}
+
+TEST_F(CreateDeduplicatorTest, AbandonedCreateThatSucceededAnywayIsRemembered) {
+  CreateDeduplicator dedup(Opts());
+  CallContext a = WithCancellation();
+  dedup.Create(polos_, Workflow(), Request("req-1"), a, answers_.For(0));
+  a.cancellation->Cancel();
+  polos_.CompleteCreate(0, ExecutionNamed(kRun1));  // the run had started
+  EXPECT_EQ(answers_.calls(), 1);
+
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  ASSERT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ(polos_.gets()[0].name.ToString(), kRun1);
+}
+
+TEST_F(CreateDeduplicatorTest, CallerCancelledBeforehandSendsNothingUpstream) {
+  CreateDeduplicator dedup(Opts());
+  CallContext a = WithCancellation();
+  a.cancellation->Cancel();
+  dedup.Create(polos_, Workflow(), Request("req-1"), a, answers_.For(0));
+  ASSERT_TRUE(answers_.Get(0).has_value());
+  EXPECT_EQ(answers_.Get(0)->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(polos_.creates().empty());
+  EXPECT_EQ(dedup.size(), 0u);
+}
+
+TEST_F(CreateDeduplicatorTest, EntryExpiresAfterTtl) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  clock_.Advance(absl::Minutes(10));  // in flight: the TTL runs from the success
+  polos_.CompleteCreate(0, ExecutionNamed(kRun1));
+
+  clock_.Advance(absl::Hours(1) - absl::Seconds(1));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(polos_.gets().size(), 1u);
+
+  clock_.Advance(absl::Seconds(1));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  EXPECT_EQ(polos_.creates().size(), 2u);
+  EXPECT_EQ(polos_.gets().size(), 1u);
+}
+
+TEST_F(CreateDeduplicatorTest, ExpiredEntriesArePurgedAsRequestsArrive) {
+  CreateDeduplicator dedup(Opts());
+  for (int i = 0; i < 5; ++i) {
+    dedup.Create(polos_, Workflow(), Request("req-" + std::to_string(i)), {}, answers_.For(i));
+    polos_.CompleteCreate(i, ExecutionNamed(kRun1));
+  }
+  EXPECT_EQ(dedup.size(), 5u);
+  clock_.Advance(absl::Hours(2));
+  dedup.Create(polos_, Workflow(), Request("other"), {}, answers_.For(5));
+  EXPECT_EQ(dedup.size(), 1u);  // just the new one, in flight
+}
+
+TEST_F(CreateDeduplicatorTest, OldestSucceededEntriesAreEvictedOverTheBound) {
+  CreateDeduplicator dedup(Opts(/*max_entries=*/3));
+  for (int i = 0; i < 5; ++i) {
+    dedup.Create(polos_, Workflow(), Request("req-" + std::to_string(i)), {}, answers_.For(i));
+    polos_.CompleteCreate(i, ExecutionNamed(kRun1));
+    clock_.Advance(absl::Seconds(1));
+  }
+  EXPECT_EQ(dedup.size(), 3u);
+  EXPECT_EQ(dedup.counters().evictions, 2u);
+
+  dedup.Create(polos_, Workflow(), Request("req-4"), {}, answers_.For(5));  // newest: kept
+  EXPECT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ(polos_.creates().size(), 5u);
+  dedup.Create(polos_, Workflow(), Request("req-0"), {}, answers_.For(6));  // oldest: evicted
+  EXPECT_EQ(polos_.creates().size(), 6u);
+}
+
+TEST_F(CreateDeduplicatorTest, CreatesInFlightAreNeverEvicted) {
+  CreateDeduplicator dedup(Opts(/*max_entries=*/2));
+  dedup.Create(polos_, Workflow(), Request("done"), {}, answers_.For(0));
+  polos_.CompleteCreate(0, ExecutionNamed(kRun1));
+  for (int i = 1; i <= 3; ++i) {
+    dedup.Create(polos_, Workflow(), Request("req-" + std::to_string(i)), {}, answers_.For(i));
+  }
+  // The succeeded entry went; the three in flight stay, over the bound.
+  EXPECT_EQ(dedup.size(), 3u);
+  EXPECT_EQ(dedup.counters().evictions, 1u);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(4));
+  EXPECT_EQ(polos_.creates().size(), 4u);  // joined, not created
+  EXPECT_EQ(dedup.counters().joins, 1u);
+
+  for (size_t i = 1; i <= 3; ++i) polos_.CompleteCreate(i, ExecutionNamed(kRun2));
+  EXPECT_EQ(dedup.size(), 2u);
+  EXPECT_EQ(answers_.calls(), 5);
+}
+
+TEST_F(CreateDeduplicatorTest, BackendThatDeduplicatesUpstreamIsPassedThrough) {
+  CreateDeduplicator dedup(Opts());
+  RecordingBackend blaxel("blaxel", /*deduplicates_creates=*/true);
+  ParentName job{.backend = "blaxel", .job = "render"};
+  v1::CreateExecutionRequest request;
+  request.set_parent("backends/blaxel/jobs/render");
+  request.set_request_id("req-1");
+  CallContext context = WithCancellation();
+  dedup.Create(blaxel, job, request, context, answers_.For(0));
+  dedup.Create(blaxel, job, request, context, answers_.For(1));
+  ASSERT_EQ(blaxel.creates().size(), 2u);
+  EXPECT_EQ(blaxel.creates()[0].context.cancellation, context.cancellation);
+  EXPECT_EQ(dedup.size(), 0u);
+}
+
+TEST_F(CreateDeduplicatorTest, RequestWithoutRequestIdIsPassedThrough) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request(""), {}, answers_.For(0));
+  dedup.Create(polos_, Workflow(), Request(""), {}, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 2u);
+  EXPECT_EQ(dedup.size(), 0u);
+}
+
+TEST_F(CreateDeduplicatorTest, RequestIdsAreScopedToTheirBackend) {
+  CreateDeduplicator dedup(Opts());
+  RecordingBackend other("polos-eu");
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  dedup.Create(other, Workflow("polos-eu"), Request("req-1", "a", "polos-eu"), {},
+               answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(other.creates().size(), 1u);
+}
+
+TEST_F(CreateDeduplicatorTest, BackendAnsweringBeforeReturningDoesNotDeadlock) {
+  CreateDeduplicator dedup(Opts());
+  polos_.AnswerAtOnce(ExecutionNamed(kRun1));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ(answers_.calls(), 2);
+}
+
+// Waiters cancelled on other threads while the create completes: each
+// caller is answered exactly once, and the run is remembered.
+TEST_F(CreateDeduplicatorTest, CancellationRacingCompletionAnswersEachCallerOnce) {
+  for (int round = 0; round < 200; ++round) {
+    CreateDeduplicator dedup(Opts());
+    RecordingBackend backend;
+    Answers answers;
+    constexpr int kCallers = 8;
+    std::vector<CallContext> contexts;
+    for (int i = 0; i < kCallers; ++i) {
+      contexts.push_back(WithCancellation());
+      dedup.Create(backend, Workflow(), Request("req-1"), contexts[i], answers.For(i));
+    }
+    std::latch go(kCallers + 1);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCallers; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        contexts[i].cancellation->Cancel();
+      });
+    }
+    threads.emplace_back([&] {
+      go.arrive_and_wait();
+      backend.CompleteCreate(0, ExecutionNamed(kRun1));
+    });
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(answers.calls(), kCallers) << round;
+    ASSERT_EQ(answers.repeated(), 0) << round;
+    ASSERT_EQ(dedup.size(), 1u) << round;
+  }
+}
+
+}  // namespace
+}  // namespace execgw::gateway

@@ -343,7 +343,7 @@ void PolosSimulator::Seed() {
     e.scenario.claimed_for = absl::ZeroDuration();
     e.scenario.running_for = absl::Seconds(2);
     e.scenario.waiting_for = absl::Hours(1);
-    e.created_at = now;
+    e.created_at = now - absl::Seconds(2);
     add(std::move(e), "sleeping (waiting) for an hour");
   }
   {

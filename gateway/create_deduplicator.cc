@@ -87,9 +87,9 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
       if (call->abandoned()) {
         // The only caller was cancelled before anything went upstream:
         // do not start a run nobody waits for.
-        OnCreated(key, call,
-                  MakeError(absl::StatusCode::kCancelled, "the call was cancelled",
-                            reason::kCancelled));
+        OnCreated(
+            key, call,
+            MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled));
         return;
       }
       {

@@ -102,9 +102,8 @@ class CreateDeduplicator {
 
   // Creates an execution under `parent` on `backend` as described above.
   // `parent` is `request.parent()` parsed; `request` has been validated.
-  void Create(Backend& backend, const ParentName& parent,
-              const v1::CreateExecutionRequest& request, const CallContext& context,
-              Done<v1::Execution> done);
+  void Create(Backend& backend, const ParentName& parent, const v1::CreateExecutionRequest& request,
+              const CallContext& context, Done<v1::Execution> done);
 
   Counters counters() const;
   // Entries held: creates in flight plus remembered successes, expired

@@ -14,8 +14,8 @@ std::shared_ptr<SharedCall> SharedCall::Make(absl::Time deadline) {
 SharedCall::SharedCall(absl::Time deadline)
     : deadline_(deadline), upstream_cancellation_(std::make_shared<Cancellation>()) {}
 
-std::optional<SharedCall::WaiterId> SharedCall::Attach(
-    std::shared_ptr<Cancellation> cancellation, Done<v1::Execution>& done) {
+std::optional<SharedCall::WaiterId> SharedCall::Attach(std::shared_ptr<Cancellation> cancellation,
+                                                       Done<v1::Execution>& done) {
   absl::MutexLock lock(&mu_);
   if (completed_ || abandoned_) return std::nullopt;
   WaiterId id = next_id_++;

@@ -23,8 +23,11 @@ using testing::RecordingBackend;
 constexpr char kRun1[] = "backends/polos/executions/6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60";
 constexpr char kRun2[] = "backends/polos/executions/7a2d3b5f-0c1e-4d4f-9a8b-2c3d4e5f6a71";
 
-ParentName Workflow(const std::string& backend = "polos") {
-  return ParentName{.backend = backend, .workflow = "nightly"};
+ParentName Workflow(const std::string& backend = "polos", const std::string& workflow = "nightly") {
+  ParentName parent;
+  parent.backend = backend;
+  parent.workflow = workflow;
+  return parent;
 }
 
 v1::CreateExecutionRequest Request(const std::string& request_id, const std::string& input = "a",
@@ -89,8 +92,7 @@ TEST_F(CreateDeduplicatorTest, SameRequestIdForADifferentRequestIsInvalidArgumen
   // ...and once it succeeded; a different parent counts as different too.
   v1::CreateExecutionRequest other_parent = Request("req-1", "a");
   other_parent.set_parent("backends/polos/workflows/weekly");
-  dedup.Create(polos_, ParentName{.backend = "polos", .workflow = "weekly"}, other_parent, {},
-               answers_.For(2));
+  dedup.Create(polos_, Workflow("polos", "weekly"), other_parent, {}, answers_.For(2));
 
   for (int i : {1, 2}) {
     auto answer = answers_.Get(i);
@@ -166,8 +168,8 @@ TEST_F(CreateDeduplicatorTest, FailureIsForgottenSoARetryCreatesAgain) {
 TEST_F(CreateDeduplicatorTest, UnknownOutcomeIsNotRemembered) {
   CreateDeduplicator dedup(Opts());
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
-  polos_.CompleteCreate(0, MakeError(absl::StatusCode::kDeadlineExceeded, "too slow",
-                                     reason::kUpstreamTimeout));
+  polos_.CompleteCreate(
+      0, MakeError(absl::StatusCode::kDeadlineExceeded, "too slow", reason::kUpstreamTimeout));
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
   EXPECT_EQ(polos_.creates().size(), 2u);
 }
@@ -179,7 +181,7 @@ TEST_F(CreateDeduplicatorTest, UpstreamCreateUsesFirstDeadlineAndItsOwnCancellat
   dedup.Create(polos_, Workflow(), Request("req-1"),
                WithCancellation(clock_.Now() + absl::Seconds(30)), answers_.For(1));
   ASSERT_EQ(polos_.creates().size(), 1u);
-  const CallContext& upstream = polos_.creates()[0].context;
+  CallContext upstream = polos_.creates()[0].context;
   EXPECT_EQ(upstream.deadline, first.deadline);
   ASSERT_NE(upstream.cancellation, nullptr);
   EXPECT_NE(upstream.cancellation, first.cancellation);
@@ -215,8 +217,8 @@ TEST_F(CreateDeduplicatorTest, CancelledWaiterLeavesAloneAndTheLastOneCancelsUps
   EXPECT_EQ(polos_.creates().size(), 1u);
 
   // The upstream answers CANCELLED: forgotten, a retry creates again.
-  polos_.CompleteCreate(0, MakeError(absl::StatusCode::kCancelled, "cancelled",
-                                     reason::kCancelled));
+  polos_.CompleteCreate(0,
+                        MakeError(absl::StatusCode::kCancelled, "cancelled", reason::kCancelled));
   EXPECT_EQ(answers_.calls(), 4);
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(4));
   EXPECT_EQ(polos_.creates().size(), 2u);
@@ -316,7 +318,9 @@ TEST_F(CreateDeduplicatorTest, CreatesInFlightAreNeverEvicted) {
 TEST_F(CreateDeduplicatorTest, BackendThatDeduplicatesUpstreamIsPassedThrough) {
   CreateDeduplicator dedup(Opts());
   RecordingBackend blaxel("blaxel", /*deduplicates_creates=*/true);
-  ParentName job{.backend = "blaxel", .job = "render"};
+  ParentName job;
+  job.backend = "blaxel";
+  job.job = "render";
   v1::CreateExecutionRequest request;
   request.set_parent("backends/blaxel/jobs/render");
   request.set_request_id("req-1");
@@ -340,8 +344,7 @@ TEST_F(CreateDeduplicatorTest, RequestIdsAreScopedToTheirBackend) {
   CreateDeduplicator dedup(Opts());
   RecordingBackend other("polos-eu");
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
-  dedup.Create(other, Workflow("polos-eu"), Request("req-1", "a", "polos-eu"), {},
-               answers_.For(1));
+  dedup.Create(other, Workflow("polos-eu"), Request("req-1", "a", "polos-eu"), {}, answers_.For(1));
   EXPECT_EQ(polos_.creates().size(), 1u);
   EXPECT_EQ(other.creates().size(), 1u);
 }

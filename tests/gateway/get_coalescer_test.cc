@@ -68,9 +68,8 @@ TEST_F(GetCoalescerTest, ConcurrentIdenticalGetsShareOneUpstreamCall) {
 
 TEST_F(GetCoalescerTest, ErrorsFanOutUnchanged) {
   for (int i = 0; i < 3; ++i) gets_.Get(polos_, Name(kRun1), Context(), answers_.For(i));
-  absl::Status not_found =
-      MakeError(absl::StatusCode::kNotFound, "no such run", reason::kUpstreamNotFound,
-                {{"backend", "polos"}});
+  absl::Status not_found = MakeError(absl::StatusCode::kNotFound, "no such run",
+                                     reason::kUpstreamNotFound, {{"backend", "polos"}});
   polos_.CompleteGet(0, not_found);
   for (int i = 0; i < 3; ++i) {
     auto answer = answers_.Get(i);
@@ -83,7 +82,7 @@ TEST_F(GetCoalescerTest, UpstreamCallRunsOnItsOwnCancellationWithTheStartersDead
   CallContext first = Context(kT0 + absl::Seconds(10));
   gets_.Get(polos_, Name(kRun1), first, answers_.For(0));
   ASSERT_EQ(polos_.gets().size(), 1u);
-  const CallContext& upstream = polos_.gets()[0].context;
+  CallContext upstream = polos_.gets()[0].context;
   EXPECT_EQ(upstream.deadline, first.deadline);
   ASSERT_NE(upstream.cancellation, nullptr);
   EXPECT_NE(upstream.cancellation, first.cancellation);

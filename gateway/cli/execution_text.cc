@@ -23,7 +23,7 @@ class Lines {
             int indent = 0) {
     if (has) Add(label, FormatRfc3339(FromProtoTimestamp(ts)), indent);
   }
-  void Heading(absl::string_view title) { absl::StrAppend(&out_, title, ":\n"); }
+  void Raw(absl::string_view text) { absl::StrAppend(&out_, text); }
   std::string Take() { return std::move(out_); }
 
  private:
@@ -41,13 +41,44 @@ std::string ShortName(const google::protobuf::EnumValueDescriptor* v) {
   return std::string(name);
 }
 
+std::string StateName(const v1::Execution& e) {
+  return ShortName(v1::Execution::State_descriptor()->FindValueByNumber(e.state()));
+}
+
 }  // namespace
+
+std::string FormatTask(const v1::Task& t) {
+  Lines l;
+  l.Add(absl::StrCat("task ", t.name()),
+        absl::StrCat(ShortName(v1::Task::State_descriptor()->FindValueByNumber(t.state())),
+                     t.raw_status().empty() ? "" : absl::StrCat(" (\"", t.raw_status(), "\")")),
+        1);
+  l.Time("started", t.has_start_time(), t.start_time(), 2);
+  l.Time("ended", t.has_end_time(), t.end_time(), 2);
+  if (t.has_timeout()) l.Add("timeout", DurationText(t.timeout()), 2);
+  if (t.max_retries() != 0) l.Add("max retries", absl::StrCat(t.max_retries()), 2);
+  for (const auto& c : t.conditions()) {
+    std::vector<std::string> parts;
+    for (const std::string* part : {&c.type(), &c.state(), &c.reason(), &c.severity(),
+                                    &c.message()}) {
+      if (!part->empty()) parts.push_back(*part);
+    }
+    l.Add("condition", absl::StrJoin(parts, " "), 2);
+  }
+  return l.Take();
+}
+
+std::string FormatSummary(const v1::Execution& e) {
+  return absl::StrFormat("%-70s %-12s %s\n", e.name(), StateName(e),
+                         e.has_create_time()
+                             ? FormatRfc3339(FromProtoTimestamp(e.create_time()))
+                             : std::string("-"));
+}
 
 std::string FormatExecution(const v1::Execution& e) {
   Lines l;
   l.Add("name", e.name());
-  l.Add("state", absl::StrCat(ShortName(v1::Execution::State_descriptor()->FindValueByNumber(
-                                  e.state())),
+  l.Add("state", absl::StrCat(StateName(e),
                               e.raw_status().empty() ? "" : absl::StrCat(" (upstream: \"",
                                                                            e.raw_status(), "\")")));
   l.Add("backend", absl::StrCat(e.backend(), " (",
@@ -75,24 +106,7 @@ std::string FormatExecution(const v1::Execution& e) {
                                    s.total(), s.succeeded(), s.failed(), s.running(), s.cancelled(),
                                    s.retried()));
   }
-  for (const auto& t : e.tasks()) {
-    l.Add(absl::StrCat("task ", t.name()),
-          absl::StrCat(ShortName(v1::Task::State_descriptor()->FindValueByNumber(t.state())),
-                       t.raw_status().empty() ? "" : absl::StrCat(" (\"", t.raw_status(), "\")")),
-          1);
-    l.Time("started", t.has_start_time(), t.start_time(), 2);
-    l.Time("ended", t.has_end_time(), t.end_time(), 2);
-    if (t.has_timeout()) l.Add("timeout", DurationText(t.timeout()), 2);
-    if (t.max_retries() != 0) l.Add("max retries", absl::StrCat(t.max_retries()), 2);
-    for (const auto& c : t.conditions()) {
-      std::vector<std::string> parts;
-      for (const std::string* part : {&c.type(), &c.state(), &c.reason(), &c.severity(),
-                                      &c.message()}) {
-        if (!part->empty()) parts.push_back(*part);
-      }
-      l.Add("condition", absl::StrJoin(parts, " "), 2);
-    }
-  }
+  for (const auto& t : e.tasks()) l.Raw(FormatTask(t));
   const auto& lin = e.lineage();
   l.Add("parent", lin.parent_execution());
   l.Add("root", lin.root_execution());

@@ -12,6 +12,12 @@ namespace execgw::cli {
 // backend details), times in RFC 3339 UTC. Unset fields are left out.
 std::string FormatExecution(const v1::Execution& execution);
 
+// One line for a listing: name, state, create time.
+std::string FormatSummary(const v1::Execution& execution);
+
+// A task as the lines FormatExecution shows for it.
+std::string FormatTask(const v1::Task& task);
+
 // The execution as proto3 JSON (camelCase field names), pretty-printed.
 std::string ExecutionToJson(const v1::Execution& execution);
 

@@ -1,5 +1,7 @@
 #include "gateway/cli/execution_text.h"
 
+#include <algorithm>
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -60,6 +62,26 @@ TEST(ExecutionTextTest, BlaxelTasks) {
   EXPECT_THAT(text, HasSubstr("job: nightly"));
   EXPECT_THAT(text, HasSubstr("  task task-0: FAILED (\"failed\")"));
   EXPECT_THAT(text, HasSubstr("    condition: CONDITION_SUCCEEDED NON_ZERO_EXIT_CODE ERROR"));
+}
+
+TEST(ExecutionTextTest, SummaryIsOneLine) {
+  const std::string line = FormatSummary(Sample());
+  EXPECT_THAT(line, HasSubstr("backends/demo-polos/executions/6f1c2d3e"));
+  EXPECT_THAT(line, HasSubstr("TIMED_OUT"));
+  EXPECT_THAT(line, HasSubstr("2025-12-19T22:36:29Z"));
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  v1::Execution no_time;
+  no_time.set_name("n");
+  no_time.set_state(v1::Execution::STATE_QUEUED);
+  EXPECT_THAT(FormatSummary(no_time), HasSubstr("QUEUED"));
+}
+
+TEST(ExecutionTextTest, TaskAlone) {
+  v1::Task t;
+  t.set_name("task-3");
+  t.set_state(v1::Task::STATE_RECONCILING);
+  t.mutable_timeout()->set_seconds(1800);
+  EXPECT_EQ(FormatTask(t), "  task task-3: RECONCILING\n    timeout: 30m\n");
 }
 
 TEST(ExecutionTextTest, JsonRoundTrips) {

@@ -1,15 +1,23 @@
 #include "adapters/polos/polos_backend.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "adapters/etag.h"
 #include "adapters/json_value.h"
@@ -17,6 +25,9 @@
 #include "adapters/polos/execution_id.h"
 #include "adapters/polos/translator.h"
 #include "adapters/upstream_error.h"
+#include "adapters/upstream_time.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace execgw::polos {
 namespace {
@@ -24,6 +35,33 @@ namespace {
 // The request the health probe makes (see errors.h): cheap, authenticated,
 // and served from the same database as GET execution.
 constexpr absl::string_view kProbePath = "/api/v1/workflows/runs?limit=1";
+
+// How many cancelled runs of one list page are read back at the same time
+// (see ListExecutions in polos_backend.h).
+constexpr int kMaxParallelReadBacks = 8;
+
+constexpr absl::string_view kNoTasksMessage =
+    "Polos executions have no tasks; ListExecutionTasks applies to Blaxel executions";
+
+// RFC 3986 encoding for a path segment or a query value: unreserved
+// characters stay, the rest is %XX (so '/', '?', '&', '+' and spaces cannot
+// change the route or the query).
+// TODO: share with adapters/blaxel's copy once one lives in adapters/http.
+std::string PercentEncode(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
 
 // What every in-flight call needs; shared so that callbacks never refer to
 // the backend object itself.
@@ -47,25 +85,37 @@ struct Config {
     return out;
   }
 
-  http::HttpRequest Request(absl::string_view path, const CallContext& context) const {
+  // A request to `path` (with its query). GET and POST .../cancel are
+  // idempotent; POST .../run is not (Polos has no idempotency key).
+  http::HttpRequest Request(absl::string_view method, absl::string_view path,
+                            const CallContext& context, bool idempotent) const {
     http::HttpRequest request;
-    request.method = "GET";
+    request.method = std::string(method);
     request.url = absl::StrCat(base_url, path);
     request.headers = {{"Authorization", absl::StrCat("Bearer ", options.api_key)},
                        {"X-Project-ID", options.project_id},
                        {"Accept", "application/json"}};
     request.deadline = std::min(context.deadline, absl::Now() + options.request_timeout);
     request.cancellation = context.cancellation;
+    request.idempotent = idempotent;
     return request;
   }
+
+  const std::string& backend() const { return options.name; }
 };
 
 bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 
+// True for the failures that mean the caller's own limits ran out.
+bool CallerGaveUp(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kCancelled;
+}
+
 // Turns a 2xx GET execution body into an Execution.
 absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_view id,
                                             const http::HttpResponse& response) {
-  const std::string& backend = config.options.name;
+  const std::string& backend = config.backend();
   absl::StatusOr<rapidjson::Document> doc = ParseJson(response.body);
   if (!doc.ok()) {
     return InvalidResponseStatus(backend, absl::StrCat("execution \"", id, "\": ",
@@ -89,17 +139,25 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
   return execution;
 }
 
-// Runs the health probe, then maps `failure` with what it found.
-void ProbeThenFail(std::shared_ptr<const Config> config, PolosCall call, UpstreamFailure failure,
-                   std::string id, const CallContext& context, Done<v1::Execution> done) {
-  http::HttpRequest probe = config->Request(kProbePath, context);
+// Maps a non-2xx answer to `call`, running the health probe first when the
+// answer is one of the ambiguous ones (errors.h).
+template <typename T>
+void FailCall(std::shared_ptr<const Config> config, PolosCall call,
+              const http::HttpResponse& response, std::string id, const CallContext& context,
+              Done<T> done) {
+  UpstreamFailure failure = ReadFailure(config->backend(), response, absl::Now());
+  if (!NeedsHealthProbe(call, failure)) {
+    std::move(done)(
+        config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
+    return;
+  }
+  http::HttpRequest probe = config->Request("GET", kProbePath, context, /*idempotent=*/true);
   config->client->Send(
       std::move(probe), [config, call, failure = std::move(failure), id = std::move(id),
                          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
-        if (!r.ok() && (r.status().code() == absl::StatusCode::kDeadlineExceeded ||
-                        r.status().code() == absl::StatusCode::kCancelled)) {
+        if (!r.ok() && CallerGaveUp(r.status())) {
           // The caller's limits ran out: say so rather than guess.
-          std::move(done)(config->Redact(TransportFailureToStatus(config->options.name, r.status())));
+          std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
           return;
         }
         const ProbeResult found =
@@ -108,72 +166,487 @@ void ProbeThenFail(std::shared_ptr<const Config> config, PolosCall call, Upstrea
       });
 }
 
+// GET /api/v1/executions/{id}, translated, with the error table applied.
+void FetchExecution(std::shared_ptr<const Config> config, std::string id,
+                    const CallContext& context, Done<v1::Execution> done) {
+  http::HttpRequest request =
+      config->Request("GET", absl::StrCat("/api/v1/executions/", PercentEncode(id)), context,
+                      /*idempotent=*/true);
+  config->client->Send(std::move(request), [config, id, context, done = std::move(done)](
+                                               absl::StatusOr<http::HttpResponse> r) mutable {
+    if (!r.ok()) {
+      std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
+      return;
+    }
+    if (IsSuccess(r->status)) {
+      absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
+      if (!execution.ok()) execution = config->Redact(execution.status());
+      std::move(done)(std::move(execution));
+      return;
+    }
+    FailCall(config, PolosCall::kGet, *r, id, context, std::move(done));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ListExecutions
+
+// One upstream page being completed: the cancelled runs are read back
+// (at most kMaxParallelReadBacks at a time) before the page is filtered and
+// delivered.
+class ListPage : public std::enable_shared_from_this<ListPage> {
+ public:
+  ListPage(std::shared_ptr<const Config> config, ListExecutionsQuery query, CallContext context,
+           ExecutionPage page, std::vector<size_t> to_read_back, Done<ExecutionPage> done)
+      : config_(std::move(config)),
+        query_(std::move(query)),
+        context_(std::move(context)),
+        page_(std::move(page)),
+        to_read_back_(std::move(to_read_back)),
+        done_(std::move(done)) {}
+
+  void Start() {
+    if (to_read_back_.empty()) {
+      Finish(absl::OkStatus());
+      return;
+    }
+    LaunchMore();
+  }
+
+ private:
+  void LaunchMore() {
+    std::vector<size_t> launch;
+    {
+      absl::MutexLock lock(&mu_);
+      while (in_flight_ < kMaxParallelReadBacks && next_ < to_read_back_.size() &&
+             failure_.ok()) {
+        launch.push_back(to_read_back_[next_++]);
+        ++in_flight_;
+      }
+    }
+    for (size_t index : launch) {
+      std::string id;
+      {
+        absl::MutexLock lock(&mu_);
+        id = page_.executions[index].execution_id();
+      }
+      FetchExecution(config_, std::move(id), context_,
+                     [self = shared_from_this(), index](absl::StatusOr<v1::Execution> e) {
+                       self->ReadBackDone(index, std::move(e));
+                     });
+    }
+  }
+
+  void ReadBackDone(size_t index, absl::StatusOr<v1::Execution> execution) {
+    bool finished;
+    absl::Status failure;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      ++completed_;
+      if (execution.ok()) {
+        page_.executions[index] = *std::move(execution);
+      } else if (CallerGaveUp(execution.status()) && failure_.ok()) {
+        failure_ = execution.status();
+      }
+      // Any other failure keeps the summary (see polos_backend.h).
+      finished = in_flight_ == 0 && (completed_ == to_read_back_.size() || !failure_.ok());
+      failure = failure_;
+    }
+    if (finished) {
+      Finish(failure);
+    } else {
+      LaunchMore();
+    }
+  }
+
+  void Finish(absl::Status failure) {
+    if (!failure.ok()) {
+      std::move(done_)(std::move(failure));
+      return;
+    }
+    ExecutionPage page;
+    {
+      absl::MutexLock lock(&mu_);
+      page = std::move(page_);
+    }
+    // Filters the upstream cannot apply, or may apply with other bounds:
+    // state, and the exact [created_from, created_to) range.
+    std::vector<v1::Execution> kept;
+    kept.reserve(page.executions.size());
+    for (v1::Execution& e : page.executions) {
+      if (!query_.states.empty() && !query_.states.contains(e.state())) continue;
+      if (e.has_create_time()) {
+        const absl::Time created = FromProtoTimestamp(e.create_time());
+        if (query_.created_from.has_value() && created < *query_.created_from) continue;
+        if (query_.created_to.has_value() && created >= *query_.created_to) continue;
+      }
+      kept.push_back(std::move(e));
+    }
+    page.executions = std::move(kept);
+    std::move(done_)(std::move(page));
+  }
+
+  const std::shared_ptr<const Config> config_;
+  const ListExecutionsQuery query_;
+  const CallContext context_;
+  absl::Mutex mu_;
+  ExecutionPage page_ ABSL_GUARDED_BY(mu_);
+  const std::vector<size_t> to_read_back_;  // indexes into page_.executions
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t completed_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  Done<ExecutionPage> done_;
+};
+
+// Whether cancelled runs need reading back for this query: only when the
+// caller could see the CANCELLED / TIMED_OUT difference.
+bool WantsCancelledReadBack(const ListExecutionsQuery& query) {
+  return query.states.empty() || query.states.contains(v1::Execution::STATE_CANCELLED) ||
+         query.states.contains(v1::Execution::STATE_TIMED_OUT);
+}
+
+// ---------------------------------------------------------------------------
+// CreateExecution
+
+// The execution as the run answer and the request describe it, for when
+// reading it back fails after Polos started it (see polos_backend.h).
+v1::Execution StartedExecution(const std::string& backend, const ParentName& parent,
+                               const v1::CreateExecutionRequest& request, const std::string& id,
+                               std::optional<absl::Time> created_at) {
+  v1::Execution e;
+  e.set_name(ExecutionName{backend, "", id}.ToString());
+  e.set_backend(backend);
+  e.set_backend_kind(v1::BACKEND_KIND_POLOS);
+  e.set_execution_id(id);
+  e.set_workload(parent.workflow);
+  e.set_state(v1::Execution::STATE_QUEUED);
+  e.set_raw_status("queued");
+  if (created_at.has_value()) *e.mutable_create_time() = ToProtoTimestamp(*created_at);
+  *e.mutable_input() = request.input();
+  if (request.has_timeout()) *e.mutable_timeout() = request.timeout();
+  e.mutable_queueing()->set_queue(request.queue().empty() ? parent.workflow : request.queue());
+  e.mutable_queueing()->set_concurrency_key(request.concurrency_key());
+  e.mutable_queueing()->set_deployment_id(request.deployment_id());
+  if (!request.session_id().empty()) e.mutable_lineage()->set_session_id(request.session_id());
+  if (!request.user_id().empty()) e.mutable_lineage()->set_user_id(request.user_id());
+  SetEtag(e);
+  return e;
+}
+
+std::string RunBody(const v1::CreateExecutionRequest& request) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto key = [&w](absl::string_view k) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+  };
+  auto string_field = [&](absl::string_view k, const std::string& v) {
+    if (v.empty()) return;
+    key(k);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  key("payload");
+  const std::string payload = ValueToJson(request.input());
+  w.RawValue(payload.data(), payload.size(), rapidjson::kObjectType);
+  if (request.has_timeout()) {
+    key("run_timeout_seconds");
+    w.Int64(request.timeout().seconds());
+  }
+  string_field("queue_name", request.queue());
+  string_field("concurrency_key", request.concurrency_key());
+  string_field("session_id", request.session_id());
+  string_field("user_id", request.user_id());
+  string_field("deployment_id", request.deployment_id());
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view message,
+                          const std::string& backend) {
+  return MakeError(absl::StatusCode::kInvalidArgument, message, reason::kInvalidArgument,
+                   {{"field", std::string(field)}, {"backend", backend}});
+}
+
+// ---------------------------------------------------------------------------
+
 class PolosBackend final : public Backend {
  public:
   explicit PolosBackend(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
 
-  const std::string& name() const override { return config_->options.name; }
+  const std::string& name() const override { return config_->backend(); }
   v1::BackendKind kind() const override { return v1::BACKEND_KIND_POLOS; }
+  bool deduplicates_creates() const override { return false; }
 
   void GetExecution(const ExecutionName& name, const CallContext& context,
                     Done<v1::Execution> done) override {
-    if (absl::Status s = CheckName(name); !s.ok()) {
+    if (absl::Status s = CheckName(name, "name"); !s.ok()) {
+      std::move(done)(std::move(s));
+      return;
+    }
+    FetchExecution(config_, name.execution, context, std::move(done));
+  }
+
+  void ListExecutions(const ListExecutionsQuery& query, const CallContext& context,
+                      Done<ExecutionPage> done) override {
+    if (absl::Status s = CheckParent(query.parent, /*for_create=*/false); !s.ok()) {
+      std::move(done)(std::move(s));
+      return;
+    }
+    if (query.ascending) {
+      std::move(done)(InvalidField(
+          "order_by", "order_by: Polos lists newest first only; use \"create_time desc\"",
+          config_->backend()));
+      return;
+    }
+    const int64_t limit = query.page_size <= 0 ? 20 : std::min(query.page_size, 100);
+    const int64_t offset = std::max<int64_t>(query.position.offset, 0);
+    std::optional<absl::Time> end = query.created_to;
+    if (query.position.snapshot.has_value()) {
+      end = end.has_value() ? std::min(*end, *query.position.snapshot) : *query.position.snapshot;
+    }
+    std::string path = "/api/v1/workflows/runs?workflow_type=workflow";
+    if (!query.parent.workflow.empty()) {
+      absl::StrAppend(&path, "&workflow_id=", PercentEncode(query.parent.workflow));
+    }
+    absl::StrAppend(&path, "&limit=", limit, "&offset=", offset);
+    if (query.created_from.has_value()) {
+      absl::StrAppend(&path, "&start_time=", PercentEncode(FormatRfc3339(*query.created_from)));
+    }
+    if (end.has_value()) {
+      absl::StrAppend(&path, "&end_time=", PercentEncode(FormatRfc3339(*end)));
+    }
+
+    std::shared_ptr<const Config> config = config_;
+    http::HttpRequest request = config->Request("GET", path, context, /*idempotent=*/true);
+    config->client->Send(std::move(request), [config, query, context, limit, offset,
+                                              done = std::move(done)](
+                                                 absl::StatusOr<http::HttpResponse> r) mutable {
+      if (!r.ok()) {
+        std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
+        return;
+      }
+      if (!IsSuccess(r->status)) {
+        FailCall(config, PolosCall::kList, *r, "", context, std::move(done));
+        return;
+      }
+      absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
+      if (!doc.ok() || !doc->IsArray()) {
+        std::move(done)(config->Redact(InvalidResponseStatus(
+            config->backend(), absl::StrCat("list of runs: ", doc.ok() ? "not a JSON array"
+                                                                       : doc.status().message()))));
+        return;
+      }
+      ExecutionPage page;
+      std::vector<size_t> to_read_back;
+      std::optional<absl::Time> newest;
+      const bool read_back = WantsCancelledReadBack(query);
+      for (const rapidjson::Value& item : doc->GetArray()) {
+        if (!item.IsObject()) continue;  // still counts for the offset
+        v1::Execution e = TranslateRunSummary(item, config->backend());
+        if (e.has_create_time()) {
+          const absl::Time created = FromProtoTimestamp(e.create_time());
+          newest = newest.has_value() ? std::max(*newest, created) : created;
+        }
+        if (read_back && e.raw_status() == "cancelled" && IsCanonicalUuid(e.execution_id())) {
+          to_read_back.push_back(page.executions.size());
+        }
+        page.executions.push_back(std::move(e));
+      }
+      const int64_t returned = doc->Size();
+      if (returned >= limit) {
+        UpstreamPosition next;
+        next.offset = offset + returned;
+        next.snapshot = query.position.snapshot;
+        if (!next.snapshot.has_value() && offset == 0 && newest.has_value()) {
+          next.snapshot = *newest + absl::Microseconds(1);
+        }
+        page.next = std::move(next);
+      }
+      page.total_size = -1;
+      std::make_shared<ListPage>(config, query, context, std::move(page),
+                                 std::move(to_read_back), std::move(done))
+          ->Start();
+    });
+  }
+
+  void ListExecutionTasks(const ListTasksQuery& query, const CallContext& context,
+                          Done<TaskPage> done) override {
+    if (absl::Status s = CheckName(query.execution, "parent"); !s.ok()) {
+      std::move(done)(std::move(s));
+      return;
+    }
+    std::move(done)(MakeError(absl::StatusCode::kFailedPrecondition, kNoTasksMessage,
+                              reason::kFailedPrecondition,
+                              {{"backend", config_->backend()},
+                               {"execution_id", query.execution.execution}}));
+  }
+
+  void CreateExecution(const ParentName& parent, const v1::CreateExecutionRequest& request,
+                       const CallContext& context, Done<v1::Execution> done) override {
+    if (absl::Status s = CheckCreate(parent, request); !s.ok()) {
+      std::move(done)(std::move(s));
+      return;
+    }
+    std::shared_ptr<const Config> config = config_;
+    http::HttpRequest post = config->Request(
+        "POST", absl::StrCat("/api/v1/workflows/", PercentEncode(parent.workflow), "/run"),
+        context, /*idempotent=*/false);
+    post.headers.push_back({"Content-Type", "application/json"});
+    post.body = RunBody(request);
+    config->client->Send(std::move(post), [config, parent, request, context,
+                                           done = std::move(done)](
+                                              absl::StatusOr<http::HttpResponse> r) mutable {
+      const std::string& backend = config->backend();
+      if (!r.ok()) {
+        std::move(done)(config->Redact(TransportFailureToStatus(backend, r.status())));
+        return;
+      }
+      if (!IsSuccess(r->status)) {
+        FailCall(config, PolosCall::kRun, *r, "", context, std::move(done));
+        return;
+      }
+      absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
+      std::optional<std::string> id;
+      if (doc.ok()) id = JsonString(*doc, "execution_id");
+      if (!id.has_value() || id->empty()) {
+        std::move(done)(config->Redact(InvalidResponseStatus(
+            backend, absl::StrCat("run of workflow \"", parent.workflow,
+                                  "\" answered without an execution_id; the run may have "
+                                  "started (HTTP ",
+                                  r->status, ")"))));
+        return;
+      }
+      std::optional<absl::Time> created_at;
+      if (std::optional<std::string> t = JsonString(*doc, "created_at")) {
+        created_at = ParseUpstreamTime(*t);
+      }
+      // Polos started the run: from here on, never answer an error that
+      // would make a caller start it again.
+      v1::Execution started = StartedExecution(backend, parent, request, *id, created_at);
+      FetchExecution(config, *id, context,
+                     [started = std::move(started),
+                      done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+                       std::move(done)(e.ok() ? *std::move(e) : std::move(started));
+                     });
+    });
+  }
+
+  void CancelExecution(const ExecutionName& name, const CallContext& context,
+                       Done<v1::Execution> done) override {
+    if (absl::Status s = CheckName(name, "name"); !s.ok()) {
       std::move(done)(std::move(s));
       return;
     }
     std::shared_ptr<const Config> config = config_;
     const std::string id = name.execution;
-    http::HttpRequest request =
-        config->Request(absl::StrCat("/api/v1/executions/", id), context);
-    config->client->Send(
-        std::move(request), [config, id, context, done = std::move(done)](
-                                absl::StatusOr<http::HttpResponse> r) mutable {
-          const std::string& backend = config->options.name;
-          if (!r.ok()) {
-            std::move(done)(config->Redact(TransportFailureToStatus(backend, r.status())));
-            return;
-          }
-          if (IsSuccess(r->status)) {
-            absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
-            if (!execution.ok()) execution = config->Redact(execution.status());
-            std::move(done)(std::move(execution));
-            return;
-          }
-          UpstreamFailure failure = ReadFailure(backend, *r, absl::Now());
-          if (NeedsHealthProbe(PolosCall::kGet, failure)) {
-            ProbeThenFail(config, PolosCall::kGet, std::move(failure), id, context,
-                          std::move(done));
-            return;
-          }
-          std::move(done)(config->Redact(FailureToStatus(PolosCall::kGet, failure,
-                                                         ProbeResult::kNotProbed, id)));
-        });
+    http::HttpRequest post =
+        config->Request("POST", absl::StrCat("/api/v1/executions/", PercentEncode(id), "/cancel"),
+                        context, /*idempotent=*/true);
+    config->client->Send(std::move(post), [config, id, context, done = std::move(done)](
+                                              absl::StatusOr<http::HttpResponse> r) mutable {
+      if (!r.ok()) {
+        std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
+        return;
+      }
+      if (!IsSuccess(r->status)) {
+        FailCall(config, PolosCall::kCancel, *r, id, context, std::move(done));
+        return;
+      }
+      FetchExecution(config, id, context, std::move(done));
+    });
   }
 
  private:
-  absl::Status CheckName(const ExecutionName& name) const {
-    const std::string& backend = config_->options.name;
+  // `field` is the request field the name came from.
+  absl::Status CheckName(const ExecutionName& name, absl::string_view field) const {
+    const std::string& backend = config_->backend();
     if (name.backend != backend) {
       return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("name: backend \"", name.backend,
+                       absl::StrCat(field, ": backend \"", name.backend,
                                     "\" was routed to Polos backend \"", backend, "\""),
-                       reason::kInvalidArgument, {{"field", "name"}, {"backend", backend}});
+                       reason::kInvalidArgument, {{"field", std::string(field)}, {"backend", backend}});
     }
     if (!name.job.empty()) {
       return MakeError(
           absl::StatusCode::kInvalidArgument,
-          absl::StrCat("name: backend \"", backend,
+          absl::StrCat(field, ": backend \"", backend,
                        "\" is a Polos backend, whose executions are named "
                        "\"backends/",
                        backend, "/executions/{execution}\" (no jobs/ segment)"),
-          reason::kWrongBackendKind, {{"field", "name"}, {"backend", backend}});
+          reason::kWrongBackendKind, {{"field", std::string(field)}, {"backend", backend}});
     }
     if (!IsCanonicalUuid(name.execution)) {
       return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("name: execution id \"", name.execution.substr(0, 100),
+                       absl::StrCat(field, ": execution id \"", name.execution.substr(0, 100),
                                     "\" is not a UUID; Polos execution ids look like "
                                     "\"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60\""),
-                       reason::kInvalidArgument, {{"field", "name"}, {"backend", backend}});
+                       reason::kInvalidArgument, {{"field", std::string(field)}, {"backend", backend}});
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckParent(const ParentName& parent, bool for_create) const {
+    const std::string& backend = config_->backend();
+    if (parent.backend != backend) {
+      return InvalidField("parent",
+                          absl::StrCat("parent: backend \"", parent.backend,
+                                       "\" was routed to Polos backend \"", backend, "\""),
+                          backend);
+    }
+    const std::string workflows = absl::StrCat("\"backends/", backend, "/workflows/{workflow}\"");
+    if (!parent.job.empty()) {
+      return MakeError(
+          absl::StatusCode::kInvalidArgument,
+          absl::StrCat("parent: backend \"", backend, "\" is a Polos backend, which has ",
+                       "workflows, not jobs: use ", workflows,
+                       for_create ? "" : absl::StrCat(" or \"backends/", backend, "\"")),
+          reason::kWrongBackendKind, {{"field", "parent"}, {"backend", backend}});
+    }
+    if (for_create && parent.workflow.empty()) {
+      return InvalidField("parent",
+                          absl::StrCat("parent: a Polos execution is started under its workflow: ",
+                                       workflows),
+                          backend);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckCreate(const ParentName& parent,
+                           const v1::CreateExecutionRequest& request) const {
+    if (absl::Status s = CheckParent(parent, /*for_create=*/true); !s.ok()) return s;
+    const std::string& backend = config_->backend();
+    std::vector<std::string> blaxel_only;
+    if (!request.execution_id().empty()) blaxel_only.push_back("execution_id");
+    if (request.task_parameters_size() > 0) blaxel_only.push_back("task_parameters");
+    if (!request.env().empty()) blaxel_only.push_back("env");
+    if (request.memory_mb() != 0) blaxel_only.push_back("memory_mb");
+    if (request.reject_if_no_capacity()) blaxel_only.push_back("reject_if_no_capacity");
+    if (!blaxel_only.empty()) {
+      return InvalidField(absl::StrJoin(blaxel_only, ","),
+                          absl::StrJoin(blaxel_only, "; ",
+                                        [](std::string* out, const std::string& field) {
+                                          absl::StrAppend(out, field,
+                                                          ": not supported by Polos backends");
+                                        }),
+                          backend);
+    }
+    if (!request.has_input() ||
+        request.input().kind_case() == google::protobuf::Value::KIND_NOT_SET) {
+      return InvalidField("input", "input: is required for Polos workflows (any JSON value)",
+                          backend);
+    }
+    if (request.has_timeout()) {
+      const google::protobuf::Duration& t = request.timeout();
+      if (t.seconds() <= 0 || t.nanos() != 0 || t.seconds() > std::numeric_limits<int32_t>::max()) {
+        return InvalidField(
+            "timeout",
+            absl::StrCat("timeout: Polos run timeouts are whole positive seconds (at most ",
+                         std::numeric_limits<int32_t>::max(), "), got ",
+                         absl::FormatDuration(FromProtoDuration(t))),
+            backend);
+      }
     }
     return absl::OkStatus();
   }

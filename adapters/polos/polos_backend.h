@@ -42,6 +42,67 @@ struct PolosBackendOptions {
 // - failures are mapped by the table in errors.h, including the health
 //   probe that tells a missing execution (NOT_FOUND) from a sick server
 //   (UNAVAILABLE).
+//
+// ListExecutions (GET /api/v1/workflows/runs, workflow_type=workflow):
+// - parent `backends/{b}` lists every workflow's runs (children included,
+//   as Polos lists them), `backends/{b}/workflows/{w}` sends workflow_id=w;
+//   the jobs form gives INVALID_ARGUMENT (WRONG_BACKEND_KIND) naming
+//   `parent`; `ascending` gives INVALID_ARGUMENT naming `order_by` (Polos
+//   lists newest first only).
+// - Offset paging: limit = page_size, offset = position.offset. `next` is
+//   set (offset + items returned) exactly when Polos filled the page;
+//   total_size is always -1.
+// - Stable paging while runs are created: the first page (offset 0, no
+//   snapshot) is requested without a ceiling; its newest `created_at` plus
+//   1 microsecond becomes position.snapshot, sent as `end_time` on every
+//   later page. Every run of the first page is at or below the ceiling and
+//   runs created afterwards are above it, so later pages count offsets in
+//   the same set the first page came from: no duplicate, no gap. The
+//   ceiling comes from Polos' own timestamps (no gateway/upstream clock
+//   skew) and works whether Polos applies end_time inclusively or
+//   exclusively (runs have microsecond timestamps). Residual limits: a run
+//   created within the same microsecond as the ceiling under an inclusive
+//   end_time, a transaction committing a run older than the ceiling after
+//   the first page, and runs sharing one created_at (Polos orders ties
+//   arbitrarily) can still shift a later page.
+// - created_from -> start_time, min(created_to, snapshot) -> end_time
+//   (RFC 3339, percent-encoded); the exact [created_from, created_to)
+//   range and the state filter are applied again to each page, so a page
+//   may hold fewer than page_size executions, even none, with `next` set.
+// - Run summaries lack `cancelled_by`: each summary whose status is
+//   `cancelled` is replaced by the full execution (GET, at most 8 at a
+//   time), so a run cancelled by its timeout reads TIMED_OUT in lists as
+//   it does from GetExecution (skipped when the state filter excludes both
+//   CANCELLED and TIMED_OUT). Items are otherwise summary translations
+//   (no retry_count, lineage beyond root, queueing). If a read-back fails
+//   because the caller's deadline or cancellation ran out, the list fails
+//   with that; any other read-back failure keeps the summary (CANCELLED).
+//
+// ListExecutionTasks: after checking the name as GetExecution does (field
+// `parent`), always FAILED_PRECONDITION (reason FAILED_PRECONDITION):
+// Polos executions have no tasks. Polos is not called.
+//
+// CreateExecution (POST /api/v1/workflows/{w}/run, never retried: Polos has
+// no idempotency key, so deduplicates_creates() is false):
+// - parent must be `backends/{b}/workflows/{w}` (jobs form: WRONG_BACKEND_KIND);
+// - Blaxel-only fields (execution_id, task_parameters, env, memory_mb,
+//   reject_if_no_capacity) give one INVALID_ARGUMENT naming each set one
+//   (`env: not supported by Polos backends`; metadata `field` lists them);
+// - `input` is required (any JSON value, null included) and becomes
+//   `payload`; `timeout` must be whole positive seconds (at most 2^31-1)
+//   and becomes run_timeout_seconds; queue -> queue_name, concurrency_key,
+//   session_id, user_id, deployment_id as they are; request_id is not sent;
+// - the answer is the execution read back with GET. Once Polos has
+//   started the run, a failed read-back does not fail the call (a caller
+//   would start the run again): the answer is then built from the run
+//   answer and the request, in state QUEUED (where every run starts).
+//
+// CancelExecution (POST /api/v1/executions/{id}/cancel, idempotent): checks
+// the name as GetExecution does, then answers the execution read back with
+// GET (CANCELLING while `pending_cancel`, or CANCELLED). Polos marks the
+// execution's descendants and ancestors too. Cancelling a `pending_cancel`
+// execution again succeeds; a finished one gives FAILED_PRECONDITION naming
+// its Polos status; a missing one NOT_FOUND (errors.h: cancel rows).
 std::unique_ptr<Backend> NewPolosBackend(PolosBackendOptions options, http::HttpClient& client);
 
 }  // namespace execgw::polos

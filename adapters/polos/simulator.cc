@@ -197,6 +197,24 @@ std::string PolosSimulator::AddExecution(NewExecution execution) {
   return AddLocked(std::move(execution));
 }
 
+std::vector<std::string> PolosSimulator::AddExecutions(const std::string& workflow_id, int n,
+                                                      absl::Time first_created_at,
+                                                      absl::Duration spacing,
+                                                      const Scenario& scenario) {
+  std::vector<std::string> ids;
+  ids.reserve(std::max(n, 0));
+  absl::MutexLock lock(&mu_);
+  for (int i = 0; i < n; ++i) {
+    NewExecution e;
+    e.workflow_id = workflow_id;
+    e.payload_json = absl::StrCat("{\"i\":", i, "}");
+    e.scenario = scenario;
+    e.created_at = first_created_at + i * spacing;
+    ids.push_back(AddLocked(std::move(e)));
+  }
+  return ids;
+}
+
 void PolosSimulator::SetWorkflowScenario(const std::string& workflow_id, Scenario scenario) {
   absl::MutexLock lock(&mu_);
   scenarios_[workflow_id] = std::move(scenario);
@@ -675,7 +693,10 @@ ServerResponse PolosSimulator::ListRuns(const ServerRequest& request) {
       continue;
     }
     if (start.has_value() && r->timing.created_at < *start) continue;
-    if (end.has_value() && r->timing.created_at > *end) continue;
+    if (end.has_value() && (options_.end_time_exclusive ? r->timing.created_at >= *end
+                                                         : r->timing.created_at > *end)) {
+      continue;
+    }
     matches.push_back(r.get());
   }
   std::sort(matches.begin(), matches.end(), [](const Record* a, const Record* b) {

@@ -35,6 +35,12 @@ struct PolosSimulatorOptions {
   // Real time between `data: keepalive` frames (and state checks) of the
   // event stream.
   absl::Duration keepalive_interval = absl::Milliseconds(50);
+  // How the list's `end_time` bounds `created_at`. The simulator's default
+  // is inclusive (`created_at <= end_time`), like `start_time`
+  // (`created_at >= start_time`, always inclusive). The real server's
+  // choice is not documented; true makes `end_time` exclusive, so tests can
+  // show a client works either way.
+  bool end_time_exclusive = false;
 };
 
 // One seeded execution, for the demo to print.
@@ -68,7 +74,10 @@ struct NewExecution {
 //   POST /api/v1/executions/{id}/cancel           "cancel"
 //   POST /api/v1/workflows/{workflow_id}/run      "run"
 //   POST /api/v1/workflows/batch_run              "run"
-//   GET  /api/v1/workflows/runs                   "list"
+//   GET  /api/v1/workflows/runs                   "list": newest first (ties:
+//                                                 last added first); start_time
+//                                                 and end_time inclusive (see
+//                                                 end_time_exclusive)
 //   GET  /api/v1/events/stream, /api/v1/events    "events"
 // Every /api route checks `Authorization: Bearer <api_key>` (else 401
 // UNAUTHORIZED) and then X-Project-ID (missing 400, another project 403
@@ -106,6 +115,14 @@ class PolosSimulator {
 
   // Adds an execution; returns its id.
   std::string AddExecution(NewExecution execution);
+
+  // Adds `n` executions of `workflow_id` at once (for paging tests with
+  // thousands of runs), created at first_created_at, first_created_at +
+  // spacing, ...; their payload is {"i": index}. Returns their ids, oldest
+  // first.
+  std::vector<std::string> AddExecutions(const std::string& workflow_id, int n,
+                                         absl::Time first_created_at, absl::Duration spacing,
+                                         const Scenario& scenario = {});
 
   // How runs of `workflow_id` started over HTTP behave.
   void SetWorkflowScenario(const std::string& workflow_id, Scenario scenario);

@@ -1,5 +1,5 @@
-// PolosBackend over real loopback HTTP: the curl client against the Polos
-// simulator on port 0, its lifecycles driven by a ManualClock.
+// PolosBackend over real loopback HTTP, GetExecution (the fixture:
+// backend_fixture.h).
 
 #include "adapters/polos/polos_backend.h"
 
@@ -19,92 +19,17 @@
 #include "adapters/upstream_time.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/adapters/polos/backend_fixture.h"
 #include "tests/adapters/polos/test_util.h"
 
 namespace execgw::polos {
 namespace {
 
-constexpr absl::string_view kBackend = "polos-test";
-constexpr absl::string_view kMissingId = "00000000-1111-4222-8333-444444444444";
-
-std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
-  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
-  if (!payload.has_value()) return std::nullopt;
-  google::rpc::RetryInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
-}
-
-// Everything a status shows its caller, payloads included.
-std::string AllText(const absl::Status& s) {
-  std::string out(s.message());
-  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-    absl::StrAppend(&out, "|", url, "=", std::string(payload));
-  });
-  return out;
-}
-
-class PolosBackendTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    PolosSimulatorOptions options;
-    options.clock = &clock_;
-    absl::StatusOr<std::unique_ptr<PolosSimulator>> sim = PolosSimulator::Start(options);
-    ASSERT_TRUE(sim.ok()) << sim.status();
-    sim_ = *std::move(sim);
-    client_ = http::NewCurlHttpClient();
-    backend_ = MakeBackend(sim_->api_key(), sim_->project_id());
-  }
-
-  std::unique_ptr<Backend> MakeBackend(const std::string& key, const std::string& project,
-                                       absl::Duration timeout = absl::Seconds(30)) {
-    PolosBackendOptions o;
-    o.name = std::string(kBackend);
-    o.base_url = sim_->base_url() + "/";
-    o.project_id = project;
-    o.api_key = key;
-    o.request_timeout = timeout;
-    return NewPolosBackend(std::move(o), *client_);
-  }
-
-  absl::StatusOr<v1::Execution> Get(absl::string_view id, CallContext context = {},
-                                    Backend* backend = nullptr) {
-    return GetName(ExecutionName{std::string(kBackend), "", std::string(id)}, context, backend);
-  }
-
-  absl::StatusOr<v1::Execution> GetName(const ExecutionName& name, CallContext context = {},
-                                        Backend* backend = nullptr) {
-    absl::Notification done;
-    absl::StatusOr<v1::Execution> out;
-    (backend != nullptr ? backend : backend_.get())
-        ->GetExecution(name, context, [&](absl::StatusOr<v1::Execution> r) {
-          out = std::move(r);
-          done.Notify();
-        });
-    EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
-    if (!out.ok()) {
-      EXPECT_FALSE(absl::StrContains(AllText(out.status()), sim_->api_key()))
-          << "API key leaked: " << out.status();
-    }
-    return out;
-  }
-
-  std::string Add(Scenario scenario, std::optional<int> timeout = std::nullopt,
-                  std::string parent = "") {
-    NewExecution e;
-    e.workflow_id = "wf";
-    e.payload_json = R"({"n":1})";
-    e.scenario = std::move(scenario);
-    e.run_timeout_seconds = timeout;
-    e.parent_execution_id = std::move(parent);
-    return sim_->AddExecution(std::move(e));
-  }
-
-  ManualClock clock_;
-  std::unique_ptr<PolosSimulator> sim_;
-  std::unique_ptr<http::HttpClient> client_;
-  std::unique_ptr<Backend> backend_;
-};
+using testing::AllText;
+using testing::kBackend;
+using testing::kMissingId;
+using testing::PolosBackendTest;
+using testing::RetryDelayOf;
 
 TEST_F(PolosBackendTest, NameAndKind) {
   EXPECT_EQ(backend_->name(), kBackend);

@@ -326,6 +326,42 @@ TEST_F(PolosSimulatorTest, ListPagingFiltersAndOrder) {
   EXPECT_EQ(Call("GET", "/api/v1/workflows/runs?limit=abc").status, 400);
 }
 
+TEST_F(PolosSimulatorTest, AddExecutionsAndTimeFilterBounds) {
+  const absl::Time t0 = clock_.Now() - absl::Seconds(10);
+  const std::vector<std::string> ids = sim_->AddExecutions("bulk", 5, t0, absl::Seconds(1));
+  ASSERT_EQ(ids.size(), 5u);
+  auto at = [](absl::Time t) {
+    return absl::StrReplaceAll(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", t, absl::UTCTimeZone()), {{"+", "%2B"}});
+  };
+  auto listed = [&](const std::string& query) {
+    std::vector<std::string> out;
+    rapidjson::Document doc = Json(Call("GET", "/api/v1/workflows/runs?workflow_id=bulk" + query));
+    for (const auto& item : doc.GetArray()) out.push_back(JsonString(item, "id").value_or(""));
+    return out;
+  };
+  EXPECT_EQ(listed(""), (std::vector<std::string>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+  rapidjson::Document first = Json(Call("GET", "/api/v1/executions/" + ids[0]));
+  EXPECT_EQ(JsonString(first, "created_at"),
+            absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", t0, absl::UTCTimeZone()));
+  EXPECT_EQ(JsonToString(*JsonMember(first, "payload")), R"({"i":0})");
+  // Both bounds inclusive by default.
+  EXPECT_EQ(listed("&start_time=" + at(t0 + absl::Seconds(1)) + "&end_time=" +
+                   at(t0 + absl::Seconds(3))),
+            (std::vector<std::string>{ids[3], ids[2], ids[1]}));
+
+  PolosSimulatorOptions options;
+  options.clock = &clock_;
+  options.end_time_exclusive = true;
+  auto exclusive = PolosSimulator::Start(options);
+  ASSERT_TRUE(exclusive.ok()) << exclusive.status();
+  sim_ = *std::move(exclusive);
+  const std::vector<std::string> more = sim_->AddExecutions("bulk", 5, t0, absl::Seconds(1));
+  EXPECT_EQ(listed("&start_time=" + at(t0 + absl::Seconds(1)) + "&end_time=" +
+                   at(t0 + absl::Seconds(3))),
+            (std::vector<std::string>{more[2], more[1]}));
+}
+
 TEST_F(PolosSimulatorTest, ChildExecutionsAreListed) {
   const std::string parent = Run("p");
   const std::string child = Run("c", absl::StrCat(R"(,"parent_execution_id":")", parent, "\""));

@@ -1,0 +1,319 @@
+// PolosBackend's CreateExecution, CancelExecution and ListExecutionTasks
+// over real loopback HTTP (backend_fixture.h).
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "adapters/polos/polos_backend.h"
+#include "adapters/upstream_error.h"
+#include "adapters/upstream_time.h"
+#include "gtest/gtest.h"
+#include "tests/adapters/polos/backend_fixture.h"
+
+namespace execgw::polos {
+namespace {
+
+using testing::kBackend;
+using testing::kMissingId;
+using testing::PolosBackendTest;
+
+v1::CreateExecutionRequest WithInput() {
+  v1::CreateExecutionRequest r;
+  (*r.mutable_input()->mutable_struct_value()->mutable_fields())["order"].set_string_value(
+      "ord-7");
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// ListExecutionTasks
+
+TEST_F(PolosBackendTest, TasksAreAFailedPreconditionWithoutCallingPolos) {
+  const std::string id = Add(Scenario{});
+  absl::StatusOr<TaskPage> tasks = Tasks(Name(id));
+  ASSERT_FALSE(tasks.ok());
+  EXPECT_EQ(tasks.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReasonOf(tasks.status()), reason::kFailedPrecondition);
+  EXPECT_EQ(tasks.status().message(),
+            "Polos executions have no tasks; ListExecutionTasks applies to Blaxel executions");
+  // Even for an execution Polos does not have: the answer never depends on it.
+  tasks = Tasks(Name(kMissingId));
+  EXPECT_EQ(tasks.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(client_->sent().empty());
+}
+
+TEST_F(PolosBackendTest, TasksOfAWrongFormNameAreInvalid) {
+  absl::StatusOr<TaskPage> tasks =
+      Tasks(ExecutionName{std::string(kBackend), "nightly", std::string(kMissingId)});
+  ASSERT_FALSE(tasks.ok());
+  EXPECT_EQ(tasks.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(tasks.status()), reason::kWrongBackendKind);
+  EXPECT_TRUE(absl::StartsWith(tasks.status().message(), "parent: ")) << tasks.status();
+  tasks = Tasks(Name("not-a-uuid"));
+  EXPECT_EQ(tasks.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(tasks.status()), reason::kInvalidArgument);
+  EXPECT_TRUE(client_->sent().empty());
+}
+
+// ---------------------------------------------------------------------------
+// CreateExecution
+
+TEST_F(PolosBackendTest, CreateReturnsTheFullExecution) {
+  EXPECT_FALSE(backend_->deduplicates_creates());
+  v1::CreateExecutionRequest request = WithInput();
+  request.mutable_timeout()->set_seconds(90);
+  request.set_queue("orders");
+  request.set_concurrency_key("customer-9");
+  request.set_session_id("sess-1");
+  request.set_user_id("user-42");
+  request.set_deployment_id("dep-3");
+  request.set_request_id("req-1");  // the gateway's business, not Polos'
+  absl::StatusOr<v1::Execution> e = Create(Workflow("order-pipeline"), request);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", e->execution_id()));
+  EXPECT_EQ(e->workload(), "order-pipeline");
+  EXPECT_EQ(e->state(), v1::Execution::STATE_QUEUED);
+  EXPECT_EQ(e->input().struct_value().fields().at("order").string_value(), "ord-7");
+  EXPECT_EQ(FromProtoDuration(e->timeout()), absl::Seconds(90));
+  EXPECT_EQ(e->queueing().queue(), "orders");
+  EXPECT_EQ(e->queueing().concurrency_key(), "customer-9");
+  EXPECT_EQ(e->queueing().deployment_id(), "dep-3");
+  EXPECT_EQ(e->lineage().session_id(), "sess-1");
+  EXPECT_EQ(e->lineage().user_id(), "user-42");
+  EXPECT_EQ(e->retry_count(), 0);
+  EXPECT_FALSE(e->etag().empty());
+  EXPECT_EQ(FromProtoTimestamp(e->create_time()), clock_.Now());
+
+  // One run (never marked retryable), then one read-back.
+  const std::vector<testing::RecordingHttpClient::Sent> sent = client_->sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].method, "POST");
+  EXPECT_TRUE(absl::EndsWith(sent[0].url, "/api/v1/workflows/order-pipeline/run")) << sent[0].url;
+  EXPECT_FALSE(sent[0].idempotent);
+  EXPECT_EQ(sent[1].method, "GET");
+  EXPECT_TRUE(sent[1].idempotent);
+
+  absl::StatusOr<v1::Execution> got = Get(e->execution_id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->etag(), e->etag());
+}
+
+TEST_F(PolosBackendTest, CreateAcceptsAnyJsonInput) {
+  v1::CreateExecutionRequest request;
+  request.mutable_input()->set_null_value(google::protobuf::NULL_VALUE);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), request);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->input().kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_FALSE(e->has_timeout());
+  EXPECT_EQ(e->queueing().queue(), "w");  // Polos' default
+
+  request.mutable_input()->mutable_list_value()->add_values()->set_number_value(3);
+  e = Create(Workflow("w"), request);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->input().list_value().values(0).number_value(), 3);
+}
+
+TEST_F(PolosBackendTest, CreateNamesEveryBlaxelOnlyField) {
+  v1::CreateExecutionRequest request = WithInput();
+  request.set_execution_id("exec-1");
+  request.add_task_parameters();
+  (*request.mutable_env())["A"] = "1";
+  request.set_memory_mb(512);
+  request.set_reject_if_no_capacity(true);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), request);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kInvalidArgument);
+  for (const char* field :
+       {"execution_id", "task_parameters", "env", "memory_mb", "reject_if_no_capacity"}) {
+    EXPECT_TRUE(absl::StrContains(e.status().message(),
+                                  absl::StrCat(field, ": not supported by Polos backends")))
+        << field << ": " << e.status();
+  }
+  v1::CreateExecutionRequest env_only = WithInput();
+  (*env_only.mutable_env())["A"] = "1";
+  e = Create(Workflow("w"), env_only);
+  EXPECT_EQ(e.status().message(), "env: not supported by Polos backends");
+  EXPECT_TRUE(client_->sent().empty());
+}
+
+TEST_F(PolosBackendTest, CreateRequiresAnInput) {
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), v1::CreateExecutionRequest());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.status().message(), "input: is required for Polos workflows (any JSON value)");
+  EXPECT_EQ(sim_->request_count("run"), 0);
+}
+
+TEST_F(PolosBackendTest, CreateTimeoutMustBeWholePositiveSeconds) {
+  for (auto [seconds, nanos] : std::vector<std::pair<int64_t, int32_t>>{
+           {0, 0}, {1, 500000000}, {-5, 0}, {0, 1}, {int64_t{1} << 40, 0}}) {
+    v1::CreateExecutionRequest request = WithInput();
+    request.mutable_timeout()->set_seconds(seconds);
+    request.mutable_timeout()->set_nanos(nanos);
+    absl::StatusOr<v1::Execution> e = Create(Workflow("w"), request);
+    ASSERT_FALSE(e.ok()) << seconds << "s " << nanos << "ns";
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(e.status().message(), "timeout: ")) << e.status();
+  }
+  EXPECT_EQ(sim_->request_count("run"), 0);
+}
+
+TEST_F(PolosBackendTest, CreateNeedsTheWorkflowsParent) {
+  absl::StatusOr<v1::Execution> e = Create(WholeBackend(), WithInput());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), "parent: ")) << e.status();
+  e = Create(ParentName{std::string(kBackend), "nightly", ""}, WithInput());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kWrongBackendKind);
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), "parent: ")) << e.status();
+  EXPECT_EQ(sim_->request_count("run"), 0);
+}
+
+TEST_F(PolosBackendTest, CreateFailureIsMappedAndNotRepeated) {
+  http::ServerResponse broken;
+  broken.status = 500;
+  broken.body = R"({"error":"Failed to submit workflow","error_type":"INTERNAL_ERROR"})";
+  sim_->faults().Add("run", broken);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_EQ(sim_->request_count("run"), 1);
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosBackendTest, CreateWhoseReadBackFailsStillReportsTheStartedRun) {
+  http::ServerResponse broken;
+  broken.status = 503;
+  sim_->faults().Add("get", broken);
+  v1::CreateExecutionRequest request = WithInput();
+  request.mutable_timeout()->set_seconds(30);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), request);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->state(), v1::Execution::STATE_QUEUED);
+  EXPECT_EQ(e->raw_status(), "queued");
+  EXPECT_EQ(e->workload(), "w");
+  EXPECT_EQ(FromProtoTimestamp(e->create_time()), clock_.Now());
+  EXPECT_EQ(FromProtoDuration(e->timeout()), absl::Seconds(30));
+  EXPECT_EQ(e->input().struct_value().fields().at("order").string_value(), "ord-7");
+  absl::StatusOr<v1::Execution> got = Get(e->execution_id());  // the run exists
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state(), v1::Execution::STATE_QUEUED);
+}
+
+// ---------------------------------------------------------------------------
+// CancelExecution
+
+TEST_F(PolosBackendTest, CancelRunningIsCancellingThenCancelled) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  s.cancel_confirm_after = absl::Seconds(2);
+  const std::string id = Add(s);
+  clock_.Advance(absl::Seconds(3));
+  client_->Clear();
+  absl::StatusOr<v1::Execution> e = Cancel(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->execution_id(), id);
+  EXPECT_EQ(e->state(), v1::Execution::STATE_CANCELLING);
+  EXPECT_EQ(e->raw_status(), "pending_cancel");
+  const std::vector<testing::RecordingHttpClient::Sent> sent = client_->sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].method, "POST");
+  EXPECT_TRUE(absl::EndsWith(sent[0].url, absl::StrCat("/api/v1/executions/", id, "/cancel")));
+  EXPECT_TRUE(sent[0].idempotent);
+  EXPECT_EQ(sent[1].method, "GET");
+
+  clock_.Advance(absl::Seconds(3));
+  absl::StatusOr<v1::Execution> later = Get(id);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->state(), v1::Execution::STATE_CANCELLED);
+  EXPECT_EQ(later->polos().cancelled_by(), "manual");
+}
+
+TEST_F(PolosBackendTest, CancelWhileCancellingSucceeds) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  s.cancel_confirm_after = absl::Seconds(30);
+  const std::string id = Add(s);
+  ASSERT_TRUE(Cancel(id).ok());
+  clock_.Advance(absl::Seconds(1));
+  absl::StatusOr<v1::Execution> again = Cancel(id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), v1::Execution::STATE_CANCELLING);
+}
+
+TEST_F(PolosBackendTest, CancelWithImmediateConfirmationIsCancelled) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  s.cancel_confirm_after = absl::ZeroDuration();
+  absl::StatusOr<v1::Execution> e = Cancel(Add(s));
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->state(), v1::Execution::STATE_CANCELLED);
+}
+
+TEST_F(PolosBackendTest, CancelFinishedIsFailedPrecondition) {
+  const std::string id = Add(Scenario{});
+  clock_.Advance(absl::Seconds(10));  // completed
+  absl::StatusOr<v1::Execution> e = Cancel(id);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(e.status().message(), id)) << e.status();
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "completed")) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosBackendTest, CancelMissingIsNotFound) {
+  absl::StatusOr<v1::Execution> e = Cancel(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamNotFound);
+  EXPECT_TRUE(absl::StrContains(e.status().message(), kMissingId)) << e.status();
+}
+
+TEST_F(PolosBackendTest, CancelMissingWhileTheServerIsSickIsUnavailable) {
+  http::ServerResponse broken;
+  broken.status = 500;
+  sim_->faults().Add("list", broken);  // the probe fails
+  absl::StatusOr<v1::Execution> e = Cancel(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+}
+
+TEST_F(PolosBackendTest, CancelNameIsCheckedFirst) {
+  absl::StatusOr<v1::Execution> e = Cancel("not-a-uuid");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), "name: ")) << e.status();
+  EXPECT_EQ(sim_->request_count("cancel"), 0);
+}
+
+TEST_F(PolosBackendTest, CancellingAChildMarksItsAncestors) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  s.cancel_confirm_after = absl::Seconds(60);
+  const std::string root = Add(s);
+  const std::string parent = Add(s, std::nullopt, root);
+  const std::string child = Add(s, std::nullopt, parent);
+  const std::string sibling = Add(s, std::nullopt, root);
+  clock_.Advance(absl::Seconds(5));
+  absl::StatusOr<v1::Execution> e = Cancel(child);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->state(), v1::Execution::STATE_CANCELLING);
+  for (const std::string& id : {parent, root}) {
+    absl::StatusOr<v1::Execution> ancestor = Get(id);
+    ASSERT_TRUE(ancestor.ok()) << ancestor.status();
+    EXPECT_EQ(ancestor->state(), v1::Execution::STATE_CANCELLING) << id;
+  }
+  absl::StatusOr<v1::Execution> other = Get(sibling);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->state(), v1::Execution::STATE_RUNNING);
+}
+
+}  // namespace
+}  // namespace execgw::polos

@@ -4,10 +4,13 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "gateway/grpc_status.h"
+#include "gateway/list_query.h"
 
 namespace execgw::gateway {
 namespace {
@@ -47,7 +50,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     };
   }
 
-  void Fail(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  // Finishes with `status` (OK included); the response must be complete.
+  void FinishWith(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
 
   void OnCancel() override { cancellation_->Cancel(); }
   void OnDone() override { delete this; }
@@ -57,12 +61,26 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   CallContext call_context_;
 };
 
-grpc::ServerUnaryReactor* Unimplemented(grpc::CallbackServerContext* context,
-                                        absl::string_view method) {
-  auto* call = new UnaryCall(context);
-  call->Fail(absl::UnimplementedError(
-      absl::StrCat(method, " is not implemented yet in this version of execgw")));
-  return call;
+// request_id: at most 128 characters of [A-Za-z0-9._-] (it may become a
+// Blaxel execution id, so it must be safe in a URL path).
+absl::Status CheckRequestId(absl::string_view id) {
+  if (id.empty()) return absl::OkStatus();
+  if (id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: is longer than 128 characters");
+  }
+  for (char c : id) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+          c == '-')) {
+      return absl::InvalidArgumentError(
+          "request_id: may contain only letters, digits, '.', '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+int32_t ClampTotal(int64_t total) {
+  if (total < 0) return -1;
+  return total > INT32_MAX ? INT32_MAX : static_cast<int32_t>(total);
 }
 
 }  // namespace
@@ -73,40 +91,149 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
   auto* call = new UnaryCall(context);
   auto name = ParseExecutionName(request->name(), "name");
   if (!name.ok()) {
-    call->Fail(name.status());
+    call->FinishWith(name.status());
     return call;
   }
-  auto backend = backends_.Find(name->backend);
+  auto backend = parts_.backends->Find(name->backend);
   if (!backend.ok()) {
-    call->Fail(backend.status());
+    call->FinishWith(backend.status());
     return call;
   }
-  (*backend)->GetExecution(*name, call->context(), call->Completion(response));
+  parts_.gets->Get(**backend, *name, call->context(), call->Completion(response));
   return call;
 }
 
-grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerContext* context,
-                                                           const v1::ListExecutionsRequest*,
-                                                           v1::ListExecutionsResponse*) {
-  return Unimplemented(context, "ListExecutions");
+grpc::ServerUnaryReactor* ExecutionService::ListExecutions(
+    grpc::CallbackServerContext* context, const v1::ListExecutionsRequest* request,
+    v1::ListExecutionsResponse* response) {
+  auto* call = new UnaryCall(context);
+  auto query = ParseListExecutionsRequest(*request);
+  if (!query.ok()) {
+    call->FinishWith(query.status());
+    return call;
+  }
+  auto backend = parts_.backends->Find(query->parent.backend);
+  if (!backend.ok()) {
+    call->FinishWith(backend.status());
+    return call;
+  }
+  std::string fingerprint = QueryFingerprint(*query);
+  auto position = parts_.page_tokens->Decode(request->page_token(), fingerprint);
+  if (!position.ok()) {
+    call->FinishWith(position.status());
+    return call;
+  }
+  query->position = *std::move(position);
+  (*backend)->ListExecutions(
+      *query, call->context(),
+      [call, response, codec = parts_.page_tokens,
+       fingerprint = std::move(fingerprint)](absl::StatusOr<ExecutionPage> page) {
+        if (!page.ok()) {
+          call->FinishWith(page.status());
+          return;
+        }
+        for (auto& e : page->executions) *response->add_executions() = std::move(e);
+        if (page->next.has_value()) {
+          response->set_next_page_token(codec->Encode(fingerprint, *page->next));
+        }
+        response->set_total_size(ClampTotal(page->total_size));
+        call->FinishWith(absl::OkStatus());
+      });
+  return call;
 }
 
 grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
-    grpc::CallbackServerContext* context, const v1::ListExecutionTasksRequest*,
-    v1::ListExecutionTasksResponse*) {
-  return Unimplemented(context, "ListExecutionTasks");
+    grpc::CallbackServerContext* context, const v1::ListExecutionTasksRequest* request,
+    v1::ListExecutionTasksResponse* response) {
+  auto* call = new UnaryCall(context);
+  auto name = ParseExecutionName(request->parent(), "parent");
+  if (!name.ok()) {
+    call->FinishWith(name.status());
+    return call;
+  }
+  auto page_size = NormalizeTaskPageSize(request->page_size());
+  if (!page_size.ok()) {
+    call->FinishWith(page_size.status());
+    return call;
+  }
+  auto backend = parts_.backends->Find(name->backend);
+  if (!backend.ok()) {
+    call->FinishWith(backend.status());
+    return call;
+  }
+  std::string fingerprint = TaskQueryFingerprint(*name);
+  auto position = parts_.page_tokens->Decode(request->page_token(), fingerprint);
+  if (!position.ok()) {
+    call->FinishWith(position.status());
+    return call;
+  }
+  ListTasksQuery query;
+  query.execution = *name;
+  query.page_size = *page_size;
+  query.position = *std::move(position);
+  (*backend)->ListExecutionTasks(
+      query, call->context(),
+      [call, response, codec = parts_.page_tokens,
+       fingerprint = std::move(fingerprint)](absl::StatusOr<TaskPage> page) {
+        if (!page.ok()) {
+          call->FinishWith(page.status());
+          return;
+        }
+        for (auto& t : page->tasks) *response->add_tasks() = std::move(t);
+        if (page->next.has_value()) {
+          response->set_next_page_token(codec->Encode(fingerprint, *page->next));
+        }
+        response->set_total_size(ClampTotal(page->total_size));
+        call->FinishWith(absl::OkStatus());
+      });
+  return call;
 }
 
-grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServerContext* context,
-                                                            const v1::CreateExecutionRequest*,
-                                                            v1::Execution*) {
-  return Unimplemented(context, "CreateExecution");
+grpc::ServerUnaryReactor* ExecutionService::CreateExecution(
+    grpc::CallbackServerContext* context, const v1::CreateExecutionRequest* request,
+    v1::Execution* response) {
+  auto* call = new UnaryCall(context);
+  auto parent = ParseParentName(request->parent(), "parent");
+  if (!parent.ok()) {
+    call->FinishWith(parent.status());
+    return call;
+  }
+  if (parent->job.empty() && parent->workflow.empty()) {
+    call->FinishWith(absl::InvalidArgumentError(
+        "parent: must name what to run: \"backends/{backend}/jobs/{job}\" or "
+        "\"backends/{backend}/workflows/{workflow}\""));
+    return call;
+  }
+  if (auto s = CheckRequestId(request->request_id()); !s.ok()) {
+    call->FinishWith(s);
+    return call;
+  }
+  auto backend = parts_.backends->Find(parent->backend);
+  if (!backend.ok()) {
+    call->FinishWith(backend.status());
+    return call;
+  }
+  parts_.creates->Create(**backend, *parent, *request, call->context(),
+                         call->Completion(response));
+  return call;
 }
 
-grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServerContext* context,
-                                                            const v1::CancelExecutionRequest*,
-                                                            v1::Execution*) {
-  return Unimplemented(context, "CancelExecution");
+grpc::ServerUnaryReactor* ExecutionService::CancelExecution(
+    grpc::CallbackServerContext* context, const v1::CancelExecutionRequest* request,
+    v1::Execution* response) {
+  auto* call = new UnaryCall(context);
+  auto name = ParseExecutionName(request->name(), "name");
+  if (!name.ok()) {
+    call->FinishWith(name.status());
+    return call;
+  }
+  auto backend = parts_.backends->Find(name->backend);
+  if (!backend.ok()) {
+    call->FinishWith(backend.status());
+    return call;
+  }
+  (*backend)->CancelExecution(*name, call->context(), call->Completion(response));
+  return call;
 }
 
 grpc::ServerWriteReactor<v1::WatchExecutionResponse>* ExecutionService::WatchExecution(

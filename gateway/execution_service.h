@@ -3,6 +3,9 @@
 
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/backend_registry.h"
+#include "gateway/create_deduplicator.h"
+#include "gateway/get_coalescer.h"
+#include "gateway/page_token.h"
 
 namespace execgw::gateway {
 
@@ -12,8 +15,16 @@ namespace execgw::gateway {
 // backend's completion, never by blocking a gRPC thread.
 class ExecutionService final : public v1::ExecutionService::CallbackService {
  public:
-  // `backends` must outlive the service.
-  explicit ExecutionService(const BackendRegistry& backends) : backends_(backends) {}
+  // What the service shares with the rest of the gateway; every member
+  // must outlive the service.
+  struct Parts {
+    const BackendRegistry* backends;
+    const PageTokenCodec* page_tokens;
+    CreateDeduplicator* creates;
+    GetCoalescer* gets;
+  };
+
+  explicit ExecutionService(Parts parts) : parts_(parts) {}
 
   grpc::ServerUnaryReactor* GetExecution(grpc::CallbackServerContext* context,
                                          const v1::GetExecutionRequest* request,
@@ -39,7 +50,7 @@ class ExecutionService final : public v1::ExecutionService::CallbackService {
       grpc::CallbackServerContext* context, const v1::WatchExecutionRequest* request) override;
 
  private:
-  const BackendRegistry& backends_;
+  const Parts parts_;
 };
 
 }  // namespace execgw::gateway

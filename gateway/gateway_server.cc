@@ -3,7 +3,9 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
+#include "gateway/config.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -18,7 +20,27 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   auto backends = BuildBackends(config, *gw->http_);
   if (!backends.ok()) return backends.status();
   gw->backends_ = *std::move(backends);
-  gw->service_ = std::make_unique<ExecutionService>(*gw->backends_);
+
+  std::string key;
+  if (config.has_page_token_key()) {
+    auto resolved = ResolveSecret(config.page_token_key(), "pageTokenKey");
+    if (!resolved.ok()) return resolved.status();
+    if (auto s = PageTokenCodec::ValidateKey(*resolved); !s.ok()) return s;
+    key = *std::move(resolved);
+  } else {
+    // Tokens then hold only on this process: fine for one replica or a
+    // sidecar; README tells operators of several replicas to set a key.
+    key = PageTokenCodec::RandomKey();
+  }
+  gw->page_tokens_ = std::make_unique<PageTokenCodec>(std::move(key), SystemClock::Get());
+  CreateDeduplicator::Options dedup;
+  if (config.request_id_ttl_seconds() > 0) {
+    dedup.ttl = absl::Seconds(config.request_id_ttl_seconds());
+  }
+  gw->creates_ = std::make_unique<CreateDeduplicator>(dedup);
+  gw->gets_ = std::make_unique<GetCoalescer>();
+  gw->service_ = std::make_unique<ExecutionService>(ExecutionService::Parts{
+      gw->backends_.get(), gw->page_tokens_.get(), gw->creates_.get(), gw->gets_.get()});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -10,7 +10,10 @@
 #include "adapters/http/http_client.h"
 #include "execgw/config/v1/config.pb.h"
 #include "gateway/backend_registry.h"
+#include "gateway/create_deduplicator.h"
 #include "gateway/execution_service.h"
+#include "gateway/get_coalescer.h"
+#include "gateway/page_token.h"
 #include "grpcpp/server.h"
 
 namespace execgw::gateway {
@@ -43,6 +46,9 @@ class GatewayServer {
 
   std::unique_ptr<http::HttpClient> http_;
   std::unique_ptr<BackendRegistry> backends_;
+  std::unique_ptr<PageTokenCodec> page_tokens_;
+  std::unique_ptr<CreateDeduplicator> creates_;
+  std::unique_ptr<GetCoalescer> gets_;
   std::unique_ptr<ExecutionService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

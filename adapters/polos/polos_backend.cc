@@ -79,9 +79,8 @@ struct Config {
     }
     absl::Status out(status.code(),
                      absl::StrReplaceAll(status.message(), {{options.api_key, "[redacted]"}}));
-    status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-      out.SetPayload(url, payload);
-    });
+    status.ForEachPayload(
+        [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
     return out;
   }
 
@@ -118,8 +117,8 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
   const std::string& backend = config.backend();
   absl::StatusOr<rapidjson::Document> doc = ParseJson(response.body);
   if (!doc.ok()) {
-    return InvalidResponseStatus(backend, absl::StrCat("execution \"", id, "\": ",
-                                                       doc.status().message()));
+    return InvalidResponseStatus(backend,
+                                 absl::StrCat("execution \"", id, "\": ", doc.status().message()));
   }
   if (!doc->IsObject()) {
     return InvalidResponseStatus(backend,
@@ -132,9 +131,9 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
     execution.set_name(ExecutionName{backend, "", std::string(id)}.ToString());
     SetEtag(execution);
   } else if (execution.execution_id() != id) {
-    return InvalidResponseStatus(
-        backend, absl::StrCat("asked for execution \"", id, "\", got \"",
-                              execution.execution_id().substr(0, 100), "\""));
+    return InvalidResponseStatus(backend,
+                                 absl::StrCat("asked for execution \"", id, "\", got \"",
+                                              execution.execution_id().substr(0, 100), "\""));
   }
   return execution;
 }
@@ -147,8 +146,7 @@ void FailCall(std::shared_ptr<const Config> config, PolosCall call,
               Done<T> done) {
   UpstreamFailure failure = ReadFailure(config->backend(), response, absl::Now());
   if (!NeedsHealthProbe(call, failure)) {
-    std::move(done)(
-        config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
+    std::move(done)(config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
     return;
   }
   http::HttpRequest probe = config->Request("GET", kProbePath, context, /*idempotent=*/true);
@@ -218,8 +216,7 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
     std::vector<size_t> launch;
     {
       absl::MutexLock lock(&mu_);
-      while (in_flight_ < kMaxParallelReadBacks && next_ < to_read_back_.size() &&
-             failure_.ok()) {
+      while (in_flight_ < kMaxParallelReadBacks && next_ < to_read_back_.size() && failure_.ok()) {
         launch.push_back(to_read_back_[next_++]);
         ++in_flight_;
       }
@@ -465,8 +462,8 @@ class PolosBackend final : public Backend {
         page.next = std::move(next);
       }
       page.total_size = -1;
-      std::make_shared<ListPage>(config, query, context, std::move(page),
-                                 std::move(to_read_back), std::move(done))
+      std::make_shared<ListPage>(config, query, context, std::move(page), std::move(to_read_back),
+                                 std::move(done))
           ->Start();
     });
   }
@@ -477,10 +474,9 @@ class PolosBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    std::move(done)(MakeError(absl::StatusCode::kFailedPrecondition, kNoTasksMessage,
-                              reason::kFailedPrecondition,
-                              {{"backend", config_->backend()},
-                               {"execution_id", query.execution.execution}}));
+    std::move(done)(MakeError(
+        absl::StatusCode::kFailedPrecondition, kNoTasksMessage, reason::kFailedPrecondition,
+        {{"backend", config_->backend()}, {"execution_id", query.execution.execution}}));
   }
 
   void CreateExecution(const ParentName& parent, const v1::CreateExecutionRequest& request,
@@ -491,46 +487,46 @@ class PolosBackend final : public Backend {
     }
     std::shared_ptr<const Config> config = config_;
     http::HttpRequest post = config->Request(
-        "POST", absl::StrCat("/api/v1/workflows/", PercentEncode(parent.workflow), "/run"),
-        context, /*idempotent=*/false);
+        "POST", absl::StrCat("/api/v1/workflows/", PercentEncode(parent.workflow), "/run"), context,
+        /*idempotent=*/false);
     post.headers.push_back({"Content-Type", "application/json"});
     post.body = RunBody(request);
-    config->client->Send(std::move(post), [config, parent, request, context,
-                                           done = std::move(done)](
-                                              absl::StatusOr<http::HttpResponse> r) mutable {
-      const std::string& backend = config->backend();
-      if (!r.ok()) {
-        std::move(done)(config->Redact(TransportFailureToStatus(backend, r.status())));
-        return;
-      }
-      if (!IsSuccess(r->status)) {
-        FailCall(config, PolosCall::kRun, *r, "", context, std::move(done));
-        return;
-      }
-      absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
-      std::optional<std::string> id;
-      if (doc.ok()) id = JsonString(*doc, "execution_id");
-      if (!id.has_value() || id->empty()) {
-        std::move(done)(config->Redact(InvalidResponseStatus(
-            backend, absl::StrCat("run of workflow \"", parent.workflow,
-                                  "\" answered without an execution_id; the run may have "
-                                  "started (HTTP ",
-                                  r->status, ")"))));
-        return;
-      }
-      std::optional<absl::Time> created_at;
-      if (std::optional<std::string> t = JsonString(*doc, "created_at")) {
-        created_at = ParseUpstreamTime(*t);
-      }
-      // Polos started the run: from here on, never answer an error that
-      // would make a caller start it again.
-      v1::Execution started = StartedExecution(backend, parent, request, *id, created_at);
-      FetchExecution(config, *id, context,
-                     [started = std::move(started),
-                      done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
-                       std::move(done)(e.ok() ? *std::move(e) : std::move(started));
-                     });
-    });
+    config->client->Send(
+        std::move(post), [config, parent, request, context,
+                          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+          const std::string& backend = config->backend();
+          if (!r.ok()) {
+            std::move(done)(config->Redact(TransportFailureToStatus(backend, r.status())));
+            return;
+          }
+          if (!IsSuccess(r->status)) {
+            FailCall(config, PolosCall::kRun, *r, "", context, std::move(done));
+            return;
+          }
+          absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
+          std::optional<std::string> id;
+          if (doc.ok()) id = JsonString(*doc, "execution_id");
+          if (!id.has_value() || id->empty()) {
+            std::move(done)(config->Redact(InvalidResponseStatus(
+                backend, absl::StrCat("run of workflow \"", parent.workflow,
+                                      "\" answered without an execution_id; the run may have "
+                                      "started (HTTP ",
+                                      r->status, ")"))));
+            return;
+          }
+          std::optional<absl::Time> created_at;
+          if (std::optional<std::string> t = JsonString(*doc, "created_at")) {
+            created_at = ParseUpstreamTime(*t);
+          }
+          // Polos started the run: from here on, never answer an error that
+          // would make a caller start it again.
+          v1::Execution started = StartedExecution(backend, parent, request, *id, created_at);
+          FetchExecution(config, *id, context,
+                         [started = std::move(started),
+                          done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+                           std::move(done)(e.ok() ? *std::move(e) : std::move(started));
+                         });
+        });
   }
 
   void CancelExecution(const ExecutionName& name, const CallContext& context,
@@ -566,23 +562,25 @@ class PolosBackend final : public Backend {
       return MakeError(absl::StatusCode::kInvalidArgument,
                        absl::StrCat(field, ": backend \"", name.backend,
                                     "\" was routed to Polos backend \"", backend, "\""),
-                       reason::kInvalidArgument, {{"field", std::string(field)}, {"backend", backend}});
+                       reason::kInvalidArgument,
+                       {{"field", std::string(field)}, {"backend", backend}});
     }
     if (!name.job.empty()) {
-      return MakeError(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat(field, ": backend \"", backend,
-                       "\" is a Polos backend, whose executions are named "
-                       "\"backends/",
-                       backend, "/executions/{execution}\" (no jobs/ segment)"),
-          reason::kWrongBackendKind, {{"field", std::string(field)}, {"backend", backend}});
+      return MakeError(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat(field, ": backend \"", backend,
+                                    "\" is a Polos backend, whose executions are named "
+                                    "\"backends/",
+                                    backend, "/executions/{execution}\" (no jobs/ segment)"),
+                       reason::kWrongBackendKind,
+                       {{"field", std::string(field)}, {"backend", backend}});
     }
     if (!IsCanonicalUuid(name.execution)) {
       return MakeError(absl::StatusCode::kInvalidArgument,
                        absl::StrCat(field, ": execution id \"", name.execution.substr(0, 100),
                                     "\" is not a UUID; Polos execution ids look like "
                                     "\"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60\""),
-                       reason::kInvalidArgument, {{"field", std::string(field)}, {"backend", backend}});
+                       reason::kInvalidArgument,
+                       {{"field", std::string(field)}, {"backend", backend}});
     }
     return absl::OkStatus();
   }
@@ -605,10 +603,10 @@ class PolosBackend final : public Backend {
           reason::kWrongBackendKind, {{"field", "parent"}, {"backend", backend}});
     }
     if (for_create && parent.workflow.empty()) {
-      return InvalidField("parent",
-                          absl::StrCat("parent: a Polos execution is started under its workflow: ",
-                                       workflows),
-                          backend);
+      return InvalidField(
+          "parent",
+          absl::StrCat("parent: a Polos execution is started under its workflow: ", workflows),
+          backend);
     }
     return absl::OkStatus();
   }

@@ -36,7 +36,8 @@ inline std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
   if (!payload.has_value()) return std::nullopt;
   google::rpc::RetryInfo info;
   if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
 }
 
 // Everything a status shows its caller, payloads included.

@@ -64,7 +64,8 @@ class PolosListTest : public PolosBackendTest {
 
   // `n` runs of workflow "bulk", 1 ms apart, the newest 1 s before now.
   std::vector<std::string> AddBulk(int n) {
-    return sim_->AddExecutions("bulk", n, clock_.Now() - absl::Seconds(1) - n * absl::Milliseconds(1),
+    return sim_->AddExecutions("bulk", n,
+                               clock_.Now() - absl::Seconds(1) - n * absl::Milliseconds(1),
                                absl::Milliseconds(1));
   }
 
@@ -170,7 +171,8 @@ TEST_F(PolosListTest, FirstPageFixesTheSnapshotAndLaterPagesSendIt) {
   const testing::RecordingHttpClient::Sent sent = client_->sent()[0];
   EXPECT_EQ(sent.method, "GET");
   EXPECT_TRUE(sent.idempotent);
-  EXPECT_TRUE(absl::StrContains(sent.url, "workflow_type=workflow&workflow_id=bulk&limit=2&offset=2"))
+  EXPECT_TRUE(
+      absl::StrContains(sent.url, "workflow_type=workflow&workflow_id=bulk&limit=2&offset=2"))
       << sent.url;
   const std::string end = absl::StrReplaceAll(FormatRfc3339(ceiling), {{":", "%3A"}});
   EXPECT_TRUE(absl::StrContains(sent.url, absl::StrCat("&end_time=", end))) << sent.url;
@@ -258,7 +260,8 @@ TEST_F(PolosListTest, TimeRangeIsHalfOpen) {
     q.created_to.reset();
     q.created_from = t0 + absl::Seconds(9);
     EXPECT_EQ(ListAll(q), (std::vector<std::string>{ids[9]}));
-    EXPECT_TRUE(absl::StrContains(client_->sent()[0].url, "&start_time=")) << client_->sent()[0].url;
+    EXPECT_TRUE(absl::StrContains(client_->sent()[0].url, "&start_time="))
+        << client_->sent()[0].url;
   }
 }
 
@@ -268,7 +271,8 @@ TEST_F(PolosListTest, CreatedToBelowTheSnapshotWins) {
   ListExecutionsQuery q = Query(Workflow("timed"), 2);
   q.created_to = t0 + absl::Seconds(7);
   int pages = 0;
-  EXPECT_EQ(ListAll(q, [&](int) { NewRun("timed"); }, &pages),
+  EXPECT_EQ(ListAll(
+                q, [&](int) { NewRun("timed"); }, &pages),
             (std::vector<std::string>{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}));
   // 8 upstream runs at or below created_to (this simulator's end_time is
   // inclusive; the page drops the one at created_to), 2 a page, then an

@@ -22,8 +22,7 @@ using testing::PolosBackendTest;
 
 v1::CreateExecutionRequest WithInput() {
   v1::CreateExecutionRequest r;
-  (*r.mutable_input()->mutable_struct_value()->mutable_fields())["order"].set_string_value(
-      "ord-7");
+  (*r.mutable_input()->mutable_struct_value()->mutable_fields())["order"].set_string_value("ord-7");
   return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -78,6 +79,20 @@ absl::Status CheckRequestId(absl::string_view id) {
   return absl::OkStatus();
 }
 
+// The next_page_token for `next`, or an error when the upstream's cursor
+// is too long to seal in a token.
+absl::StatusOr<std::string> NextPageToken(const PageTokenCodec& codec,
+                                          absl::string_view fingerprint,
+                                          const std::optional<UpstreamPosition>& next,
+                                          absl::string_view backend) {
+  if (!next.has_value()) return std::string();
+  if (next->cursor.size() > PageTokenCodec::kMaxCursorSize) {
+    return InvalidResponseStatus(backend, absl::StrCat("a paging cursor longer than ",
+                                                       PageTokenCodec::kMaxCursorSize, " bytes"));
+  }
+  return codec.Encode(fingerprint, *next);
+}
+
 int32_t ClampTotal(int64_t total) {
   if (total < 0) return -1;
   return total > INT32_MAX ? INT32_MAX : static_cast<int32_t>(total);
@@ -126,16 +141,19 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(
   query->position = *std::move(position);
   (*backend)->ListExecutions(
       *query, call->context(),
-      [call, response, codec = parts_.page_tokens,
-       fingerprint = std::move(fingerprint)](absl::StatusOr<ExecutionPage> page) {
+      [call, response, codec = parts_.page_tokens, fingerprint = std::move(fingerprint),
+       backend_name = (*backend)->name()](absl::StatusOr<ExecutionPage> page) {
         if (!page.ok()) {
           call->FinishWith(page.status());
           return;
         }
-        for (auto& e : page->executions) *response->add_executions() = std::move(e);
-        if (page->next.has_value()) {
-          response->set_next_page_token(codec->Encode(fingerprint, *page->next));
+        auto token = NextPageToken(*codec, fingerprint, page->next, backend_name);
+        if (!token.ok()) {
+          call->FinishWith(token.status());
+          return;
         }
+        for (auto& e : page->executions) *response->add_executions() = std::move(e);
+        response->set_next_page_token(*std::move(token));
         response->set_total_size(ClampTotal(page->total_size));
         call->FinishWith(absl::OkStatus());
       });
@@ -173,16 +191,19 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
   query.position = *std::move(position);
   (*backend)->ListExecutionTasks(
       query, call->context(),
-      [call, response, codec = parts_.page_tokens,
-       fingerprint = std::move(fingerprint)](absl::StatusOr<TaskPage> page) {
+      [call, response, codec = parts_.page_tokens, fingerprint = std::move(fingerprint),
+       backend_name = (*backend)->name()](absl::StatusOr<TaskPage> page) {
         if (!page.ok()) {
           call->FinishWith(page.status());
           return;
         }
-        for (auto& t : page->tasks) *response->add_tasks() = std::move(t);
-        if (page->next.has_value()) {
-          response->set_next_page_token(codec->Encode(fingerprint, *page->next));
+        auto token = NextPageToken(*codec, fingerprint, page->next, backend_name);
+        if (!token.ok()) {
+          call->FinishWith(token.status());
+          return;
         }
+        for (auto& t : page->tasks) *response->add_tasks() = std::move(t);
+        response->set_next_page_token(*std::move(token));
         response->set_total_size(ClampTotal(page->total_size));
         call->FinishWith(absl::OkStatus());
       });

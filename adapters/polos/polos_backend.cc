@@ -189,6 +189,13 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string id,
 // ---------------------------------------------------------------------------
 // ListExecutions
 
+absl::Time FloorMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+
+absl::Time CeilMicros(absl::Time t) {
+  const absl::Time floor = FloorMicros(t);
+  return floor == t ? t : floor + absl::Microseconds(1);
+}
+
 // One upstream page being completed: the cancelled runs are read back
 // (at most kMaxParallelReadBacks at a time) before the page is filtered and
 // delivered.
@@ -399,7 +406,11 @@ class PolosBackend final : public Backend {
     }
     const int64_t limit = query.page_size <= 0 ? 20 : std::min(query.page_size, 100);
     const int64_t offset = std::max<int64_t>(query.position.offset, 0);
-    std::optional<absl::Time> end = query.created_to;
+    // Polos keeps microseconds and its bounds may be inclusive or exclusive:
+    // widen them to whole microseconds on the safe side and let the page
+    // filter apply the exact range.
+    std::optional<absl::Time> end;
+    if (query.created_to.has_value()) end = CeilMicros(*query.created_to);
     if (query.position.snapshot.has_value()) {
       end = end.has_value() ? std::min(*end, *query.position.snapshot) : *query.position.snapshot;
     }
@@ -409,7 +420,8 @@ class PolosBackend final : public Backend {
     }
     absl::StrAppend(&path, "&limit=", limit, "&offset=", offset);
     if (query.created_from.has_value()) {
-      absl::StrAppend(&path, "&start_time=", PercentEncode(FormatRfc3339(*query.created_from)));
+      const absl::Time start = FloorMicros(*query.created_from) - absl::Microseconds(1);
+      absl::StrAppend(&path, "&start_time=", PercentEncode(FormatRfc3339(start)));
     }
     if (end.has_value()) {
       absl::StrAppend(&path, "&end_time=", PercentEncode(FormatRfc3339(*end)));

@@ -66,9 +66,12 @@ struct PolosBackendOptions {
 //   the first page, and runs sharing one created_at (Polos orders ties
 //   arbitrarily) can still shift a later page.
 // - created_from -> start_time, min(created_to, snapshot) -> end_time
-//   (RFC 3339, percent-encoded); the exact [created_from, created_to)
-//   range and the state filter are applied again to each page, so a page
-//   may hold fewer than page_size executions, even none, with `next` set.
+//   (RFC 3339, percent-encoded), widened to whole microseconds so that
+//   neither bound can lose a run whichever way Polos compares (start_time
+//   = created_from rounded down, minus 1 us; created_to rounded up). The
+//   exact [created_from, created_to) range and the state filter are then
+//   applied to each page, so a page may hold fewer than page_size
+//   executions, even none, with `next` set.
 // - Run summaries lack `cancelled_by`: each summary whose status is
 //   `cancelled` is replaced by the full execution (GET, at most 8 at a
 //   time), so a run cancelled by its timeout reads TIMED_OUT in lists as

@@ -262,6 +262,13 @@ TEST_F(PolosListTest, TimeRangeIsHalfOpen) {
     EXPECT_EQ(ListAll(q), (std::vector<std::string>{ids[9]}));
     EXPECT_TRUE(absl::StrContains(client_->sent()[0].url, "&start_time="))
         << client_->sent()[0].url;
+    // Bounds finer than Polos' microseconds lose nothing either way.
+    q.created_from = t0 + absl::Seconds(2) - absl::Nanoseconds(1);
+    q.created_to = t0 + absl::Seconds(4) + absl::Nanoseconds(1);
+    EXPECT_EQ(ListAll(q), (std::vector<std::string>{ids[4], ids[3], ids[2]}));
+    q.created_from = t0 + absl::Seconds(2) + absl::Nanoseconds(1);
+    q.created_to = t0 + absl::Seconds(4) - absl::Nanoseconds(1);
+    EXPECT_EQ(ListAll(q), (std::vector<std::string>{ids[3]}));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -264,7 +265,15 @@ const Fault kFaults[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Faults, UpstreamFaultTest,
-                         ::testing::Combine(::testing::Bool(), ::testing::ValuesIn(kFaults)));
+                         ::testing::Combine(::testing::Bool(), ::testing::ValuesIn(kFaults)),
+                         [](const auto& info) {
+                           std::string label = std::get<1>(info.param).label;
+                           for (char& c : label) {
+                             if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return absl::StrCat(std::get<0>(info.param) ? "Polos_" : "Blaxel_",
+                                               label);
+                         });
 
 class TransportFaultTest : public GetExecutionTest, public ::testing::WithParamInterface<bool> {
  protected:

@@ -6,6 +6,13 @@
 #include "adapters/upstream_error.h"
 
 namespace execgw::gateway {
+namespace {
+
+// A joiner whose shared read ran out of time reads again only if at least
+// this much of its own time is left.
+constexpr absl::Duration kMinTimeToReadAgain = absl::Milliseconds(20);
+
+}  // namespace
 
 void GetCoalescer::Get(Backend& backend, const ExecutionName& name, const CallContext& context,
                        Done<v1::Execution> done) {
@@ -16,7 +23,21 @@ void GetCoalescer::Get(Backend& backend, const ExecutionName& name, const CallCo
   {
     absl::MutexLock lock(&mu_);
     auto it = reads_.find(key);
-    if (it != reads_.end() && it->second->deadline() >= context.deadline) {
+    if (it != reads_.end()) {
+      if (it->second->deadline() < context.deadline) {
+        // The shared read may run out of time before this caller does:
+        // then read again for this caller rather than fail it early.
+        done = [this, &backend, name, context,
+                done = std::move(done)](absl::StatusOr<v1::Execution> result) mutable {
+          const bool cancelled = context.cancellation && context.cancellation->cancelled();
+          if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
+              !cancelled && clock_->Now() + kMinTimeToReadAgain < context.deadline) {
+            Get(backend, name, context, std::move(done));
+            return;
+          }
+          std::move(done)(std::move(result));
+        };
+      }
       // Fails when the read has just completed or was abandoned.
       waiter = it->second->Attach(context.cancellation, done);
       if (waiter.has_value()) {

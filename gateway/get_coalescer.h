@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/backend.h"
+#include "adapters/clock.h"
 #include "adapters/resource_name.h"
 #include "execgw/v1/execution.pb.h"
 #include "gateway/shared_call.h"
@@ -20,10 +21,14 @@ namespace execgw::gateway {
 //
 // Calls are identical when they name the same execution (the key is
 // ExecutionName::ToString(), which includes the backend). A call joins the
-// upstream read in flight for its key when that read's deadline is not
-// earlier than the call's own deadline, so joining never shortens the time
-// a caller is given; otherwise it starts a new read, which later calls for
-// the key may then join (the earlier read still answers its own callers).
+// upstream read in flight for its key, whatever that read's deadline:
+// identical calls with the same timeout arrive one after another, so the
+// read in flight nearly always has the earlier deadline, and refusing to
+// join it would share almost nothing. Joining still never shortens the
+// time a caller is given: when the shared read fails with
+// DEADLINE_EXCEEDED while a joiner's own deadline is still ahead, that
+// joiner reads again (starting or joining a newer read) instead of taking
+// the failure.
 //
 // A new read runs with the starting caller's deadline and a Cancellation of
 // its own, cancelled only when every caller waiting on it has gone. A
@@ -49,7 +54,8 @@ class GetCoalescer {
     uint64_t joins = 0;           // calls that joined a read in flight
   };
 
-  GetCoalescer() = default;
+  // `clock` tells whether a joiner still has time left; not owned.
+  explicit GetCoalescer(const Clock* clock = SystemClock::Get()) : clock_(clock) {}
   GetCoalescer(const GetCoalescer&) = delete;
   GetCoalescer& operator=(const GetCoalescer&) = delete;
 
@@ -66,6 +72,7 @@ class GetCoalescer {
   void OnRead(const std::string& key, const std::shared_ptr<SharedCall>& call,
               absl::StatusOr<v1::Execution> result);
 
+  const Clock* const clock_;
   mutable absl::Mutex mu_;
   // The read new calls may join, per key.
   absl::flat_hash_map<std::string, std::shared_ptr<SharedCall>> reads_ ABSL_GUARDED_BY(mu_);

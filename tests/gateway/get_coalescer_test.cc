@@ -33,7 +33,8 @@ CallContext Context(absl::Time deadline = absl::InfiniteFuture()) {
 
 class GetCoalescerTest : public ::testing::Test {
  protected:
-  GetCoalescer gets_;
+  ManualClock clock_{kT0};
+  GetCoalescer gets_{&clock_};
   RecordingBackend polos_;
   Answers answers_;
 };
@@ -89,32 +90,36 @@ TEST_F(GetCoalescerTest, UpstreamCallRunsOnItsOwnCancellationWithTheStartersDead
   EXPECT_EQ(polos_.gets()[0].name.ToString(), kRun1);
 }
 
-TEST_F(GetCoalescerTest, LaterDeadlineDoesNotJoinAnEarlierOne) {
+TEST_F(GetCoalescerTest, LaterDeadlineJoinsAndReadsAgainIfTheSharedReadRunsOutOfTime) {
   gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1)), answers_.For(0));
   gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(2)), answers_.For(1));
-  ASSERT_EQ(polos_.gets().size(), 2u);
-  EXPECT_EQ(polos_.gets()[1].context.deadline, kT0 + absl::Seconds(2));
-
-  // Later calls join the newer read when its deadline suffices.
-  gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(2)), answers_.For(2));
-  gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Milliseconds(500)), answers_.For(3));
-  EXPECT_EQ(polos_.gets().size(), 2u);
+  gets_.Get(polos_, Name(kRun1), Context(), answers_.For(2));  // no deadline at all
+  ASSERT_EQ(polos_.gets().size(), 1u);
   EXPECT_EQ(gets_.counters().joins, 2u);
-  // No deadline at all: a read with a finite one will not do.
-  gets_.Get(polos_, Name(kRun1), Context(), answers_.For(4));
-  EXPECT_EQ(polos_.gets().size(), 3u);
 
-  // The first read answers only its own caller, and does not drop the
-  // newer read from the table.
-  polos_.CompleteGet(0, ExecutionNamed(kRun1, v1::Execution::STATE_RUNNING));
+  // The shared read runs out of the first caller's time.
+  clock_.Set(kT0 + absl::Seconds(1));
+  polos_.CompleteGet(0, absl::DeadlineExceededError("upstream too slow"));
+  // The first caller takes the failure; the others, with time left, read
+  // again: together, in one new read.
   EXPECT_EQ(answers_.calls(), 1);
-  EXPECT_EQ(gets_.in_flight(), 1u);
+  EXPECT_EQ((*answers_.Get(0)).status().code(), absl::StatusCode::kDeadlineExceeded);
+  ASSERT_EQ(polos_.gets().size(), 2u);
   polos_.CompleteGet(1, ExecutionNamed(kRun1, v1::Execution::STATE_SUCCEEDED));
-  EXPECT_EQ(answers_.calls(), 4);
-  EXPECT_EQ((*answers_.Get(3))->state(), v1::Execution::STATE_SUCCEEDED);
-  polos_.CompleteGet(2, ExecutionNamed(kRun1, v1::Execution::STATE_SUCCEEDED));
-  EXPECT_EQ(answers_.calls(), 5);
-  EXPECT_EQ(gets_.in_flight(), 0u);
+  EXPECT_EQ(answers_.calls(), 3);
+  EXPECT_EQ((*answers_.Get(1))->state(), v1::Execution::STATE_SUCCEEDED);
+  EXPECT_EQ((*answers_.Get(2))->state(), v1::Execution::STATE_SUCCEEDED);
+}
+
+TEST_F(GetCoalescerTest, JoinerWithoutTimeLeftTakesTheDeadlineFailure) {
+  gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1)), answers_.For(0));
+  gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1) + absl::Milliseconds(5)),
+            answers_.For(1));
+  clock_.Set(kT0 + absl::Seconds(1));
+  polos_.CompleteGet(0, absl::DeadlineExceededError("upstream too slow"));
+  EXPECT_EQ(answers_.calls(), 2);
+  EXPECT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ((*answers_.Get(1)).status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST_F(GetCoalescerTest, CancelledCallerDetachesAloneAndTheLastOneCancelsUpstream) {

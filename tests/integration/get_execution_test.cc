@@ -382,6 +382,29 @@ TEST_F(GetExecutionTest, ManyConcurrentCallsAllAnswered) {
   EXPECT_EQ(ok.load(), 160);
 }
 
+TEST_F(GetExecutionTest, IdenticalConcurrentGetsShareOneUpstreamRequest) {
+  h_.blaxel().PutExecution("etl", "exec-hot", blaxel::SimulatedScenario::kSucceed,
+                           h_.clock().Now(), 1);
+  // A slow upstream, so that the calls overlap.
+  http::ServerResponse slow;
+  slow.status = 0;
+  slow.delay = absl::Milliseconds(500);
+  h_.blaxel().faults().Add("get", slow, -1);
+  const int before = h_.blaxel().request_count("get");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&] {
+      v1::Execution e;
+      if (h_.Get(BlaxelName("etl", "exec-hot"), &e).ok() && e.execution_id() == "exec-hot") ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 12);
+  // Threads start a little apart; nearly all of them must have joined.
+  EXPECT_LE(h_.blaxel().request_count("get") - before, 2);
+}
+
 TEST_F(GetExecutionTest, HealthServiceServes) {
   // The standard health service is on, so Kubernetes grpc probes work.
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", h_.port()),

@@ -1,6 +1,7 @@
 #ifndef EXECGW_ADAPTERS_HTTP_HTTP_CLIENT_H_
 #define EXECGW_ADAPTERS_HTTP_HTTP_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +17,8 @@ namespace execgw::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+struct HttpResponse;
+
 struct HttpRequest {
   std::string method = "GET";  // GET, POST, DELETE, ...
   std::string url;             // absolute: scheme, host, path, query
@@ -30,6 +33,14 @@ struct HttpRequest {
   // that carries an idempotency key). Only idempotent requests are retried
   // by a retrying client; plain clients ignore it.
   bool idempotent = false;
+  // Optional, read only by a retrying client. Called (on the client's
+  // event-loop thread, must not block) with a response that the client would
+  // otherwise take for a passing upstream failure (5xx other than 501, 429).
+  // Returning false says it is the upstream's definitive answer: it is
+  // delivered at once, not retried, and not counted against the upstream's
+  // health. Polos, for one, answers 500 with an empty body for an execution
+  // it does not know. Empty: every such response is a passing failure.
+  std::function<bool(const HttpResponse&)> retryable;
 };
 
 struct HttpResponse {

@@ -1,0 +1,125 @@
+#ifndef EXECGW_ADAPTERS_HTTP_RESILIENT_HTTP_CLIENT_H_
+#define EXECGW_ADAPTERS_HTTP_RESILIENT_HTTP_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+#include "adapters/cancellation.h"
+#include "adapters/clock.h"
+#include "adapters/http/circuit_breaker.h"
+#include "adapters/http/http_client.h"
+
+namespace execgw::http {
+
+struct ResilienceOptions {
+  // Names the upstream in the messages this client writes ("polos").
+  std::string backend;
+
+  // Retries: only of requests marked `idempotent`, only after a transport
+  // UNAVAILABLE (refused, reset, body cut short), a 5xx other than 501, or a
+  // 429 (unless the request's `retryable` says otherwise).
+  int max_attempts = 3;  // the first attempt included; 1: never retry
+  // Before retry n (1, 2, ...) the client waits a random duration in
+  // [0, min(max_backoff, initial_backoff * 2^(n-1))] ("full jitter"), and
+  // at least as long as the response's Retry-After.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(2);
+  // A Retry-After longer than this is not waited out: the response goes
+  // back to the caller as is.
+  absl::Duration max_retry_after = absl::Seconds(30);
+  // A retry is only started if at least this much time will be left before
+  // the request's deadline; otherwise the last outcome goes back as is.
+  absl::Duration min_attempt_time = absl::Milliseconds(50);
+
+  // Concurrency limit: at most this many Send() attempts in flight upstream;
+  // more wait in a FIFO queue of at most `max_queued`.
+  int max_in_flight = 64;
+  int max_queued = 1024;
+
+  // Circuit breaker: opens after this many consecutive failures, stays open
+  // for `open_duration`, then lets one probe through.
+  int failure_threshold = 5;
+  absl::Duration open_duration = absl::Seconds(5);
+  // The breaker's clock (nullptr: the system clock); must outlive the
+  // client. Deadlines and backoff waits are not measured on it: they use
+  // the wall clock, the time base of HttpRequest::deadline and RunAt().
+  const Clock* clock = nullptr;
+
+  // Picks the wait before a retry from [0, ceiling]. Empty: uniformly at
+  // random. Tests pin it to make waits predictable.
+  std::function<absl::Duration(absl::Duration ceiling)> jitter;
+};
+
+// What the client has done so far; a snapshot.
+struct ResilienceStats {
+  int64_t attempts = 0;  // Send() attempts sent upstream, retries included
+  int64_t retries = 0;   // of those, retries
+  int64_t streams = 0;   // Stream() requests passed upstream
+  int64_t rejected_circuit_open = 0;  // failed fast by the breaker
+  int64_t rejected_queue_full = 0;
+  int64_t queue_timeouts = 0;  // deadline passed while waiting for a slot
+  CircuitBreaker::State breaker_state = CircuitBreaker::State::kClosed;
+  int consecutive_failures = 0;
+  int queue_length = 0;  // requests waiting for a slot now
+  int in_flight = 0;     // Send() attempts upstream now
+};
+
+// An HttpClient that each backend puts in front of the shared client to
+// protect itself and its upstream: retries with backoff, a concurrency limit
+// and a circuit breaker, all per instance, so one upstream going down does
+// not hold up another that shares the same inner client.
+//
+// Send(): the request passes the breaker, then waits for a free slot, then
+// goes to the inner client; retries (re-checked against the breaker, and
+// ahead of new requests in the queue) follow the options. Nothing ever
+// waits past the request's deadline. Stream(): passes the breaker and then
+// goes straight to the inner client; streams are long-lived, so they take
+// no slot and are never retried.
+//
+// Failures the client makes up itself (the network is not involved) are
+// plain statuses, for the adapters to wrap like transport failures:
+//   UNAVAILABLE        the circuit is open ("circuit open for backend ...")
+//   DEADLINE_EXCEEDED  the deadline passed while waiting for a slot
+//                      ("... concurrency limit ...")
+//   RESOURCE_EXHAUSTED the wait queue is full
+//   CANCELLED          cancelled while queued or between attempts, or the
+//                      client was destroyed while the request was queued
+// A retry that the breaker, the queue or the deadline stops returns the
+// previous attempt's outcome instead; a cancelled one returns CANCELLED.
+// Messages never include request headers or the URL.
+//
+// Callbacks run on the inner client's event-loop thread, never inside
+// Send()/Stream(). Thread-safe. The inner client must outlive this one and
+// every request started through it; destroying the inner client ends the
+// requests waiting between attempts with CANCELLED.
+class ResilientHttpClient final : public HttpClient {
+ public:
+  ResilientHttpClient(HttpClient& inner, ResilienceOptions options);
+  // Fails queued requests with CANCELLED; requests upstream or between
+  // attempts finish on their own (without further retries).
+  ~ResilientHttpClient() override;
+
+  ResilientHttpClient(const ResilientHttpClient&) = delete;
+  ResilientHttpClient& operator=(const ResilientHttpClient&) = delete;
+
+  void Send(HttpRequest request, ResponseCallback done) override;
+  void Stream(HttpRequest request, StreamCallbacks callbacks) override;
+  // Forwarded to the inner client.
+  void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
+             std::shared_ptr<Cancellation> cancellation = nullptr) override;
+
+  ResilienceStats stats() const;
+
+ private:
+  class State;
+  // Shared with pending callbacks, which may outlive this object.
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace execgw::http
+
+#endif  // EXECGW_ADAPTERS_HTTP_RESILIENT_HTTP_CLIENT_H_

@@ -92,6 +92,10 @@ absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Sta
     case absl::StatusCode::kCancelled:
       return MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled,
                        md);
+    case absl::StatusCode::kResourceExhausted:
+      return MakeError(absl::StatusCode::kResourceExhausted,
+                       absl::StrCat("backend \"", backend, "\" is overloaded: ", transport.message()),
+                       reason::kBackendOverloaded, md, absl::Seconds(1));
     default:
       return MakeError(absl::StatusCode::kUnavailable,
                        absl::StrCat("backend \"", backend, "\" is unreachable: ", transport.message()),

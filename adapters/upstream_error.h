@@ -30,6 +30,7 @@ inline constexpr absl::string_view kUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 inline constexpr absl::string_view kUpstreamTimeout = "UPSTREAM_TIMEOUT";
 inline constexpr absl::string_view kUpstreamInvalidResponse = "UPSTREAM_INVALID_RESPONSE";
 inline constexpr absl::string_view kUpstreamError = "UPSTREAM_ERROR";
+inline constexpr absl::string_view kBackendOverloaded = "BACKEND_OVERLOADED";
 inline constexpr absl::string_view kFailedPrecondition = "FAILED_PRECONDITION";
 inline constexpr absl::string_view kCancelled = "CANCELLED";
 }  // namespace reason
@@ -64,7 +65,9 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& failure);
 
 // Wraps a transport-level failure (no response) from the HTTP client:
 // DEADLINE_EXCEEDED stays DEADLINE_EXCEEDED (UPSTREAM_TIMEOUT), CANCELLED
-// stays CANCELLED, anything else becomes UNAVAILABLE (UPSTREAM_UNAVAILABLE).
+// stays CANCELLED, RESOURCE_EXHAUSTED (the gateway's own queue for the
+// backend is full) stays RESOURCE_EXHAUSTED (BACKEND_OVERLOADED), anything
+// else becomes UNAVAILABLE (UPSTREAM_UNAVAILABLE).
 absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport);
 
 // For a 2xx body the gateway cannot use: INTERNAL, UPSTREAM_INVALID_RESPONSE.

@@ -3,22 +3,52 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/blaxel/blaxel_backend.h"
+#include "adapters/http/resilient_http_client.h"
 #include "adapters/polos/polos_backend.h"
 #include "adapters/upstream_error.h"
 #include "gateway/config.h"
 
 namespace execgw::gateway {
+namespace {
+
+// A zero in the config means "the default".
+http::ResilienceOptions ResilienceFromConfig(const std::string& backend,
+                                             const config::v1::Resilience& r) {
+  http::ResilienceOptions o;
+  o.backend = backend;
+  if (r.max_attempts() > 0) o.max_attempts = r.max_attempts();
+  if (r.initial_backoff_ms() > 0) o.initial_backoff = absl::Milliseconds(r.initial_backoff_ms());
+  if (r.max_backoff_ms() > 0) o.max_backoff = absl::Milliseconds(r.max_backoff_ms());
+  if (r.max_concurrent_requests() > 0) o.max_in_flight = r.max_concurrent_requests();
+  if (r.breaker_failure_threshold() > 0) o.failure_threshold = r.breaker_failure_threshold();
+  if (r.breaker_open_ms() > 0) o.open_duration = absl::Milliseconds(r.breaker_open_ms());
+  return o;
+}
+
+}  // namespace
+
+BackendRegistry::BackendRegistry(std::vector<Entry> entries) {
+  for (auto& e : entries) {
+    std::string name = e.backend->name();
+    backends_.emplace(std::move(name), std::move(e));
+  }
+}
 
 BackendRegistry::BackendRegistry(std::vector<std::unique_ptr<Backend>> backends) {
   for (auto& b : backends) {
     std::string name = b->name();
-    backends_.emplace(std::move(name), std::move(b));
+    backends_.emplace(std::move(name), Entry{nullptr, std::move(b)});
   }
+}
+
+BackendRegistry::~BackendRegistry() {
+  // Each backend goes before the client it was built on.
+  for (auto& [name, e] : backends_) e.backend.reset();
 }
 
 absl::StatusOr<Backend*> BackendRegistry::Find(const std::string& name) const {
   auto it = backends_.find(name);
-  if (it != backends_.end()) return it->second.get();
+  if (it != backends_.end()) return it->second.backend.get();
   std::vector<std::string> known;
   for (const auto& [n, b] : backends_) known.push_back(n);
   return MakeError(absl::StatusCode::kNotFound,
@@ -29,19 +59,21 @@ absl::StatusOr<Backend*> BackendRegistry::Find(const std::string& name) const {
 
 std::vector<const Backend*> BackendRegistry::All() const {
   std::vector<const Backend*> out;
-  for (const auto& [n, b] : backends_) out.push_back(b.get());
+  for (const auto& [n, e] : backends_) out.push_back(e.backend.get());
   return out;
 }
 
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const config::v1::GatewayConfig& config, http::HttpClient& client) {
   if (auto s = ValidateConfig(config); !s.ok()) return s;
-  std::vector<std::unique_ptr<Backend>> backends;
+  std::vector<BackendRegistry::Entry> entries;
   for (int i = 0; i < config.backends_size(); ++i) {
     const auto& b = config.backends(i);
     const std::string at = absl::StrCat("backends[", i, "]");
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
+    auto http = std::make_unique<http::ResilientHttpClient>(
+        client, ResilienceFromConfig(b.name(), b.resilience()));
     if (b.has_blaxel()) {
       auto key = ResolveSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
       if (!key.ok()) return key.status();
@@ -52,7 +84,8 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
       options.api_key = *std::move(key);
       if (!b.blaxel().api_version().empty()) options.api_version = b.blaxel().api_version();
       options.request_timeout = timeout;
-      backends.push_back(blaxel::NewBlaxelBackend(std::move(options), client));
+      auto backend = blaxel::NewBlaxelBackend(std::move(options), *http);
+      entries.push_back({std::move(http), std::move(backend)});
     } else {
       auto key = ResolveSecret(b.polos().api_key(), absl::StrCat(at, ".polos.apiKey"));
       if (!key.ok()) return key.status();
@@ -62,10 +95,11 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
       options.project_id = b.polos().project_id();
       options.api_key = *std::move(key);
       options.request_timeout = timeout;
-      backends.push_back(polos::NewPolosBackend(std::move(options), client));
+      auto backend = polos::NewPolosBackend(std::move(options), *http);
+      entries.push_back({std::move(http), std::move(backend)});
     }
   }
-  return std::make_unique<BackendRegistry>(std::move(backends));
+  return std::make_unique<BackendRegistry>(std::move(entries));
 }
 
 }  // namespace execgw::gateway

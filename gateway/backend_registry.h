@@ -17,7 +17,17 @@ namespace execgw::gateway {
 // from any thread.
 class BackendRegistry {
  public:
+  // One backend and the HTTP client it was built on (its own retrying,
+  // limiting client, so that one failing upstream cannot slow the others),
+  // which must outlive it.
+  struct Entry {
+    std::unique_ptr<http::HttpClient> http;  // may be null
+    std::unique_ptr<Backend> backend;
+  };
+
+  explicit BackendRegistry(std::vector<Entry> entries);
   explicit BackendRegistry(std::vector<std::unique_ptr<Backend>> backends);
+  ~BackendRegistry();
 
   // The backend called `name`, or NOT_FOUND (reason BACKEND_NOT_CONFIGURED)
   // naming it and listing the configured ones.
@@ -26,11 +36,14 @@ class BackendRegistry {
   std::vector<const Backend*> All() const;
 
  private:
-  std::map<std::string, std::unique_ptr<Backend>> backends_;
+  std::map<std::string, Entry> backends_;
 };
 
 // Builds one adapter per configured backend, resolving each credential
-// from its environment variable or file. `client` must outlive the result.
+// from its environment variable or file. Each backend talks to its upstream
+// through its own ResilientHttpClient (retries, concurrency limit, circuit
+// breaker, per the backend's `resilience` settings) over the shared
+// `client`, which must outlive the result.
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const config::v1::GatewayConfig& config, http::HttpClient& client);
 

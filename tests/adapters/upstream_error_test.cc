@@ -77,6 +77,9 @@ TEST(UpstreamErrorTest, TransportFailures) {
   EXPECT_EQ(ErrorReasonOf(t), "UPSTREAM_TIMEOUT");
   auto c = TransportFailureToStatus("px", absl::CancelledError("x"));
   EXPECT_EQ(c.code(), absl::StatusCode::kCancelled);
+  auto o = TransportFailureToStatus("px", absl::ResourceExhaustedError("queue full"));
+  EXPECT_EQ(o.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReasonOf(o), "BACKEND_OVERLOADED");
   auto u = TransportFailureToStatus("px", absl::UnavailableError("connection refused"));
   EXPECT_EQ(u.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ErrorReasonOf(u), "UPSTREAM_UNAVAILABLE");

@@ -1,8 +1,10 @@
 #include "adapters/blaxel/simulator.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -297,24 +299,50 @@ void WriteTask(Writer& w, const Plan& p, const TaskPlan& t, int index, const Sim
 struct PageItem {
   std::string id;      // for q and name sorting
   absl::Time created;  // for createdAt sorting
-  int index;           // stable tie-break
-  std::string json;
+  // The last tie-break: the task's position for tasks; 0 for executions
+  // (their ids are unique per job, and a position would shift).
+  int index = 0;
+  std::string json;  // tasks: the rendered task; executions: rendered late
+  const void* source = nullptr;  // executions: the Execution to render
 };
+
+// The total order of a listing: the sort key first, then the other fields,
+// so that an item's key is a stable position for a cursor.
+bool Before(const PageItem& a, const PageItem& b, absl::string_view sort) {
+  auto by_time = [](const PageItem& i) { return std::tie(i.created, i.id, i.index); };
+  auto by_name = [](const PageItem& i) { return std::tie(i.id, i.created, i.index); };
+  if (sort == "createdAt:asc") return by_time(a) < by_time(b);
+  if (sort == "createdAt:desc") return by_time(b) < by_time(a);
+  if (sort == "name:asc") return by_name(a) < by_name(b);
+  return by_name(b) < by_name(a);
+}
 
 struct PageQuery {
   std::string sort = "createdAt:desc";
   std::string q;  // trimmed, lowercased; "" when ignored
   size_t limit;
   size_t offset = 0;
+  // Keyset cursors: the key of the last item served.
+  std::optional<PageItem> after;
 };
 
-std::string CursorFor(absl::string_view binding, size_t offset, absl::Time now) {
+// A cursor: the binding, the issue time, and either the offset of the next
+// item ("o") or the key of the last item served ("c" created ns, "i" id,
+// "x" index).
+std::string CursorFor(absl::string_view binding, absl::Time now, size_t offset,
+                      const PageItem* last) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  Int(w, "o", static_cast<int64_t>(offset));
   String(w, "b", binding);
   Int(w, "t", absl::ToUnixSeconds(now));
+  if (last != nullptr) {
+    Int(w, "c", absl::ToUnixNanos(last->created));
+    String(w, "i", last->id);
+    Int(w, "x", last->index);
+  } else {
+    Int(w, "o", static_cast<int64_t>(offset));
+  }
   w.EndObject();
   return absl::WebSafeBase64Escape(absl::string_view(buf.GetString(), buf.GetSize()));
 }
@@ -362,14 +390,18 @@ std::optional<http::ServerResponse> ParsePageQuery(const http::ServerRequest& re
     std::string decoded;
     absl::StatusOr<rapidjson::Document> doc = absl::InvalidArgumentError("");
     if (absl::WebSafeBase64Unescape(*cursor, &decoded)) doc = ParseJson(decoded);
-    std::optional<int64_t> o, t;
-    std::optional<std::string> b;
+    std::optional<int64_t> o, t, c, x;
+    std::optional<std::string> b, i;
     if (doc.ok()) {
       o = JsonInt(*doc, "o");
       t = JsonInt(*doc, "t");
       b = JsonString(*doc, "b");
+      c = JsonInt(*doc, "c");
+      i = JsonString(*doc, "i");
+      x = JsonInt(*doc, "x");
     }
-    if (!o.has_value() || !t.has_value() || !b.has_value() || *o < 0) {
+    const bool keyset = c.has_value() && i.has_value() && x.has_value();
+    if (!t.has_value() || !b.has_value() || (!keyset && (!o.has_value() || *o < 0))) {
       return ErrorResponse(400, "invalid_cursor", "the cursor is malformed");
     }
     if (*b != full_binding) {
@@ -379,29 +411,37 @@ std::optional<http::ServerResponse> ParsePageQuery(const http::ServerRequest& re
     if (now - absl::FromUnixSeconds(*t) > kCursorLifetime) {
       return ErrorResponse(400, "invalid_cursor", "the cursor has expired");
     }
-    out.offset = static_cast<size_t>(*o);
+    if (keyset) {
+      PageItem after;
+      after.created = absl::FromUnixNanos(*c);
+      after.id = *std::move(i);
+      after.index = static_cast<int>(*x);
+      out.after = std::move(after);
+    } else {
+      out.offset = static_cast<size_t>(*o);
+    }
   }
   return std::nullopt;
 }
 
-// Filters, sorts and slices; writes {"data":[...],"meta":{...}}.
+// Filters, sorts and slices; writes {"data":[...],"meta":{...}}. With
+// `keyset`, the next cursor is the last served item's key, else an offset.
+// `render` gives an item's JSON.
 std::string WritePage(std::vector<PageItem> items, const PageQuery& query,
-                      absl::string_view binding, absl::Time now) {
+                      absl::string_view binding, absl::Time now, bool keyset,
+                      absl::FunctionRef<std::string(const PageItem&)> render) {
   const size_t total = items.size();
   if (!query.q.empty()) {
     std::erase_if(items, [&](const PageItem& i) {
       return !absl::StrContains(absl::AsciiStrToLower(i.id), query.q);
     });
   }
-  std::stable_sort(items.begin(), items.end(), [&](const PageItem& a, const PageItem& b) {
-    if (query.sort == "createdAt:asc")
-      return a.created != b.created ? a.created < b.created : a.index < b.index;
-    if (query.sort == "createdAt:desc")
-      return a.created != b.created ? a.created > b.created : a.index > b.index;
-    if (query.sort == "name:asc") return a.id < b.id;
-    return a.id > b.id;
-  });
-  const size_t begin = std::min(query.offset, items.size());
+  auto before = [&](const PageItem& a, const PageItem& b) { return Before(a, b, query.sort); };
+  std::sort(items.begin(), items.end(), before);
+  size_t begin = std::min(query.offset, items.size());
+  if (query.after.has_value()) {
+    begin = std::upper_bound(items.begin(), items.end(), *query.after, before) - items.begin();
+  }
   const size_t end = std::min(begin + query.limit, items.size());
   const bool has_more = end < items.size();
   rapidjson::StringBuffer buf;
@@ -410,15 +450,17 @@ std::string WritePage(std::vector<PageItem> items, const PageQuery& query,
   w.Key("data");
   w.StartArray();
   for (size_t i = begin; i < end; ++i) {
-    w.RawValue(items[i].json.data(), items[i].json.size(), rapidjson::kObjectType);
+    const std::string json = render(items[i]);
+    w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   }
   w.EndArray();
   w.Key("meta");
   w.StartObject();
   w.Key("hasMore");
   w.Bool(has_more);
+  const std::string full_binding = absl::StrCat(binding, "|", query.sort, "|", query.q);
   String(w, "nextCursor",
-         has_more ? CursorFor(absl::StrCat(binding, "|", query.sort, "|", query.q), end, now) : "");
+         has_more ? CursorFor(full_binding, now, end, keyset ? &items[end - 1] : nullptr) : "");
   Int(w, "total", static_cast<int64_t>(total));
   w.EndObject();
   w.EndObject();
@@ -495,6 +537,91 @@ void BlaxelSimulator::PutRaw(const std::string& job, const std::string& id, std:
   executions_[{job, id}] = std::move(e);
 }
 
+std::vector<std::string> BlaxelSimulator::AddExecutions(const std::string& job, int n,
+                                                        absl::Time first_created,
+                                                        absl::Duration spacing,
+                                                        SimulatedScenario scenario) {
+  std::vector<std::string> ids;
+  ids.reserve(std::max(0, n));
+  absl::MutexLock lock(&mu_);
+  jobs_.try_emplace(job);
+  for (int i = 0; i < n; ++i) {
+    Execution e;
+    e.job = job;
+    e.id = absl::StrFormat("exec-bulk-%06d", next_bulk_++);
+    e.message_id = absl::StrCat("msg-", e.id);
+    e.scenario = scenario;
+    e.created = first_created + spacing * i;
+    e.task_count = 1;
+    ids.push_back(e.id);
+    executions_[{job, e.id}] = std::move(e);
+  }
+  return ids;
+}
+
+int BlaxelSimulator::tokens_issued() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(tokens_.size());
+}
+
+std::string BlaxelSimulator::CheckBearer(const std::string& token) const {
+  if (!options_.api_key.empty() && token == options_.api_key) return "";
+  absl::MutexLock lock(&mu_);
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return "invalid credentials";
+  if (options_.clock->Now() >= it->second) return "the access token has expired";
+  return "";
+}
+
+http::ServerResponse BlaxelSimulator::Token(const http::ServerRequest& request) {
+  // Client authentication: Basic base64(client_id:client_secret). Neither
+  // value is echoed.
+  std::string client;
+  if (const std::string* value = request.FindHeader("authorization"); value != nullptr) {
+    absl::string_view v = absl::StripAsciiWhitespace(*value);
+    if (v.size() > 6 && absl::EqualsIgnoreCase(v.substr(0, 6), "basic ")) {
+      if (!absl::Base64Unescape(absl::StripAsciiWhitespace(v.substr(6)), &client)) client.clear();
+    }
+  }
+  const size_t colon = client.find(':');
+  if (colon == std::string::npos || client.substr(0, colon) != options_.oauth_client_id ||
+      client.substr(colon + 1) != options_.oauth_client_secret ||
+      options_.oauth_client_id.empty()) {
+    return ErrorResponse(401, "invalid_client", "client authentication failed");
+  }
+  std::string grant_type;
+  if (absl::StatusOr<rapidjson::Document> body = ParseJson(request.body);
+      body.ok() && body->IsObject()) {
+    grant_type = JsonString(*body, "grant_type").value_or("");
+  } else {
+    for (absl::string_view pair : absl::StrSplit(request.body, '&')) {
+      if (absl::ConsumePrefix(&pair, "grant_type=")) grant_type = PercentDecode(pair);
+    }
+  }
+  if (grant_type != "client_credentials") {
+    return ErrorResponse(400, "unsupported_grant_type",
+                         "grant_type must be client_credentials");
+  }
+  const absl::Time now = options_.clock->Now();
+  std::string token;
+  {
+    absl::MutexLock lock(&mu_);
+    const uint64_t n = static_cast<uint64_t>(next_id_++);
+    const uint64_t mixed =
+        (n * 0x9E3779B97F4A7C15ULL) ^ static_cast<uint64_t>(absl::ToUnixNanos(now));
+    token = absl::StrCat("bl-oauth-", tokens_.size() + 1, "-", Hex(mixed, 16));
+    tokens_[token] = now + options_.token_lifetime;
+  }
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  String(w, "access_token", token);
+  String(w, "token_type", "Bearer");
+  Int(w, "expires_in", absl::ToInt64Seconds(options_.token_lifetime));
+  w.EndObject();
+  return JsonResponse(200, std::string(buf.GetString(), buf.GetSize()));
+}
+
 int BlaxelSimulator::request_count(const std::string& endpoint) const {
   absl::MutexLock lock(&mu_);
   auto it = request_counts_.find(endpoint);
@@ -519,6 +646,13 @@ http::ServerResponse BlaxelSimulator::Handle(const http::ServerRequest& request)
   }
   std::string endpoint;
   const size_t n = segments.size();
+  const bool token_path = n == 3 && segments[0] == "v0" && segments[1] == "oauth" &&
+                          segments[2] == "token";
+  if (token_path && request.method == "POST") endpoint = "token";
+  if (token_path && endpoint.empty()) {
+    return ErrorResponse(405, "Method Not Allowed",
+                         absl::StrCat(request.method, " is not allowed here"));
+  }
   const bool base =
       n >= 4 && segments[0] == "v0" && segments[1] == "jobs" && segments[3] == "executions";
   if (base && n == 4 && request.method == "POST") endpoint = "create";
@@ -546,6 +680,7 @@ http::ServerResponse BlaxelSimulator::Handle(const http::ServerRequest& request)
 http::ServerResponse BlaxelSimulator::Route(const http::ServerRequest& request,
                                             const std::string& endpoint,
                                             const std::vector<std::string>& segments) {
+  if (endpoint == "token") return Token(request);
   // Credentials. The presented token is never echoed.
   std::string token;
   for (absl::string_view header : {"authorization", "x-blaxel-authorization"}) {
@@ -557,10 +692,12 @@ http::ServerResponse BlaxelSimulator::Route(const http::ServerRequest& request,
       break;
     }
   }
-  if (token.empty() || token != options_.api_key) {
+  if (token.empty()) {
     return ErrorResponse(401, "Unauthorized",
-                         token.empty() ? "missing credentials: send Authorization: Bearer <key>"
-                                       : "invalid credentials");
+                         "missing credentials: send Authorization: Bearer <key>");
+  }
+  if (std::string refusal = CheckBearer(token); !refusal.empty()) {
+    return ErrorResponse(401, "Unauthorized", refusal);
   }
   // Workspace.
   const std::string* workspace = request.FindHeader("x-blaxel-workspace");
@@ -847,32 +984,39 @@ http::ServerResponse BlaxelSimulator::List(const http::ServerRequest& request,
   } else if (auto error = ParsePageQuery(request, 20, 100, /*clamp=*/false, binding, now, query)) {
     return *std::move(error);
   }
-  std::vector<PageItem> items;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!jobs_.contains(job)) {
-      return ErrorResponse(404, "Not Found", absl::StrCat("Job ", job, " not found"));
-    }
-    int index = 0;
-    for (const auto& [key, e] : executions_) {
-      if (key.first != job) continue;
-      std::string json = Render(e, now);
-      if (e.raw.has_value()) {
-        rapidjson::Document check;
-        check.Parse(json.data(), json.size());
-        if (check.HasParseError() || !check.IsObject()) continue;
-      }
-      items.push_back({e.id, e.created, index++, std::move(json)});
-    }
+  absl::MutexLock lock(&mu_);
+  if (!jobs_.contains(job)) {
+    return ErrorResponse(404, "Not Found", absl::StrCat("Job ", job, " not found"));
   }
-  if (!legacy) return JsonResponse(200, WritePage(std::move(items), query, binding, now));
-  std::stable_sort(items.begin(), items.end(), [](const PageItem& a, const PageItem& b) {
-    return a.created != b.created ? a.created > b.created : a.index > b.index;
-  });
+  // Only the served page is rendered: listings of thousands stay cheap.
+  std::vector<PageItem> items;
+  for (auto it = executions_.lower_bound({job, ""}); it != executions_.end() && it->first.first == job;
+       ++it) {
+    const Execution& e = it->second;
+    if (e.raw.has_value()) {
+      rapidjson::Document check;
+      check.Parse(e.raw->data(), e.raw->size());
+      if (check.HasParseError() || !check.IsObject()) continue;
+    }
+    PageItem item;
+    item.id = e.id;
+    item.created = e.created;
+    item.source = &e;
+    items.push_back(std::move(item));
+  }
+  auto render = [&](const PageItem& item) {
+    return Render(*static_cast<const Execution*>(item.source), now);
+  };
+  if (!legacy) {
+    return JsonResponse(200, WritePage(std::move(items), query, binding, now, /*keyset=*/true,
+                                       render));
+  }
+  std::sort(items.begin(), items.end(),
+            [](const PageItem& a, const PageItem& b) { return Before(a, b, "createdAt:desc"); });
   std::string out = "[";
   for (size_t i = query.offset; i < items.size() && i < query.offset + query.limit; ++i) {
     if (out.size() > 1) out += ",";
-    out += items[i].json;
+    out += render(items[i]);
   }
   out += "]";
   return JsonResponse(200, std::move(out));
@@ -914,11 +1058,17 @@ http::ServerResponse BlaxelSimulator::Tasks(const http::ServerRequest& request,
             created = ParseUpstreamTime(*c).value_or(absl::InfinitePast());
           }
         }
-        items.push_back({name, created, index++, JsonToString(t)});
+        PageItem item;
+        item.id = std::move(name);
+        item.created = created;
+        item.index = index++;
+        item.json = JsonToString(t);
+        items.push_back(std::move(item));
       }
     }
   }
-  return JsonResponse(200, WritePage(std::move(items), query, binding, now));
+  return JsonResponse(200, WritePage(std::move(items), query, binding, now, /*keyset=*/false,
+                                     [](const PageItem& item) { return item.json; }));
 }
 
 // ---------------------------------------------------------------- demo data

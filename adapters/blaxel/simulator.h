@@ -42,8 +42,15 @@ struct SimulatedJob {
 };
 
 struct BlaxelSimulatorOptions {
+  // Accepted as "Bearer <api_key>"; empty: API keys are not accepted (only
+  // OAuth access tokens).
   std::string api_key = "bl-sim-key";
   std::string workspace = "sim-workspace";
+  // The OAuth client the token endpoint knows, and the lifetime of the
+  // access tokens it issues (measured on `clock`).
+  std::string oauth_client_id = "sim-client";
+  std::string oauth_client_secret = "sim-client-secret";
+  absl::Duration token_lifetime = absl::Seconds(7200);
   // Drives every lifecycle; not owned. Tests pass a ManualClock.
   Clock* clock = SystemClock::Get();
   int port = 0;
@@ -66,15 +73,43 @@ struct SeededExecution {
 //   GET    /v0/jobs/{job}/executions/{id}            get         "get"
 //   DELETE /v0/jobs/{job}/executions/{id}            cancel      "cancel"
 //   GET    /v0/jobs/{job}/executions/{id}/tasks      tasks       "tasks"
+//   POST   /v0/oauth/token                           OAuth token "token"
 //
 // The quoted names are the FaultInjector endpoints (faults()); a fault is
 // applied after routing, before auth, and a replacing fault (status != 0)
-// has no side effect. Checks, in order: credentials (Authorization or
-// X-Blaxel-Authorization "Bearer <api_key>", else 401), workspace
+// has no side effect.
+//
+// The token endpoint takes "Authorization: Basic base64(id:secret)" and a
+// JSON (or form) body with grant_type client_credentials; it answers
+// {"access_token","token_type":"Bearer","expires_in"} or, for unknown
+// client credentials, 401 invalid_client (400 unsupported_grant_type for
+// another grant). Tokens are accepted as Bearer credentials until their
+// lifetime has passed on the simulator's clock; then 401 (token expired).
+//
+// Every other endpoint checks, in order: credentials (Authorization or
+// X-Blaxel-Authorization "Bearer <api_key or live access token>", else
+// 401), workspace
 // (X-Blaxel-Workspace or ?workspace=; missing 400, another 403),
 // Blaxel-Version (2026-04-28 or 2026-04-16; omitted means 2026-04-16;
 // anything else 400 invalid_api_version). Under 2026-04-16 lists are bare
 // arrays with limit/offset paging and the tasks endpoint answers 400.
+//
+// Paging. A cursor (2026-04-28) is a position, not an offset: it holds the
+// sort key of the last item served (createdAt, id for executions; ids are
+// unique per job), so executions created between pages neither repeat nor
+// hide others; they appear on a later page only if they sort after the
+// cursor. Cursors are bound to the job, sort and q, and expire after 24 h
+// (400 invalid_cursor). Task cursors are offsets (an execution's tasks are
+// fixed). Legacy offset paging (2026-04-16) shifts when executions are
+// created meanwhile, as offset paging does: an item can repeat on the next
+// page. That is the real behaviour, kept on purpose.
+//
+// Cancel (DELETE) of a finished execution (succeeded, failed, timeout,
+// cancelled) answers 200 with the execution unchanged: the public contract
+// does not say what the real server answers, and an idempotent DELETE that
+// changes nothing is the most plausible reading. The backend reads the
+// execution first and refuses finished ones itself, so it does not depend
+// on this answer.
 //
 // State is materialized from each execution's creation time, scenario and
 // cancellation time whenever it is read, so a ManualClock moves it:
@@ -102,6 +137,14 @@ class BlaxelSimulator {
   // Serves `raw` verbatim (status 200) for GET and DELETE of this execution;
   // list pages include it when it is valid JSON.
   void PutRaw(const std::string& job, const std::string& id, std::string raw_json);
+  // Adds `n` executions of `job` with one task each, created at
+  // first_created, first_created + spacing, ...; ids "exec-bulk-NNNNNN"
+  // (numbered across calls). Returns the ids in creation order.
+  std::vector<std::string> AddExecutions(const std::string& job, int n, absl::Time first_created,
+                                         absl::Duration spacing,
+                                         SimulatedScenario scenario = SimulatedScenario::kSucceed);
+  // Access tokens issued so far by the token endpoint.
+  int tokens_issued() const;
   // Requests seen per endpoint name, and the last request to each.
   int request_count(const std::string& endpoint) const;
   std::optional<http::ServerRequest> last_request(const std::string& endpoint) const;
@@ -134,6 +177,9 @@ class BlaxelSimulator {
   http::ServerResponse Cancel(const std::string& job, const std::string& id);
   http::ServerResponse Tasks(const http::ServerRequest& request, const std::string& job,
                              const std::string& id);
+  http::ServerResponse Token(const http::ServerRequest& request);
+  // "" when `token` is accepted, else why not.
+  std::string CheckBearer(const std::string& token) const;
   std::string Render(const Execution& e, absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void Seed();
 
@@ -149,6 +195,9 @@ class BlaxelSimulator {
   std::map<std::string, int> request_counts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, http::ServerRequest> last_requests_ ABSL_GUARDED_BY(mu_);
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int next_bulk_ ABSL_GUARDED_BY(mu_) = 0;
+  // Access token -> expiry.
+  std::map<std::string, absl::Time> tokens_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace execgw::blaxel

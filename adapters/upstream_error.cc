@@ -82,6 +82,7 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
 }
 
 absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport) {
+  if (transport.GetPayload(kErrorInfoUrl).has_value()) return transport;
   const std::map<std::string, std::string> md = {{"backend", std::string(backend)}};
   switch (transport.code()) {
     case absl::StatusCode::kDeadlineExceeded:

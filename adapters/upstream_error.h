@@ -31,6 +31,7 @@ inline constexpr absl::string_view kUpstreamTimeout = "UPSTREAM_TIMEOUT";
 inline constexpr absl::string_view kUpstreamInvalidResponse = "UPSTREAM_INVALID_RESPONSE";
 inline constexpr absl::string_view kUpstreamError = "UPSTREAM_ERROR";
 inline constexpr absl::string_view kBackendOverloaded = "BACKEND_OVERLOADED";
+inline constexpr absl::string_view kCircuitOpen = "CIRCUIT_OPEN";
 inline constexpr absl::string_view kFailedPrecondition = "FAILED_PRECONDITION";
 inline constexpr absl::string_view kCancelled = "CANCELLED";
 }  // namespace reason
@@ -63,7 +64,9 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view message,
 // message when it gave one. Metadata: backend, http_status, upstream_code.
 absl::Status HttpFailureToStatus(const UpstreamFailure& failure);
 
-// Wraps a transport-level failure (no response) from the HTTP client:
+// Wraps a transport-level failure (no response) from the HTTP client. A
+// status that already carries an ErrorInfo (the retrying client's
+// CIRCUIT_OPEN) is passed on unchanged. Otherwise:
 // DEADLINE_EXCEEDED stays DEADLINE_EXCEEDED (UPSTREAM_TIMEOUT), CANCELLED
 // stays CANCELLED, RESOURCE_EXHAUSTED (the gateway's own queue for the
 // backend is full) stays RESOURCE_EXHAUSTED (BACKEND_OVERLOADED), anything

@@ -1,8 +1,10 @@
+#include "adapters/upstream_error.h"
 #include "adapters/http/resilient_http_client.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -515,18 +517,23 @@ void ResilientHttpClient::State::FillSlotsLocked(
 }
 
 absl::Status ResilientHttpClient::State::CircuitOpenLocked() const {
+  // Carries its own ErrorInfo (CIRCUIT_OPEN) and RetryInfo, which the
+  // adapters pass on unchanged (TransportFailureToStatus).
+  const std::map<std::string, std::string> metadata = {{"backend", options_.backend}};
   if (breaker_.state() == CircuitBreaker::State::kHalfOpen) {
-    return absl::UnavailableError(absl::StrCat(
-        "circuit open for backend \"", options_.backend,
-        "\"; retry after the probe request in flight tells whether the "
-        "upstream has recovered"));
+    return MakeError(absl::StatusCode::kUnavailable,
+                     absl::StrCat("circuit open for backend \"", options_.backend,
+                                  "\"; retry after the probe request in flight tells whether "
+                                  "the upstream has recovered"),
+                     reason::kCircuitOpen, metadata, absl::Seconds(1));
   }
-  absl::Duration left = breaker_.open_until() - clock_.Now();
-  return absl::UnavailableError(absl::StrCat(
-      "circuit open for backend \"", options_.backend,
-      "\" (the upstream keeps failing); retry after ",
-      absl::FormatDuration(absl::Ceil(std::max(left, absl::ZeroDuration()),
-                                      absl::Milliseconds(100)))));
+  const absl::Duration left = absl::Ceil(
+      std::max(breaker_.open_until() - clock_.Now(), absl::ZeroDuration()), absl::Milliseconds(100));
+  return MakeError(absl::StatusCode::kUnavailable,
+                   absl::StrCat("circuit open for backend \"", options_.backend,
+                                "\" (the upstream keeps failing); retry after ",
+                                absl::FormatDuration(left)),
+                   reason::kCircuitOpen, metadata, left);
 }
 
 absl::Status ResilientHttpClient::State::QueueDeadlineLocked(

@@ -43,7 +43,9 @@ GatewayHarness::GatewayHarness(Options options) {
   b->mutable_blaxel()->set_base_url(blaxel_->base_url());
   b->mutable_blaxel()->set_workspace(blaxel_->options().workspace);
   b->mutable_blaxel()->mutable_api_key()->set_env("EXECGW_IT_BLAXEL_KEY");
+  *b->mutable_resilience() = options.resilience;
   auto* p = config_.add_backends();
+  *p->mutable_resilience() = options.resilience;
   p->set_name(kPolos);
   p->mutable_polos()->set_base_url(polos_->base_url());
   p->mutable_polos()->set_project_id(polos_->project_id());

@@ -30,6 +30,8 @@ class GatewayHarness {
     // simulators' real keys).
     std::string blaxel_key_override;
     std::string polos_key_override;
+    // Applied to both backends (default: the gateway's defaults).
+    config::v1::Resilience resilience;
   };
 
   explicit GatewayHarness(Options options);

@@ -468,8 +468,23 @@ struct RpcFault {
   grpc::StatusCode code;
 };
 
-class RpcFaultTest : public UnaryRpcsTest,
-                     public ::testing::WithParamInterface<std::tuple<bool, RpcFault>> {};
+// The catalogue checks mapping, not the circuit breaker: give it a breaker
+// that does not open (BreakerTest below covers the breaker).
+class RpcFaultTest : public ::testing::TestWithParam<std::tuple<bool, RpcFault>> {
+ protected:
+  static GatewayHarness::Options NoBreaker() {
+    GatewayHarness::Options o;
+    o.resilience.set_breaker_failure_threshold(1000000);
+    o.resilience.set_initial_backoff_ms(10);
+    return o;
+  }
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    return c;
+  }
+  GatewayHarness h_{NoBreaker()};
+};
 
 // Every RPC of both backends meets the same fault catalogue. Faults are
 // injected on every endpoint ("*"), so retries meet them too.
@@ -542,6 +557,43 @@ INSTANTIATE_TEST_SUITE_P(Catalogue, RpcFaultTest,
                            return absl::StrCat(std::get<0>(info.param) ? "Polos_" : "Blaxel_",
                                                "Http", std::get<1>(info.param).label);
                          });
+
+// ---------------------------------------------------------------- breaker
+
+TEST(BreakerTest, OneBackendDownTheOtherKeepsServing) {
+  GatewayHarness::Options o;
+  o.resilience.set_breaker_failure_threshold(3);
+  o.resilience.set_breaker_open_ms(60000);
+  o.resilience.set_initial_backoff_ms(5);
+  GatewayHarness h(o);
+  h.blaxel().PutExecution("etl", "exec-ok", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
+                          1);
+  polos::NewExecution n;
+  const std::string polos_name =
+      absl::StrCat("backends/px/executions/", h.polos().AddExecution(n));
+  http::ServerResponse down;
+  down.status = 503;
+  h.polos().faults().Add("*", down, -1);
+
+  // Polos fails until its breaker opens; then calls fail fast, without
+  // reaching it, and say when to retry.
+  v1::Execution e;
+  for (int i = 0; i < 3; ++i) h.Get(polos_name, &e);
+  const int polos_requests = h.polos().request_count("get");
+  const absl::Time start = absl::Now();
+  grpc::Status s = h.Get(polos_name, &e);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(DetailsOf(s).error_info.reason(), "CIRCUIT_OPEN");
+  EXPECT_TRUE(DetailsOf(s).has_retry_info);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_EQ(h.polos().request_count("get"), polos_requests);
+
+  // Blaxel is unaffected.
+  for (int i = 0; i < 5; ++i) {
+    grpc::Status b = h.Get("backends/bx/jobs/etl/executions/exec-ok", &e);
+    EXPECT_TRUE(b.ok()) << b.error_message();
+  }
+}
 
 }  // namespace
 }  // namespace execgw::testing

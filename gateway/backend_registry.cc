@@ -75,13 +75,24 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     auto http = std::make_unique<http::ResilientHttpClient>(
         client, ResilienceFromConfig(b.name(), b.resilience()));
     if (b.has_blaxel()) {
-      auto key = ResolveSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
-      if (!key.ok()) return key.status();
       blaxel::BlaxelBackendOptions options;
+      if (b.blaxel().has_oauth()) {
+        auto id = ResolveSecret(b.blaxel().oauth().client_id(),
+                                absl::StrCat(at, ".blaxel.oauth.clientId"));
+        if (!id.ok()) return id.status();
+        auto secret = ResolveSecret(b.blaxel().oauth().client_secret(),
+                                    absl::StrCat(at, ".blaxel.oauth.clientSecret"));
+        if (!secret.ok()) return secret.status();
+        options.oauth_client_id = *std::move(id);
+        options.oauth_client_secret = *std::move(secret);
+      } else {
+        auto key = ResolveSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
+        if (!key.ok()) return key.status();
+        options.api_key = *std::move(key);
+      }
       options.name = b.name();
       options.base_url = b.blaxel().base_url();
       options.workspace = b.blaxel().workspace();
-      options.api_key = *std::move(key);
       if (!b.blaxel().api_version().empty()) options.api_version = b.blaxel().api_version();
       options.request_timeout = timeout;
       auto backend = blaxel::NewBlaxelBackend(std::move(options), *http);

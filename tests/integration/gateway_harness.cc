@@ -42,7 +42,17 @@ GatewayHarness::GatewayHarness(Options options) {
   b->set_name(kBlaxel);
   b->mutable_blaxel()->set_base_url(blaxel_->base_url());
   b->mutable_blaxel()->set_workspace(blaxel_->options().workspace);
-  b->mutable_blaxel()->mutable_api_key()->set_env("EXECGW_IT_BLAXEL_KEY");
+  if (options.blaxel_oauth) {
+    setenv("EXECGW_IT_BLAXEL_CLIENT_ID", blaxel_->options().oauth_client_id.c_str(), 1);
+    setenv("EXECGW_IT_BLAXEL_CLIENT_SECRET", blaxel_->options().oauth_client_secret.c_str(), 1);
+    b->mutable_blaxel()->mutable_oauth()->mutable_client_id()->set_env(
+        "EXECGW_IT_BLAXEL_CLIENT_ID");
+    b->mutable_blaxel()->mutable_oauth()->mutable_client_secret()->set_env(
+        "EXECGW_IT_BLAXEL_CLIENT_SECRET");
+  } else {
+    b->mutable_blaxel()->mutable_api_key()->set_env("EXECGW_IT_BLAXEL_KEY");
+  }
+  b->mutable_blaxel()->set_api_version(options.blaxel_api_version);
   *b->mutable_resilience() = options.resilience;
   auto* p = config_.add_backends();
   *p->mutable_resilience() = options.resilience;

@@ -30,6 +30,10 @@ class GatewayHarness {
     // simulators' real keys).
     std::string blaxel_key_override;
     std::string polos_key_override;
+    // Blaxel credentials: OAuth client credentials instead of an API key.
+    bool blaxel_oauth = false;
+    // The Blaxel-Version the gateway sends (empty: its default).
+    std::string blaxel_api_version;
     // Applied to both backends (default: the gateway's defaults).
     config::v1::Resilience resilience;
   };

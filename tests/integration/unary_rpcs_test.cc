@@ -9,6 +9,8 @@
 #include "absl/time/clock.h"
 #include "adapters/upstream_time.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
 
@@ -271,6 +273,7 @@ TEST_F(UnaryRpcsTest, PolosTasksAreFailedPreconditionEveryTime) {
 // ---------------------------------------------------------------- create
 
 TEST_F(UnaryRpcsTest, CreateOnBothBackendsReturnsTheFullExecution) {
+  h_.blaxel().PutJob("etl", blaxel::SimulatedJob{});
   v1::CreateExecutionRequest bx;
   bx.set_parent(kJobParent);
   bx.set_request_id("req-bx-1");
@@ -557,6 +560,87 @@ INSTANTIATE_TEST_SUITE_P(Catalogue, RpcFaultTest,
                            return absl::StrCat(std::get<0>(info.param) ? "Polos_" : "Blaxel_",
                                                "Http", std::get<1>(info.param).label);
                          });
+
+// ---------------------------------------------------------------- auth
+
+TEST(BlaxelAuthTest, OAuthTokenExpiryMidTraffic) {
+  GatewayHarness h(GatewayHarness::Options{.blaxel_oauth = true});
+  h.blaxel().PutExecution("etl", "exec-a", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
+                          1);
+  const std::string name = "backends/bx/jobs/etl/executions/exec-a";
+  std::atomic<int> failures{0};
+  auto traffic = [&] {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 10; ++i) {
+          v1::Execution e;
+          grpc::Status s = h.Get(name, &e);
+          if (!s.ok()) {
+            ++failures;
+            ADD_FAILURE() << s.error_message();
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  };
+  traffic();
+  EXPECT_EQ(h.blaxel().request_count("token"), 1) << "one token for all concurrent calls";
+  // The token expires on the upstream's clock while the gateway still
+  // holds it: the 401 forces one refresh, and the calls keep succeeding.
+  h.clock().Advance(absl::Hours(3));
+  traffic();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(h.blaxel().request_count("token"), 2);
+}
+
+TEST(BlaxelAuthTest, RejectedClientSecretIsUnauthenticatedAndNeverEchoed) {
+  GatewayHarness h(GatewayHarness::Options{.blaxel_oauth = true});
+  setenv("EXECGW_IT_BLAXEL_CLIENT_SECRET", "definitely-wrong-secret", 1);
+  // The harness resolved the secret at start; restart a gateway on the
+  // wrong one through the same config.
+  auto server = gateway::GatewayServer::Start(h.config(), "127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::ExecutionService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  h.blaxel().PutExecution("etl", "exec-a", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
+                          1);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::GetExecutionRequest request;
+  request.set_name("backends/bx/jobs/etl/executions/exec-a");
+  v1::Execution e;
+  grpc::Status s = stub->GetExecution(&context, request, &e);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_THAT(s.error_message(), Not(HasSubstr("definitely-wrong-secret")));
+}
+
+TEST(BlaxelVersionTest, LegacyVersionListsPageByOffset) {
+  GatewayHarness h(GatewayHarness::Options{.blaxel_api_version = "2026-04-16"});
+  for (int i = 0; i < 45; ++i) {
+    h.blaxel().PutExecution("etl", absl::StrCat("exec-", 100 + i),
+                            blaxel::SimulatedScenario::kSucceed,
+                            h.clock().Now() - absl::Minutes(i), 1);
+  }
+  std::set<std::string> seen;
+  v1::ListExecutionsRequest request;
+  request.set_parent("backends/bx/jobs/etl");
+  request.set_page_size(20);
+  int pages = 0;
+  do {
+    grpc::ClientContext context;
+    v1::ListExecutionsResponse response;
+    grpc::Status s = h.stub().ListExecutions(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.total_size(), -1);  // bare arrays carry no total
+    for (const auto& e : response.executions()) EXPECT_TRUE(seen.insert(e.name()).second);
+    request.set_page_token(response.next_page_token());
+    ++pages;
+  } while (!request.page_token().empty() && pages < 10);
+  EXPECT_EQ(seen.size(), 45u);
+  EXPECT_EQ(pages, 3);
+}
 
 // ---------------------------------------------------------------- breaker
 

@@ -334,6 +334,26 @@ TEST_F(UnaryRpcsTest, ConcurrentPolosCreatesWithOneRequestIdStartOneRun) {
   EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
 }
 
+TEST_F(UnaryRpcsTest, ConcurrentBlaxelCreatesWithOneRequestIdMakeOneExecution) {
+  h_.blaxel().PutJob("etl", blaxel::SimulatedJob{});
+  v1::CreateExecutionRequest request;
+  request.set_parent(kJobParent);
+  request.set_request_id("req-bx-once");
+  std::vector<std::string> names(12);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, i] {
+      v1::Execution e;
+      grpc::Status s = h_.stub().CreateExecution(Context().get(), request, &e);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      names[i] = e.name();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& n : names) EXPECT_EQ(n, kJobParent + "/executions/req-bx-once");
+  EXPECT_EQ(ListAll(kJobParent, 100).size(), 1u);
+}
+
 TEST_F(UnaryRpcsTest, CreateOptionsABackendCannotHonourAreNamed) {
   struct Case {
     std::string parent;
@@ -560,6 +580,49 @@ INSTANTIATE_TEST_SUITE_P(Catalogue, RpcFaultTest,
                            return absl::StrCat(std::get<0>(info.param) ? "Polos_" : "Blaxel_",
                                                "Http", std::get<1>(info.param).label);
                          });
+
+// ---------------------------------------------------------------- slow bodies
+
+class TrickleTest : public UnaryRpcsTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  std::string Prepare(absl::Duration interval, size_t bytes) {
+    http::ServerResponse r;
+    r.status = 0;  // the real answer, trickled
+    r.fault = http::ServerResponse::Fault::kTrickle;
+    r.trickle_bytes = bytes;
+    r.trickle_interval = interval;
+    if (GetParam()) {
+      polos::NewExecution n;
+      const std::string id = h_.polos().AddExecution(n);
+      h_.polos().faults().Add("get", r, -1);
+      return absl::StrCat("backends/px/executions/", id);
+    }
+    h_.blaxel().PutExecution("etl", "exec-slow", blaxel::SimulatedScenario::kSucceed,
+                             h_.clock().Now(), 1);
+    h_.blaxel().faults().Add("get", r, -1);
+    return "backends/bx/jobs/etl/executions/exec-slow";
+  }
+};
+
+TEST_P(TrickleTest, SlowButSteadyBodyArrivesWhole) {
+  const std::string name = Prepare(absl::Milliseconds(2), 64);
+  v1::Execution e;
+  grpc::Status s = h_.Get(name, &e, absl::Seconds(20));
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(e.name(), name);
+}
+
+TEST_P(TrickleTest, BodyTooSlowForTheDeadlineEndsAtTheDeadline) {
+  const std::string name = Prepare(absl::Milliseconds(200), 1);
+  v1::Execution e;
+  const absl::Time start = absl::Now();
+  grpc::Status s = h_.Get(name, &e, absl::Milliseconds(600));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, TrickleTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Polos" : "Blaxel"; });
 
 // ---------------------------------------------------------------- auth
 

@@ -105,6 +105,17 @@ struct Config {
 
 bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 
+// Tells a retrying client (HttpRequest::retryable) that the ambiguous
+// answers of errors.h are final: Polos' 500 for a missing execution is not
+// a passing failure, so retrying it only delays the NOT_FOUND (and would
+// count against Polos' health). The backend probes instead.
+void MarkAmbiguousAnswersFinal(http::HttpRequest& request, PolosCall call,
+                               const std::string& backend) {
+  request.retryable = [call, backend](const http::HttpResponse& response) {
+    return !NeedsHealthProbe(call, ReadFailure(backend, response, absl::Now()));
+  };
+}
+
 // True for the failures that mean the caller's own limits ran out.
 bool CallerGaveUp(const absl::Status& s) {
   return s.code() == absl::StatusCode::kDeadlineExceeded ||
@@ -170,6 +181,7 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string id,
   http::HttpRequest request =
       config->Request("GET", absl::StrCat("/api/v1/executions/", PercentEncode(id)), context,
                       /*idempotent=*/true);
+  MarkAmbiguousAnswersFinal(request, PolosCall::kGet, config->backend());
   config->client->Send(std::move(request), [config, id, context, done = std::move(done)](
                                                absl::StatusOr<http::HttpResponse> r) mutable {
     if (!r.ok()) {
@@ -552,6 +564,7 @@ class PolosBackend final : public Backend {
     http::HttpRequest post =
         config->Request("POST", absl::StrCat("/api/v1/executions/", PercentEncode(id), "/cancel"),
                         context, /*idempotent=*/true);
+    MarkAmbiguousAnswersFinal(post, PolosCall::kCancel, config->backend());
     config->client->Send(std::move(post), [config, id, context, done = std::move(done)](
                                               absl::StatusOr<http::HttpResponse> r) mutable {
       if (!r.ok()) {

@@ -110,15 +110,18 @@ class PolosBackendTest : public ::testing::Test {
     backend_ = MakeBackend(sim_->api_key(), sim_->project_id());
   }
 
+  // A backend on the simulator; `client` (default: the recording client)
+  // must outlive it.
   std::unique_ptr<Backend> MakeBackend(const std::string& key, const std::string& project,
-                                       absl::Duration timeout = absl::Seconds(30)) {
+                                       absl::Duration timeout = absl::Seconds(30),
+                                       http::HttpClient* client = nullptr) {
     PolosBackendOptions o;
     o.name = std::string(kBackend);
     o.base_url = sim_->base_url() + "/";
     o.project_id = project;
     o.api_key = key;
     o.request_timeout = timeout;
-    return NewPolosBackend(std::move(o), *client_);
+    return NewPolosBackend(std::move(o), client != nullptr ? *client : *client_);
   }
 
   static ExecutionName Name(absl::string_view id) {

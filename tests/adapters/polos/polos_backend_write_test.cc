@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "adapters/http/resilient_http_client.h"
 #include "adapters/polos/polos_backend.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
@@ -312,6 +313,66 @@ TEST_F(PolosBackendTest, CancellingAChildMarksItsAncestors) {
   absl::StatusOr<v1::Execution> other = Get(sibling);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(other->state(), v1::Execution::STATE_RUNNING);
+}
+
+// ---------------------------------------------------------------------------
+// Behind the gateway's retrying client
+
+class PolosBehindRetriesTest : public PolosBackendTest {
+ protected:
+  void SetUp() override {
+    PolosBackendTest::SetUp();
+    http::ResilienceOptions options;
+    options.backend = std::string(kBackend);
+    options.max_attempts = 3;
+    options.initial_backoff = absl::Milliseconds(1);
+    options.failure_threshold = 100;
+    options.jitter = [](absl::Duration) { return absl::ZeroDuration(); };
+    resilient_ = std::make_unique<http::ResilientHttpClient>(*client_, options);
+    backend_ =
+        MakeBackend(sim_->api_key(), sim_->project_id(), absl::Seconds(30), resilient_.get());
+  }
+  void TearDown() override { backend_.reset(); }
+
+  std::unique_ptr<http::ResilientHttpClient> resilient_;
+};
+
+TEST_F(PolosBehindRetriesTest, MissingExecutionIsNotRetried) {
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 1);
+  e = Cancel(kMissingId);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound) << e.status();
+  EXPECT_EQ(sim_->request_count("cancel"), 1);
+  EXPECT_EQ(resilient_->stats().retries, 0);
+  EXPECT_EQ(resilient_->stats().consecutive_failures, 0);
+}
+
+TEST_F(PolosBehindRetriesTest, PassingFailuresOfReadsAndCancelsAreRetried) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  const std::string id = Add(s);
+  http::ServerResponse unavailable;
+  unavailable.status = 503;
+  sim_->faults().Add("get", unavailable);
+  absl::StatusOr<v1::Execution> e = Get(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 2);
+  sim_->faults().Add("cancel", unavailable);
+  e = Cancel(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->state(), v1::Execution::STATE_CANCELLING);
+  EXPECT_EQ(sim_->request_count("cancel"), 2);
+}
+
+TEST_F(PolosBehindRetriesTest, RunIsNeverRetried) {
+  http::ServerResponse unavailable;
+  unavailable.status = 503;
+  sim_->faults().Add("run", unavailable);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_EQ(sim_->request_count("run"), 1);
 }
 
 }  // namespace

@@ -468,6 +468,8 @@ class BlaxelBackend final : public Backend {
     const int64_t limit = std::clamp(query.page_size <= 0 ? 50 : query.page_size, 1, 200);
     const int64_t offset = std::max<int64_t>(query.position.offset, 0);
     std::shared_ptr<const Config> config = config_;
+    // Oldest first (Blaxel's default is newest first): the order of the
+    // execution's own task list, as GetExecution and legacy versions show it.
     if (config->legacy) {
       // No tasks endpoint: page the execution's own task list.
       FetchExecution(config, query.execution.job, query.execution.execution, context,
@@ -494,7 +496,7 @@ class BlaxelBackend final : public Backend {
     }
     std::string path =
         absl::StrCat(ExecutionPath(query.execution.job, query.execution.execution),
-                     "/tasks?limit=", limit);
+                     "/tasks?limit=", limit, "&sort=createdAt:asc");
     const bool sent_cursor = !query.position.cursor.empty();
     if (sent_cursor) absl::StrAppend(&path, "&cursor=", PercentEncode(query.position.cursor));
     Exchange(

@@ -59,7 +59,8 @@ struct BlaxelBackendOptions {
 // offset when the page was full; total_size -1; newest first only, so
 // ascending order is INVALID_ARGUMENT naming order_by).
 //
-// ListExecutionTasks: GET .../executions/{id}/tasks?limit&cursor (next
+// ListExecutionTasks: GET .../executions/{id}/tasks?limit&sort=createdAt:asc
+// &cursor (oldest first, the order of the execution's own task list; next
 // carries the cursor and the count of tasks served so far, so that unnamed
 // tasks get their default name task-N); under a legacy version the
 // execution is read and its tasks are paged by offset.

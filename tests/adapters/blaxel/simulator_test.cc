@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -322,6 +323,63 @@ TEST_F(SimulatorTest, TasksPaging) {
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions/nope/tasks").status, 404);
   EXPECT_EQ(Send("GET", "/jobs/nojob/executions/big/tasks").status, 404);
+}
+
+TEST_F(SimulatorTest, OAuthTokensAreIssuedAndExpire) {
+  sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now(), 1);
+  auto basic = [](const std::string& id, const std::string& secret) {
+    return http::Headers{{"Authorization", "Basic " + absl::Base64Escape(id + ":" + secret)}};
+  };
+  const std::string grant = R"({"grant_type":"client_credentials"})";
+  const BlaxelSimulatorOptions& o = sim_->options();
+  EXPECT_EQ(Send("POST", "/oauth/token", basic(o.oauth_client_id, "nope"), grant).status, 401);
+  EXPECT_EQ(Send("POST", "/oauth/token", http::Headers{}, grant).status, 401);
+  EXPECT_EQ(Send("POST", "/oauth/token", basic(o.oauth_client_id, o.oauth_client_secret),
+                 R"({"grant_type":"password"})")
+                .status,
+            400);
+  EXPECT_EQ(Send("GET", "/oauth/token", basic(o.oauth_client_id, o.oauth_client_secret)).status,
+            405);
+  Reply token =
+      Send("POST", "/oauth/token", basic(o.oauth_client_id, o.oauth_client_secret), grant);
+  ASSERT_EQ(token.status, 200);
+  EXPECT_EQ(JsonInt(token.json, "expires_in"), 7200);
+  EXPECT_EQ(JsonString(token.json, "token_type"), "Bearer");
+  const std::string access = JsonString(token.json, "access_token").value_or("");
+  ASSERT_FALSE(access.empty());
+  EXPECT_EQ(sim_->tokens_issued(), 1);
+  // Form-encoded bodies work too.
+  EXPECT_EQ(Send("POST", "/oauth/token", basic(o.oauth_client_id, o.oauth_client_secret),
+                 "grant_type=client_credentials")
+                .status,
+            200);
+  const http::Headers bearer = {{"Authorization", "Bearer " + access},
+                                {"X-Blaxel-Workspace", kWorkspace},
+                                {"Blaxel-Version", "2026-04-28"}};
+  EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1", bearer).status, 200);
+  clock_.Advance(absl::Seconds(7199));
+  EXPECT_EQ(Send("GET", "/jobs/job-a/executions/e1", bearer).status, 200);
+  clock_.Advance(absl::Seconds(1));
+  Reply expired = Send("GET", "/jobs/job-a/executions/e1", bearer);
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_FALSE(absl::StrContains(expired.response.body, access));
+  EXPECT_EQ(sim_->request_count("token"), 5);  // the 405 was not routed
+}
+
+TEST_F(SimulatorTest, CursorIsAPositionSoCreationsDoNotShiftPages) {
+  std::vector<std::string> ids =
+      sim_->AddExecutions(kJob, 10, clock_.Now() - absl::Hours(1), absl::Seconds(1));
+  EXPECT_EQ(ids.front(), "exec-bulk-000000");
+  Reply first = Send("GET", "/jobs/job-a/executions?limit=4&sort=createdAt:asc");
+  const std::string cursor = *JsonString(first.json["meta"], "nextCursor");
+  // Older and newer executions appear meanwhile; the next page goes on
+  // right after the last one served.
+  sim_->AddExecutions(kJob, 3, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  sim_->AddExecutions(kJob, 2, clock_.Now(), absl::Seconds(1));
+  Reply next = Send("GET", "/jobs/job-a/executions?limit=4&sort=createdAt:asc&cursor=" + cursor);
+  ASSERT_EQ(next.status, 200);
+  EXPECT_EQ(JsonString(next.json["data"][0]["metadata"], "id"), ids[4]);
+  EXPECT_EQ(next.json["meta"]["total"].GetInt(), 15);
 }
 
 TEST_F(SimulatorTest, FaultsApplyPerEndpoint) {

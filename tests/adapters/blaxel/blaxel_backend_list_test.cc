@@ -1,0 +1,419 @@
+// BlaxelBackend ListExecutions and ListExecutionTasks over loopback HTTP.
+#include <algorithm>
+#include <atomic>
+#include <iterator>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/upstream_error.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/adapters/blaxel/backend_fixture.h"
+
+namespace execgw::blaxel::testing {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+class BlaxelListTest : public BlaxelBackendFixture {
+ protected:
+  static ListExecutionsQuery Query(int page_size, bool ascending = false) {
+    ListExecutionsQuery q;
+    q.parent = Job();
+    q.page_size = page_size;
+    q.ascending = ascending;
+    return q;
+  }
+
+  // Ids in an order, without repeats: fails on the first repeat.
+  static void ExpectNoDuplicates(const std::vector<std::string>& ids) {
+    std::set<std::string> seen;
+    for (const std::string& id : ids) EXPECT_TRUE(seen.insert(id).second) << "repeated: " << id;
+  }
+
+  std::unique_ptr<Backend> LegacyBackend() {
+    return MakeBackend([](BlaxelBackendOptions& o) { o.api_version = "2026-04-16"; });
+  }
+};
+
+TEST_F(BlaxelListTest, PagesThroughMoreThanAThousandNewestFirst) {
+  const std::vector<std::string> ids =
+      sim_->AddExecutions(kJob, 1234, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  sim_->AddExecutions("other-job", 5, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  client_->Clear();
+  Walked walked = WalkList(Query(100));
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  std::vector<std::string> want(ids.rbegin(), ids.rend());
+  EXPECT_THAT(walked.ids, ElementsAreArray(want));
+  EXPECT_EQ(walked.pages, 13);
+  for (int64_t total : walked.totals) EXPECT_EQ(total, 1234);
+  std::vector<RecordingHttpClient::Sent> sent = client_->sent();
+  ASSERT_EQ(sent.size(), 13u);
+  EXPECT_THAT(sent[0].url, HasSubstr("/jobs/data-processing-job/executions?limit=100&sort=createdAt:desc"));
+  EXPECT_FALSE(absl::StrContains(sent[0].url, "cursor="));
+  EXPECT_THAT(sent[1].url, HasSubstr("&cursor="));
+  for (const auto& s : sent) {
+    EXPECT_EQ(s.method, "GET");
+    EXPECT_TRUE(s.idempotent);
+  }
+}
+
+TEST_F(BlaxelListTest, PagesThroughMoreThanAThousandOldestFirst) {
+  const std::vector<std::string> ids =
+      sim_->AddExecutions(kJob, 1111, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  Walked walked = WalkList(Query(100, /*ascending=*/true));
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.ids, ElementsAreArray(ids));
+  EXPECT_EQ(walked.pages, 12);
+  EXPECT_THAT(client_->sent().back().url, HasSubstr("sort=createdAt:asc"));
+}
+
+TEST_F(BlaxelListTest, ExecutionsCreatedBetweenPagesCauseNoDuplicateOrGap) {
+  const std::vector<std::string> ids =
+      sim_->AddExecutions(kJob, 1050, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  for (bool ascending : {false, true}) {
+    SCOPED_TRACE(ascending ? "oldest first" : "newest first");
+    std::vector<std::string> created;
+    // Each page is followed by creations over HTTP, through the backend,
+    // some at the same instant as the previous one.
+    Walked walked = WalkList(Query(97, ascending), nullptr, [&](int page) {
+      for (int i = 0; i < 3; ++i) {
+        if (i != 1) clock_.Advance(absl::Milliseconds(250));
+        absl::StatusOr<v1::Execution> e = Create(v1::CreateExecutionRequest());
+        ASSERT_TRUE(e.ok()) << e.status();
+        created.push_back(e->execution_id());
+      }
+    });
+    ASSERT_TRUE(walked.status.ok()) << walked.status;
+    ExpectNoDuplicates(walked.ids);
+    // Every execution that existed before the listing, in order.
+    std::vector<std::string> old;
+    std::copy_if(walked.ids.begin(), walked.ids.end(), std::back_inserter(old),
+                 [](const std::string& id) { return absl::StartsWith(id, "exec-bulk-"); });
+    std::vector<std::string> want = ids;
+    if (!ascending) std::reverse(want.begin(), want.end());
+    EXPECT_THAT(old, ElementsAreArray(want));
+    if (ascending) {
+      // Newer than everything listed before them: they come at the end.
+      EXPECT_GT(walked.ids.size(), ids.size());
+    }
+  }
+}
+
+TEST_F(BlaxelListTest, ExecutionsCreatedConcurrentlyCauseNoDuplicateOrGap) {
+  const std::vector<std::string> ids =
+      sim_->AddExecutions(kJob, 1020, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  std::atomic<bool> stop{false};
+  std::unique_ptr<Backend> writer = MakeBackend();
+  std::thread creator([&] {
+    while (!stop.load()) {
+      absl::StatusOr<v1::Execution> e =
+          Create(v1::CreateExecutionRequest(), Job(), {}, writer.get());
+      EXPECT_TRUE(e.ok()) << e.status();
+    }
+  });
+  Walked walked = WalkList(Query(50));
+  stop = true;
+  creator.join();
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  ExpectNoDuplicates(walked.ids);
+  std::vector<std::string> old;
+  std::copy_if(walked.ids.begin(), walked.ids.end(), std::back_inserter(old),
+               [](const std::string& id) { return absl::StartsWith(id, "exec-bulk-"); });
+  EXPECT_THAT(old, ElementsAreArray(std::vector<std::string>(ids.rbegin(), ids.rend())));
+}
+
+class BlaxelFilterTest : public BlaxelListTest {
+ protected:
+  void SetUp() override {
+    BlaxelListTest::SetUp();
+    t0_ = clock_.Now() - absl::Hours(24);
+    // At t0 + k min: succeeded; at t0 + k min + 30 s: failed (k = 0..99).
+    succeeded_ = sim_->AddExecutions(kJob, 100, t0_, absl::Minutes(1));
+    failed_ = sim_->AddExecutions(kJob, 100, t0_ + absl::Seconds(30), absl::Minutes(1),
+                                  SimulatedScenario::kTaskRetriedThenFail);
+  }
+  // The ids created in [t0 + from min, t0 + to min), oldest first.
+  std::vector<std::string> Between(int from, int to) const {
+    std::vector<std::string> out;
+    for (int k = from; k < to; ++k) {
+      out.push_back(succeeded_[k]);
+      out.push_back(failed_[k]);
+    }
+    return out;
+  }
+
+  absl::Time t0_;
+  std::vector<std::string> succeeded_, failed_;
+};
+
+TEST_F(BlaxelFilterTest, StateFilterIsAppliedToEachPage) {
+  ListExecutionsQuery q = Query(25);
+  q.states = {v1::Execution::STATE_FAILED};
+  Walked walked = WalkList(q);
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(failed_.rbegin(),
+                                                                     failed_.rend())));
+  EXPECT_EQ(walked.pages, 8);  // every upstream page, some of them half empty
+  for (int64_t total : walked.totals) EXPECT_EQ(total, 200);  // ignores the filter
+
+  q.states = {v1::Execution::STATE_SUCCEEDED, v1::Execution::STATE_FAILED};
+  EXPECT_EQ(WalkList(q).ids.size(), 200u);
+  q.states = {v1::Execution::STATE_RUNNING};
+  Walked none = WalkList(q);
+  EXPECT_TRUE(none.ids.empty());
+  EXPECT_EQ(none.pages, 8);
+}
+
+TEST_F(BlaxelFilterTest, NewestFirstEndsAtTheFirstExecutionOlderThanTheRange) {
+  ListExecutionsQuery q = Query(10);
+  q.created_from = t0_ + absl::Minutes(90);  // inclusive: k = 90 is in
+  client_->Clear();
+  Walked walked = WalkList(q);
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  std::vector<std::string> want = Between(90, 100);
+  std::reverse(want.begin(), want.end());
+  EXPECT_THAT(walked.ids, ElementsAreArray(want));
+  // Two full pages in range, the third reaches older executions: the end,
+  // instead of 20 pages through the whole job.
+  EXPECT_EQ(walked.pages, 3);
+  EXPECT_EQ(client_->sent().size(), 3u);
+}
+
+TEST_F(BlaxelFilterTest, OldestFirstEndsAtTheFirstExecutionPastTheRange) {
+  ListExecutionsQuery q = Query(10, /*ascending=*/true);
+  q.created_to = t0_ + absl::Minutes(10);  // exclusive: k = 10 is out
+  Walked walked = WalkList(q);
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.ids, ElementsAreArray(Between(0, 10)));
+  EXPECT_EQ(walked.pages, 3);
+}
+
+TEST_F(BlaxelFilterTest, RangeAndStateTogether) {
+  ListExecutionsQuery q = Query(7, /*ascending=*/true);
+  q.created_from = t0_ + absl::Minutes(40);
+  q.created_to = t0_ + absl::Minutes(50);
+  q.states = {v1::Execution::STATE_SUCCEEDED};
+  Walked walked = WalkList(q);
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.ids,
+              ElementsAreArray(std::vector<std::string>(succeeded_.begin() + 40,
+                                                        succeeded_.begin() + 50)));
+  // Newest first the same range: the listing walks down to it, then ends.
+  q.ascending = false;
+  Walked desc = WalkList(q);
+  ASSERT_TRUE(desc.status.ok()) << desc.status;
+  EXPECT_THAT(desc.ids, ElementsAreArray(std::vector<std::string>(succeeded_.rbegin() + 50,
+                                                                   succeeded_.rbegin() + 60)));
+}
+
+TEST_F(BlaxelListTest, LegacyVersionPagesByOffset) {
+  const std::vector<std::string> ids =
+      sim_->AddExecutions(kJob, 250, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  std::unique_ptr<Backend> legacy = LegacyBackend();
+  client_->Clear();
+  Walked walked = WalkList(Query(100), legacy.get());
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(ids.rbegin(), ids.rend())));
+  EXPECT_EQ(walked.pages, 3);
+  for (int64_t total : walked.totals) EXPECT_EQ(total, -1);
+  std::vector<RecordingHttpClient::Sent> sent = client_->sent();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_THAT(sent[0].url, HasSubstr("?limit=100&offset=0"));
+  EXPECT_THAT(sent[2].url, HasSubstr("?limit=100&offset=200"));
+  EXPECT_FALSE(absl::StrContains(sent[0].url, "sort="));
+
+  // A last page that is exactly full: one more (empty) page ends it.
+  sim_->AddExecutions("even", 200, clock_.Now() - absl::Hours(1), absl::Seconds(1));
+  ListExecutionsQuery even = Query(100);
+  even.parent = Job("even");
+  Walked exact = WalkList(even, legacy.get());
+  EXPECT_EQ(exact.ids.size(), 200u);
+  EXPECT_EQ(exact.pages, 3);
+
+  // Legacy lists are newest first only.
+  absl::StatusOr<ExecutionPage> asc = List(Query(10, /*ascending=*/true), {}, legacy.get());
+  ASSERT_FALSE(asc.ok());
+  EXPECT_EQ(asc.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(asc.status().message(), "order_by:")) << asc.status();
+}
+
+TEST_F(BlaxelListTest, LegacyVersionWithATimeRangeEndsEarlyToo) {
+  const absl::Time t0 = clock_.Now() - absl::Hours(2);
+  const std::vector<std::string> ids = sim_->AddExecutions(kJob, 300, t0, absl::Seconds(1));
+  std::unique_ptr<Backend> legacy = LegacyBackend();
+  ListExecutionsQuery q = Query(50);
+  q.created_from = t0 + absl::Seconds(260);
+  Walked walked = WalkList(q, legacy.get());
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(ids.rbegin(), ids.rbegin() + 40)));
+  EXPECT_EQ(walked.pages, 1);
+}
+
+TEST_F(BlaxelListTest, ExpiredOrForeignCursorIsAnInvalidPageToken) {
+  sim_->AddExecutions(kJob, 30, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  absl::StatusOr<ExecutionPage> first = List(Query(10));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(first->next.has_value());
+  ListExecutionsQuery later = Query(10);
+  later.position = *first->next;
+  EXPECT_TRUE(List(later).ok());
+
+  clock_.Advance(absl::Hours(25));
+  absl::StatusOr<ExecutionPage> expired = List(later);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(expired.status()), reason::kInvalidPageToken);
+  EXPECT_EQ(expired.status().message(),
+            "page_token: has expired or no longer matches; start again without it");
+
+  later.position.cursor = "not-a-cursor";
+  EXPECT_EQ(ErrorReasonOf(List(later).status()), reason::kInvalidPageToken);
+  // Without a cursor a 400 is the error table's.
+  sim_->faults().Add("list", [] {
+    http::ServerResponse r;
+    r.status = 400;
+    r.body = R"({"code":400,"error":"Bad Request","message":"nope"})";
+    return r;
+  }());
+  absl::StatusOr<ExecutionPage> plain = List(Query(10));
+  EXPECT_EQ(ErrorReasonOf(plain.status()), reason::kUpstreamBadRequest);
+}
+
+TEST_F(BlaxelListTest, ParentMustBeAJob) {
+  client_->Clear();
+  ListExecutionsQuery whole = Query(10);
+  whole.parent = ParentName{kBackend, "", ""};
+  absl::StatusOr<ExecutionPage> r = List(whole);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "parent:")) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("per job"));
+
+  ListExecutionsQuery workflow = Query(10);
+  workflow.parent = ParentName{kBackend, "", "nightly"};
+  r = List(workflow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(r.status()), reason::kWrongBackendKind);
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "parent:")) << r.status();
+  EXPECT_TRUE(client_->sent().empty());
+
+  ListExecutionsQuery missing = Query(10);
+  missing.parent = Job("no-such-job");
+  EXPECT_EQ(List(missing).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(BlaxelListTest, PageSizeIsTheLimit) {
+  sim_->AddExecutions(kJob, 150, clock_.Now() - absl::Hours(2), absl::Seconds(1));
+  absl::StatusOr<ExecutionPage> p = List(Query(0));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->executions.size(), 20u);
+  EXPECT_THAT(client_->sent().back().url, HasSubstr("limit=20&"));
+  p = List(Query(500));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->executions.size(), 100u);
+  // Translated in full, with names under the job.
+  EXPECT_EQ(p->executions[0].name(),
+            absl::StrCat("backends/bx/jobs/", kJob, "/executions/", p->executions[0].execution_id()));
+  EXPECT_EQ(p->executions[0].state(), v1::Execution::STATE_SUCCEEDED);
+  EXPECT_FALSE(p->executions[0].etag().empty());
+}
+
+// ---------------------------------------------------------------- tasks
+
+class BlaxelTasksTest : public BlaxelListTest {
+ protected:
+  struct WalkedTasks {
+    std::vector<std::string> names;
+    int pages = 0;
+    std::vector<int64_t> totals;
+    absl::Status status;
+  };
+  WalkedTasks WalkTasks(ListTasksQuery query, Backend* backend = nullptr) {
+    WalkedTasks out;
+    for (int page = 0; page < 1000; ++page) {
+      absl::StatusOr<TaskPage> p = Tasks(query, backend);
+      if (!p.ok()) {
+        out.status = p.status();
+        return out;
+      }
+      ++out.pages;
+      out.totals.push_back(p->total_size);
+      for (const v1::Task& t : p->tasks) out.names.push_back(t.name());
+      if (!p->next.has_value()) return out;
+      query.position = *p->next;
+    }
+    ADD_FAILURE() << "the listing did not end";
+    return out;
+  }
+  static std::vector<std::string> TaskNames(int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back(absl::StrCat("task-", i));
+    return out;
+  }
+};
+
+TEST_F(BlaxelTasksTest, PagesThroughTheTasksEndpoint) {
+  sim_->PutExecution(kJob, "big", SimulatedScenario::kSucceed, clock_.Now(), 230);
+  clock_.Advance(absl::Minutes(10));
+  client_->Clear();
+  ListTasksQuery q{Name("big"), 64, {}};
+  WalkedTasks walked = WalkTasks(q);
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.names, ElementsAreArray(TaskNames(230)));
+  EXPECT_EQ(walked.pages, 4);
+  for (int64_t total : walked.totals) EXPECT_EQ(total, 230);
+  std::vector<RecordingHttpClient::Sent> sent = client_->sent();
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_THAT(sent[0].url, HasSubstr("/jobs/data-processing-job/executions/big/tasks?limit=64&sort=createdAt:asc"));
+  EXPECT_TRUE(sent[0].idempotent);
+  EXPECT_THAT(sent[1].url, HasSubstr("&cursor="));
+
+  absl::StatusOr<TaskPage> first = Tasks(ListTasksQuery{Name("big"), 0, {}});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->tasks.size(), 50u);  // the default
+  EXPECT_EQ(first->tasks[0].state(), v1::Task::STATE_SUCCEEDED);
+  EXPECT_EQ(Tasks(ListTasksQuery{Name("missing"), 10, {}}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(BlaxelTasksTest, LegacyVersionPagesTheExecutionsTasks) {
+  sim_->PutExecution(kJob, "big", SimulatedScenario::kSucceed, clock_.Now(), 130);
+  std::unique_ptr<Backend> legacy = LegacyBackend();
+  client_->Clear();
+  WalkedTasks walked = WalkTasks(ListTasksQuery{Name("big"), 50, {}}, legacy.get());
+  ASSERT_TRUE(walked.status.ok()) << walked.status;
+  EXPECT_THAT(walked.names, ElementsAreArray(TaskNames(130)));
+  EXPECT_EQ(walked.pages, 3);
+  for (int64_t total : walked.totals) EXPECT_EQ(total, 130);
+  for (const auto& s : client_->sent()) {
+    EXPECT_FALSE(absl::StrContains(s.url, "/tasks"));
+    EXPECT_TRUE(s.idempotent);
+  }
+  EXPECT_EQ(sim_->request_count("tasks"), 0);
+}
+
+TEST_F(BlaxelTasksTest, ExpiredTaskCursorIsAnInvalidPageToken) {
+  sim_->PutExecution(kJob, "big", SimulatedScenario::kSucceed, clock_.Now(), 30);
+  absl::StatusOr<TaskPage> first = Tasks(ListTasksQuery{Name("big"), 10, {}});
+  ASSERT_TRUE(first.ok() && first->next.has_value());
+  clock_.Advance(absl::Hours(25));
+  absl::StatusOr<TaskPage> expired = Tasks(ListTasksQuery{Name("big"), 10, *first->next});
+  EXPECT_EQ(ErrorReasonOf(expired.status()), reason::kInvalidPageToken);
+}
+
+TEST_F(BlaxelTasksTest, NameMustHaveTheJobForm) {
+  absl::StatusOr<TaskPage> r = Tasks(ListTasksQuery{ExecutionName{kBackend, "", "x"}, 10, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ErrorReasonOf(r.status()), reason::kWrongBackendKind);
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "parent:")) << r.status();
+}
+
+}  // namespace
+}  // namespace execgw::blaxel::testing

@@ -1,0 +1,216 @@
+// BlaxelBackend with OAuth client credentials, over loopback HTTP.
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "adapters/json_value.h"
+#include "adapters/upstream_error.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/adapters/blaxel/backend_fixture.h"
+
+namespace execgw::blaxel::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+http::ServerResponse Reply(int status, std::string body) {
+  http::ServerResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = std::move(body);
+  return r;
+}
+
+class BlaxelOAuthTest : public BlaxelBackendFixture {
+ protected:
+  void SetUp() override {
+    BlaxelBackendFixture::SetUp();
+    sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now(), 1);
+    backend_ = OAuthBackend();
+  }
+
+  std::unique_ptr<Backend> OAuthBackend(Clock* clock = nullptr,
+                                        std::string secret = kClientSecret) {
+    return MakeBackend([&](BlaxelBackendOptions& o) {
+      o.api_key.clear();
+      o.oauth_client_id = kClientId;
+      o.oauth_client_secret = secret;
+      if (clock != nullptr) o.clock = clock;
+    });
+  }
+
+  // Starts `n` reads of e1 at once and waits for all; returns how many failed.
+  int ConcurrentGets(int n, Backend* backend = nullptr) {
+    absl::BlockingCounter pending(n);
+    std::atomic<int> failures{0};
+    for (int i = 0; i < n; ++i) {
+      (backend ? backend : backend_.get())
+          ->GetExecution(Name("e1"), {}, [&](absl::StatusOr<v1::Execution> e) {
+            if (!e.ok()) {
+              ADD_FAILURE() << e.status();
+              ++failures;
+            }
+            pending.DecrementCount();
+          });
+    }
+    pending.Wait();
+    return failures.load();
+  }
+
+  int tokens() const { return sim_->request_count("token"); }
+};
+
+TEST_F(BlaxelOAuthTest, OneTokenRequestServesManyConcurrentCalls) {
+  client_->Clear();
+  EXPECT_EQ(ConcurrentGets(50), 0);
+  EXPECT_EQ(tokens(), 1);
+  std::vector<RecordingHttpClient::Sent> token_requests = client_->sent_to("/oauth/token");
+  ASSERT_EQ(token_requests.size(), 1u);
+  EXPECT_EQ(token_requests[0].method, "POST");
+  EXPECT_EQ(token_requests[0].url, sim_->base_url() + "/oauth/token");
+  EXPECT_EQ(token_requests[0].authorization,
+            absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(kClientId, ":", kClientSecret))));
+  std::optional<http::ServerRequest> seen = sim_->last_request("token");
+  ASSERT_TRUE(seen.has_value());
+  absl::StatusOr<rapidjson::Document> body = ParseJson(seen->body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(JsonString(*body, "grant_type"), "client_credentials");
+  for (const auto& s : client_->sent_to("/executions/")) {
+    EXPECT_TRUE(absl::StartsWith(s.authorization, "Bearer bl-oauth-")) << s.authorization;
+  }
+  // Later calls reuse it.
+  EXPECT_EQ(ConcurrentGets(10), 0);
+  EXPECT_EQ(tokens(), 1);
+}
+
+TEST_F(BlaxelOAuthTest, RefreshesOnceLessThanHalfTheLifetimeRemains) {
+  ASSERT_TRUE(Get("e1").ok());
+  EXPECT_EQ(tokens(), 1);
+  clock_.Advance(absl::Seconds(3500));
+  ASSERT_TRUE(Get("e1").ok());
+  EXPECT_EQ(tokens(), 1);
+  clock_.Advance(absl::Seconds(200));  // 3700 s of 7200: past half
+  EXPECT_EQ(ConcurrentGets(20), 0);
+  EXPECT_EQ(tokens(), 2);
+  ASSERT_TRUE(Get("e1").ok());
+  EXPECT_EQ(tokens(), 2);
+}
+
+TEST_F(BlaxelOAuthTest, TrafficAcrossSeveralExpiriesKeepsSucceeding) {
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(absl::Seconds(1000));
+    ASSERT_EQ(ConcurrentGets(5), 0) << "at step " << i;
+  }
+  // 20000 s with a refresh every ~3600 s; no call was refused on the way.
+  EXPECT_GE(tokens(), 5);
+  EXPECT_LE(tokens(), 7);
+  EXPECT_EQ(sim_->request_count("get"), 100);
+}
+
+TEST_F(BlaxelOAuthTest, A401ForcesOneRefreshAndOneRetry) {
+  // The backend's clock stands still: it cannot know the token expired.
+  ManualClock frozen(clock_.Now());
+  std::unique_ptr<Backend> backend = OAuthBackend(&frozen);
+  EXPECT_EQ(ConcurrentGets(5, backend.get()), 0);
+  EXPECT_EQ(tokens(), 1);
+  clock_.Advance(absl::Seconds(7201));  // expired upstream
+  const int gets_before = sim_->request_count("get");
+  EXPECT_EQ(ConcurrentGets(20, backend.get()), 0);
+  EXPECT_EQ(tokens(), 2);  // one refresh for all 20 refused calls
+  EXPECT_LE(sim_->request_count("get") - gets_before, 40);
+  EXPECT_EQ(ConcurrentGets(5, backend.get()), 0);
+  EXPECT_EQ(tokens(), 2);
+}
+
+TEST_F(BlaxelOAuthTest, A401IsRetriedOnceOnly) {
+  ASSERT_TRUE(Get("e1").ok());
+  const int gets_before = sim_->request_count("get");
+  sim_->faults().Add("get", Reply(401, R"({"code":401,"error":"Unauthorized",)"
+                                       R"("message":"invalid credentials"})"),
+                     2);
+  absl::StatusOr<v1::Execution> e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(sim_->request_count("get") - gets_before, 2);
+  EXPECT_EQ(tokens(), 2);
+  EXPECT_TRUE(Get("e1").ok());
+}
+
+TEST_F(BlaxelOAuthTest, TokenEndpointDownIsUnavailable) {
+  sim_->faults().Add("token", Reply(503, R"({"code":503,"error":"Service Unavailable"})"), -1);
+  absl::StatusOr<v1::Execution> e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnavailable);
+  EXPECT_THAT(e.status().message(), HasSubstr("could not obtain an OAuth access token"));
+  EXPECT_EQ(sim_->request_count("get"), 0);
+
+  sim_->faults().Clear();
+  http::ServerResponse cut;
+  cut.status = 0;  // the real answer, cut short
+  cut.fault = http::ServerResponse::Fault::kTruncateBody;
+  sim_->faults().Add("token", cut);
+  EXPECT_EQ(Get("e1").status().code(), absl::StatusCode::kUnavailable);
+  // Back up: the next call gets a token.
+  EXPECT_TRUE(Get("e1").ok());
+}
+
+TEST_F(BlaxelOAuthTest, BadClientSecretIsUnauthenticatedWithoutTheSecret) {
+  std::unique_ptr<Backend> backend = OAuthBackend(nullptr, "wrong-secret-9f8e7d");
+  absl::StatusOr<v1::Execution> e = Get("e1", {}, backend.get());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnauthenticated);
+  EXPECT_THAT(e.status().message(), HasSubstr("invalid_client"));
+  EXPECT_FALSE(absl::StrContains(AllText(e.status()), "wrong-secret-9f8e7d")) << e.status();
+
+  // Even when the token endpoint echoes what it was sent.
+  sim_->faults().Add("token", Reply(401, absl::StrCat(R"({"code":401,"error":"invalid_client",)",
+                                                      R"("message":"bad secret wrong-secret-9f8e7d"})")));
+  e = Get("e1", {}, backend.get());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_FALSE(absl::StrContains(AllText(e.status()), "wrong-secret-9f8e7d")) << e.status();
+}
+
+TEST_F(BlaxelOAuthTest, AFailedRefreshKeepsTheCurrentTokenWhileItIsValid) {
+  ASSERT_TRUE(Get("e1").ok());
+  clock_.Advance(absl::Seconds(4000));  // past half-life, still valid
+  sim_->faults().Add("token", Reply(503, "{}"), -1);
+  EXPECT_TRUE(Get("e1").ok());
+  EXPECT_TRUE(Get("e1").ok());  // without another attempt so soon
+  EXPECT_EQ(tokens(), 2);
+  sim_->faults().Clear();
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Get("e1").ok());
+  EXPECT_EQ(tokens(), 3);
+  EXPECT_EQ(sim_->tokens_issued(), 2);
+}
+
+TEST_F(BlaxelOAuthTest, AWaitingCallerKeepsItsOwnDeadline) {
+  http::ServerResponse slow;
+  slow.status = 0;  // the real answer, late
+  slow.delay = absl::Seconds(2);
+  sim_->faults().Add("token", slow);
+  CallContext context;
+  context.deadline = absl::Now() + absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::Execution> e = Get("e1", context);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1.5));
+  // The shared token request went on and serves the next call.
+  EXPECT_TRUE(Get("e1").ok());
+  EXPECT_EQ(tokens(), 1);
+}
+
+TEST_F(BlaxelOAuthTest, AnApiKeyNeedsNoToken) {
+  std::unique_ptr<Backend> keyed = MakeBackend();
+  EXPECT_TRUE(Get("e1", {}, keyed.get()).ok());
+  EXPECT_EQ(tokens(), 0);
+}
+
+}  // namespace
+}  // namespace execgw::blaxel::testing

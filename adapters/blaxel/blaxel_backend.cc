@@ -92,6 +92,11 @@ struct Config {
     request.deadline = std::min(context.deadline, absl::Now() + options.request_timeout);
     request.cancellation = context.cancellation;
     request.idempotent = idempotent;
+    // The error table's word for a retrying client: a 5xx whose body says
+    // `retryable: false` is Blaxel's definitive answer.
+    request.retryable = [](const http::HttpResponse& response) {
+      return ParseBlaxelErrorBody(response.body).retryable != false;
+    };
     return request;
   }
 
@@ -164,9 +169,8 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, const std::str
                                             const std::string& id, const std::string& body) {
   absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
   if (!doc.ok()) {
-    return InvalidResponseStatus(
-        config.backend(),
-        absl::StrCat("the execution body is not JSON (", doc.status().message(), ")"));
+    return InvalidResponseStatus(config.backend(), absl::StrCat("the execution body is not JSON (",
+                                                                doc.status().message(), ")"));
   }
   if (!doc->IsObject()) {
     return InvalidResponseStatus(config.backend(), "the execution body is not a JSON object");
@@ -205,12 +209,11 @@ absl::Status MaybeStaleCursor(const Config& config, const http::HttpResponse& re
                               bool sent_cursor) {
   if (response.status == 400 && sent_cursor &&
       !absl::EqualsIgnoreCase(ParseBlaxelErrorBody(response.body).code, "invalid_api_version")) {
-    return MakeError(absl::StatusCode::kInvalidArgument,
-                     "page_token: has expired or no longer matches; start again without it",
-                     reason::kInvalidPageToken,
-                     {{"field", "page_token"},
-                      {"backend", config.backend()},
-                      {"http_status", "400"}});
+    return MakeError(
+        absl::StatusCode::kInvalidArgument,
+        "page_token: has expired or no longer matches; start again without it",
+        reason::kInvalidPageToken,
+        {{"field", "page_token"}, {"backend", config.backend()}, {"http_status", "400"}});
   }
   return config.Error(response);
 }
@@ -247,9 +250,9 @@ absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
   } else if (doc->IsArray()) {
     return InvalidResponseStatus(
         config.backend(),
-        absl::StrCat("list of executions: a bare array, as before Blaxel-Version ",
-                     kCursorVersion, "; the configured api_version \"",
-                     config.options.api_version, "\" was not honoured"));
+        absl::StrCat("list of executions: a bare array, as before Blaxel-Version ", kCursorVersion,
+                     "; the configured api_version \"", config.options.api_version,
+                     "\" was not honoured"));
   }
   if (items == nullptr || !items->IsArray()) {
     return InvalidResponseStatus(config.backend(), "list of executions: no data array");
@@ -306,7 +309,8 @@ v1::Execution StartedExecution(const std::string& backend, const std::string& jo
   if (std::optional<std::string> ws = JsonString(answer, "workspaceId")) {
     e.mutable_blaxel()->set_workspace(*ws);
   }
-  for (const auto& [key, value] : request.env()) (*e.mutable_blaxel()->mutable_env_override())[key] = "***";
+  for (const auto& [key, value] : request.env())
+    (*e.mutable_blaxel()->mutable_env_override())[key] = "***";
   if (request.memory_mb() > 0) e.mutable_blaxel()->set_memory_override_mb(request.memory_mb());
   if (request.task_parameters_size() > 0) {
     google::protobuf::ListValue* list = e.mutable_input()->mutable_list_value();
@@ -318,8 +322,7 @@ v1::Execution StartedExecution(const std::string& backend, const std::string& jo
   return e;
 }
 
-std::string CreateBody(const v1::CreateExecutionRequest& request,
-                       const std::string& execution_id) {
+std::string CreateBody(const v1::CreateExecutionRequest& request, const std::string& execution_id) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto key = [&w](absl::string_view k) {
@@ -387,12 +390,12 @@ void ReadBack(std::shared_ptr<const Config> config, std::string job, std::string
           if (when < context.deadline) {
             // No cancellation here: a cancelled call fails its next GET at
             // once and still completes.
-            config->client->RunAt(when, [config, job = std::move(job), id = std::move(id),
-                                         context, attempt, started = std::move(started),
-                                         done = std::move(done)]() mutable {
-              ReadBack(std::move(config), std::move(job), std::move(id), std::move(context),
-                       attempt + 1, std::move(started), std::move(done));
-            });
+            config->client->RunAt(
+                when, [config, job = std::move(job), id = std::move(id), context, attempt,
+                       started = std::move(started), done = std::move(done)]() mutable {
+                  ReadBack(std::move(config), std::move(job), std::move(id), std::move(context),
+                           attempt + 1, std::move(started), std::move(done));
+                });
             return;
           }
         }
@@ -428,12 +431,12 @@ class BlaxelBackend final : public Backend {
       return;
     }
     if (config_->legacy && query.ascending) {
-      std::move(done)(InvalidField(
-          "order_by",
-          absl::StrCat("order_by: backend \"", config_->backend(), "\" uses Blaxel-Version \"",
-                       config_->options.api_version,
-                       "\", which lists newest first only; use \"create_time desc\""),
-          config_->backend()));
+      std::move(done)(
+          InvalidField("order_by",
+                       absl::StrCat("order_by: backend \"", config_->backend(),
+                                    "\" uses Blaxel-Version \"", config_->options.api_version,
+                                    "\", which lists newest first only; use \"create_time desc\""),
+                       config_->backend()));
       return;
     }
     const int64_t limit = std::clamp(query.page_size <= 0 ? 20 : query.page_size, 1, 100);
@@ -472,31 +475,30 @@ class BlaxelBackend final : public Backend {
     // execution's own task list, as GetExecution and legacy versions show it.
     if (config->legacy) {
       // No tasks endpoint: page the execution's own task list.
-      FetchExecution(config, query.execution.job, query.execution.execution, context,
-                     [limit, offset, done = std::move(done)](
-                         absl::StatusOr<v1::Execution> e) mutable {
-                       if (!e.ok()) {
-                         std::move(done)(e.status());
-                         return;
-                       }
-                       TaskPage page;
-                       const int64_t total = e->tasks_size();
-                       for (int64_t i = offset; i < total && i < offset + limit; ++i) {
-                         page.tasks.push_back(std::move(*e->mutable_tasks(static_cast<int>(i))));
-                       }
-                       if (offset + limit < total) {
-                         UpstreamPosition next;
-                         next.offset = offset + limit;
-                         page.next = std::move(next);
-                       }
-                       page.total_size = total;
-                       std::move(done)(std::move(page));
-                     });
+      FetchExecution(
+          config, query.execution.job, query.execution.execution, context,
+          [limit, offset, done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+            if (!e.ok()) {
+              std::move(done)(e.status());
+              return;
+            }
+            TaskPage page;
+            const int64_t total = e->tasks_size();
+            for (int64_t i = offset; i < total && i < offset + limit; ++i) {
+              page.tasks.push_back(std::move(*e->mutable_tasks(static_cast<int>(i))));
+            }
+            if (offset + limit < total) {
+              UpstreamPosition next;
+              next.offset = offset + limit;
+              page.next = std::move(next);
+            }
+            page.total_size = total;
+            std::move(done)(std::move(page));
+          });
       return;
     }
-    std::string path =
-        absl::StrCat(ExecutionPath(query.execution.job, query.execution.execution),
-                     "/tasks?limit=", limit, "&sort=createdAt:asc");
+    std::string path = absl::StrCat(ExecutionPath(query.execution.job, query.execution.execution),
+                                    "/tasks?limit=", limit, "&sort=createdAt:asc");
     const bool sent_cursor = !query.position.cursor.empty();
     if (sent_cursor) absl::StrAppend(&path, "&cursor=", PercentEncode(query.position.cursor));
     Exchange(
@@ -583,8 +585,8 @@ class BlaxelBackend final : public Backend {
                  return;
                }
                rapidjson::Document empty(rapidjson::kObjectType);
-               v1::Execution started = StartedExecution(config->backend(), job, id,
-                                                        doc.ok() ? *doc : empty, request);
+               v1::Execution started =
+                   StartedExecution(config->backend(), job, id, doc.ok() ? *doc : empty, request);
                ReadBack(config, job, id, context, 0, std::move(started), std::move(done));
              });
   }
@@ -619,7 +621,8 @@ class BlaxelBackend final : public Backend {
                    config->Request("DELETE", ExecutionPath(job, id), context,
                                    /*idempotent=*/true),
                    context,
-                   [config, job, id, done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+                   [config, job, id,
+                    done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
                      if (!r.ok()) {
                        std::move(done)(r.status());
                        return;
@@ -629,8 +632,7 @@ class BlaxelBackend final : public Backend {
                        const absl::Status upstream = config->Error(*r);
                        std::move(done)(MakeError(
                            absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat("execution \"", id, "\" on backend \"",
-                                        config->backend(),
+                           absl::StrCat("execution \"", id, "\" on backend \"", config->backend(),
                                         "\" cannot be cancelled: ", upstream.message()),
                            reason::kFailedPrecondition,
                            {{"backend", config->backend()}, {"execution_id", id}}));
@@ -640,8 +642,7 @@ class BlaxelBackend final : public Backend {
                        std::move(done)(config->Error(*r));
                        return;
                      }
-                     absl::StatusOr<v1::Execution> after =
-                         ReadExecution(*config, job, id, r->body);
+                     absl::StatusOr<v1::Execution> after = ReadExecution(*config, job, id, r->body);
                      if (after.ok() && IsFinished(after->state()) &&
                          after->state() != v1::Execution::STATE_CANCELLED) {
                        std::move(done)(NotCancellable(*config, *after));

@@ -136,9 +136,8 @@ void OAuthTokenSource::StartFetch() {
   request.url = options_.token_url;
   request.headers = {
       {"Authorization",
-       absl::StrCat("Basic ",
-                    absl::Base64Escape(absl::StrCat(options_.client_id, ":",
-                                                    options_.client_secret)))},
+       absl::StrCat("Basic ", absl::Base64Escape(
+                                  absl::StrCat(options_.client_id, ":", options_.client_secret)))},
       {"Content-Type", "application/json"},
       {"Accept", "application/json"},
   };
@@ -147,16 +146,15 @@ void OAuthTokenSource::StartFetch() {
   // Asking for a token twice is harmless.
   request.idempotent = true;
   const absl::Time started = Now();
-  client_.Send(std::move(request), [self = shared_from_this(), started](
-                                       absl::StatusOr<http::HttpResponse> response) {
+  client_.Send(std::move(request), [self = shared_from_this(),
+                                    started](absl::StatusOr<http::HttpResponse> response) {
     // The token's life is counted from the request's start: on the safe side.
     absl::StatusOr<std::pair<std::string, absl::Duration>> token;
     if (!response.ok()) {
-      token = self->TokenFailure(
-          absl::StatusCode::kUnavailable, reason::kUpstreamUnavailable,
-          absl::StrCat("the token endpoint could not be reached (", response.status().message(),
-                       ")"),
-          0);
+      token = self->TokenFailure(absl::StatusCode::kUnavailable, reason::kUpstreamUnavailable,
+                                 absl::StrCat("the token endpoint could not be reached (",
+                                              response.status().message(), ")"),
+                                 0);
     } else if (response->status < 200 || response->status > 299) {
       BlaxelErrorBody body = ParseBlaxelErrorBody(response->body);
       std::string what = absl::StrCat("the token endpoint answered HTTP ", response->status);
@@ -182,8 +180,7 @@ void OAuthTokenSource::StartFetch() {
       std::optional<std::string> access;
       if (doc.ok()) access = JsonString(*doc, "access_token");
       if (!access.has_value() || access->empty()) {
-        token = self->TokenFailure(absl::StatusCode::kUnavailable,
-                                   reason::kUpstreamInvalidResponse,
+        token = self->TokenFailure(absl::StatusCode::kUnavailable, reason::kUpstreamInvalidResponse,
                                    "the token endpoint's answer has no access_token", 0);
       } else {
         absl::Duration lifetime = self->options_.default_lifetime;
@@ -232,14 +229,13 @@ absl::Status OAuthTokenSource::TokenFailure(absl::StatusCode code, absl::string_
                                             std::optional<absl::Duration> retry_after) const {
   // The upstream may echo what it was sent: keep the secret and the Basic
   // credential out of the message.
-  std::string message =
-      absl::StrCat("backend \"", options_.backend, "\" could not obtain an OAuth access token: ",
-                   what);
+  std::string message = absl::StrCat("backend \"", options_.backend,
+                                     "\" could not obtain an OAuth access token: ", what);
   if (!options_.client_secret.empty()) {
     const std::string basic =
         absl::Base64Escape(absl::StrCat(options_.client_id, ":", options_.client_secret));
-    message = absl::StrReplaceAll(
-        message, {{options_.client_secret, "[redacted]"}, {basic, "[redacted]"}});
+    message = absl::StrReplaceAll(message,
+                                  {{options_.client_secret, "[redacted]"}, {basic, "[redacted]"}});
   }
   std::map<std::string, std::string> metadata = {{"backend", options_.backend}};
   if (http_status != 0) metadata["http_status"] = absl::StrCat(http_status);

@@ -80,8 +80,8 @@ class OAuthTokenSource : public std::enable_shared_from_this<OAuthTokenSource> {
   absl::Time Now() const;
   void StartFetch();
   void FetchDone(absl::StatusOr<http::HttpResponse> response);
-  absl::Status TokenFailure(absl::StatusCode code, absl::string_view reason,
-                            absl::string_view what, int http_status,
+  absl::Status TokenFailure(absl::StatusCode code, absl::string_view reason, absl::string_view what,
+                            int http_status,
                             std::optional<absl::Duration> retry_after = std::nullopt) const;
 
   const OAuthTokenSourceOptions options_;

@@ -302,7 +302,7 @@ struct PageItem {
   // The last tie-break: the task's position for tasks; 0 for executions
   // (their ids are unique per job, and a position would shift).
   int index = 0;
-  std::string json;  // tasks: the rendered task; executions: rendered late
+  std::string json;              // tasks: the rendered task; executions: rendered late
   const void* source = nullptr;  // executions: the Execution to render
 };
 
@@ -599,8 +599,7 @@ http::ServerResponse BlaxelSimulator::Token(const http::ServerRequest& request) 
     }
   }
   if (grant_type != "client_credentials") {
-    return ErrorResponse(400, "unsupported_grant_type",
-                         "grant_type must be client_credentials");
+    return ErrorResponse(400, "unsupported_grant_type", "grant_type must be client_credentials");
   }
   const absl::Time now = options_.clock->Now();
   std::string token;
@@ -646,8 +645,8 @@ http::ServerResponse BlaxelSimulator::Handle(const http::ServerRequest& request)
   }
   std::string endpoint;
   const size_t n = segments.size();
-  const bool token_path = n == 3 && segments[0] == "v0" && segments[1] == "oauth" &&
-                          segments[2] == "token";
+  const bool token_path =
+      n == 3 && segments[0] == "v0" && segments[1] == "oauth" && segments[2] == "token";
   if (token_path && request.method == "POST") endpoint = "token";
   if (token_path && endpoint.empty()) {
     return ErrorResponse(405, "Method Not Allowed",
@@ -990,8 +989,8 @@ http::ServerResponse BlaxelSimulator::List(const http::ServerRequest& request,
   }
   // Only the served page is rendered: listings of thousands stay cheap.
   std::vector<PageItem> items;
-  for (auto it = executions_.lower_bound({job, ""}); it != executions_.end() && it->first.first == job;
-       ++it) {
+  for (auto it = executions_.lower_bound({job, ""});
+       it != executions_.end() && it->first.first == job; ++it) {
     const Execution& e = it->second;
     if (e.raw.has_value()) {
       rapidjson::Document check;
@@ -1008,8 +1007,8 @@ http::ServerResponse BlaxelSimulator::List(const http::ServerRequest& request,
     return Render(*static_cast<const Execution*>(item.source), now);
   };
   if (!legacy) {
-    return JsonResponse(200, WritePage(std::move(items), query, binding, now, /*keyset=*/true,
-                                       render));
+    return JsonResponse(200,
+                        WritePage(std::move(items), query, binding, now, /*keyset=*/true, render));
   }
   std::sort(items.begin(), items.end(),
             [](const PageItem& a, const PageItem& b) { return Before(a, b, "createdAt:desc"); });

@@ -54,7 +54,8 @@ TEST_F(BlaxelListTest, PagesThroughMoreThanAThousandNewestFirst) {
   for (int64_t total : walked.totals) EXPECT_EQ(total, 1234);
   std::vector<RecordingHttpClient::Sent> sent = client_->sent();
   ASSERT_EQ(sent.size(), 13u);
-  EXPECT_THAT(sent[0].url, HasSubstr("/jobs/data-processing-job/executions?limit=100&sort=createdAt:desc"));
+  EXPECT_THAT(sent[0].url,
+              HasSubstr("/jobs/data-processing-job/executions?limit=100&sort=createdAt:desc"));
   EXPECT_FALSE(absl::StrContains(sent[0].url, "cursor="));
   EXPECT_THAT(sent[1].url, HasSubstr("&cursor="));
   for (const auto& s : sent) {
@@ -157,8 +158,8 @@ TEST_F(BlaxelFilterTest, StateFilterIsAppliedToEachPage) {
   q.states = {v1::Execution::STATE_FAILED};
   Walked walked = WalkList(q);
   ASSERT_TRUE(walked.status.ok()) << walked.status;
-  EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(failed_.rbegin(),
-                                                                     failed_.rend())));
+  EXPECT_THAT(walked.ids,
+              ElementsAreArray(std::vector<std::string>(failed_.rbegin(), failed_.rend())));
   EXPECT_EQ(walked.pages, 8);  // every upstream page, some of them half empty
   for (int64_t total : walked.totals) EXPECT_EQ(total, 200);  // ignores the filter
 
@@ -201,15 +202,14 @@ TEST_F(BlaxelFilterTest, RangeAndStateTogether) {
   q.states = {v1::Execution::STATE_SUCCEEDED};
   Walked walked = WalkList(q);
   ASSERT_TRUE(walked.status.ok()) << walked.status;
-  EXPECT_THAT(walked.ids,
-              ElementsAreArray(std::vector<std::string>(succeeded_.begin() + 40,
-                                                        succeeded_.begin() + 50)));
+  EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(succeeded_.begin() + 40,
+                                                                    succeeded_.begin() + 50)));
   // Newest first the same range: the listing walks down to it, then ends.
   q.ascending = false;
   Walked desc = WalkList(q);
   ASSERT_TRUE(desc.status.ok()) << desc.status;
   EXPECT_THAT(desc.ids, ElementsAreArray(std::vector<std::string>(succeeded_.rbegin() + 50,
-                                                                   succeeded_.rbegin() + 60)));
+                                                                  succeeded_.rbegin() + 60)));
 }
 
 TEST_F(BlaxelListTest, LegacyVersionPagesByOffset) {
@@ -251,7 +251,8 @@ TEST_F(BlaxelListTest, LegacyVersionWithATimeRangeEndsEarlyToo) {
   q.created_from = t0 + absl::Seconds(260);
   Walked walked = WalkList(q, legacy.get());
   ASSERT_TRUE(walked.status.ok()) << walked.status;
-  EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(ids.rbegin(), ids.rbegin() + 40)));
+  EXPECT_THAT(walked.ids,
+              ElementsAreArray(std::vector<std::string>(ids.rbegin(), ids.rbegin() + 40)));
   EXPECT_EQ(walked.pages, 1);
 }
 
@@ -319,8 +320,8 @@ TEST_F(BlaxelListTest, PageSizeIsTheLimit) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->executions.size(), 100u);
   // Translated in full, with names under the job.
-  EXPECT_EQ(p->executions[0].name(),
-            absl::StrCat("backends/bx/jobs/", kJob, "/executions/", p->executions[0].execution_id()));
+  EXPECT_EQ(p->executions[0].name(), absl::StrCat("backends/bx/jobs/", kJob, "/executions/",
+                                                  p->executions[0].execution_id()));
   EXPECT_EQ(p->executions[0].state(), v1::Execution::STATE_SUCCEEDED);
   EXPECT_FALSE(p->executions[0].etag().empty());
 }
@@ -371,7 +372,9 @@ TEST_F(BlaxelTasksTest, PagesThroughTheTasksEndpoint) {
   for (int64_t total : walked.totals) EXPECT_EQ(total, 230);
   std::vector<RecordingHttpClient::Sent> sent = client_->sent();
   ASSERT_EQ(sent.size(), 4u);
-  EXPECT_THAT(sent[0].url, HasSubstr("/jobs/data-processing-job/executions/big/tasks?limit=64&sort=createdAt:asc"));
+  EXPECT_THAT(
+      sent[0].url,
+      HasSubstr("/jobs/data-processing-job/executions/big/tasks?limit=64&sort=createdAt:asc"));
   EXPECT_TRUE(sent[0].idempotent);
   EXPECT_THAT(sent[1].url, HasSubstr("&cursor="));
 

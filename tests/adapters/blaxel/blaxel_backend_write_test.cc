@@ -310,9 +310,8 @@ TEST_F(BlaxelCancelTest, FinishingBetweenTheReadAndTheDeleteIsAFailedPreconditio
   // The read sees it running; by the DELETE it has succeeded, and Blaxel's
   // DELETE answers it unchanged.
   sim_->PutExecution(kJob, "racy", SimulatedScenario::kSucceed, clock_.Now() - absl::Hours(1), 1);
-  sim_->faults().Add(
-      "get", Reply(200, R"({"metadata":{"id":"racy","job":"data-processing-job"},)"
-                        R"("status":"running"})"));
+  sim_->faults().Add("get", Reply(200, R"({"metadata":{"id":"racy","job":"data-processing-job"},)"
+                                       R"("status":"running"})"));
   absl::StatusOr<v1::Execution> r = Cancel("racy");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);

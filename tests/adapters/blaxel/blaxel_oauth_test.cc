@@ -72,8 +72,9 @@ TEST_F(BlaxelOAuthTest, OneTokenRequestServesManyConcurrentCalls) {
   ASSERT_EQ(token_requests.size(), 1u);
   EXPECT_EQ(token_requests[0].method, "POST");
   EXPECT_EQ(token_requests[0].url, sim_->base_url() + "/oauth/token");
-  EXPECT_EQ(token_requests[0].authorization,
-            absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(kClientId, ":", kClientSecret))));
+  EXPECT_EQ(
+      token_requests[0].authorization,
+      absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(kClientId, ":", kClientSecret))));
   std::optional<http::ServerRequest> seen = sim_->last_request("token");
   ASSERT_TRUE(seen.has_value());
   absl::StatusOr<rapidjson::Document> body = ParseJson(seen->body);
@@ -129,8 +130,9 @@ TEST_F(BlaxelOAuthTest, A401ForcesOneRefreshAndOneRetry) {
 TEST_F(BlaxelOAuthTest, A401IsRetriedOnceOnly) {
   ASSERT_TRUE(Get("e1").ok());
   const int gets_before = sim_->request_count("get");
-  sim_->faults().Add("get", Reply(401, R"({"code":401,"error":"Unauthorized",)"
-                                       R"("message":"invalid credentials"})"),
+  sim_->faults().Add("get",
+                     Reply(401, R"({"code":401,"error":"Unauthorized",)"
+                                R"("message":"invalid credentials"})"),
                      2);
   absl::StatusOr<v1::Execution> e = Get("e1");
   ASSERT_FALSE(e.ok());
@@ -169,8 +171,9 @@ TEST_F(BlaxelOAuthTest, BadClientSecretIsUnauthenticatedWithoutTheSecret) {
   EXPECT_FALSE(absl::StrContains(AllText(e.status()), "wrong-secret-9f8e7d")) << e.status();
 
   // Even when the token endpoint echoes what it was sent.
-  sim_->faults().Add("token", Reply(401, absl::StrCat(R"({"code":401,"error":"invalid_client",)",
-                                                      R"("message":"bad secret wrong-secret-9f8e7d"})")));
+  sim_->faults().Add("token",
+                     Reply(401, absl::StrCat(R"({"code":401,"error":"invalid_client",)",
+                                             R"("message":"bad secret wrong-secret-9f8e7d"})")));
   e = Get("e1", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_FALSE(absl::StrContains(AllText(e.status()), "wrong-secret-9f8e7d")) << e.status();

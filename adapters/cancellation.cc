@@ -5,18 +5,32 @@
 namespace execgw {
 
 void Cancellation::Cancel() {
-  absl::MutexLock run_lock(&run_mu_);
-  std::map<HookId, std::function<void()>> hooks;
   {
     absl::MutexLock lock(&mu_);
     if (cancelled_) return;
     cancelled_ = true;
-    hooks.swap(hooks_);
-    running_hooks_on_ = std::this_thread::get_id();
+    canceller_ = std::this_thread::get_id();
   }
-  for (auto& [id, hook] : hooks) hook();
-  absl::MutexLock lock(&mu_);
-  running_hooks_on_ = std::thread::id();
+  // One hook at a time, each taken out of the map before it runs, so that
+  // RemoveHook can drop the ones still pending and wait only for the one
+  // running.
+  for (;;) {
+    std::function<void()> hook;
+    {
+      absl::MutexLock lock(&mu_);
+      running_ = 0;
+      hook_done_.SignalAll();
+      if (hooks_.empty()) {
+        canceller_ = std::thread::id();
+        return;
+      }
+      auto it = hooks_.begin();
+      running_ = it->first;
+      hook = std::move(it->second);
+      hooks_.erase(it);
+    }
+    hook();
+  }
 }
 
 bool Cancellation::cancelled() const {
@@ -39,13 +53,10 @@ Cancellation::HookId Cancellation::AddHook(std::function<void()> hook) {
 
 void Cancellation::RemoveHook(HookId id) {
   if (id == 0) return;
-  {
-    absl::MutexLock lock(&mu_);
-    if (hooks_.erase(id) > 0) return;
-    if (running_hooks_on_ == std::this_thread::get_id()) return;
-  }
-  // The hook may be running in Cancel(): wait for it to finish.
-  absl::MutexLock run_lock(&run_mu_);
+  absl::MutexLock lock(&mu_);
+  if (hooks_.erase(id) > 0) return;
+  if (canceller_ == std::this_thread::get_id()) return;  // removing itself
+  while (running_ == id) hook_done_.Wait(&mu_);
 }
 
 }  // namespace execgw

@@ -65,5 +65,41 @@ TEST(CancellationTest, RemoveWaitsForRunningHook) {
   t.join();
 }
 
+TEST(CancellationTest, HookMayRemoveAnotherPendingHook) {
+  Cancellation c;
+  int second_ran = 0;
+  Cancellation::HookId second = 0;
+  c.AddHook([&] { c.RemoveHook(second); });  // runs first (lower id)
+  second = c.AddHook([&] { ++second_ran; });
+  c.Cancel();
+  EXPECT_EQ(second_ran, 0);
+}
+
+TEST(CancellationTest, CancelFromAHookDoesNothing) {
+  Cancellation c;
+  int ran = 0;
+  c.AddHook([&] {
+    ++ran;
+    c.Cancel();  // must not deadlock
+  });
+  c.Cancel();
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(CancellationTest, RemovingAnUnrelatedHookDoesNotWaitForASlowOne) {
+  Cancellation c;
+  std::atomic<bool> in_slow{false}, release{false};
+  c.AddHook([&] {
+    in_slow = true;
+    while (!release) std::this_thread::yield();
+  });
+  auto other = c.AddHook([] {});
+  std::thread t([&] { c.Cancel(); });
+  while (!in_slow) std::this_thread::yield();
+  c.RemoveHook(other);  // pending: dropped at once, no wait for the slow hook
+  release = true;
+  t.join();
+}
+
 }  // namespace
 }  // namespace execgw

@@ -1,5 +1,6 @@
 #include "adapters/json_value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -59,13 +60,103 @@ void WriteValue(const google::protobuf::Value& value, rapidjson::Writer<rapidjso
   }
 }
 
+// The deepest nesting of arrays and objects in `body` (strings skipped).
+int NestingDepth(absl::string_view body) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0.
+size_t Utf8SequenceLength(absl::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // beyond U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
 }  // namespace
 
+std::string SanitizeUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const size_t n = Utf8SequenceLength(text);
+    if (n == 0) {
+      out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+      text.remove_prefix(1);
+    } else {
+      out.append(text.data(), n);
+      text.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t cut = max_bytes;
+  // Back off over continuation bytes so no character is split.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut));
+}
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
+  // Nesting this deep is no execution document; refusing it protects every
+  // recursive walk (translation, serialization) from exhausting the stack.
+  if (const int depth = NestingDepth(body); depth > kMaxJsonDepth) {
+    return absl::InternalError(
+        absl::StrCat("JSON nested ", depth, " levels deep (at most ", kMaxJsonDepth, ")"));
+  }
+  // Upstream strings become proto3 strings, which must be valid UTF-8:
+  // replace invalid bytes rather than lose the whole document.
+  std::string sanitized;
+  for (size_t i = 0; i < body.size();) {
+    const size_t n = Utf8SequenceLength(body.substr(i));
+    if (n == 0) {
+      sanitized = SanitizeUtf8(body);
+      body = sanitized;
+      break;
+    }
+    i += n;
+  }
   rapidjson::Document doc;
   // Without kParseStopWhenDoneFlag, anything but whitespace after the value
-  // is an error too.
-  doc.Parse(body.data(), body.size());
+  // is an error too. Iterative: no recursion on the parser's side either.
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError()) {
     return absl::InternalError(absl::StrCat("invalid JSON at byte ", doc.GetErrorOffset(), ": ",
                                             rapidjson::GetParseError_En(doc.GetParseError())));

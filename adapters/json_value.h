@@ -11,9 +11,21 @@
 
 namespace execgw {
 
-// Parses an upstream body. An error (INTERNAL, reason-free) names the byte
-// offset and the problem; the body itself is not echoed (it may be large).
+// Deepest nesting of arrays and objects ParseJson accepts.
+inline constexpr int kMaxJsonDepth = 64;
+
+// The one JSON parser for upstream bodies. An error (INTERNAL, reason-free)
+// names the byte offset and the problem; the body itself is not echoed (it
+// may be large). Invalid UTF-8 bytes are replaced by U+FFFD (proto3
+// strings must be valid UTF-8); documents nested deeper than kMaxJsonDepth
+// are refused.
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body);
+
+// `text` with every invalid UTF-8 byte replaced by U+FFFD.
+std::string SanitizeUtf8(absl::string_view text);
+
+// At most `max_bytes` of `text`, cut on a character boundary.
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
 
 // Converts any JSON value to google.protobuf.Value. Numbers become doubles
 // (as the proto3 JSON mapping does).

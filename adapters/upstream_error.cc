@@ -2,6 +2,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/json_value.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace execgw {
@@ -72,7 +73,7 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
     absl::StrAppend(&message, " (the gateway's credentials for this backend were rejected)");
   }
   if (!f.upstream_message.empty()) {
-    absl::StrAppend(&message, ": ", f.upstream_message.substr(0, 500));
+    absl::StrAppend(&message, ": ", TruncateUtf8(SanitizeUtf8(f.upstream_message), 500));
   }
   return MakeError(code, message, why,
                    {{"backend", f.backend},

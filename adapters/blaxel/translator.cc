@@ -180,14 +180,14 @@ void TranslateEnvOverride(const rapidjson::Value& spec, Sink& sink, v1::BlaxelDe
   const rapidjson::Value* v = JsonMember(spec, "envOverride");
   if (IsAbsent(v)) return;
   const rapidjson::Value* object = nullptr;
-  rapidjson::Document decoded;
+  absl::StatusOr<rapidjson::Document> decoded;
   if (v->IsObject()) {
     object = v;
   } else if (v->IsString()) {
     const absl::string_view text = absl::StripAsciiWhitespace(View(*v));
     if (text.empty()) return;
-    decoded.Parse(text.data(), text.size());
-    if (!decoded.HasParseError() && decoded.IsObject()) object = &decoded;
+    decoded = ParseJson(text);
+    if (decoded.ok() && decoded->IsObject()) object = &*decoded;
   }
   if (object == nullptr) {
     sink.Unparsed("spec.envOverride", *v);

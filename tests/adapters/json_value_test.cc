@@ -53,5 +53,31 @@ TEST(JsonValueTest, TolerantReaders) {
   EXPECT_EQ(JsonMember(not_object, "x"), nullptr);
 }
 
+TEST(JsonValueTest, RefusesPathologicalNestingWithoutCrashing) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  auto doc = ParseJson(deep);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.status().message().find("nested"), absl::string_view::npos);
+  // Brackets inside strings do not count.
+  auto ok = ParseJson(R"({"s":")" + std::string(1000, '[') + R"("})");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(ParseJson(std::string(64, '[') + std::string(64, ']')).ok());
+  EXPECT_FALSE(ParseJson(std::string(65, '[') + std::string(65, ']')).ok());
+}
+
+TEST(JsonValueTest, InvalidUtf8BecomesReplacementCharacters) {
+  auto doc = ParseJson("{\"s\":\"ok \xff\xfe end\", \"t\":\"caf\xc3\xa9\"}");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_EQ(JsonString(*doc, "s"), "ok \xEF\xBF\xBD\xEF\xBF\xBD end");
+  EXPECT_EQ(JsonString(*doc, "t"), "caf\xc3\xa9");  // valid UTF-8 untouched
+  EXPECT_EQ(SanitizeUtf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+}
+
+TEST(JsonValueTest, TruncateNeverSplitsACharacter) {
+  EXPECT_EQ(TruncateUtf8("abc", 10), "abc");
+  EXPECT_EQ(TruncateUtf8("caf\xc3\xa9!", 4), "caf");
+  EXPECT_EQ(TruncateUtf8("caf\xc3\xa9!", 5), "caf\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace execgw

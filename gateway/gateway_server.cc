@@ -66,17 +66,25 @@ GatewayServer::~GatewayServer() { Shutdown(absl::ZeroDuration()); }
 
 void GatewayServer::Wait() {
   if (server_) server_->Wait();
+  // The gRPC server stops first; wait for the rest of Shutdown() too.
+  absl::MutexLock lock(&shutdown_mu_);
+  shutdown_mu_.Await(absl::Condition(&shut_down_));
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {
-  if (shut_down_.exchange(true)) return;
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   }
-  // Every call has finished now, so no backend operation is in flight that
-  // a gRPC call waits for. The HTTP client goes last: backends use it.
+  // Every gRPC call has finished, but upstream work may still run for
+  // callers that left early (a shared read or create they had joined):
+  // stop it all (its callbacks run now, while the backends they use are
+  // alive), then take the backends down, and the HTTP client last.
+  if (http_) http_->Shutdown();
   backends_.reset();
   http_.reset();
+  shut_down_ = true;
 }
 
 }  // namespace execgw::gateway

@@ -1,11 +1,11 @@
 #ifndef EXECGW_GATEWAY_GATEWAY_SERVER_H_
 #define EXECGW_GATEWAY_GATEWAY_SERVER_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/http/http_client.h"
 #include "execgw/config/v1/config.pb.h"
@@ -34,11 +34,12 @@ class GatewayServer {
   // The port actually bound.
   int port() const { return port_; }
 
-  // Blocks until Shutdown() is called from another thread.
+  // Blocks until Shutdown(), called from another thread, has finished.
   void Wait();
 
   // Stops accepting calls; calls still running after `grace` are
-  // cancelled. Idempotent.
+  // cancelled; then stops all upstream work. Idempotent and thread-safe: a
+  // second caller waits until the first has finished.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -52,7 +53,8 @@ class GatewayServer {
   std::unique_ptr<ExecutionService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  std::atomic<bool> shut_down_{false};
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
 }  // namespace execgw::gateway

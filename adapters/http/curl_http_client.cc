@@ -137,6 +137,7 @@ class CurlHttpClient final : public HttpClient {
   void Stream(HttpRequest request, StreamCallbacks callbacks) override;
   void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
              std::shared_ptr<Cancellation> cancellation) override;
+  void Shutdown() override;
 
  private:
   // Any thread.
@@ -193,13 +194,18 @@ CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
 }
 
 CurlHttpClient::~CurlHttpClient() {
+  Shutdown();
+  curl_multi_cleanup(multi_);
+}
+
+void CurlHttpClient::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
+    if (stopping_) return;
     stopping_ = true;
   }
   curl_multi_wakeup(multi_);
   thread_.join();
-  curl_multi_cleanup(multi_);
 }
 
 uint64_t CurlHttpClient::NextId() {
@@ -218,12 +224,13 @@ void CurlHttpClient::Post(Command command) {
       return;
     }
   }
-  // Only reachable when a caller uses the client while it is being
-  // destroyed. Keep the exactly-once promise anyway.
+  // Reachable after Shutdown(). Keep the exactly-once promise anyway: a
+  // request fails, a timer runs now.
   if (command.transfer != nullptr) {
     Complete(std::move(command.transfer),
              absl::CancelledError("HTTP client is shutting down"));
   }
+  if (command.timer != nullptr) std::move(command.timer->fn)();
 }
 
 void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
@@ -270,10 +277,11 @@ void CurlHttpClient::Loop() {
       stopping = stopping_;
     }
     if (stopping) {
-      for (Command& c : commands) {
-        if (c.transfer != nullptr) {
-          Complete(std::move(c.transfer),
-                   absl::CancelledError("HTTP client is shutting down"));
+      {
+        // Back into the queue: FailEverything treats them with the rest.
+        absl::MutexLock lock(&mu_);
+        for (auto it = commands.rbegin(); it != commands.rend(); ++it) {
+          commands_.push_front(std::move(*it));
         }
       }
       FailEverything();
@@ -607,6 +615,8 @@ void CurlHttpClient::FailEverything() {
       timers_.erase(timers_.begin());
       if (timer->cancellation != nullptr)
         timer->cancellation->RemoveHook(timer->hook);
+      // Early, so that whatever waits on it completes.
+      std::move(timer->fn)();
     }
     std::deque<Command> commands;
     {
@@ -622,6 +632,7 @@ void CurlHttpClient::FailEverything() {
         Complete(std::move(c.transfer),
                  absl::CancelledError("HTTP client is shutting down"));
       }
+      if (c.timer != nullptr) std::move(c.timer->fn)();
     }
   }
 }

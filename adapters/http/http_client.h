@@ -89,8 +89,18 @@ class HttpClient {
   // Runs `fn` on the event-loop thread at `when` (at once if it is past),
   // unless `cancellation` (optional) fires first, in which case `fn` is
   // dropped without running. For backoff between retries without sleeping.
+  // When the client shuts down, pending fns run at once (early), so that
+  // whatever waits on them completes; requests they start fail CANCELLED.
   virtual void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
                      std::shared_ptr<Cancellation> cancellation = nullptr) = 0;
+
+  // Fails every pending request with CANCELLED (their callbacks, and any
+  // work those start, run before it returns), stops the event loop, and
+  // from then on fails new requests at once with CANCELLED on the caller's
+  // thread. Lets an owner stop all upstream work before destroying what
+  // the callbacks use. Idempotent; must not be called from a callback.
+  // The default does nothing (a client without a loop of its own).
+  virtual void Shutdown() {}
 };
 
 }  // namespace execgw::http

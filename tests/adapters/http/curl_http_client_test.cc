@@ -557,7 +557,8 @@ TEST(CurlHttpClientTest, DestructorCancelsPendingWork) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_EQ(cancelled.load(), 3);
   EXPECT_EQ(other.load(), 0);
-  EXPECT_FALSE(ran.load());
+  // A pending timer runs early at shutdown, so whatever waits on it ends.
+  EXPECT_TRUE(ran.load());
   EXPECT_TRUE(destroyed->load());
   cancellation->Cancel();  // hooks are gone: must not touch the dead client
 }

@@ -24,22 +24,33 @@ void GetCoalescer::Get(Backend& backend, const ExecutionName& name, const CallCo
     absl::MutexLock lock(&mu_);
     auto it = reads_.find(key);
     if (it != reads_.end()) {
-      if (it->second->deadline() < context.deadline) {
+      const absl::Time shared_deadline = it->second->deadline();
+      if (shared_deadline < context.deadline) {
         // The shared read may run out of time before this caller does:
-        // then read again for this caller rather than fail it early.
-        done = [this, &backend, name, context,
-                done = std::move(done)](absl::StatusOr<v1::Execution> result) mutable {
-          const bool cancelled = context.cancellation && context.cancellation->cancelled();
-          if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
-              !cancelled && clock_->Now() + kMinTimeToReadAgain < context.deadline) {
-            Get(backend, name, context, std::move(done));
-            return;
-          }
-          std::move(done)(std::move(result));
-        };
+        // should it fail for that very reason (its own deadline passed),
+        // read again for this caller rather than fail it early. Any other
+        // failure, an upstream timeout included, is this caller's answer.
+        auto plain = std::make_shared<Done<v1::Execution>>(std::move(done));
+        Done<v1::Execution> joined =
+            [this, &backend, name, context, shared_deadline,
+             plain](absl::StatusOr<v1::Execution> result) mutable {
+              const bool cancelled = context.cancellation && context.cancellation->cancelled();
+              const absl::Time now = clock_->Now();
+              if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
+                  !cancelled && now >= shared_deadline &&
+                  now + kMinTimeToReadAgain < context.deadline) {
+                Get(backend, name, context, std::move(*plain));
+                return;
+              }
+              std::move(*plain)(std::move(result));
+            };
+        // Fails when the read has just completed or was abandoned.
+        waiter = it->second->Attach(context.cancellation, joined);
+        // Not joined: the plain completion goes to a read of its own.
+        if (!waiter.has_value()) done = std::move(*plain);
+      } else {
+        waiter = it->second->Attach(context.cancellation, done);
       }
-      // Fails when the read has just completed or was abandoned.
-      waiter = it->second->Attach(context.cancellation, done);
       if (waiter.has_value()) {
         call = it->second;
         ++counters_.joins;

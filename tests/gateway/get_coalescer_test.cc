@@ -111,6 +111,19 @@ TEST_F(GetCoalescerTest, LaterDeadlineJoinsAndReadsAgainIfTheSharedReadRunsOutOf
   EXPECT_EQ((*answers_.Get(2))->state(), v1::Execution::STATE_SUCCEEDED);
 }
 
+TEST_F(GetCoalescerTest, UpstreamTimeoutBeforeTheSharedDeadlineIsEveryonesAnswer) {
+  gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(60)), answers_.For(0));
+  gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(120)), answers_.For(1));
+  ASSERT_EQ(polos_.gets().size(), 1u);
+  // The upstream timed out (its request timeout) long before either
+  // caller's deadline: not a reason to read again.
+  clock_.Set(kT0 + absl::Seconds(30));
+  polos_.CompleteGet(0, absl::DeadlineExceededError("upstream request timeout"));
+  EXPECT_EQ(answers_.calls(), 2);
+  EXPECT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ((*answers_.Get(1)).status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
 TEST_F(GetCoalescerTest, JoinerWithoutTimeLeftTakesTheDeadlineFailure) {
   gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1)), answers_.For(0));
   gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1) + absl::Milliseconds(5)),

@@ -29,6 +29,12 @@ absl::Status CheckBaseUrl(absl::string_view field, absl::string_view url) {
   if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
     return Invalid(field, absl::StrCat("\"", url, "\" must start with http:// or https://"));
   }
+  // Credentials go in apiKey/oauth, never in the URL (error messages name
+  // the URL).
+  const absl::string_view authority = url.substr(url.find("//") + 2);
+  if (authority.substr(0, authority.find('/')).find('@') != absl::string_view::npos) {
+    return Invalid(field, "must not carry credentials (user:password@); use apiKey or oauth");
+  }
   return absl::OkStatus();
 }
 

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "execgw/v1/execution.pb.h"
@@ -125,10 +126,13 @@ std::vector<Token> Tokenize(absl::string_view filter) {
 
 std::string Describe(const Token& token) {
   if (token.kind == TokenKind::kEnd) return "the end of the filter";
+  // Long tokens are cut: the error is echoed in trailers.
+  std::string text = TruncateUtf8(token.text, 80);
+  if (text.size() < token.text.size()) absl::StrAppend(&text, "...");
   if (token.kind == TokenKind::kString) {
-    return absl::StrCat(token.text, " at position ", token.position);  // quoted already
+    return absl::StrCat(text, " at position ", token.position);  // quoted already
   }
-  return absl::StrCat("\"", token.text, "\" at position ", token.position);
+  return absl::StrCat("\"", text, "\" at position ", token.position);
 }
 
 bool IsWord(const Token& token, absl::string_view word) {
@@ -356,6 +360,14 @@ absl::StatusOr<ListExecutionsQuery> ParseListExecutionsRequest(
   if (!page_size.ok()) return page_size.status();
   query.page_size = *page_size;
 
+  // Bounded before anything echoes them back in an error: trailers have
+  // size limits, and no sane filter is this long.
+  if (request.order_by().size() > kMaxOrderByLength) {
+    return Invalid("order_by", absl::StrCat("is longer than ", kMaxOrderByLength, " characters"));
+  }
+  if (request.filter().size() > kMaxFilterLength) {
+    return Invalid("filter", absl::StrCat("is longer than ", kMaxFilterLength, " characters"));
+  }
   absl::StatusOr<bool> ascending = ParseAscending(request.order_by());
   if (!ascending.ok()) return ascending.status();
   query.ascending = *ascending;

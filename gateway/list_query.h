@@ -12,6 +12,8 @@ namespace execgw::gateway {
 
 inline constexpr int kDefaultExecutionPageSize = 20;
 inline constexpr int kMaxExecutionPageSize = 100;
+inline constexpr size_t kMaxFilterLength = 2000;
+inline constexpr size_t kMaxOrderByLength = 100;
 inline constexpr int kDefaultTaskPageSize = 50;
 inline constexpr int kMaxTaskPageSize = 200;
 

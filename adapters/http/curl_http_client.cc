@@ -39,6 +39,14 @@ constexpr absl::Duration kMaxPollWait = absl::Seconds(1);
 std::string UrlForMessages(absl::string_view url) {
   size_t cut = url.find_first_of("?#");
   if (cut != absl::string_view::npos) url = url.substr(0, cut);
+  // Drop any user:password@ in the authority.
+  const size_t scheme = url.find("://");
+  const size_t host = scheme == absl::string_view::npos ? 0 : scheme + 3;
+  const size_t path = url.find('/', host);
+  const size_t at = url.substr(0, path).rfind('@');
+  if (at != absl::string_view::npos && at >= host) {
+    return absl::StrCat(url.substr(0, host), url.substr(at + 1));
+  }
   return std::string(url);
 }
 

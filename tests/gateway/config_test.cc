@@ -80,6 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "backends[0].resilience.maxAttempts: must not be negative"},
         BadConfig{R"({"pageTokenKey":{},"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}}}]})",
                   "pageTokenKey: is required"},
+        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://u:pw@x:8080/api","projectId":"p","apiKey":{"env":"K"}}}]})",
+                  "must not carry credentials"},
         // A secret written into the config itself is not a field: rejected.
         BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":"sk_live"}}]})",
                   "not a valid GatewayConfig"}));

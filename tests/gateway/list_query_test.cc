@@ -364,5 +364,23 @@ TEST(TaskQueryFingerprintTest, OnePerExecution) {
             TaskQueryFingerprint(ExecutionName{"dev", "nightly", "exec-1"}));
 }
 
+TEST(ListQueryLimitsTest, OverlongInputIsRefusedWithoutEchoingIt) {
+  v1::ListExecutionsRequest request;
+  request.set_parent("backends/bx/jobs/etl");
+  request.set_order_by(std::string(5000, 'x'));
+  auto q = ParseListExecutionsRequest(request);
+  ASSERT_FALSE(q.ok());
+  EXPECT_LT(q.status().message().size(), 200u);
+  request.clear_order_by();
+  request.set_filter("state = " + std::string(1500, 'Q'));
+  q = ParseListExecutionsRequest(request);
+  ASSERT_FALSE(q.ok());
+  EXPECT_LT(q.status().message().size(), 400u) << q.status().message();
+  request.set_filter(std::string(3000, ' '));
+  q = ParseListExecutionsRequest(request);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find("longer than 2000"), absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace execgw::gateway

@@ -98,6 +98,30 @@ int32_t ClampTotal(int64_t total) {
   return total > INT32_MAX ? INT32_MAX : static_cast<int32_t>(total);
 }
 
+// The completion of a listing: seals the next position in a page token,
+// moves the page's items into `response` with `add_items`, and finishes
+// the call.
+template <typename Page, typename Response, typename AddItems>
+Done<Page> PageCompletion(UnaryCall* call, Response* response, const PageTokenCodec* codec,
+                          std::string fingerprint, std::string backend, AddItems add_items) {
+  return [call, response, codec, fingerprint = std::move(fingerprint),
+          backend = std::move(backend), add_items](absl::StatusOr<Page> page) {
+    if (!page.ok()) {
+      call->FinishWith(page.status());
+      return;
+    }
+    auto token = NextPageToken(*codec, fingerprint, page->next, backend);
+    if (!token.ok()) {
+      call->FinishWith(token.status());
+      return;
+    }
+    add_items(*page, *response);
+    response->set_next_page_token(*std::move(token));
+    response->set_total_size(ClampTotal(page->total_size));
+    call->FinishWith(absl::OkStatus());
+  };
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerContext* context,
@@ -141,22 +165,11 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(
   query->position = *std::move(position);
   (*backend)->ListExecutions(
       *query, call->context(),
-      [call, response, codec = parts_.page_tokens, fingerprint = std::move(fingerprint),
-       backend_name = (*backend)->name()](absl::StatusOr<ExecutionPage> page) {
-        if (!page.ok()) {
-          call->FinishWith(page.status());
-          return;
-        }
-        auto token = NextPageToken(*codec, fingerprint, page->next, backend_name);
-        if (!token.ok()) {
-          call->FinishWith(token.status());
-          return;
-        }
-        for (auto& e : page->executions) *response->add_executions() = std::move(e);
-        response->set_next_page_token(*std::move(token));
-        response->set_total_size(ClampTotal(page->total_size));
-        call->FinishWith(absl::OkStatus());
-      });
+      PageCompletion<ExecutionPage>(
+          call, response, parts_.page_tokens, std::move(fingerprint), (*backend)->name(),
+          [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
+            for (auto& e : page.executions) *out.add_executions() = std::move(e);
+          }));
   return call;
 }
 
@@ -191,22 +204,11 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
   query.position = *std::move(position);
   (*backend)->ListExecutionTasks(
       query, call->context(),
-      [call, response, codec = parts_.page_tokens, fingerprint = std::move(fingerprint),
-       backend_name = (*backend)->name()](absl::StatusOr<TaskPage> page) {
-        if (!page.ok()) {
-          call->FinishWith(page.status());
-          return;
-        }
-        auto token = NextPageToken(*codec, fingerprint, page->next, backend_name);
-        if (!token.ok()) {
-          call->FinishWith(token.status());
-          return;
-        }
-        for (auto& t : page->tasks) *response->add_tasks() = std::move(t);
-        response->set_next_page_token(*std::move(token));
-        response->set_total_size(ClampTotal(page->total_size));
-        call->FinishWith(absl::OkStatus());
-      });
+      PageCompletion<TaskPage>(call, response, parts_.page_tokens, std::move(fingerprint),
+                               (*backend)->name(),
+                               [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
+                                 for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
+                               }));
   return call;
 }
 

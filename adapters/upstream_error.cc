@@ -1,7 +1,11 @@
 #include "adapters/upstream_error.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "adapters/json_value.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -110,6 +114,35 @@ absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view 
                    absl::StrCat("backend \"", backend, "\" sent a response the gateway cannot use: ",
                                 what),
                    reason::kUpstreamInvalidResponse, {{"backend", std::string(backend)}});
+}
+
+std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets) {
+  std::vector<absl::string_view> longest_first;
+  for (const std::string& secret : secrets) {
+    if (!secret.empty()) longest_first.push_back(secret);
+  }
+  std::sort(longest_first.begin(), longest_first.end(),
+            [](absl::string_view a, absl::string_view b) { return a.size() > b.size(); });
+  std::string out(text);
+  for (absl::string_view secret : longest_first) {
+    out = absl::StrReplaceAll(out, {{secret, kRedacted}});
+  }
+  return out;
+}
+
+absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), RedactSecrets(status.message(), secrets));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    google::rpc::ErrorInfo info;
+    if (url != kErrorInfoUrl || !info.ParseFromString(std::string(payload))) {
+      out.SetPayload(url, payload);
+      return;
+    }
+    for (auto& [key, value] : *info.mutable_metadata()) value = RedactSecrets(value, secrets);
+    out.SetPayload(url, absl::Cord(info.SerializeAsString()));
+  });
+  return out;
 }
 
 std::string ErrorReasonOf(const absl::Status& status) {

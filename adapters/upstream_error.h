@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace execgw {
 
@@ -75,6 +76,23 @@ absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Sta
 
 // For a 2xx body the gateway cannot use: INTERNAL, UPSTREAM_INVALID_RESPONSE.
 absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view what);
+
+// What a redacted secret reads as.
+inline constexpr absl::string_view kRedacted = "[redacted]";
+
+// `text` with every occurrence of each of `secrets` (credentials the gateway
+// sent upstream) replaced by kRedacted; empty secrets are skipped, and a
+// secret containing another is replaced whole. Redact upstream text as soon
+// as it is read and before it is cut short anywhere: a cut through a secret
+// leaves a prefix that no later redaction recognises. Redact decoded text
+// (JSON strings after parsing), not raw bodies: an escaped echo ("\/",
+// "\u0041") only matches once decoded.
+std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets);
+
+// The same for a status: its message and the values of its ErrorInfo
+// metadata; other payloads are kept. A last line of defence for statuses
+// built from text that did not come through the redaction above.
+absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets);
 
 // Reads back the ErrorInfo reason of a status built by MakeError ("" if none).
 std::string ErrorReasonOf(const absl::Status& status);

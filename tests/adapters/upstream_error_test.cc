@@ -1,5 +1,8 @@
 #include "adapters/upstream_error.h"
 
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
@@ -98,6 +101,30 @@ TEST(UpstreamErrorTest, EmptyMetadataValuesAreLeftOut) {
   auto info = InfoOf(s);
   EXPECT_EQ(info.metadata().count("x"), 0u);
   EXPECT_THAT(std::string(s.message()), Not(HasSubstr("Bearer")));
+}
+
+TEST(RedactSecretsTest, ReplacesEverySecretLongestFirst) {
+  const std::vector<std::string> secrets = {"", "abc12345", "xyzabc12345"};
+  EXPECT_EQ(RedactSecrets("k=abc12345 k2=xyzabc12345 abc12345abc12345", secrets),
+            "k=[redacted] k2=[redacted] [redacted][redacted]");
+  EXPECT_EQ(RedactSecrets("nothing here", secrets), "nothing here");
+  EXPECT_EQ(RedactSecrets("abc12345", {}), "abc12345");
+}
+
+TEST(RedactSecretsTest, StatusMessageAndErrorInfoMetadata) {
+  const std::vector<std::string> secrets = {"sk_live_0123456789"};
+  absl::Status s =
+      MakeError(absl::StatusCode::kUnauthenticated, "key sk_live_0123456789 refused", "R",
+                {{"upstream_code", "BAD sk_live_0123456789"}, {"backend", "b"}}, absl::Seconds(3));
+  absl::Status r = RedactSecrets(s, secrets);
+  EXPECT_EQ(r.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(r.message(), "key [redacted] refused");
+  google::rpc::ErrorInfo info = InfoOf(r);
+  EXPECT_EQ(info.reason(), "R");
+  EXPECT_EQ(info.metadata().at("upstream_code"), "BAD [redacted]");
+  EXPECT_EQ(info.metadata().at("backend"), "b");
+  EXPECT_TRUE(r.GetPayload("type.googleapis.com/google.rpc.RetryInfo").has_value());
+  EXPECT_TRUE(RedactSecrets(absl::OkStatus(), secrets).ok());
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ absl::Status NotFound(const UpstreamFailure& f, absl::string_view execution_id,
 }  // namespace
 
 UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
-                            absl::Time now) {
+                            absl::Time now, absl::Span<const std::string> secrets) {
   UpstreamFailure f;
   f.backend = std::string(backend);
   f.http_status = response.status;
@@ -60,14 +60,17 @@ UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse&
   if (body.empty()) return f;
   absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
   if (doc.ok() && doc->IsObject()) {
-    f.upstream_code = JsonString(*doc, "error_type").value_or("");
+    // Redacted once decoded: an escaped echo ("\/", "\u0041") of a secret
+    // only matches now.
+    f.upstream_code = RedactSecrets(JsonString(*doc, "error_type").value_or(""), secrets);
     std::optional<std::string> message = JsonString(*doc, "error");
     if (!message.has_value()) message = JsonString(*doc, "message");
-    f.upstream_message = message.value_or("");
+    f.upstream_message = RedactSecrets(message.value_or(""), secrets);
     if (!f.upstream_code.empty() || !f.upstream_message.empty()) return f;
   }
-  // Not a Polos error object (a proxy's HTML page, plain text...).
-  f.upstream_message = std::string(body.substr(0, kMaxRawMessage));
+  // Not a Polos error object (a proxy's HTML page, plain text...): redacted
+  // whole, then cut, so the cut cannot keep part of a secret.
+  f.upstream_message = TruncateUtf8(SanitizeUtf8(RedactSecrets(body, secrets)), kMaxRawMessage);
   return f;
 }
 
@@ -112,7 +115,7 @@ absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& f, ProbeResu
   if (f.upstream_code == "NOT_FOUND" || f.http_status == 404) {
     const std::string how = f.upstream_message.empty()
                                 ? absl::StrCat("HTTP ", f.http_status)
-                                : f.upstream_message.substr(0, kMaxRawMessage);
+                                : TruncateUtf8(f.upstream_message, kMaxRawMessage);
     if (call == PolosCall::kGet || call == PolosCall::kCancel) {
       return NotFound(f, execution_id, how);
     }

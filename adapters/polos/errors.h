@@ -1,9 +1,12 @@
 #ifndef EXECGW_ADAPTERS_POLOS_ERRORS_H_
 #define EXECGW_ADAPTERS_POLOS_ERRORS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "adapters/http/http_client.h"
 #include "adapters/upstream_error.h"
 
@@ -53,9 +56,12 @@ enum class ProbeResult {
 //
 // Reads a non-2xx response. `now` is for Retry-After given as an HTTP date.
 // A body that is not a Polos error object is kept (trimmed, at most 200
-// characters) as upstream_message, so odd front ends stay diagnosable.
+// bytes) as upstream_message, so odd front ends stay diagnosable. Each of
+// `secrets` (the credentials sent) is redacted from the code, the message and
+// such a body before anything is cut short (see RedactSecrets), so neither a
+// secret nor a prefix of one can reach a caller.
 UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
-                            absl::Time now);
+                            absl::Time now, absl::Span<const std::string> secrets);
 
 // True when `failure` is one of the ambiguous answers above for which the
 // caller should probe before mapping.

@@ -11,15 +11,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "adapters/etag.h"
+#include "adapters/http/url.h"
 #include "adapters/json_value.h"
 #include "adapters/polos/errors.h"
 #include "adapters/polos/execution_id.h"
@@ -43,46 +41,19 @@ constexpr int kMaxParallelReadBacks = 8;
 constexpr absl::string_view kNoTasksMessage =
     "Polos executions have no tasks; ListExecutionTasks applies to Blaxel executions";
 
-// RFC 3986 encoding for a path segment or a query value: unreserved
-// characters stay, the rest is %XX (so '/', '?', '&', '+' and spaces cannot
-// change the route or the query).
-// TODO: share with adapters/blaxel's copy once one lives in adapters/http.
-std::string PercentEncode(absl::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
-
 // What every in-flight call needs; shared so that callbacks never refer to
 // the backend object itself.
 struct Config {
   PolosBackendOptions options;
   std::string base_url;  // without a trailing '/'
   http::HttpClient* client;
+  // The credentials sent upstream (the API key): ReadFailure redacts them
+  // from upstream text before cutting it.
+  std::vector<std::string> secrets;
 
-  // Replaces the API key wherever it might have crept into a message (an
-  // upstream echoing a header back, for instance). Payloads are kept.
-  absl::Status Redact(absl::Status status) const {
-    if (status.ok() || options.api_key.empty() ||
-        status.message().find(options.api_key) == absl::string_view::npos) {
-      return status;
-    }
-    absl::Status out(status.code(),
-                     absl::StrReplaceAll(status.message(), {{options.api_key, "[redacted]"}}));
-    status.ForEachPayload(
-        [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
-    return out;
-  }
+  // Last line of defence: the secrets out of a status' message and ErrorInfo
+  // metadata, whatever text it was built from.
+  absl::Status Redact(const absl::Status& status) const { return RedactSecrets(status, secrets); }
 
   // A request to `path` (with its query). GET and POST .../cancel are
   // idempotent; POST .../run is not (Polos has no idempotency key).
@@ -109,10 +80,10 @@ bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 // answers of errors.h are final: Polos' 500 for a missing execution is not
 // a passing failure, so retrying it only delays the NOT_FOUND (and would
 // count against Polos' health). The backend probes instead.
-void MarkAmbiguousAnswersFinal(http::HttpRequest& request, PolosCall call,
-                               const std::string& backend) {
-  request.retryable = [call, backend](const http::HttpResponse& response) {
-    return !NeedsHealthProbe(call, ReadFailure(backend, response, absl::Now()));
+void MarkAmbiguousAnswersFinal(http::HttpRequest& request, PolosCall call, const Config& config) {
+  request.retryable = [call, backend = config.backend(),
+                       secrets = config.secrets](const http::HttpResponse& response) {
+    return !NeedsHealthProbe(call, ReadFailure(backend, response, absl::Now(), secrets));
   };
 }
 
@@ -155,7 +126,7 @@ template <typename T>
 void FailCall(std::shared_ptr<const Config> config, PolosCall call,
               const http::HttpResponse& response, std::string id, const CallContext& context,
               Done<T> done) {
-  UpstreamFailure failure = ReadFailure(config->backend(), response, absl::Now());
+  UpstreamFailure failure = ReadFailure(config->backend(), response, absl::Now(), config->secrets);
   if (!NeedsHealthProbe(call, failure)) {
     std::move(done)(config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
     return;
@@ -179,9 +150,9 @@ void FailCall(std::shared_ptr<const Config> config, PolosCall call,
 void FetchExecution(std::shared_ptr<const Config> config, std::string id,
                     const CallContext& context, Done<v1::Execution> done) {
   http::HttpRequest request =
-      config->Request("GET", absl::StrCat("/api/v1/executions/", PercentEncode(id)), context,
+      config->Request("GET", absl::StrCat("/api/v1/executions/", http::PercentEncode(id)), context,
                       /*idempotent=*/true);
-  MarkAmbiguousAnswersFinal(request, PolosCall::kGet, config->backend());
+  MarkAmbiguousAnswersFinal(request, PolosCall::kGet, *config);
   config->client->Send(std::move(request), [config, id, context, done = std::move(done)](
                                                absl::StatusOr<http::HttpResponse> r) mutable {
     if (!r.ok()) {
@@ -428,15 +399,15 @@ class PolosBackend final : public Backend {
     }
     std::string path = "/api/v1/workflows/runs?workflow_type=workflow";
     if (!query.parent.workflow.empty()) {
-      absl::StrAppend(&path, "&workflow_id=", PercentEncode(query.parent.workflow));
+      absl::StrAppend(&path, "&workflow_id=", http::PercentEncode(query.parent.workflow));
     }
     absl::StrAppend(&path, "&limit=", limit, "&offset=", offset);
     if (query.created_from.has_value()) {
       const absl::Time start = FloorMicros(*query.created_from) - absl::Microseconds(1);
-      absl::StrAppend(&path, "&start_time=", PercentEncode(FormatRfc3339(start)));
+      absl::StrAppend(&path, "&start_time=", http::PercentEncode(FormatRfc3339(start)));
     }
     if (end.has_value()) {
-      absl::StrAppend(&path, "&end_time=", PercentEncode(FormatRfc3339(*end)));
+      absl::StrAppend(&path, "&end_time=", http::PercentEncode(FormatRfc3339(*end)));
     }
 
     std::shared_ptr<const Config> config = config_;
@@ -511,7 +482,8 @@ class PolosBackend final : public Backend {
     }
     std::shared_ptr<const Config> config = config_;
     http::HttpRequest post = config->Request(
-        "POST", absl::StrCat("/api/v1/workflows/", PercentEncode(parent.workflow), "/run"), context,
+        "POST", absl::StrCat("/api/v1/workflows/", http::PercentEncode(parent.workflow), "/run"),
+        context,
         /*idempotent=*/false);
     post.headers.push_back({"Content-Type", "application/json"});
     post.body = RunBody(request);
@@ -561,10 +533,10 @@ class PolosBackend final : public Backend {
     }
     std::shared_ptr<const Config> config = config_;
     const std::string id = name.execution;
-    http::HttpRequest post =
-        config->Request("POST", absl::StrCat("/api/v1/executions/", PercentEncode(id), "/cancel"),
-                        context, /*idempotent=*/true);
-    MarkAmbiguousAnswersFinal(post, PolosCall::kCancel, config->backend());
+    http::HttpRequest post = config->Request(
+        "POST", absl::StrCat("/api/v1/executions/", http::PercentEncode(id), "/cancel"), context,
+        /*idempotent=*/true);
+    MarkAmbiguousAnswersFinal(post, PolosCall::kCancel, *config);
     config->client->Send(std::move(post), [config, id, context, done = std::move(done)](
                                               absl::StatusOr<http::HttpResponse> r) mutable {
       if (!r.ok()) {
@@ -684,6 +656,7 @@ std::unique_ptr<Backend> NewPolosBackend(PolosBackendOptions options, http::Http
   config->base_url = std::string(absl::StripSuffix(options.base_url, "/"));
   config->options = std::move(options);
   config->client = &client;
+  config->secrets = {config->options.api_key};
   return std::make_unique<PolosBackend>(std::move(config));
 }
 

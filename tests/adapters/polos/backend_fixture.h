@@ -143,7 +143,8 @@ class PolosBackendTest : public ::testing::Test {
     });
     EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
     if (!out.ok()) {
-      EXPECT_FALSE(absl::StrContains(AllText(out.status()), sim_->api_key()))
+      // Any 8 characters of the key's start count: a cut can keep a prefix.
+      EXPECT_FALSE(absl::StrContains(AllText(out.status()), sim_->api_key().substr(0, 8)))
           << "API key leaked: " << out.status();
     }
     return out;

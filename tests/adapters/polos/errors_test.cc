@@ -1,9 +1,13 @@
 #include "adapters/polos/errors.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "adapters/upstream_error.h"
 #include "google/rpc/error_details.pb.h"
@@ -24,7 +28,7 @@ http::HttpResponse Response(int status, std::string body, http::Headers headers 
 }
 
 UpstreamFailure Read(int status, std::string body, http::Headers headers = {}) {
-  return ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow);
+  return ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow, {});
 }
 
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
@@ -173,6 +177,62 @@ TEST(PolosFailureToStatus, UpstreamMessageIsIncluded) {
       PolosCall::kGet, Read(401, R"({"error":"Invalid API key","error_type":"UNAUTHORIZED"})"));
   EXPECT_NE(s.message().find("Invalid API key"), absl::string_view::npos) << s;
   EXPECT_NE(s.message().find("401"), absl::string_view::npos) << s;
+}
+
+// Secrets: the key the gateway sent. A leak is any prefix of at least 8
+// characters of it, anywhere a caller can read (message and payloads).
+constexpr absl::string_view kKey = "sk_live_9Qe4Tz0Lm2Wx7Rb5";
+
+std::string AllText(const absl::Status& s) {
+  std::string out(s.message());
+  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+    absl::StrAppend(&out, "|", url, "=", std::string(payload));
+  });
+  return out;
+}
+
+void ExpectNoKeyPrefix(const absl::Status& s) {
+  EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "[redacted]")) << s;
+}
+
+absl::Status MapWithKey(PolosCall call, int status, std::string body) {
+  const std::vector<std::string> secrets = {std::string(kKey)};
+  return FailureToStatus(call,
+                         ReadFailure("polos", Response(status, std::move(body)), kNow, secrets),
+                         ProbeResult::kNotProbed, kId);
+}
+
+TEST(PolosRedaction, KeyAcrossTheCutOfAnOddBodyIsRedactedWhole) {
+  // Plain text from a proxy that echoes the request: the 200-byte cut falls
+  // 12 characters into the key.
+  const std::string echo =
+      absl::StrCat(std::string(200 - 12 - 7, 'x'), "Bearer ", kKey, " and the rest of the request");
+  ExpectNoKeyPrefix(MapWithKey(PolosCall::kGet, 401, echo));
+  ExpectNoKeyPrefix(MapWithKey(PolosCall::kGet, 404, echo));
+}
+
+TEST(PolosRedaction, KeyAcrossTheCutOfAPolosMessageIsRedactedWhole) {
+  // HttpFailureToStatus keeps 500 bytes of the message; NOT_FOUND 200.
+  for (const auto& [status, keep] : {std::pair{401, 500}, std::pair{404, 200}}) {
+    const std::string body = absl::StrCat(R"({"error":")", std::string(keep - 12 - 7, 'x'),
+                                          "Bearer ", kKey, R"( more","error_type":"E"})");
+    ExpectNoKeyPrefix(MapWithKey(PolosCall::kGet, status, body));
+  }
+}
+
+TEST(PolosRedaction, KeyInTheErrorTypeIsRedactedFromMetadata) {
+  const std::string body = absl::StrCat(R"({"error":"no","error_type":"BAD_KEY_)", kKey, R"("})");
+  absl::Status s = MapWithKey(PolosCall::kRun, 401, body);
+  EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+  EXPECT_TRUE(absl::StrContains(AllText(s), "BAD_KEY_[redacted]")) << s;
+}
+
+TEST(PolosRedaction, JsonEscapedEchoIsRedactedOnceDecoded) {
+  std::string escaped;
+  for (char c : kKey) absl::StrAppend(&escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  ExpectNoKeyPrefix(
+      MapWithKey(PolosCall::kGet, 401, absl::StrCat(R"({"error":"key )", escaped, R"("})")));
 }
 
 }  // namespace

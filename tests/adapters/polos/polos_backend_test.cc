@@ -194,6 +194,42 @@ TEST_F(PolosBackendTest, KeyEchoedByUpstreamIsRedacted) {
   EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
 }
 
+TEST_F(PolosBackendTest, KeyEchoedAcrossACutIsRedactedWhole) {
+  // A proxy's plain-text page echoing the request: the 200-byte cut of odd
+  // bodies falls 12 characters into the key.
+  http::ServerResponse page;
+  page.status = 401;
+  page.body = absl::StrCat(std::string(200 - 12 - 7, 'x'), "Bearer ", sim_->api_key(),
+                           "\r\nX-Project-ID: ...");
+  sim_->faults().Add("get", page);
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);  // Get() checks for a key prefix
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
+
+  // A Polos message whose 500-byte cut falls inside the key.
+  http::ServerResponse long_message;
+  long_message.status = 401;
+  long_message.body = absl::StrCat(R"({"error":")", std::string(500 - 12 - 7, 'x'), "Bearer ",
+                                   sim_->api_key(), R"( ...","error_type":"UNAUTHORIZED"})");
+  sim_->faults().Add("get", long_message);
+  e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
+}
+
+TEST_F(PolosBackendTest, KeyInTheErrorTypeIsRedactedFromMetadata) {
+  http::ServerResponse echo;
+  echo.status = 403;
+  echo.body =
+      absl::StrCat(R"({"error":"no","error_type":"FORBIDDEN_FOR_)", sim_->api_key(), R"("})");
+  sim_->faults().Add("get", echo);
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);  // Get() checks message and payloads
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(AllText(e.status()), "FORBIDDEN_FOR_[redacted]")) << e.status();
+}
+
 TEST_F(PolosBackendTest, WrongProjectIsPermissionDenied) {
   std::unique_ptr<Backend> b =
       MakeBackend(sim_->api_key(), "99999999-9999-4999-8999-999999999999");

@@ -10,18 +10,18 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "adapters/blaxel/errors.h"
 #include "adapters/blaxel/oauth_token_source.h"
 #include "adapters/blaxel/translator.h"
 #include "adapters/etag.h"
+#include "adapters/http/url.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
@@ -37,25 +37,6 @@ constexpr absl::string_view kCursorVersion = "2026-04-28";
 // Reading an execution back right after its create: Blaxel may not serve it
 // at once. Delays before the 2nd and 3rd attempts.
 constexpr absl::Duration kReadBackDelays[] = {absl::Milliseconds(100), absl::Milliseconds(300)};
-
-// RFC 3986 encoding for a path segment or a query value: unreserved
-// characters stay, the rest is %XX (so '/', '?', '#', '&', '%' and spaces
-// cannot change the route or the query).
-std::string PercentEncode(absl::string_view segment) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(segment.size());
-  for (unsigned char c : segment) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
 
 bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 
@@ -100,36 +81,41 @@ struct Config {
     return request;
   }
 
-  // The error table, applied to a non-2xx answer.
-  absl::Status Error(const http::HttpResponse& response) const {
-    return BlaxelHttpError(backend(), response, absl::Now(), options.api_key);
+  // The error table, applied to a non-2xx answer to a request sent with
+  // `credential` (kept out of the status).
+  absl::Status Error(const http::HttpResponse& response, const std::string& credential) const {
+    return BlaxelHttpError(backend(), response, absl::Now(), {credential});
   }
 };
 
 std::string ExecutionsPath(absl::string_view job) {
-  return absl::StrCat("/jobs/", PercentEncode(job), "/executions");
+  return absl::StrCat("/jobs/", http::PercentEncode(job), "/executions");
 }
 
 std::string ExecutionPath(absl::string_view job, absl::string_view id) {
-  return absl::StrCat(ExecutionsPath(job), "/", PercentEncode(id));
+  return absl::StrCat(ExecutionsPath(job), "/", http::PercentEncode(id));
 }
 
-// Sends `request` with the backend's credential. `done` gets the upstream's
-// answer whatever its HTTP status, or a final status (transport failure,
-// no OAuth token). With OAuth, a 401 invalidates the token and the request
-// is sent once more with a fresh one; the token is scrubbed from error
-// bodies.
+// Gets the upstream's answer whatever its HTTP status, or a final status
+// (transport failure, no OAuth token), and the credential the request was
+// sent with, for Config::Error to keep out of the status it builds.
+using Answered = absl::AnyInvocable<void(absl::StatusOr<http::HttpResponse> answer,
+                                         const std::string& credential) &&>;
+
+// Sends `request` with the backend's credential. With OAuth, a 401
+// invalidates the token and the request is sent once more with a fresh one.
 void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
-              const CallContext& context, Done<http::HttpResponse> done, bool retried = false) {
+              const CallContext& context, Answered done, bool retried = false) {
   if (config->tokens == nullptr) {
     request.headers.push_back({"Authorization", absl::StrCat("Bearer ", config->options.api_key)});
     config->client->Send(std::move(request), [config, done = std::move(done)](
                                                  absl::StatusOr<http::HttpResponse> r) mutable {
+      const std::string& key = config->options.api_key;
       if (!r.ok()) {
-        std::move(done)(TransportFailureToStatus(config->backend(), r.status()));
+        std::move(done)(TransportFailureToStatus(config->backend(), r.status()), key);
         return;
       }
-      std::move(done)(*std::move(r));
+      std::move(done)(*std::move(r), key);
     });
     return;
   }
@@ -137,7 +123,7 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
   tokens->GetToken(context, [config, request = std::move(request), context, retried,
                              done = std::move(done)](absl::StatusOr<std::string> token) mutable {
     if (!token.ok()) {
-      std::move(done)(token.status());
+      std::move(done)(token.status(), "");
       return;
     }
     http::HttpRequest attempt = request;
@@ -147,7 +133,7 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
         [config, request = std::move(request), context, retried, token = *std::move(token),
          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
           if (!r.ok()) {
-            std::move(done)(TransportFailureToStatus(config->backend(), r.status()));
+            std::move(done)(TransportFailureToStatus(config->backend(), r.status()), token);
             return;
           }
           if (r->status == 401 && !retried) {
@@ -156,10 +142,9 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
             Exchange(config, std::move(request), context, std::move(done), /*retried=*/true);
             return;
           }
-          if (!IsSuccess(r->status)) {
-            r->body = absl::StrReplaceAll(r->body, {{token, "[redacted]"}});
-          }
-          std::move(done)(*std::move(r));
+          // The body goes on as it is: Config::Error redacts the token from
+          // the decoded error strings, which catches an escaped echo too.
+          std::move(done)(*std::move(r), token);
         });
   });
 }
@@ -184,12 +169,12 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string job, std::
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(job, id), context, /*idempotent=*/true);
   Exchange(config, std::move(request), context,
-           [config, job = std::move(job), id = std::move(id),
-            done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+           [config, job = std::move(job), id = std::move(id), done = std::move(done)](
+               absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
              if (!r.ok()) {
                std::move(done)(r.status());
              } else if (!IsSuccess(r->status)) {
-               std::move(done)(config->Error(*r));
+               std::move(done)(config->Error(*r, credential));
              } else {
                std::move(done)(ReadExecution(*config, job, id, r->body));
              }
@@ -206,7 +191,7 @@ absl::Status InvalidField(absl::string_view field, absl::string_view message,
 // A 400 answered to a request that carried a cursor: Blaxel rejects
 // cursors that expired (24 h) or belong to another query.
 absl::Status MaybeStaleCursor(const Config& config, const http::HttpResponse& response,
-                              bool sent_cursor) {
+                              const std::string& credential, bool sent_cursor) {
   if (response.status == 400 && sent_cursor &&
       !absl::EqualsIgnoreCase(ParseBlaxelErrorBody(response.body).code, "invalid_api_version")) {
     return MakeError(
@@ -215,7 +200,7 @@ absl::Status MaybeStaleCursor(const Config& config, const http::HttpResponse& re
         reason::kInvalidPageToken,
         {{"field", "page_token"}, {"backend", config.backend()}, {"http_status", "400"}});
   }
-  return config.Error(response);
+  return config.Error(response, credential);
 }
 
 // The meta.total of a cursor page; -1 when absent.
@@ -446,16 +431,18 @@ class BlaxelBackend final : public Backend {
       absl::StrAppend(&path, "&offset=", std::max<int64_t>(query.position.offset, 0));
     } else {
       absl::StrAppend(&path, "&sort=", query.ascending ? "createdAt:asc" : "createdAt:desc");
-      if (sent_cursor) absl::StrAppend(&path, "&cursor=", PercentEncode(query.position.cursor));
+      if (sent_cursor) {
+        absl::StrAppend(&path, "&cursor=", http::PercentEncode(query.position.cursor));
+      }
     }
     std::shared_ptr<const Config> config = config_;
     Exchange(config, config->Request("GET", path, context, /*idempotent=*/true), context,
-             [config, query, limit, sent_cursor,
-              done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+             [config, query, limit, sent_cursor, done = std::move(done)](
+                 absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
                  std::move(done)(r.status());
                } else if (!IsSuccess(r->status)) {
-                 std::move(done)(MaybeStaleCursor(*config, *r, sent_cursor));
+                 std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
                } else {
                  std::move(done)(ReadExecutionPage(*config, query, limit, r->body));
                }
@@ -500,17 +487,17 @@ class BlaxelBackend final : public Backend {
     std::string path = absl::StrCat(ExecutionPath(query.execution.job, query.execution.execution),
                                     "/tasks?limit=", limit, "&sort=createdAt:asc");
     const bool sent_cursor = !query.position.cursor.empty();
-    if (sent_cursor) absl::StrAppend(&path, "&cursor=", PercentEncode(query.position.cursor));
+    if (sent_cursor) absl::StrAppend(&path, "&cursor=", http::PercentEncode(query.position.cursor));
     Exchange(
         config, config->Request("GET", path, context, /*idempotent=*/true), context,
-        [config, offset, sent_cursor,
-         done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+        [config, offset, sent_cursor, done = std::move(done)](
+            absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
           if (!r.ok()) {
             std::move(done)(r.status());
             return;
           }
           if (!IsSuccess(r->status)) {
-            std::move(done)(MaybeStaleCursor(*config, *r, sent_cursor));
+            std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
             return;
           }
           absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
@@ -561,14 +548,14 @@ class BlaxelBackend final : public Backend {
     post.headers.push_back({"Content-Type", "application/json"});
     post.body = CreateBody(request, execution_id);
     Exchange(config, std::move(post), context,
-             [config, job = parent.job, request, execution_id, context,
-              done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+             [config, job = parent.job, request, execution_id, context, done = std::move(done)](
+                 absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
                  std::move(done)(r.status());
                  return;
                }
                if (!IsSuccess(r->status)) {
-                 std::move(done)(config->Error(*r));
+                 std::move(done)(config->Error(*r, credential));
                  return;
                }
                absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
@@ -621,15 +608,16 @@ class BlaxelBackend final : public Backend {
                    config->Request("DELETE", ExecutionPath(job, id), context,
                                    /*idempotent=*/true),
                    context,
-                   [config, job, id,
-                    done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+                   [config, job, id, done = std::move(done)](
+                       absl::StatusOr<http::HttpResponse> r,
+                       const std::string& credential) mutable {
                      if (!r.ok()) {
                        std::move(done)(r.status());
                        return;
                      }
                      if (r->status == 409) {
                        // Finished between the read and the DELETE.
-                       const absl::Status upstream = config->Error(*r);
+                       const absl::Status upstream = config->Error(*r, credential);
                        std::move(done)(MakeError(
                            absl::StatusCode::kFailedPrecondition,
                            absl::StrCat("execution \"", id, "\" on backend \"", config->backend(),
@@ -639,7 +627,7 @@ class BlaxelBackend final : public Backend {
                        return;
                      }
                      if (!IsSuccess(r->status)) {
-                       std::move(done)(config->Error(*r));
+                       std::move(done)(config->Error(*r, credential));
                        return;
                      }
                      absl::StatusOr<v1::Execution> after = ReadExecution(*config, job, id, r->body);

@@ -5,12 +5,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_time.h"
 
 namespace execgw::blaxel {
 namespace {
+
+// As much of the upstream's message as a status quotes (HttpFailureToStatus'
+// bound too).
+constexpr size_t kMaxUpstreamMessage = 500;
 
 // Text of a scalar member: strings as they are, numbers as JSON text.
 std::string ScalarText(const rapidjson::Value& object, const char* key) {
@@ -52,12 +55,10 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body) {
 }
 
 absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
-                             absl::Time now, absl::string_view secret) {
+                             absl::Time now, absl::Span<const std::string> secrets) {
   BlaxelErrorBody body = ParseBlaxelErrorBody(response.body);
-  if (!secret.empty()) {
-    body.message = absl::StrReplaceAll(body.message, {{secret, "[redacted]"}});
-    body.code = absl::StrReplaceAll(body.code, {{secret, "[redacted]"}});
-  }
+  body.message = RedactSecrets(body.message, secrets);
+  body.code = RedactSecrets(body.code, secrets);
   UpstreamFailure failure;
   failure.backend = std::string(backend);
   failure.http_status = response.status;
@@ -75,13 +76,15 @@ absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse
                      absl::StrCat("backend \"", backend,
                                   "\" rejected the configured Blaxel-Version (check the backend's "
                                   "api_version): ",
-                                  body.message.substr(0, 500)),
+                                  TruncateUtf8(body.message, kMaxUpstreamMessage)),
                      reason::kUpstreamBadRequest, metadata, failure.retry_after);
   }
   if (s >= 500 && s <= 599 && s != 501 && body.retryable == false) {
     std::string message = absl::StrCat("backend \"", backend, "\" answered HTTP ", s,
                                        " and said retrying will not help");
-    if (!body.message.empty()) absl::StrAppend(&message, ": ", body.message.substr(0, 500));
+    if (!body.message.empty()) {
+      absl::StrAppend(&message, ": ", TruncateUtf8(body.message, kMaxUpstreamMessage));
+    }
     return MakeError(absl::StatusCode::kInternal, message, reason::kUpstreamError, metadata,
                      failure.retry_after);
   }

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "adapters/http/http_client.h"
 #include "adapters/upstream_error.h"
 
@@ -48,11 +49,13 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body);
 // argument, hence FAILED_PRECONDITION. Every status carries ErrorInfo
 // metadata backend, http_status, upstream_code; a `Retry-After` header (on
 // any status; seconds or an HTTP date relative to `now`) becomes RetryInfo.
-// Any occurrence of `secret` (the API key) in the upstream's message is
-// replaced by "[redacted]" so a credential echoed by the upstream never
-// reaches a caller or a log.
+// Each of `secrets` (the credential the request was sent with: the API key
+// or the OAuth access token) is redacted from the upstream's code and message
+// once they are decoded from JSON and before they are cut short (see
+// RedactSecrets), so a credential echoed by the upstream, escaped or not,
+// never reaches a caller or a log, not even in part.
 absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
-                             absl::Time now, absl::string_view secret = {});
+                             absl::Time now, absl::Span<const std::string> secrets);
 
 }  // namespace execgw::blaxel
 

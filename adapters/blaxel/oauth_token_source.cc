@@ -8,7 +8,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "adapters/blaxel/errors.h"
 #include "adapters/json_value.h"
@@ -25,6 +24,11 @@ constexpr size_t kMaxUpstreamText = 200;
 // token that expires on the way.
 absl::Duration ExpirySkew(absl::Duration lifetime) {
   return std::min(absl::Seconds(30), lifetime / 10);
+}
+
+// base64(id:secret), as sent in "Authorization: Basic ...".
+std::string BasicCredential(const OAuthTokenSourceOptions& options) {
+  return absl::Base64Escape(absl::StrCat(options.client_id, ":", options.client_secret));
 }
 
 }  // namespace
@@ -63,7 +67,9 @@ struct OAuthTokenSource::Waiter {
 };
 
 OAuthTokenSource::OAuthTokenSource(OAuthTokenSourceOptions options, http::HttpClient& client)
-    : options_(std::move(options)), client_(client) {}
+    : options_(std::move(options)),
+      client_(client),
+      secrets_({options_.client_secret, BasicCredential(options_)}) {}
 
 absl::Time OAuthTokenSource::Now() const {
   return options_.clock != nullptr ? options_.clock->Now() : absl::Now();
@@ -135,9 +141,7 @@ void OAuthTokenSource::StartFetch() {
   request.method = "POST";
   request.url = options_.token_url;
   request.headers = {
-      {"Authorization",
-       absl::StrCat("Basic ", absl::Base64Escape(
-                                  absl::StrCat(options_.client_id, ":", options_.client_secret)))},
+      {"Authorization", absl::StrCat("Basic ", BasicCredential(options_))},
       {"Content-Type", "application/json"},
       {"Accept", "application/json"},
   };
@@ -157,12 +161,15 @@ void OAuthTokenSource::StartFetch() {
                                  0);
     } else if (response->status < 200 || response->status > 299) {
       BlaxelErrorBody body = ParseBlaxelErrorBody(response->body);
+      // Redacted before the cut: a cut through the secret would keep part of it.
+      body.code = TruncateUtf8(RedactSecrets(body.code, self->secrets_), kMaxUpstreamText);
+      body.message = TruncateUtf8(RedactSecrets(body.message, self->secrets_), kMaxUpstreamText);
       std::string what = absl::StrCat("the token endpoint answered HTTP ", response->status);
       if (!body.code.empty() || !body.message.empty()) {
-        absl::StrAppend(&what, " (", body.code.substr(0, kMaxUpstreamText),
+        absl::StrAppend(&what, " (", body.code,
                         body.message.empty() || body.message == body.code
                             ? ""
-                            : absl::StrCat(": ", body.message.substr(0, kMaxUpstreamText)),
+                            : absl::StrCat(": ", body.message),
                         ")");
       }
       const bool refused = response->status == 400 || response->status == 401;
@@ -227,19 +234,15 @@ void OAuthTokenSource::StartFetch() {
 absl::Status OAuthTokenSource::TokenFailure(absl::StatusCode code, absl::string_view reason,
                                             absl::string_view what, int http_status,
                                             std::optional<absl::Duration> retry_after) const {
-  // The upstream may echo what it was sent: keep the secret and the Basic
-  // credential out of the message.
-  std::string message = absl::StrCat("backend \"", options_.backend,
-                                     "\" could not obtain an OAuth access token: ", what);
-  if (!options_.client_secret.empty()) {
-    const std::string basic =
-        absl::Base64Escape(absl::StrCat(options_.client_id, ":", options_.client_secret));
-    message = absl::StrReplaceAll(message,
-                                  {{options_.client_secret, "[redacted]"}, {basic, "[redacted]"}});
-  }
   std::map<std::string, std::string> metadata = {{"backend", options_.backend}};
   if (http_status != 0) metadata["http_status"] = absl::StrCat(http_status);
-  return MakeError(code, message, reason, metadata, retry_after);
+  // The upstream text in `what` is redacted already; this covers the rest
+  // (a transport error, say).
+  return RedactSecrets(MakeError(code,
+                                 absl::StrCat("backend \"", options_.backend,
+                                              "\" could not obtain an OAuth access token: ", what),
+                                 reason, metadata, retry_after),
+                       secrets_);
 }
 
 }  // namespace execgw::blaxel

@@ -86,6 +86,9 @@ class OAuthTokenSource : public std::enable_shared_from_this<OAuthTokenSource> {
 
   const OAuthTokenSourceOptions options_;
   http::HttpClient& client_;
+  // What token endpoint answers must never show: the client secret and the
+  // Basic credential built from it.
+  const std::vector<std::string> secrets_;
 
   absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
@@ -177,6 +179,66 @@ TEST_F(BlaxelOAuthTest, BadClientSecretIsUnauthenticatedWithoutTheSecret) {
   e = Get("e1", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_FALSE(absl::StrContains(AllText(e.status()), "wrong-secret-9f8e7d")) << e.status();
+}
+
+// `text` as a JSON string body whose every character is \u-escaped.
+std::string EscapedJson(absl::string_view text) {
+  std::string out;
+  for (char c : text) absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  return out;
+}
+
+TEST_F(BlaxelOAuthTest, SecretEchoedAcrossTheCutIsRedactedWhole) {
+  // The token endpoint's code and message are cut at 200 bytes: here 10
+  // characters into the secret (Get() checks for an 8-character prefix).
+  const std::string text = absl::StrCat(std::string(200 - 10, 'x'), kClientSecret, " more");
+  sim_->faults().Add("token", Reply(401, absl::StrCat(R"({"code":401,"error":"invalid_client",)",
+                                                      R"("message":")", text, R"("})")));
+  absl::StatusOr<v1::Execution> e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(e.status().message(), HasSubstr("[redacted]"));
+
+  sim_->faults().Add("token", Reply(400, absl::StrCat(R"({"error":")", text, R"("})")));
+  e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("[redacted]"));
+
+  // Escaped, as JSON encoders may (base64 may hold '/', often sent as
+  // "\/"): the secret and the Basic credential.
+  const std::string basic = absl::Base64Escape(absl::StrCat(kClientId, ":", kClientSecret));
+  sim_->faults().Add("token",
+                     Reply(401, absl::StrCat(R"({"error":"bad )", EscapedJson(kClientSecret), " ",
+                                             EscapedJson(basic), R"("})")));
+  e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_FALSE(absl::StrContains(AllText(e.status()), basic.substr(0, 8))) << e.status();
+  EXPECT_THAT(e.status().message(), HasSubstr("bad [redacted] [redacted]"));
+}
+
+TEST_F(BlaxelOAuthTest, AccessTokenEchoedEscapedIsRedacted) {
+  ASSERT_TRUE(Get("e1").ok());
+  std::vector<RecordingHttpClient::Sent> sent = client_->sent_to("/executions/");
+  ASSERT_FALSE(sent.empty());
+  const std::string token(absl::StripPrefix(sent.back().authorization, "Bearer "));
+  ASSERT_TRUE(absl::StartsWith(token, "bl-oauth-")) << token;
+  // The raw body holds no "bl-oauth-"; the decoded message would (Get()
+  // checks for it).
+  sim_->faults().Add(
+      "get", Reply(404, absl::StrCat(R"({"code":404,"error":"Not Found",)", R"("message":"token )",
+                                     EscapedJson(token), R"( has no such execution"})")));
+  absl::StatusOr<v1::Execution> e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(e.status().message(), HasSubstr("token [redacted] has no such execution"));
+
+  // Partly escaped, in the code, which becomes ErrorInfo metadata.
+  sim_->faults().Add("get", Reply(404, absl::StrCat(R"({"error":{"code":404,"status":"NF_)",
+                                                    absl::StrReplaceAll(token, {{"-", "\\u002d"}}),
+                                                    R"(","message":"m"}})")));
+  e = Get("e1");
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(AllText(e.status()), HasSubstr("NF_[redacted]"));
 }
 
 TEST_F(BlaxelOAuthTest, AFailedRefreshKeepsTheCurrentTokenWhileItIsValid) {

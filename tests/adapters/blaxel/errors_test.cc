@@ -1,7 +1,9 @@
 #include "adapters/blaxel/errors.h"
 
 #include <string>
+#include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
@@ -79,7 +81,7 @@ TEST(BlaxelHttpError, Table) {
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(absl::StrCat(row.http, " ", row.body));
-    absl::Status s = BlaxelHttpError("bx", Response(row.http, row.body), kNow);
+    absl::Status s = BlaxelHttpError("bx", Response(row.http, row.body), kNow, {});
     EXPECT_EQ(s.code(), row.code) << s;
     EXPECT_EQ(ErrorReasonOf(s), row.reason);
     EXPECT_TRUE(absl::StrContains(s.message(), "\"bx\"")) << s;
@@ -91,7 +93,7 @@ TEST(BlaxelHttpError, UpstreamMessageIsQuoted) {
   absl::Status s = BlaxelHttpError(
       "bx",
       Response(404, R"({"code":404,"error":"Not Found","message":"Job execution e not found"})"),
-      kNow);
+      kNow, {});
   EXPECT_TRUE(absl::StrContains(s.message(), "Job execution e not found")) << s;
 }
 
@@ -105,12 +107,13 @@ std::optional<absl::Duration> RetryDelay(const absl::Status& s) {
 }
 
 TEST(BlaxelHttpError, RetryAfterSecondsAndDate) {
-  absl::Status secs = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "7"}}), kNow);
+  absl::Status secs = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "7"}}), kNow, {});
   EXPECT_EQ(RetryDelay(secs), absl::Seconds(7));
   absl::Status date = BlaxelHttpError(
-      "bx", Response(503, "", {{"Retry-After", "Thu, 01 Jan 2026 00:00:30 GMT"}}), kNow);
+      "bx", Response(503, "", {{"Retry-After", "Thu, 01 Jan 2026 00:00:30 GMT"}}), kNow, {});
   EXPECT_EQ(RetryDelay(date), absl::Seconds(30));
-  absl::Status garbage = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "soon"}}), kNow);
+  absl::Status garbage =
+      BlaxelHttpError("bx", Response(429, "", {{"retry-after", "soon"}}), kNow, {});
   EXPECT_FALSE(RetryDelay(garbage).has_value());
   EXPECT_EQ(garbage.code(), absl::StatusCode::kResourceExhausted);
 }
@@ -121,9 +124,56 @@ TEST(BlaxelHttpError, SecretIsRedacted) {
       "bx",
       Response(401, absl::StrCat(R"({"code":401,"error":"Unauthorized","message":"token )", key,
                                  R"( is revoked"})")),
-      kNow, key);
+      kNow, {key});
   EXPECT_FALSE(absl::StrContains(s.message(), key)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "[redacted]")) << s;
+}
+
+// A leak is any prefix of the key of at least 8 characters, anywhere a
+// caller can read (message and payloads).
+constexpr absl::string_view kKey = "bl-live-key-8c2f4e61a9d0";
+
+std::string AllText(const absl::Status& s) {
+  std::string out(s.message());
+  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+    absl::StrAppend(&out, "|", url, "=", std::string(payload));
+  });
+  return out;
+}
+
+absl::Status MapWithKey(int status, std::string body) {
+  const std::vector<std::string> secrets = {std::string(kKey)};
+  return BlaxelHttpError("bx", Response(status, std::move(body)), kNow, secrets);
+}
+
+TEST(BlaxelHttpError, KeyAcrossTheCutIsRedactedWhole) {
+  // Every path keeps 500 bytes of the message: the cut falls 12 characters
+  // into the key.
+  const std::string text = absl::StrCat(std::string(500 - 12 - 7, 'x'), "Bearer ", kKey, " more");
+  for (const std::string& body :
+       {absl::StrCat(R"({"code":401,"error":"Unauthorized","message":")", text, R"("})"),
+        absl::StrCat(R"({"error":{"code":500,"message":")", text, R"(","retryable":false}})"),
+        absl::StrCat(R"({"code":400,"error":"invalid_api_version","message":")", text, R"("})")}) {
+    for (int status : {401, 500, 400}) {
+      absl::Status s = MapWithKey(status, body);
+      EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+    }
+  }
+}
+
+TEST(BlaxelHttpError, KeyInTheCodeIsRedactedFromMetadata) {
+  absl::Status s = MapWithKey(403, absl::StrCat(R"({"error":{"code":403,"status":"DENIED_)", kKey,
+                                                R"(","message":"no"}})"));
+  EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+  EXPECT_TRUE(absl::StrContains(AllText(s), "DENIED_[redacted]")) << s;
+}
+
+TEST(BlaxelHttpError, JsonEscapedEchoIsRedactedOnceDecoded) {
+  std::string escaped;
+  for (char c : kKey) absl::StrAppend(&escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  absl::Status s = MapWithKey(401, absl::StrCat(R"({"message":"key )", escaped, R"("})"));
+  EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "key [redacted]")) << s;
 }
 
 }  // namespace

@@ -28,6 +28,10 @@ absl::Status CheckSegment(absl::string_view field, absl::string_view what,
       return Invalid(field, absl::StrCat(what, " contains whitespace or a control character"));
     }
   }
+  // Path segments upstream: "." and ".." would walk the upstream URL.
+  if (segment == "." || segment == "..") {
+    return Invalid(field, absl::StrCat(what, " may not be \"", segment, "\""));
+  }
   return absl::OkStatus();
 }
 

@@ -38,7 +38,8 @@ struct ParentName {
 // message naming `field` (the request field the name came from) and what is
 // wrong, for example: `name: expected "backends/{backend}/..."`.
 // Segment ids must be 1..200 characters, without '/', whitespace or control
-// characters; the backend segment must be a valid backend name.
+// characters, and not "." or ".."; the backend segment must be a valid
+// backend name.
 absl::StatusOr<ExecutionName> ParseExecutionName(absl::string_view name,
                                                  absl::string_view field = "name");
 absl::StatusOr<ParentName> ParseParentName(absl::string_view name,

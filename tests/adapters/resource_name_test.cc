@@ -50,7 +50,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadName{"backends/1b/executions/e", "not a valid backend name"},
                       BadName{"backends/b/executions/a b", "whitespace"},
                       BadName{"backends/b/executions/e/extra", "is not an execution name"},
-                      BadName{"backends/b/workflows/w/executions/e", "is not an execution name"}));
+                      BadName{"backends/b/workflows/w/executions/e", "is not an execution name"},
+                      BadName{"backends/b/jobs/../executions/e", "job id may not be \"..\""},
+                      BadName{"backends/b/jobs/j/executions/.", "execution id may not be \".\""}));
 
 TEST(ExecutionNameTest, RejectsOverlongSegment) {
   auto n = ParseExecutionName("backends/b/executions/" + std::string(201, 'x'));
@@ -73,7 +75,8 @@ TEST(ParentNameTest, ParsesEveryForm) {
 }
 
 TEST(ParentNameTest, RejectsOtherShapes) {
-  for (const char* bad : {"", "backends", "backends/b/things/x", "backends/b/jobs", "b/jobs/x"}) {
+  for (const char* bad : {"", "backends", "backends/b/things/x", "backends/b/jobs", "b/jobs/x",
+                          "backends/b/workflows/..", "backends/b/jobs/."}) {
     auto p = ParseParentName(bad, "parent");
     ASSERT_FALSE(p.ok()) << bad;
     EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);

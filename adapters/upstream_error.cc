@@ -82,7 +82,7 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
   return MakeError(code, message, why,
                    {{"backend", f.backend},
                     {"http_status", absl::StrCat(s)},
-                    {"upstream_code", f.upstream_code}},
+                    {"upstream_code", TruncateUtf8(SanitizeUtf8(f.upstream_code), 200)}},
                    f.retry_after);
 }
 

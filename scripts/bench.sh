@@ -27,6 +27,8 @@ print("GetExecution (median of 3), baseline: the direct HTTP GET a polling clien
 base = g["BM_DirectUpstreamGet/real_time"]
 gw = g["BM_GatewayGet/real_time"]
 print(f"  direct {ns(base)/1e3:7.1f} us, through the gateway {ns(gw)/1e3:7.1f} us: x{ns(gw)/ns(base):.2f}")
+rt = g["BM_GatewayRoundTripOnly/real_time"]
+print(f"  of which a gRPC round trip that reaches no upstream: {ns(rt)/1e3:7.1f} us (x{ns(rt)/ns(base):.2f} the direct GET)")
 for n in (16, 64):
     b = g[f"BM_GatewayGetManyClients/{n}/real_time"]
     print(f"  {n} clients reading one execution at once: {b['upstream_requests_per_read']:.3f} upstream requests per client read (1.0 without sharing)")

@@ -93,6 +93,20 @@ void BM_GatewayGet(benchmark::State& state) {
 }
 BENCHMARK(BM_GatewayGet)->UseRealTime();
 
+// A gRPC round trip to the gateway that never reaches an upstream (the
+// name is refused): the share of BM_GatewayGet that is gRPC itself.
+void BM_GatewayRoundTripOnly(benchmark::State& state) {
+  World& w = TheWorld();
+  v1::GetExecutionRequest request;
+  request.set_name("backends/bx/not-a-name");
+  for (auto _ : state) {
+    grpc::ClientContext context;
+    v1::Execution e;
+    if (w.stub->GetExecution(&context, request, &e).ok()) state.SkipWithError("unexpected OK");
+  }
+}
+BENCHMARK(BM_GatewayRoundTripOnly)->UseRealTime();
+
 // Many clients reading one execution at once: upstream requests per client
 // read, reported as a counter (1.0 would mean no sharing).
 void BM_GatewayGetManyClients(benchmark::State& state) {

@@ -4,6 +4,7 @@
 // synthesized values where the spec gives no example. Every field must land
 // in its typed home: nothing in extra_fields, nothing unparsed.
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -102,7 +103,13 @@ class TranslatorSpecTest : public ::testing::Test {
     const char* dir = std::getenv("EXECGW_SHARED_UPSTREAM");
     if (dir == nullptr)
       GTEST_SKIP() << "EXECGW_SHARED_UPSTREAM not set: the Blaxel spec is not available";
-    spec_ = YAML::LoadFile(absl::StrCat(dir, "/blaxel-openapi.yml"));
+    const std::string path = absl::StrCat(dir, "/blaxel-openapi.yml");
+    // A fresh clone has no ../shared: skip just the spec-driven cases (the
+    // fixtures in tests/fixtures/blaxel keep the translator covered).
+    if (!std::ifstream(path).good()) {
+      GTEST_SKIP() << path << " not found: skipping the cases driven by the Blaxel OpenAPI spec";
+    }
+    spec_ = YAML::LoadFile(path);
     schemas_ = spec_["components"]["schemas"];
     ASSERT_TRUE(schemas_["JobExecution"]) << "JobExecution schema missing from the spec";
   }

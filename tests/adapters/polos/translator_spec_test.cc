@@ -6,6 +6,7 @@
 // so a new upstream field fails the test until it is mapped.
 
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -34,7 +35,13 @@ class PolosSpecTest : public ::testing::Test {
   void SetUp() override {
     const char* dir = std::getenv("EXECGW_SHARED_UPSTREAM");
     if (dir == nullptr) GTEST_SKIP() << "EXECGW_SHARED_UPSTREAM is not set (run under CTest)";
-    spec_ = testing::Parse(testing::ReadFile(absl::StrCat(dir, "/workflow-openapi.json")));
+    const std::string path = absl::StrCat(dir, "/workflow-openapi.json");
+    // A fresh clone has no ../shared: skip just the spec-driven cases (the
+    // fixtures in tests/fixtures/polos keep the translator covered).
+    if (!std::ifstream(path).good()) {
+      GTEST_SKIP() << path << " not found: skipping the cases driven by the Polos OpenAPI spec";
+    }
+    spec_ = testing::Parse(testing::ReadFile(path));
     ASSERT_TRUE(spec_.IsObject());
   }
 

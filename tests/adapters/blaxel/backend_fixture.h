@@ -27,6 +27,7 @@
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "gtest/gtest.h"
+#include "tests/testing/recording_http_client.h"
 
 namespace execgw::blaxel::testing {
 
@@ -37,69 +38,8 @@ inline constexpr char kClientSecret[] = "s3cr3t-7d1e9b";
 inline constexpr char kWorkspace[] = "acme";
 inline constexpr char kJob[] = "data-processing-job";
 
-// Everything a status shows its caller, payloads included.
-inline std::string AllText(const absl::Status& s) {
-  std::string out(s.message());
-  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-    absl::StrAppend(&out, "|", url, "=", std::string(payload));
-  });
-  return out;
-}
-
-// Forwards to another client and remembers what was sent.
-class RecordingHttpClient final : public http::HttpClient {
- public:
-  struct Sent {
-    std::string method;
-    std::string url;
-    bool idempotent;
-    std::string authorization;
-  };
-
-  explicit RecordingHttpClient(std::unique_ptr<http::HttpClient> inner)
-      : inner_(std::move(inner)) {}
-
-  void Send(http::HttpRequest request, http::ResponseCallback done) override {
-    {
-      absl::MutexLock lock(&mu_);
-      Sent sent{request.method, request.url, request.idempotent, ""};
-      for (const auto& [name, value] : request.headers) {
-        if (absl::EqualsIgnoreCase(name, "authorization")) sent.authorization = value;
-      }
-      sent_.push_back(std::move(sent));
-    }
-    inner_->Send(std::move(request), std::move(done));
-  }
-  void Stream(http::HttpRequest request, http::StreamCallbacks callbacks) override {
-    inner_->Stream(std::move(request), std::move(callbacks));
-  }
-  void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
-             std::shared_ptr<Cancellation> cancellation) override {
-    inner_->RunAt(when, std::move(fn), std::move(cancellation));
-  }
-
-  std::vector<Sent> sent() const {
-    absl::MutexLock lock(&mu_);
-    return sent_;
-  }
-  // Requests whose URL contains `part`.
-  std::vector<Sent> sent_to(absl::string_view part) const {
-    std::vector<Sent> out;
-    for (Sent& s : sent()) {
-      if (absl::StrContains(s.url, part)) out.push_back(std::move(s));
-    }
-    return out;
-  }
-  void Clear() {
-    absl::MutexLock lock(&mu_);
-    sent_.clear();
-  }
-
- private:
-  const std::unique_ptr<http::HttpClient> inner_;
-  mutable absl::Mutex mu_;
-  std::vector<Sent> sent_ ABSL_GUARDED_BY(mu_);
-};
+using ::execgw::testing::AllText;
+using ::execgw::testing::RecordingHttpClient;
 
 class BlaxelBackendFixture : public ::testing::Test {
  protected:

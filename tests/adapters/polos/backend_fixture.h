@@ -25,6 +25,7 @@
 #include "adapters/polos/simulator.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/recording_http_client.h"
 
 namespace execgw::polos::testing {
 
@@ -40,56 +41,8 @@ inline std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
          absl::Nanoseconds(info.retry_delay().nanos());
 }
 
-// Everything a status shows its caller, payloads included.
-inline std::string AllText(const absl::Status& s) {
-  std::string out(s.message());
-  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-    absl::StrAppend(&out, "|", url, "=", std::string(payload));
-  });
-  return out;
-}
-
-// Forwards to another client and remembers what was sent.
-class RecordingHttpClient final : public http::HttpClient {
- public:
-  struct Sent {
-    std::string method;
-    std::string url;
-    bool idempotent;
-  };
-
-  explicit RecordingHttpClient(std::unique_ptr<http::HttpClient> inner)
-      : inner_(std::move(inner)) {}
-
-  void Send(http::HttpRequest request, http::ResponseCallback done) override {
-    {
-      absl::MutexLock lock(&mu_);
-      sent_.push_back({request.method, request.url, request.idempotent});
-    }
-    inner_->Send(std::move(request), std::move(done));
-  }
-  void Stream(http::HttpRequest request, http::StreamCallbacks callbacks) override {
-    inner_->Stream(std::move(request), std::move(callbacks));
-  }
-  void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
-             std::shared_ptr<Cancellation> cancellation) override {
-    inner_->RunAt(when, std::move(fn), std::move(cancellation));
-  }
-
-  std::vector<Sent> sent() const {
-    absl::MutexLock lock(&mu_);
-    return sent_;
-  }
-  void Clear() {
-    absl::MutexLock lock(&mu_);
-    sent_.clear();
-  }
-
- private:
-  const std::unique_ptr<http::HttpClient> inner_;
-  mutable absl::Mutex mu_;
-  std::vector<Sent> sent_ ABSL_GUARDED_BY(mu_);
-};
+using ::execgw::testing::AllText;
+using ::execgw::testing::RecordingHttpClient;
 
 class PolosBackendTest : public ::testing::Test {
  protected:

@@ -1,9 +1,8 @@
 #ifndef EXECGW_TESTS_TESTING_RECORDING_HTTP_CLIENT_H_
 #define EXECGW_TESTS_TESTING_RECORDING_HTTP_CLIENT_H_
 
-// Test helpers shared by the adapters' tests: an HttpClient that forwards to
-// a real one and remembers what was sent, and the whole text a status shows
-// its caller (for "no secret leaks" checks).
+// An HttpClient for the adapters' tests that forwards to a real one and
+// remembers what was sent.
 
 #include <memory>
 #include <string>
@@ -17,17 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/http/http_client.h"
+#include "tests/testing/status_details.h"
 
 namespace execgw::testing {
-
-// Everything a status shows its caller, payloads included.
-inline std::string AllText(const absl::Status& s) {
-  std::string out(s.message());
-  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-    absl::StrAppend(&out, "|", url, "=", std::string(payload));
-  });
-  return out;
-}
 
 // Forwards to another client and remembers what was sent.
 class RecordingHttpClient final : public http::HttpClient {

@@ -16,22 +16,17 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_details.h"
 
 namespace execgw::blaxel {
 namespace {
+
+using ::execgw::testing::RetryDelayOf;
 
 constexpr char kKey[] = "bl-test-key-5f3a9c";
 constexpr char kWorkspace[] = "acme";
 constexpr char kJob[] = "data-processing-job";
 
-std::optional<absl::Duration> RetryDelay(const absl::Status& s) {
-  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
-  if (!payload.has_value()) return std::nullopt;
-  google::rpc::RetryInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) +
-         absl::Nanoseconds(info.retry_delay().nanos());
-}
 
 class BlaxelBackendTest : public ::testing::Test {
  protected:
@@ -264,7 +259,7 @@ TEST_F(BlaxelBackendTest, RateLimitedCarriesRetryInfo) {
   absl::StatusOr<v1::Execution> e = Get(kJob, "x");
   EXPECT_EQ(e.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamRateLimited);
-  EXPECT_EQ(RetryDelay(e.status()), absl::Seconds(7));
+  EXPECT_EQ(RetryDelayOf(e.status()), absl::Seconds(7));
   EXPECT_THAT(std::string(e.status().message()), ::testing::HasSubstr("slow down"));
 }
 

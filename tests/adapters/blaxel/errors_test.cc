@@ -8,9 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_details.h"
 
 namespace execgw::blaxel {
 namespace {
+
+using ::execgw::testing::RetryDelayOf;
 
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z
 
@@ -97,24 +100,16 @@ TEST(BlaxelHttpError, UpstreamMessageIsQuoted) {
   EXPECT_TRUE(absl::StrContains(s.message(), "Job execution e not found")) << s;
 }
 
-std::optional<absl::Duration> RetryDelay(const absl::Status& s) {
-  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
-  if (!payload.has_value()) return std::nullopt;
-  google::rpc::RetryInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) +
-         absl::Nanoseconds(info.retry_delay().nanos());
-}
 
 TEST(BlaxelHttpError, RetryAfterSecondsAndDate) {
   absl::Status secs = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "7"}}), kNow, {});
-  EXPECT_EQ(RetryDelay(secs), absl::Seconds(7));
+  EXPECT_EQ(RetryDelayOf(secs), absl::Seconds(7));
   absl::Status date = BlaxelHttpError(
       "bx", Response(503, "", {{"Retry-After", "Thu, 01 Jan 2026 00:00:30 GMT"}}), kNow, {});
-  EXPECT_EQ(RetryDelay(date), absl::Seconds(30));
+  EXPECT_EQ(RetryDelayOf(date), absl::Seconds(30));
   absl::Status garbage =
       BlaxelHttpError("bx", Response(429, "", {{"retry-after", "soon"}}), kNow, {});
-  EXPECT_FALSE(RetryDelay(garbage).has_value());
+  EXPECT_FALSE(RetryDelayOf(garbage).has_value());
   EXPECT_EQ(garbage.code(), absl::StatusCode::kResourceExhausted);
 }
 

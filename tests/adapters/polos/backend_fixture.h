@@ -25,21 +25,16 @@
 #include "adapters/polos/simulator.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_details.h"
 #include "tests/testing/recording_http_client.h"
 
 namespace execgw::polos::testing {
 
+using ::execgw::testing::RetryDelayOf;
+
 inline constexpr absl::string_view kBackend = "polos-test";
 inline constexpr absl::string_view kMissingId = "00000000-1111-4222-8333-444444444444";
 
-inline std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
-  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
-  if (!payload.has_value()) return std::nullopt;
-  google::rpc::RetryInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) +
-         absl::Nanoseconds(info.retry_delay().nanos());
-}
 
 using ::execgw::testing::AllText;
 using ::execgw::testing::RecordingHttpClient;

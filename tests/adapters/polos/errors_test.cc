@@ -12,9 +12,12 @@
 #include "adapters/upstream_error.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_details.h"
 
 namespace execgw::polos {
 namespace {
+
+using ::execgw::testing::RetryDelayOf;
 
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);
 constexpr absl::string_view kId = "6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60";
@@ -31,13 +34,6 @@ UpstreamFailure Read(int status, std::string body, http::Headers headers = {}) {
   return ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow, {});
 }
 
-std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
-  auto payload = s.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
-  if (!payload.has_value()) return std::nullopt;
-  google::rpc::RetryInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) + absl::Nanoseconds(info.retry_delay().nanos());
-}
 
 TEST(PolosReadFailure, PolosErrorBody) {
   UpstreamFailure f = Read(403, R"({"error":"Access denied","error_type":"PROJECT_ACCESS_FORBIDDEN"})");

@@ -122,141 +122,121 @@ Done<Page> PageCompletion(UnaryCall* call, Response* response, const PageTokenCo
   };
 }
 
+// Runs `start` for a new call: it validates the request and hands the call
+// to a backend, whose completion finishes it; a status it returns instead
+// finishes the call at once.
+template <typename Start>
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Start start) {
+  auto* call = new UnaryCall(context);
+  if (absl::Status s = start(*call); !s.ok()) call->FinishWith(s);
+  return call;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerContext* context,
                                                          const v1::GetExecutionRequest* request,
                                                          v1::Execution* response) {
-  auto* call = new UnaryCall(context);
-  auto name = ParseExecutionName(request->name(), "name");
-  if (!name.ok()) {
-    call->FinishWith(name.status());
-    return call;
-  }
-  auto backend = parts_.backends->Find(name->backend);
-  if (!backend.ok()) {
-    call->FinishWith(backend.status());
-    return call;
-  }
-  parts_.gets->Get(**backend, *name, call->context(), call->Completion(response));
-  return call;
+  return Serve(context, [&](UnaryCall& call) -> absl::Status {
+    absl::StatusOr<ExecutionName> name = ParseExecutionName(request->name(), "name");
+    if (!name.ok()) return name.status();
+    absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
+    if (!backend.ok()) return backend.status();
+    parts_.gets->Get(**backend, *name, call.context(), call.Completion(response));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* ExecutionService::ListExecutions(
     grpc::CallbackServerContext* context, const v1::ListExecutionsRequest* request,
     v1::ListExecutionsResponse* response) {
-  auto* call = new UnaryCall(context);
-  auto query = ParseListExecutionsRequest(*request);
-  if (!query.ok()) {
-    call->FinishWith(query.status());
-    return call;
-  }
-  auto backend = parts_.backends->Find(query->parent.backend);
-  if (!backend.ok()) {
-    call->FinishWith(backend.status());
-    return call;
-  }
-  std::string fingerprint = QueryFingerprint(*query);
-  auto position = parts_.page_tokens->Decode(request->page_token(), fingerprint);
-  if (!position.ok()) {
-    call->FinishWith(position.status());
-    return call;
-  }
-  query->position = *std::move(position);
-  (*backend)->ListExecutions(
-      *query, call->context(),
-      PageCompletion<ExecutionPage>(
-          call, response, parts_.page_tokens, std::move(fingerprint), (*backend)->name(),
-          [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
-            for (auto& e : page.executions) *out.add_executions() = std::move(e);
-          }));
-  return call;
+  return Serve(context, [&](UnaryCall& call) -> absl::Status {
+    absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(*request);
+    if (!query.ok()) return query.status();
+    std::string fingerprint = QueryFingerprint(*query);
+    absl::StatusOr<Listing> listing =
+        ResolveListing(query->parent.backend, request->page_token(), fingerprint);
+    if (!listing.ok()) return listing.status();
+    query->position = std::move(listing->position);
+    listing->backend->ListExecutions(
+        *query, call.context(),
+        PageCompletion<ExecutionPage>(
+            &call, response, parts_.page_tokens, std::move(fingerprint),
+            listing->backend->name(), [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
+              for (auto& e : page.executions) *out.add_executions() = std::move(e);
+            }));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
     grpc::CallbackServerContext* context, const v1::ListExecutionTasksRequest* request,
     v1::ListExecutionTasksResponse* response) {
-  auto* call = new UnaryCall(context);
-  auto name = ParseExecutionName(request->parent(), "parent");
-  if (!name.ok()) {
-    call->FinishWith(name.status());
-    return call;
-  }
-  auto page_size = NormalizeTaskPageSize(request->page_size());
-  if (!page_size.ok()) {
-    call->FinishWith(page_size.status());
-    return call;
-  }
-  auto backend = parts_.backends->Find(name->backend);
-  if (!backend.ok()) {
-    call->FinishWith(backend.status());
-    return call;
-  }
-  std::string fingerprint = TaskQueryFingerprint(*name);
-  auto position = parts_.page_tokens->Decode(request->page_token(), fingerprint);
-  if (!position.ok()) {
-    call->FinishWith(position.status());
-    return call;
-  }
-  ListTasksQuery query;
-  query.execution = *name;
-  query.page_size = *page_size;
-  query.position = *std::move(position);
-  (*backend)->ListExecutionTasks(
-      query, call->context(),
-      PageCompletion<TaskPage>(call, response, parts_.page_tokens, std::move(fingerprint),
-                               (*backend)->name(),
-                               [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
-                                 for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
-                               }));
-  return call;
+  return Serve(context, [&](UnaryCall& call) -> absl::Status {
+    ListTasksQuery query;
+    absl::StatusOr<ExecutionName> name = ParseExecutionName(request->parent(), "parent");
+    if (!name.ok()) return name.status();
+    query.execution = *std::move(name);
+    absl::StatusOr<int> page_size = NormalizeTaskPageSize(request->page_size());
+    if (!page_size.ok()) return page_size.status();
+    query.page_size = *page_size;
+    std::string fingerprint = TaskQueryFingerprint(query.execution);
+    absl::StatusOr<Listing> listing =
+        ResolveListing(query.execution.backend, request->page_token(), fingerprint);
+    if (!listing.ok()) return listing.status();
+    query.position = std::move(listing->position);
+    listing->backend->ListExecutionTasks(
+        query, call.context(),
+        PageCompletion<TaskPage>(&call, response, parts_.page_tokens, std::move(fingerprint),
+                                 listing->backend->name(),
+                                 [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
+                                   for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
+                                 }));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* ExecutionService::CreateExecution(
     grpc::CallbackServerContext* context, const v1::CreateExecutionRequest* request,
     v1::Execution* response) {
-  auto* call = new UnaryCall(context);
-  auto parent = ParseParentName(request->parent(), "parent");
-  if (!parent.ok()) {
-    call->FinishWith(parent.status());
-    return call;
-  }
-  if (parent->job.empty() && parent->workflow.empty()) {
-    call->FinishWith(absl::InvalidArgumentError(
-        "parent: must name what to run: \"backends/{backend}/jobs/{job}\" or "
-        "\"backends/{backend}/workflows/{workflow}\""));
-    return call;
-  }
-  if (auto s = CheckRequestId(request->request_id()); !s.ok()) {
-    call->FinishWith(s);
-    return call;
-  }
-  auto backend = parts_.backends->Find(parent->backend);
-  if (!backend.ok()) {
-    call->FinishWith(backend.status());
-    return call;
-  }
-  parts_.creates->Create(**backend, *parent, *request, call->context(),
-                         call->Completion(response));
-  return call;
+  return Serve(context, [&](UnaryCall& call) -> absl::Status {
+    absl::StatusOr<ParentName> parent = ParseParentName(request->parent(), "parent");
+    if (!parent.ok()) return parent.status();
+    if (parent->job.empty() && parent->workflow.empty()) {
+      return absl::InvalidArgumentError(
+          "parent: must name what to run: \"backends/{backend}/jobs/{job}\" or "
+          "\"backends/{backend}/workflows/{workflow}\"");
+    }
+    if (absl::Status s = CheckRequestId(request->request_id()); !s.ok()) return s;
+    absl::StatusOr<Backend*> backend = parts_.backends->Find(parent->backend);
+    if (!backend.ok()) return backend.status();
+    parts_.creates->Create(**backend, *parent, *request, call.context(),
+                           call.Completion(response));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* ExecutionService::CancelExecution(
     grpc::CallbackServerContext* context, const v1::CancelExecutionRequest* request,
     v1::Execution* response) {
-  auto* call = new UnaryCall(context);
-  auto name = ParseExecutionName(request->name(), "name");
-  if (!name.ok()) {
-    call->FinishWith(name.status());
-    return call;
-  }
-  auto backend = parts_.backends->Find(name->backend);
-  if (!backend.ok()) {
-    call->FinishWith(backend.status());
-    return call;
-  }
-  (*backend)->CancelExecution(*name, call->context(), call->Completion(response));
-  return call;
+  return Serve(context, [&](UnaryCall& call) -> absl::Status {
+    absl::StatusOr<ExecutionName> name = ParseExecutionName(request->name(), "name");
+    if (!name.ok()) return name.status();
+    absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
+    if (!backend.ok()) return backend.status();
+    (*backend)->CancelExecution(*name, call.context(), call.Completion(response));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<ExecutionService::Listing> ExecutionService::ResolveListing(
+    const std::string& backend_name, absl::string_view page_token,
+    absl::string_view fingerprint) const {
+  absl::StatusOr<Backend*> backend = parts_.backends->Find(backend_name);
+  if (!backend.ok()) return backend.status();
+  absl::StatusOr<UpstreamPosition> position = parts_.page_tokens->Decode(page_token, fingerprint);
+  if (!position.ok()) return position.status();
+  return Listing{*backend, *std::move(position)};
 }
 
 grpc::ServerWriteReactor<v1::WatchExecutionResponse>* ExecutionService::WatchExecution(

@@ -50,6 +50,17 @@ class ExecutionService final : public v1::ExecutionService::CallbackService {
       grpc::CallbackServerContext* context, const v1::WatchExecutionRequest* request) override;
 
  private:
+  // The backend a listing goes to, and where the page token says it stands.
+  struct Listing {
+    Backend* backend;
+    UpstreamPosition position;
+  };
+  // Errors: backend not configured, or a page token that is forged,
+  // expired or from another query.
+  absl::StatusOr<Listing> ResolveListing(const std::string& backend_name,
+                                         absl::string_view page_token,
+                                         absl::string_view fingerprint) const;
+
   const Parts parts_;
 };
 

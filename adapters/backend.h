@@ -31,7 +31,11 @@ struct CallContext {
 // its page tokens, so a backend gets back exactly what it handed out.
 struct UpstreamPosition {
   std::string cursor;  // an upstream cursor (Blaxel)
-  int64_t offset = 0;  // an upstream offset (Polos; Blaxel's legacy lists)
+  // An upstream offset (Polos; Blaxel's legacy lists). With a cursor: how
+  // many items of the upstream page at `cursor` were already returned (an
+  // upstream that answers more than asked is never returned past
+  // page_size; the next page continues exactly where this one stopped).
+  int64_t offset = 0;
   // A create-time ceiling fixed on the first page, so that executions
   // created while a caller pages do not shift offset-based pages (Polos).
   std::optional<absl::Time> snapshot;
@@ -49,11 +53,16 @@ struct ListExecutionsQuery {
   // Only executions created in [created_from, created_to) where set.
   std::optional<absl::Time> created_from;
   std::optional<absl::Time> created_to;
+  // EXECUTION_VIEW_BASIC or EXECUTION_VIEW_FULL (never UNSPECIFIED): see
+  // the proto. BASIC items carry only the basic fields and no etag; FULL
+  // items equal what GetExecution returns.
+  v1::ExecutionView view = v1::EXECUTION_VIEW_BASIC;
   // Where to continue; default-constructed for the first page.
   UpstreamPosition position;
 };
 
 struct ExecutionPage {
+  // At most the query's page_size.
   std::vector<v1::Execution> executions;
   // Where the next page starts; nullopt exactly at the end.
   std::optional<UpstreamPosition> next;

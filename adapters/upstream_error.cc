@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "adapters/json_value.h"
@@ -114,6 +115,74 @@ absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view 
                    absl::StrCat("backend \"", backend, "\" sent a response the gateway cannot use: ",
                                 what),
                    reason::kUpstreamInvalidResponse, {{"backend", std::string(backend)}});
+}
+
+absl::Status OutcomeUnknownStatus(const WriteOutcome& outcome, absl::string_view what) {
+  std::string message = absl::StrCat("backend \"", outcome.backend, "\": ");
+  if (outcome.confirmed) {
+    absl::StrAppend(&message, "the ", outcome.operation, " was accepted");
+    if (!outcome.name.empty()) absl::StrAppend(&message, " (", outcome.name, ")");
+    absl::StrAppend(&message, " but the execution could not be read back (", what,
+                    "); read it with GetExecution");
+  } else {
+    absl::StrAppend(&message, "the outcome of the ", outcome.operation,
+                    " is unknown: ", what, "; check with GetExecution");
+    if (!outcome.name.empty()) absl::StrAppend(&message, " (", outcome.name, ")");
+  }
+  return MakeError(absl::StatusCode::kUnknown, message, reason::kOutcomeUnknown,
+                   {{"backend", outcome.backend},
+                    {"operation", outcome.operation},
+                    {"name", outcome.name},
+                    {"confirmed", outcome.confirmed ? "true" : ""}});
+}
+
+absl::Status RequestIdReusedStatus(absl::string_view backend) {
+  return MakeError(absl::StatusCode::kInvalidArgument,
+                   "request_id: was already used for a different request",
+                   reason::kInvalidArgument,
+                   {{"field", "request_id"}, {"backend", std::string(backend)}});
+}
+
+namespace {
+
+bool ContainsAny(absl::string_view text, absl::Span<const std::string> secrets) {
+  for (const std::string& secret : secrets) {
+    if (!secret.empty() && absl::StrContains(text, secret)) return true;
+  }
+  return false;
+}
+
+// Iterative, so a deep document cannot exhaust the stack.
+void RedactValue(rapidjson::Value& root, rapidjson::Document::AllocatorType& allocator,
+                 absl::Span<const std::string> secrets) {
+  std::vector<rapidjson::Value*> pending = {&root};
+  auto redact = [&](rapidjson::Value& v) {
+    const absl::string_view text(v.GetString(), v.GetStringLength());
+    if (!ContainsAny(text, secrets)) return;
+    const std::string clean = RedactSecrets(text, secrets);
+    v.SetString(clean.data(), static_cast<rapidjson::SizeType>(clean.size()), allocator);
+  };
+  while (!pending.empty()) {
+    rapidjson::Value& v = *pending.back();
+    pending.pop_back();
+    if (v.IsString()) {
+      redact(v);
+    } else if (v.IsArray()) {
+      for (auto& item : v.GetArray()) pending.push_back(&item);
+    } else if (v.IsObject()) {
+      for (auto& m : v.GetObject()) {
+        redact(m.name);
+        pending.push_back(&m.value);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets) {
+  if (secrets.empty()) return;
+  RedactValue(doc, doc.GetAllocator(), secrets);
 }
 
 std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets) {

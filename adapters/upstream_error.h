@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "rapidjson/document.h"
 
 namespace execgw {
 
@@ -35,6 +36,16 @@ inline constexpr absl::string_view kBackendOverloaded = "BACKEND_OVERLOADED";
 inline constexpr absl::string_view kCircuitOpen = "CIRCUIT_OPEN";
 inline constexpr absl::string_view kFailedPrecondition = "FAILED_PRECONDITION";
 inline constexpr absl::string_view kCancelled = "CANCELLED";
+// A write (create, cancel) whose result the gateway does not know: see
+// OutcomeUnknownStatus.
+inline constexpr absl::string_view kOutcomeUnknown = "OUTCOME_UNKNOWN";
+// An upstream body larger than the backend's response limit.
+inline constexpr absl::string_view kUpstreamResponseTooLarge = "UPSTREAM_RESPONSE_TOO_LARGE";
+// An upstream answered with a redirect (3xx), which the gateway never follows.
+inline constexpr absl::string_view kUpstreamRedirect = "UPSTREAM_REDIRECT";
+// The upstream refused the backend's configuration (a project id, an API
+// version): an operator must fix the config, the caller cannot.
+inline constexpr absl::string_view kBackendMisconfigured = "BACKEND_MISCONFIGURED";
 }  // namespace reason
 
 // What the gateway knows about a failed upstream exchange.
@@ -77,6 +88,29 @@ absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Sta
 // For a 2xx body the gateway cannot use: INTERNAL, UPSTREAM_INVALID_RESPONSE.
 absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view what);
 
+// The rule for every write (create, cancel): OK only when the upstream
+// confirmed the write and the execution was read as it stands afterwards.
+// When the gateway cannot tell what happened (the upstream's answer to the
+// write could not be read, or a create was accepted but the execution could
+// not be read back), the answer is UNKNOWN with reason OUTCOME_UNKNOWN, so
+// the caller checks with GetExecution (or retries with the same request_id)
+// instead of trusting a guess. Metadata: backend, operation ("create" or
+// "cancel"), name (the execution's resource name, when known) and confirmed
+// ("true" when the upstream confirmed the write, a create's new execution
+// id for one, and only reading the execution afterwards failed).
+struct WriteOutcome {
+  std::string backend;
+  std::string operation;   // "create" or "cancel"
+  std::string name;        // resource name, when known
+  bool confirmed = false;  // the upstream confirmed the write
+};
+absl::Status OutcomeUnknownStatus(const WriteOutcome& outcome, absl::string_view what);
+
+// The one answer of both kinds of backend to a request_id reused with a
+// different request: INVALID_ARGUMENT, reason INVALID_ARGUMENT, metadata
+// field=request_id and backend.
+absl::Status RequestIdReusedStatus(absl::string_view backend);
+
 // What a redacted secret reads as.
 inline constexpr absl::string_view kRedacted = "[redacted]";
 
@@ -93,6 +127,12 @@ std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> 
 // metadata; other payloads are kept. A last line of defence for statuses
 // built from text that did not come through the redaction above.
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets);
+
+// Redacts each of `secrets` from every string (and member name) of a parsed
+// upstream document, in place: what a 2xx body echoes of a credential
+// (in any JSON escape) must not reach callers through the translated
+// execution (extra_fields, unparsed_fields...). Cheap when nothing matches.
+void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets);
 
 // Reads back the ErrorInfo reason of a status built by MakeError ("" if none).
 std::string ErrorReasonOf(const absl::Status& status);

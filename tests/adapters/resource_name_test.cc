@@ -94,5 +94,81 @@ TEST(BackendNameTest, Rules) {
   EXPECT_FALSE(IsValidBackendName(std::string(64, 'a')));
 }
 
+// Every id an upstream can hold (but "", "." and "..") has one name, and the
+// name gives the id back.
+TEST(IdEscapingTest, UpstreamIdsRoundTripThroughNames) {
+  for (const std::string id :
+       {std::string("exec-abc123"), std::string("my exec"), std::string("a/b"),
+        std::string("100%"), std::string("%41"), std::string("line\r\nbreak"),
+        std::string("nul\0byte", 8), std::string("tab\there"), std::string("..."),
+        std::string("caf\xc3\xa9"), std::string(kMaxIdBytes, '/')}) {
+    const ExecutionName blaxel{"bx", id, id};
+    auto parsed = ParseExecutionName(blaxel.ToString());
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, blaxel);
+    const ExecutionName polos{"px", "", id};
+    auto parsed_polos = ParseExecutionName(polos.ToString());
+    ASSERT_TRUE(parsed_polos.ok()) << parsed_polos.status();
+    EXPECT_EQ(*parsed_polos, polos);
+    const ParentName workflow{"px", "", id};
+    auto parsed_workflow = ParseParentName(workflow.ToString());
+    ASSERT_TRUE(parsed_workflow.ok()) << parsed_workflow.status();
+    EXPECT_EQ(*parsed_workflow, workflow);
+    EXPECT_TRUE(IsNameableId(id));
+  }
+  EXPECT_EQ(EscapeId("my exec/1%"), "my%20exec%2F1%25");
+  EXPECT_EQ(EscapeId("6f1c2d3e-0000-4000-8000-000000000001"),
+            "6f1c2d3e-0000-4000-8000-000000000001");
+}
+
+TEST(IdEscapingTest, IdsThatCannotBeNamed) {
+  EXPECT_FALSE(IsNameableId(""));
+  EXPECT_FALSE(IsNameableId("."));
+  EXPECT_FALSE(IsNameableId(".."));
+  EXPECT_FALSE(IsNameableId(std::string(kMaxIdBytes + 1, 'x')));
+  // Escaping does not smuggle them in either.
+  for (const char* name : {"backends/b/executions/%2E%2E", "backends/b/executions/%2e",
+                           "backends/b/jobs/%2E%2E/executions/e"}) {
+    auto n = ParseExecutionName(name);
+    ASSERT_FALSE(n.ok()) << name;
+    EXPECT_THAT(std::string(n.status().message()), HasSubstr("may not be")) << name;
+  }
+}
+
+TEST(IdEscapingTest, RejectsBrokenEscapes) {
+  for (const char* name : {"backends/b/executions/a%", "backends/b/executions/a%4",
+                           "backends/b/executions/a%zz", "backends/b/executions/%G1"}) {
+    auto n = ParseExecutionName(name);
+    ASSERT_FALSE(n.ok()) << name;
+    EXPECT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(n.status().message()), HasSubstr("two hex digits")) << name;
+  }
+}
+
+TEST(PlainIdTest, CallerIdsFollowTheLiteralSegmentRules) {
+  EXPECT_TRUE(CheckPlainId("execution_id", "exec-1.2_3").ok());
+  for (const std::string bad :
+       {std::string(""), std::string("."), std::string(".."), std::string("a b"),
+        std::string("a\r\nb"), std::string("nul\0", 4), std::string("a/b"),
+        std::string(kMaxIdBytes + 1, 'x')}) {
+    absl::Status s = CheckPlainId("execution_id", bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("execution_id: "));
+    EXPECT_LT(s.message().size(), 200u);
+  }
+}
+
+// A huge backend segment is refused without being echoed whole.
+TEST(BackendNameTest, EchoIsBounded) {
+  const std::string name = "backends/" + std::string(1 << 20, 'B') + "/executions/e";
+  auto n = ParseExecutionName(name);
+  ASSERT_FALSE(n.ok());
+  EXPECT_THAT(std::string(n.status().message()), HasSubstr("not a valid backend name"));
+  EXPECT_LT(n.status().message().size(), 400u);
+  auto p = ParseParentName("backends/" + std::string(4000, 'x'));
+  ASSERT_FALSE(p.ok());
+  EXPECT_LT(p.status().message().size(), 400u);
+}
+
 }  // namespace
 }  // namespace execgw

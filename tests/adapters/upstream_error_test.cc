@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/json_value.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
@@ -125,6 +126,42 @@ TEST(RedactSecretsTest, StatusMessageAndErrorInfoMetadata) {
   EXPECT_EQ(info.metadata().at("backend"), "b");
   EXPECT_TRUE(r.GetPayload("type.googleapis.com/google.rpc.RetryInfo").has_value());
   EXPECT_TRUE(RedactSecrets(absl::OkStatus(), secrets).ok());
+}
+
+// A secret echoed in a 2xx body in escaped forms is caught once decoded, in
+// values and member names, however deep.
+TEST(RedactJsonStringsTest, DecodedStringsAndKeys) {
+  const std::vector<std::string> secrets = {"sk_live_0123456789"};
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(
+      R"({"a":"\u0073k_live_0123456789","sk_live_0123456789":1,)"
+      R"("n":{"m":[["x sk\/live_0123456789"]]},"keep":"plain"})");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  // "\/" decodes to "/", which is not the secret: only exact decoded matches go.
+  RedactJsonStrings(*doc, secrets);
+  const std::string out = JsonToString(*doc);
+  EXPECT_THAT(out, Not(HasSubstr("sk_live_0123456789")));
+  EXPECT_THAT(out, HasSubstr(R"("a":"[redacted]")"));
+  EXPECT_THAT(out, HasSubstr(R"("[redacted]":1)"));
+  EXPECT_THAT(out, HasSubstr(R"("keep":"plain")"));
+}
+
+TEST(OutcomeUnknownStatusTest, SaysWhatIsKnown) {
+  absl::Status unknown = OutcomeUnknownStatus(
+      {.backend = "px", .operation = "cancel", .name = "backends/px/executions/e"},
+      "the answer was not JSON");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kUnknown);
+  google::rpc::ErrorInfo info = InfoOf(unknown);
+  EXPECT_EQ(info.reason(), "OUTCOME_UNKNOWN");
+  EXPECT_EQ(info.metadata().at("operation"), "cancel");
+  EXPECT_EQ(info.metadata().at("name"), "backends/px/executions/e");
+  EXPECT_EQ(info.metadata().count("confirmed"), 0u);
+  EXPECT_THAT(std::string(unknown.message()), HasSubstr("outcome of the cancel is unknown"));
+
+  absl::Status confirmed = OutcomeUnknownStatus(
+      {.backend = "bx", .operation = "create", .name = "n", .confirmed = true}, "GET failed");
+  EXPECT_EQ(confirmed.code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(InfoOf(confirmed).metadata().at("confirmed"), "true");
+  EXPECT_THAT(std::string(confirmed.message()), HasSubstr("could not be read back"));
 }
 
 }  // namespace

@@ -77,16 +77,16 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {
-        auto id = ResolveSecret(b.blaxel().oauth().client_id(),
+        auto id = ResolveHeaderSecret(b.blaxel().oauth().client_id(),
                                 absl::StrCat(at, ".blaxel.oauth.clientId"));
         if (!id.ok()) return id.status();
-        auto secret = ResolveSecret(b.blaxel().oauth().client_secret(),
+        auto secret = ResolveHeaderSecret(b.blaxel().oauth().client_secret(),
                                     absl::StrCat(at, ".blaxel.oauth.clientSecret"));
         if (!secret.ok()) return secret.status();
         options.oauth_client_id = *std::move(id);
         options.oauth_client_secret = *std::move(secret);
       } else {
-        auto key = ResolveSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
+        auto key = ResolveHeaderSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
         if (!key.ok()) return key.status();
         options.api_key = *std::move(key);
       }
@@ -98,7 +98,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
       auto backend = blaxel::NewBlaxelBackend(std::move(options), *http);
       entries.push_back({std::move(http), std::move(backend)});
     } else {
-      auto key = ResolveSecret(b.polos().api_key(), absl::StrCat(at, ".polos.apiKey"));
+      auto key = ResolveHeaderSecret(b.polos().api_key(), absl::StrCat(at, ".polos.apiKey"));
       if (!key.ok()) return key.status();
       polos::PolosBackendOptions options;
       options.name = b.name();

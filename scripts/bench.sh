@@ -4,7 +4,7 @@
 # little; ratios hold better).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-"$here/scripts/build.sh" >/dev/null
+"$here/scripts/build.sh" translate_bench gateway_bench >/dev/null
 out="$(mktemp -d)"
 "$here/build/tests/bench/translate_bench" --benchmark_format=json --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true >"$out/translate.json" 2>/dev/null

@@ -2,7 +2,11 @@
 # Installs everything execgw needs to build and test on Debian 12, as root
 # (or through sudo). Idempotent: when every package is present it changes
 # nothing and makes no network call.
+# --no-lint leaves out Node.js, npm and buf, which only the proto lint
+# (scripts/test.sh) uses: scripts/demo.sh needs none of them.
 set -euo pipefail
+lint=1
+if [ "${1:-}" = "--no-lint" ]; then lint=0; fi
 
 packages=(
   cmake g++ make pkg-config git
@@ -16,7 +20,7 @@ packages=(
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+if [ "$lint" = 1 ] && ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +36,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+if [ "$lint" = 0 ]; then exit 0; fi
 
 # buf (proto lint) from npm, pinned, into the project's own tools folder.
 here="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,14 +1,21 @@
 #include "gateway/cli/execution_text.h"
 
+#include <map>
 #include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "adapters/json_value.h"
 #include "adapters/upstream_time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 
 namespace execgw::cli {
 namespace {
@@ -45,6 +52,55 @@ std::string StateName(const v1::Execution& e) {
   return ShortName(v1::Execution::State_descriptor()->FindValueByNumber(e.state()));
 }
 
+constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
+
+// proto3 JSON with every map's keys (JSON objects in Struct and Value
+// included) in sorted order. protobuf's own printer writes map entries in
+// the order of the binary encoding, which follows hash order; a
+// deterministic encoding sorts map entries by key, and the printer keeps
+// that order.
+std::string SortedJson(const google::protobuf::Message& message, bool pretty) {
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream stream(&binary);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kTypeUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  std::string json;
+  const auto status = google::protobuf::util::BinaryToJsonString(
+      resolver, absl::StrCat(kTypeUrlPrefix, "/", message.GetDescriptor()->full_name()), binary,
+      &json, options);
+  // Only a value protobuf cannot print (a NaN number) fails: say so rather
+  // than print nothing.
+  if (!status.ok()) {
+    return absl::StrCat("(not printable as JSON: ", status.message().as_string(), ")");
+  }
+  if (pretty && !json.empty() && json.back() != '\n') json.push_back('\n');
+  return json;
+}
+
+// A condition's value as `key=value`: plain words as they are, anything
+// else quoted with C escapes.
+std::string Labelled(absl::string_view key, absl::string_view value) {
+  const bool plain = absl::c_all_of(value, [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+           absl::string_view("_-.:/").find(c) != absl::string_view::npos;
+  });
+  return plain ? absl::StrCat(key, "=", value)
+               : absl::StrCat(key, "=\"", absl::CHexEscape(value), "\"");
+}
+
+template <typename Map>
+std::map<std::string, std::string> Sorted(const Map& map) {
+  return std::map<std::string, std::string>(map.begin(), map.end());
+}
+
 }  // namespace
 
 std::string FormatTask(const v1::Task& t) {
@@ -59,9 +115,13 @@ std::string FormatTask(const v1::Task& t) {
   if (t.max_retries() != 0) l.Add("max retries", absl::StrCat(t.max_retries()), 2);
   for (const auto& c : t.conditions()) {
     std::vector<std::string> parts;
-    for (const std::string* part : {&c.type(), &c.state(), &c.reason(), &c.severity(),
-                                    &c.message()}) {
-      if (!part->empty()) parts.push_back(*part);
+    for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"type", &c.type()},
+                                     {"state", &c.state()},
+                                     {"reason", &c.reason()},
+                                     {"execution_reason", &c.execution_reason()},
+                                     {"severity", &c.severity()},
+                                     {"message", &c.message()}}) {
+      if (!value->empty()) parts.push_back(Labelled(key, *value));
     }
     l.Add("condition", absl::StrJoin(parts, " "), 2);
   }
@@ -96,8 +156,8 @@ std::string FormatExecution(const v1::Execution& e) {
   l.Time("expires", e.has_expire_time(), e.expire_time());
   if (e.has_timeout()) l.Add("timeout", DurationText(e.timeout()));
   if (e.retry_count() != 0) l.Add("retries", absl::StrCat(e.retry_count()));
-  if (e.has_input()) l.Add("input", ValueToJson(e.input()));
-  if (e.has_result()) l.Add("result", ValueToJson(e.result()));
+  if (e.has_input()) l.Add("input", SortedJson(e.input(), false));
+  if (e.has_result()) l.Add("result", SortedJson(e.result(), false));
   l.Add("error", e.error_message());
   if (e.has_task_stats()) {
     const auto& s = e.task_stats();
@@ -123,32 +183,31 @@ std::string FormatExecution(const v1::Execution& e) {
     l.Add("workspace", b.workspace());
     l.Add("cluster", b.cluster());
     l.Time("deleted", b.has_delete_time(), b.delete_time());
-    for (const auto& [k, v] : b.env_override()) l.Add(absl::StrCat("env ", k), v);
+    for (const auto& [k, v] : Sorted(b.env_override())) l.Add(absl::StrCat("env ", k), v);
     if (b.memory_override_mb() != 0) l.Add("memory", absl::StrCat(b.memory_override_mb(), " MB"));
     if (b.parallelism() != 0) l.Add("parallelism", absl::StrCat(b.parallelism()));
-    if (b.extra_fields().fields_size() > 0) l.Add("extra fields", StructToJson(b.extra_fields()));
+    if (b.extra_fields().fields_size() > 0) {
+      l.Add("extra fields", SortedJson(b.extra_fields(), false));
+    }
   }
   if (e.has_polos()) {
     const auto& p = e.polos();
     l.Add("cancelled by", p.cancelled_by());
     l.Add("output schema", p.output_schema_name());
     l.Add("step key", p.step_key());
-    if (p.extra_fields().fields_size() > 0) l.Add("extra fields", StructToJson(p.extra_fields()));
+    if (p.extra_fields().fields_size() > 0) {
+      l.Add("extra fields", SortedJson(p.extra_fields(), false));
+    }
   }
-  for (const auto& [path, raw] : e.unparsed_fields()) {
+  for (const auto& [path, raw] : Sorted(e.unparsed_fields())) {
     l.Add(absl::StrCat("unparsed ", path), absl::StrCat("\"", raw, "\""));
   }
   l.Add("etag", e.etag());
   return l.Take();
 }
 
-std::string ExecutionToJson(const v1::Execution& execution) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = false;
-  (void)google::protobuf::util::MessageToJsonString(execution, &out, options);
-  return out;
+std::string MessageToJson(const google::protobuf::Message& message) {
+  return SortedJson(message, true);
 }
 
 }  // namespace execgw::cli

@@ -1,4 +1,5 @@
-// execgw-cli: a small client for the execgw gateway. See kUsage.
+// execgw-cli: a small client for the execgw gateway. See PrintHelp.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -6,71 +7,194 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "adapters/resource_name.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/cli/execution_text.h"
+#include "gateway/cli/flag_values.h"
 #include "gateway/cli/status_text.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
-ABSL_FLAG(std::string, server, "localhost:50051", "The gateway's address, host:port.");
-ABSL_FLAG(bool, json, false, "Print results as proto3 JSON instead of text.");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Deadline for each call.");
+// Durations are read as text so that a mistake gets a message that says
+// what to write (ParseDurationFlag), not Abseil's bare "Illegal value".
+ABSL_FLAG(std::string, server, "localhost:50051", "the gateway's address");
+ABSL_FLAG(bool, json, false, "print results as proto3 JSON (keys sorted) instead of text");
+ABSL_FLAG(std::string, timeout, "30s", "deadline of each call, with a unit: 30s, 500ms, 2m");
 // list / tasks
-ABSL_FLAG(int32_t, page_size, 0, "list, tasks: most items per page (0: the server's default).");
-ABSL_FLAG(std::string, page_token, "", "list, tasks: continue from this next_page_token.");
+ABSL_FLAG(int32_t, page_size, 0,
+          "most items per page; 0: the server's default (20 executions, 50 tasks)");
+ABSL_FLAG(std::string, page_token, "", "continue from the next_page_token an earlier page gave");
+ABSL_FLAG(bool, all, false, "follow next_page_token to the end");
 ABSL_FLAG(std::string, filter, "",
-          "list: e.g. 'state = STATE_RUNNING AND create_time > \"2026-01-01T00:00:00Z\"'.");
-ABSL_FLAG(std::string, order_by, "", "list: 'create_time desc' (default) or 'create_time asc'.");
-ABSL_FLAG(bool, all, false, "list, tasks: follow next_page_token to the end.");
+          "list: such as 'state = RUNNING AND create_time > \"2026-01-01T00:00:00Z\"'");
+ABSL_FLAG(std::string, order_by, "",
+          "list: 'create_time desc' (the default) or 'create_time asc' (Blaxel only)");
+ABSL_FLAG(std::string, view, "",
+          "list: basic (the default: name, state, create and end time, error) or full (each "
+          "execution in full, as get prints it)");
 // create
-ABSL_FLAG(std::string, request_id, "", "create: makes retries safe (same id, same run).");
-ABSL_FLAG(std::string, input, "", "create (Polos): the input payload, any JSON value.");
-ABSL_FLAG(std::string, tasks, "", "create (Blaxel): JSON array of per-task parameter objects.");
-ABSL_FLAG(std::vector<std::string>, env, {}, "create (Blaxel): KEY=VALUE,... env overrides.");
-ABSL_FLAG(int32_t, memory_mb, 0, "create (Blaxel): memory override in MB.");
-ABSL_FLAG(std::string, execution_id, "", "create (Blaxel): the execution id to use.");
-ABSL_FLAG(bool, reject_if_no_capacity, false, "create (Blaxel): fail instead of queueing.");
-ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(), "create (Polos): run timeout.");
-ABSL_FLAG(std::string, queue, "", "create (Polos): queue name.");
-ABSL_FLAG(std::string, concurrency_key, "", "create (Polos): concurrency key.");
-ABSL_FLAG(std::string, session_id, "", "create (Polos): session id.");
-ABSL_FLAG(std::string, user_id, "", "create (Polos): user id.");
-ABSL_FLAG(std::string, deployment_id, "", "create (Polos): deployment id.");
+ABSL_FLAG(std::string, request_id, "",
+          "makes retries safe: the same id answers the same execution");
+ABSL_FLAG(std::string, input, "", "the run's input payload, any JSON value; required");
+ABSL_FLAG(std::string, run_timeout, "", "the run's timeout, in whole seconds: 90s, 5m");
+ABSL_FLAG(std::string, queue, "", "the queue to run in");
+ABSL_FLAG(std::string, concurrency_key, "", "the concurrency key");
+ABSL_FLAG(std::string, session_id, "", "the session id");
+ABSL_FLAG(std::string, user_id, "", "the user id");
+ABSL_FLAG(std::string, deployment_id, "", "the deployment id");
+ABSL_FLAG(std::string, tasks, "", "a JSON array of per-task parameter objects");
+ABSL_FLAG(std::vector<std::string>, env, {}, "environment overrides");
+ABSL_FLAG(int32_t, memory_mb, 0, "memory override, in MB");
+ABSL_FLAG(std::string, execution_id, "", "the execution id to use");
+ABSL_FLAG(bool, reject_if_no_capacity, false, "fail at once instead of queueing");
 
 namespace {
 
 using execgw::v1::ExecutionService;
 
-constexpr char kUsage[] =
-    "a client for the execgw gateway.\n\n"
-    "usage: execgw-cli [--server=HOST:PORT] [--json] [--timeout=30s] COMMAND ARGS [FLAGS]\n\n"
-    "commands:\n"
-    "  get NAME        print one execution\n"
-    "  list PARENT     list executions under backends/B/jobs/J, backends/B/workflows/W or\n"
-    "                  backends/B  [--page_size --page_token --filter --order_by --all]\n"
-    "  tasks NAME      list an execution's tasks  [--page_size --page_token --all]\n"
-    "  create PARENT   start an execution of a job or workflow  [--request_id --input\n"
-    "                  --tasks --env --memory_mb --execution_id --reject_if_no_capacity\n"
-    "                  --run_timeout --queue --concurrency_key --session_id --user_id\n"
-    "                  --deployment_id]\n"
-    "  cancel NAME     cancel an execution\n\n"
-    "example:\n"
-    "  execgw-cli get backends/demo-blaxel/jobs/data-processing-job/executions/exec-1a2b3c\n";
+// How --help shows a flag: its name and what its value looks like (empty
+// for a boolean).
+struct FlagHelp {
+  const char* name;
+  const char* value;
+};
+struct FlagGroup {
+  const char* title;
+  std::vector<FlagHelp> flags;
+};
 
-std::unique_ptr<grpc::ClientContext> NewContext() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
-  return context;
+const std::vector<FlagGroup>& FlagGroups() {
+  static const auto* groups = new std::vector<FlagGroup>{
+      {"flags of every command",
+       {{"server", "HOST:PORT"}, {"json", ""}, {"timeout", "DURATION"}}},
+      {"list and tasks",
+       {{"page_size", "N"},
+        {"page_token", "TOKEN"},
+        {"all", ""},
+        {"filter", "FILTER"},
+        {"order_by", "ORDER"},
+        {"view", "basic|full"}}},
+      {"create, on either backend", {{"request_id", "ID"}}},
+      {"create of a Polos workflow run: PARENT is backends/B/workflows/W, and --input is required",
+       {{"input", "JSON"},
+        {"run_timeout", "DURATION"},
+        {"queue", "Q"},
+        {"concurrency_key", "K"},
+        {"session_id", "S"},
+        {"user_id", "U"},
+        {"deployment_id", "D"}}},
+      {"create of a Blaxel job execution: PARENT is backends/B/jobs/J",
+       {{"tasks", "JSON"},
+        {"env", "K=V,..."},
+        {"memory_mb", "N"},
+        {"execution_id", "ID"},
+        {"reject_if_no_capacity", ""}}},
+  };
+  return *groups;
 }
 
-int Failed(const grpc::Status& status) {
-  std::cerr << execgw::cli::FormatStatus(status);
-  return 1;
+constexpr char kHelpTop[] =
+    "execgw-cli: a command-line client for the execgw gateway (execgw.v1.ExecutionService).\n"
+    "\n"
+    "usage: execgw-cli [--server=HOST:PORT] [--json] [--timeout=30s] COMMAND NAME [FLAGS]\n"
+    "\n"
+    "commands:\n"
+    "  get NAME        print one execution\n"
+    "  list PARENT     list executions, newest first, under a Blaxel job (backends/B/jobs/J),\n"
+    "                  a Polos workflow (backends/B/workflows/W) or a whole Polos backend\n"
+    "                  (backends/B)\n"
+    "  tasks NAME      list a Blaxel execution's tasks, oldest first\n"
+    "  create PARENT   start an execution:\n"
+    "                    a Polos workflow run: PARENT backends/B/workflows/W, --input required\n"
+    "                    a Blaxel job execution: PARENT backends/B/jobs/J\n"
+    "  cancel NAME     cancel an execution\n"
+    "  help            print this help\n"
+    "\n"
+    "NAME is backends/B/jobs/J/executions/E (Blaxel) or backends/B/executions/E (Polos).\n";
+
+constexpr char kHelpBottom[] =
+    "examples, against the demo (scripts/demo.sh):\n"
+    "  execgw-cli get backends/demo-blaxel/jobs/data-processing-job/executions/exec-4d5e6f\n"
+    "  execgw-cli --json get backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000003\n"
+    "  execgw-cli list backends/demo-polos --filter='(state = FAILED OR state = SUCCEEDED)'\n"
+    "  execgw-cli list backends/demo-blaxel/jobs/data-processing-job --view=full --all\n"
+    "  execgw-cli tasks backends/demo-blaxel/jobs/data-processing-job/executions/exec-1a2b3c\n"
+    "  execgw-cli create backends/demo-polos/workflows/summarize --input='{\"doc\":\"q3\"}' "
+    "--request_id=try-1\n"
+    "  execgw-cli create backends/demo-blaxel/jobs/data-processing-job --tasks='[{\"n\":1}]' "
+    "--env=A=1,B=2\n"
+    "  execgw-cli cancel backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000002\n"
+    "\n"
+    "Results print as text, or as proto3 JSON with --json; either way the same execution always\n"
+    "prints the same. Exit status: 0 on success; 1 when the call fails (the gRPC code and\n"
+    "message are printed with the error's reason, metadata, retry delay and field violations);\n"
+    "2 for a mistake on the command line.\n";
+
+// One flag of the help: `--name=VALUE`, then its help and default, wrapped
+// to fit 100 columns.
+std::string FlagLine(const absl::CommandLineFlag& flag, absl::string_view value) {
+  constexpr size_t kIndent = 31;
+  constexpr size_t kWidth = 100;
+  const std::string default_value = flag.DefaultValue();
+  const bool shown = !default_value.empty() && default_value != "0" && default_value != "false";
+  const std::string text =
+      absl::StrCat(flag.Help(), shown ? absl::StrCat(" (default: ", default_value, ")") : "");
+  std::string out = absl::StrFormat("%-30s", absl::StrCat("  --", flag.Name(),
+                                                          value.empty() ? "" : "=", value));
+  size_t column = out.size();
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (column > kIndent && column + 1 + word.size() > kWidth) {
+      absl::StrAppend(&out, "\n", std::string(kIndent - 1, ' '));
+      column = kIndent - 1;
+    }
+    absl::StrAppend(&out, " ", word);
+    column += 1 + word.size();
+  }
+  return absl::StrCat(out, "\n");
+}
+
+// The whole help: commands, every flag of this file with its default,
+// examples. Flags missing from FlagGroups still appear, under "other".
+std::string Help() {
+  std::string out = kHelpTop;
+  std::vector<std::string> grouped;
+  for (const FlagGroup& group : FlagGroups()) {
+    absl::StrAppend(&out, "\n", group.title, ":\n");
+    for (const FlagHelp& f : group.flags) {
+      const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(f.name);
+      if (flag == nullptr) continue;
+      absl::StrAppend(&out, FlagLine(*flag, f.value));
+      grouped.push_back(f.name);
+    }
+  }
+  std::vector<const absl::CommandLineFlag*> others;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (flag->Filename() == __FILE__ &&
+        std::find(grouped.begin(), grouped.end(), name) == grouped.end()) {
+      others.push_back(flag);
+    }
+  }
+  if (!others.empty()) {
+    std::sort(others.begin(), others.end(),
+              [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+    absl::StrAppend(&out, "\nother flags:\n");
+    for (const auto* flag : others) absl::StrAppend(&out, FlagLine(*flag, "VALUE"));
+  }
+  absl::StrAppend(&out, "\n", kHelpBottom);
+  return out;
+}
+
+bool IsHelpFlag(absl::string_view arg) {
+  return arg == "-h" || arg == "--help" || arg == "-help" || arg == "--helpshort" ||
+         arg == "-helpshort";
 }
 
 int Usage(absl::string_view problem) {
@@ -78,53 +202,75 @@ int Usage(absl::string_view problem) {
   return 2;
 }
 
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
-  return out;
+int Failed(const grpc::Status& status) {
+  std::cerr << execgw::cli::FormatStatus(status);
+  return 1;
 }
 
+struct Client {
+  std::unique_ptr<ExecutionService::Stub> stub;
+  absl::Duration timeout;
+
+  std::unique_ptr<grpc::ClientContext> NewContext() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    return context;
+  }
+};
+
 int PrintExecution(const execgw::v1::Execution& execution) {
-  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(execution)
+  std::cout << (absl::GetFlag(FLAGS_json) ? execgw::cli::MessageToJson(execution)
                                           : execgw::cli::FormatExecution(execution));
   return 0;
 }
 
-int Get(ExecutionService::Stub& stub, const std::string& name) {
+int Get(const Client& client, const std::string& name) {
   execgw::v1::GetExecutionRequest request;
   request.set_name(name);
   execgw::v1::Execution execution;
-  grpc::Status status = stub.GetExecution(NewContext().get(), request, &execution);
+  grpc::Status status = client.stub->GetExecution(client.NewContext().get(), request, &execution);
   if (!status.ok()) return Failed(status);
   return PrintExecution(execution);
 }
 
-int Cancel(ExecutionService::Stub& stub, const std::string& name) {
+int Cancel(const Client& client, const std::string& name) {
   execgw::v1::CancelExecutionRequest request;
   request.set_name(name);
   execgw::v1::Execution execution;
-  grpc::Status status = stub.CancelExecution(NewContext().get(), request, &execution);
+  grpc::Status status =
+      client.stub->CancelExecution(client.NewContext().get(), request, &execution);
   if (!status.ok()) return Failed(status);
   return PrintExecution(execution);
 }
 
-int List(ExecutionService::Stub& stub, const std::string& parent) {
+int List(const Client& client, const std::string& parent) {
+  absl::StatusOr<execgw::v1::ExecutionView> view =
+      execgw::cli::ParseViewFlag(absl::GetFlag(FLAGS_view));
+  if (!view.ok()) return Usage(view.status().message());
   execgw::v1::ListExecutionsRequest request;
   request.set_parent(parent);
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   request.set_filter(absl::GetFlag(FLAGS_filter));
   request.set_order_by(absl::GetFlag(FLAGS_order_by));
+  request.set_view(*view);
+  bool first = true;
   do {
     execgw::v1::ListExecutionsResponse response;
-    grpc::Status status = stub.ListExecutions(NewContext().get(), request, &response);
+    grpc::Status status =
+        client.stub->ListExecutions(client.NewContext().get(), request, &response);
     if (!status.ok()) return Failed(status);
     if (absl::GetFlag(FLAGS_json)) {
-      std::cout << ToJson(response);
+      std::cout << execgw::cli::MessageToJson(response);
     } else {
-      for (const auto& e : response.executions()) std::cout << execgw::cli::FormatSummary(e);
+      for (const auto& e : response.executions()) {
+        if (*view == execgw::v1::EXECUTION_VIEW_FULL) {
+          std::cout << (first ? "" : "\n") << execgw::cli::FormatExecution(e);
+        } else {
+          std::cout << execgw::cli::FormatSummary(e);
+        }
+        first = false;
+      }
       if (response.total_size() >= 0 && request.page_token().empty()) {
         std::cout << "(" << response.total_size() << " in all)\n";
       }
@@ -137,17 +283,18 @@ int List(ExecutionService::Stub& stub, const std::string& parent) {
   return 0;
 }
 
-int Tasks(ExecutionService::Stub& stub, const std::string& name) {
+int Tasks(const Client& client, const std::string& name) {
   execgw::v1::ListExecutionTasksRequest request;
   request.set_parent(name);
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   do {
     execgw::v1::ListExecutionTasksResponse response;
-    grpc::Status status = stub.ListExecutionTasks(NewContext().get(), request, &response);
+    grpc::Status status =
+        client.stub->ListExecutionTasks(client.NewContext().get(), request, &response);
     if (!status.ok()) return Failed(status);
     if (absl::GetFlag(FLAGS_json)) {
-      std::cout << ToJson(response);
+      std::cout << execgw::cli::MessageToJson(response);
     } else {
       for (const auto& t : response.tasks()) std::cout << execgw::cli::FormatTask(t);
       if (!response.next_page_token().empty() && !absl::GetFlag(FLAGS_all)) {
@@ -159,7 +306,70 @@ int Tasks(ExecutionService::Stub& stub, const std::string& name) {
   return 0;
 }
 
-int Create(ExecutionService::Stub& stub, const std::string& parent) {
+// The create flags of one backend kind that this command line sets.
+std::vector<std::string> PolosCreateFlags() {
+  std::vector<std::string> given;
+  for (const auto& [name, value] :
+       {std::pair<const char*, std::string>{"input", absl::GetFlag(FLAGS_input)},
+        {"run_timeout", absl::GetFlag(FLAGS_run_timeout)},
+        {"queue", absl::GetFlag(FLAGS_queue)},
+        {"concurrency_key", absl::GetFlag(FLAGS_concurrency_key)},
+        {"session_id", absl::GetFlag(FLAGS_session_id)},
+        {"user_id", absl::GetFlag(FLAGS_user_id)},
+        {"deployment_id", absl::GetFlag(FLAGS_deployment_id)}}) {
+    if (!value.empty()) given.push_back(absl::StrCat("--", name));
+  }
+  return given;
+}
+
+std::vector<std::string> BlaxelCreateFlags() {
+  std::vector<std::string> given;
+  if (!absl::GetFlag(FLAGS_tasks).empty()) given.push_back("--tasks");
+  if (!absl::GetFlag(FLAGS_env).empty()) given.push_back("--env");
+  if (absl::GetFlag(FLAGS_memory_mb) != 0) given.push_back("--memory_mb");
+  if (!absl::GetFlag(FLAGS_execution_id).empty()) given.push_back("--execution_id");
+  if (absl::GetFlag(FLAGS_reject_if_no_capacity)) given.push_back("--reject_if_no_capacity");
+  return given;
+}
+
+// What a create needs from the command line, by the parent's form: a
+// workflow (Polos) takes --input and the Polos flags, a job (Blaxel) the
+// Blaxel flags. A parent that does not parse is left to the server, whose
+// error names the problem exactly.
+absl::Status CheckCreateFlags(absl::string_view parent_text) {
+  absl::StatusOr<execgw::ParentName> parent = execgw::ParseParentName(parent_text);
+  if (!parent.ok()) return absl::OkStatus();
+  if (!parent->workflow.empty()) {
+    if (std::vector<std::string> blaxel = BlaxelCreateFlags(); !blaxel.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "create: ", absl::StrJoin(blaxel, ", "),
+          blaxel.size() == 1 ? " is a Blaxel option: it needs"
+                             : " are Blaxel options: they need",
+          " a job parent, backends/B/jobs/J"));
+    }
+    if (absl::GetFlag(FLAGS_input).empty()) {
+      return absl::InvalidArgumentError(
+          "create: a Polos workflow run needs --input='<json>', its input payload (any JSON "
+          "value, such as '{}')");
+    }
+    return absl::OkStatus();
+  }
+  if (!parent->job.empty()) {
+    if (std::vector<std::string> polos = PolosCreateFlags(); !polos.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "create: ", absl::StrJoin(polos, ", "),
+          polos.size() == 1 ? " is a Polos option: it needs" : " are Polos options: they need",
+          " a workflow parent, backends/B/workflows/W"));
+    }
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      "create: PARENT must be a Polos workflow, backends/B/workflows/W (with --input), or a "
+      "Blaxel job, backends/B/jobs/J");
+}
+
+int Create(const Client& client, const std::string& parent) {
+  if (absl::Status s = CheckCreateFlags(parent); !s.ok()) return Usage(s.message());
   execgw::v1::CreateExecutionRequest request;
   request.set_parent(parent);
   request.set_request_id(absl::GetFlag(FLAGS_request_id));
@@ -188,8 +398,14 @@ int Create(ExecutionService::Stub& stub, const std::string& parent) {
   request.set_memory_mb(absl::GetFlag(FLAGS_memory_mb));
   request.set_execution_id(absl::GetFlag(FLAGS_execution_id));
   request.set_reject_if_no_capacity(absl::GetFlag(FLAGS_reject_if_no_capacity));
-  if (const absl::Duration t = absl::GetFlag(FLAGS_run_timeout); t > absl::ZeroDuration()) {
-    request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(t));
+  if (const std::string text = absl::GetFlag(FLAGS_run_timeout); !text.empty()) {
+    absl::StatusOr<absl::Duration> t = execgw::cli::ParseDurationFlag("run_timeout", text);
+    if (!t.ok()) return Usage(t.status().message());
+    // The API carries whole seconds; a fraction would be cut silently.
+    if (*t % absl::Seconds(1) != absl::ZeroDuration()) {
+      return Usage(absl::StrCat("--run_timeout: \"", text, "\" must be whole seconds"));
+    }
+    request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(*t));
   }
   request.set_queue(absl::GetFlag(FLAGS_queue));
   request.set_concurrency_key(absl::GetFlag(FLAGS_concurrency_key));
@@ -197,7 +413,8 @@ int Create(ExecutionService::Stub& stub, const std::string& parent) {
   request.set_user_id(absl::GetFlag(FLAGS_user_id));
   request.set_deployment_id(absl::GetFlag(FLAGS_deployment_id));
   execgw::v1::Execution execution;
-  grpc::Status status = stub.CreateExecution(NewContext().get(), request, &execution);
+  grpc::Status status =
+      client.stub->CreateExecution(client.NewContext().get(), request, &execution);
   if (!status.ok()) return Failed(status);
   return PrintExecution(execution);
 }
@@ -205,24 +422,45 @@ int Create(ExecutionService::Stub& stub, const std::string& parent) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  // Abseil's own --help lists flags by source file and points to
+  // --helpfull; this one explains the commands too.
+  for (int i = 1; i < argc; ++i) {
+    if (IsHelpFlag(argv[i])) {
+      std::cout << Help();
+      return 0;
+    }
+  }
+  absl::SetProgramUsageMessage("a client for the execgw gateway; execgw-cli --help explains it");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
-    std::cerr << "execgw-cli: " << kUsage;
+    std::cerr << "execgw-cli: no command given\n\n" << Help();
     return 2;
   }
   const std::string command = args[1];
-  if (args.size() != 3) {
-    return Usage(absl::StrCat(command, ": expected exactly one name argument"));
+  if (command == "help") {
+    std::cout << Help();
+    return 0;
   }
-  auto channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials());
-  auto stub = ExecutionService::NewStub(channel);
-  if (command == "get") return Get(*stub, args[2]);
-  if (command == "list") return List(*stub, args[2]);
-  if (command == "tasks") return Tasks(*stub, args[2]);
-  if (command == "create") return Create(*stub, args[2]);
-  if (command == "cancel") return Cancel(*stub, args[2]);
-  std::cerr << "execgw-cli: unknown command \"" << command << "\"\n\n" << kUsage;
-  return 2;
+  if (command != "get" && command != "list" && command != "tasks" && command != "create" &&
+      command != "cancel") {
+    return Usage(absl::StrCat("unknown command \"", execgw::BoundedEcho(command, 40),
+                              "\" (commands: get, list, tasks, create, cancel, help; "
+                              "execgw-cli --help explains them)"));
+  }
+  if (args.size() != 3) {
+    return Usage(absl::StrCat(command, ": expected exactly one ",
+                              command == "list" || command == "create" ? "PARENT" : "NAME",
+                              " argument (execgw-cli --help)"));
+  }
+  absl::StatusOr<absl::Duration> timeout =
+      execgw::cli::ParseDurationFlag("timeout", absl::GetFlag(FLAGS_timeout));
+  if (!timeout.ok()) return Usage(timeout.status().message());
+  Client client{ExecutionService::NewStub(grpc::CreateChannel(
+                    absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials())),
+                *timeout};
+  if (command == "get") return Get(client, args[2]);
+  if (command == "list") return List(client, args[2]);
+  if (command == "tasks") return Tasks(client, args[2]);
+  if (command == "create") return Create(client, args[2]);
+  return Cancel(client, args[2]);
 }

@@ -1,5 +1,7 @@
 #include "gateway/cli/status_text.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -41,7 +43,10 @@ std::string FormatStatus(const grpc::Status& status) {
       google::rpc::ErrorInfo info;
       any.UnpackTo(&info);
       absl::StrAppend(&out, "  reason: ", info.reason(), " (", info.domain(), ")\n");
-      for (const auto& [k, v] : info.metadata()) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
+      // Sorted: the same error always prints the same text.
+      const std::map<std::string, std::string> metadata(info.metadata().begin(),
+                                                        info.metadata().end());
+      for (const auto& [k, v] : metadata) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
     } else if (any.Is<google::rpc::RetryInfo>()) {
       google::rpc::RetryInfo retry;
       any.UnpackTo(&retry);

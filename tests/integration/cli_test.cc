@@ -1,6 +1,7 @@
 // execgw-cli, the real binary, against the real gateway and simulators.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -11,6 +12,7 @@ namespace execgw::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct CliRun {
   int exit_code;
@@ -96,6 +98,139 @@ TEST_F(CliTest, ErrorsExplainThemselves) {
   CliRun bad_json = Cli("create backends/px/workflows/w --input='{oops'");
   EXPECT_EQ(bad_json.exit_code, 2);
   EXPECT_THAT(bad_json.output, HasSubstr("--input"));
+}
+
+TEST_F(CliTest, HelpExplainsCommandsFlagsAndExamples) {
+  CliRun help = Cli("--help");
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  // Abseil's own --help ended here, listing no flag at all.
+  EXPECT_THAT(help.output, Not(HasSubstr("No flags matched")));
+  EXPECT_THAT(help.output, Not(HasSubstr("helpfull")));
+  for (const char* command : {"get NAME", "list PARENT", "tasks NAME", "create PARENT",
+                              "cancel NAME"}) {
+    EXPECT_THAT(help.output, HasSubstr(absl::StrCat("  ", command, " "))) << command;
+  }
+  for (const char* flag :
+       {"server", "json", "timeout", "page_size", "page_token", "all", "filter", "order_by",
+        "view", "request_id", "input", "run_timeout", "queue", "concurrency_key", "session_id",
+        "user_id", "deployment_id", "tasks", "env", "memory_mb", "execution_id",
+        "reject_if_no_capacity"}) {
+    EXPECT_THAT(help.output, HasSubstr(absl::StrCat("\n  --", flag))) << flag;
+  }
+  EXPECT_THAT(help.output, HasSubstr("--server=HOST:PORT"));
+  EXPECT_THAT(help.output, HasSubstr("(default: localhost:50051)"));
+  EXPECT_THAT(help.output, HasSubstr("(default: 30s)"));
+  EXPECT_THAT(help.output, HasSubstr("--view=basic|full"));
+  // What a Polos create needs, and what the Blaxel flags need.
+  EXPECT_THAT(help.output, HasSubstr("PARENT is backends/B/workflows/W, and --input is required"));
+  EXPECT_THAT(help.output, HasSubstr("create of a Blaxel job execution: PARENT is "
+                                     "backends/B/jobs/J"));
+  EXPECT_THAT(help.output, HasSubstr("examples"));
+  EXPECT_THAT(help.output, HasSubstr("execgw-cli create backends/demo-polos/workflows/summarize "
+                                     "--input="));
+  EXPECT_EQ(Cli("help").output, help.output);
+  EXPECT_EQ(Cli("-h").output, help.output);
+  EXPECT_EQ(Cli("list --help").output, help.output);
+}
+
+TEST_F(CliTest, DurationsWithoutAUnitSaySo) {
+  CliRun bare = Cli("--timeout=2 get backends/bx/jobs/etl/executions/exec-a");
+  EXPECT_EQ(bare.exit_code, 2) << bare.output;
+  EXPECT_THAT(bare.output, HasSubstr("--timeout: \"2\" needs a unit, such as 2s or 500ms"));
+  EXPECT_THAT(bare.output, Not(HasSubstr("Illegal value")));
+  CliRun run = Cli("create backends/px/workflows/summarize --input='{}' --run_timeout=90");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("--run_timeout: \"90\" needs a unit"));
+  CliRun fraction = Cli("create backends/px/workflows/summarize --input='{}' "
+                        "--run_timeout=1500ms");
+  EXPECT_EQ(fraction.exit_code, 2) << fraction.output;
+  EXPECT_THAT(fraction.output, HasSubstr("--run_timeout: \"1500ms\" must be whole seconds"));
+  EXPECT_EQ(h_.polos().request_count("run"), 0);
+  CliRun ok = Cli("--timeout=5s list backends/px");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
+TEST_F(CliTest, CreateSaysWhatEachBackendNeeds) {
+  CliRun no_input = Cli("create backends/px/workflows/summarize --request_id=r1");
+  EXPECT_EQ(no_input.exit_code, 2) << no_input.output;
+  EXPECT_THAT(no_input.output, HasSubstr("create: a Polos workflow run needs --input='<json>'"));
+  CliRun backend_only = Cli("create backends/px --input='{}'");
+  EXPECT_EQ(backend_only.exit_code, 2) << backend_only.output;
+  EXPECT_THAT(backend_only.output,
+              HasSubstr("create: PARENT must be a Polos workflow, backends/B/workflows/W (with "
+                        "--input), or a Blaxel job, backends/B/jobs/J"));
+  CliRun polos_flag_on_job = Cli("create backends/bx/jobs/etl --input='{}' --queue=q");
+  EXPECT_EQ(polos_flag_on_job.exit_code, 2) << polos_flag_on_job.output;
+  EXPECT_THAT(polos_flag_on_job.output,
+              HasSubstr("create: --input, --queue are Polos options: they need a workflow "
+                        "parent, backends/B/workflows/W"));
+  CliRun blaxel_flag_on_workflow =
+      Cli("create backends/px/workflows/summarize --input='{}' --tasks='[{}]'");
+  EXPECT_EQ(blaxel_flag_on_workflow.exit_code, 2) << blaxel_flag_on_workflow.output;
+  EXPECT_THAT(blaxel_flag_on_workflow.output,
+              HasSubstr("create: --tasks is a Blaxel option: it needs a job parent, "
+                        "backends/B/jobs/J"));
+  // None of these reached an upstream.
+  EXPECT_EQ(h_.polos().request_count("run"), 0);
+  EXPECT_EQ(h_.blaxel().request_count("create"), 0);
+}
+
+TEST_F(CliTest, ListTakesAView) {
+  polos::NewExecution n;
+  n.workflow_id = "summarize";
+  const std::string id = h_.polos().AddExecution(n);
+  CliRun basic = Cli("list backends/px --view=basic");
+  EXPECT_EQ(basic.exit_code, 0) << basic.output;
+  EXPECT_THAT(basic.output, HasSubstr(absl::StrCat("backends/px/executions/", id)));
+  EXPECT_THAT(basic.output, Not(HasSubstr("name: ")));
+  CliRun full = Cli("list backends/px --view=FULL");
+  EXPECT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_THAT(full.output, HasSubstr(absl::StrCat("name: backends/px/executions/", id, "\n")));
+  EXPECT_THAT(full.output, HasSubstr("workflow: summarize\n"));
+  CliRun bad = Cli("list backends/px --view=everything");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("--view: \"everything\" must be basic or full"));
+}
+
+// Each run of the CLI is a new process, whose protobuf maps iterate in
+// another order: the output must not follow them.
+TEST_F(CliTest, TheSameExecutionPrintsTheSameSortedKeys) {
+  std::string input = "{";
+  std::vector<std::string> keys;
+  for (char c = 'p'; c >= 'a'; --c) {
+    keys.insert(keys.begin(), std::string(3, c));
+    absl::StrAppend(&input, c == 'p' ? "" : ",", "\"", std::string(3, c), "\":", c - 'a');
+  }
+  input += "}";
+  CliRun created =
+      Cli(absl::StrCat("--json create backends/px/workflows/summarize --input='", input, "'"));
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const size_t at = created.output.find("\"name\": \"");
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const std::string name =
+      created.output.substr(at + 9, created.output.find('"', at + 9) - (at + 9));
+  for (const char* json : {"", "--json "}) {
+    const std::string first = Cli(absl::StrCat(json, "get ", name)).output;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(Cli(absl::StrCat(json, "get ", name)).output, first);
+    size_t pos = first.find("input");
+    ASSERT_NE(pos, std::string::npos) << first;
+    for (const std::string& k : keys) {
+      const size_t next = first.find(absl::StrCat("\"", k, "\""), pos);
+      ASSERT_NE(next, std::string::npos) << k << " out of order in\n" << first;
+      pos = next;
+    }
+  }
+}
+
+TEST_F(CliTest, TaskConditionsAreLabelled) {
+  h_.blaxel().PutJob("etl", blaxel::SimulatedJob{});
+  h_.blaxel().PutExecution("etl", "exec-done", blaxel::SimulatedScenario::kSucceed,
+                           h_.clock().Now() - absl::Hours(1), 1);
+  CliRun tasks = Cli("tasks backends/bx/jobs/etl/executions/exec-done");
+  EXPECT_EQ(tasks.exit_code, 0) << tasks.output;
+  EXPECT_THAT(tasks.output,
+              HasSubstr("condition: type=CONDITION_SUCCEEDED state=CONDITION_SUCCEEDED "
+                        "severity=INFO message=\"Task completed successfully.\"\n"));
 }
 
 }  // namespace

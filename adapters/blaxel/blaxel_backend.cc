@@ -21,10 +21,13 @@
 #include "adapters/blaxel/oauth_token_source.h"
 #include "adapters/blaxel/translator.h"
 #include "adapters/etag.h"
+#include "adapters/field_rules.h"
 #include "adapters/http/url.h"
 #include "adapters/json_value.h"
+#include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -85,6 +88,20 @@ struct Config {
   // `credential` (kept out of the status).
   absl::Status Error(const http::HttpResponse& response, const std::string& credential) const {
     return BlaxelHttpError(backend(), response, absl::Now(), {credential});
+  }
+
+  // A 2xx body, parsed, with every credential the upstream could echo (the
+  // one the request was sent with, the API key, the OAuth client secret)
+  // redacted from its strings in any JSON escape, before anything of it is
+  // translated. An error is ParseJson's (INTERNAL, no reason): each caller
+  // says what could not be read.
+  absl::StatusOr<rapidjson::Document> ParseAnswer(const std::string& body,
+                                                  const std::string& credential) const {
+    absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+    if (doc.ok()) {
+      RedactJsonStrings(*doc, {credential, options.api_key, options.oauth_client_secret});
+    }
+    return doc;
   }
 };
 
@@ -149,18 +166,44 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
   });
 }
 
-// A 2xx JobExecution body -> Execution.
+// A parsed 2xx JobExecution document -> the execution asked for. A document
+// about another execution (metadata.id or metadata.job present, non-empty
+// and different) is INTERNAL, UPSTREAM_INVALID_RESPONSE: the answer is about
+// the execution that was asked, or it is an error (Polos' rule too).
+absl::StatusOr<v1::Execution> TranslateAsked(const Config& config, const std::string& job,
+                                             const std::string& id, const rapidjson::Value& doc) {
+  if (!doc.IsObject()) {
+    return InvalidResponseStatus(config.backend(), "the execution body is not a JSON object");
+  }
+  std::string got_id = id, got_job = job;
+  if (const rapidjson::Value* md = JsonMember(doc, "metadata")) {
+    if (std::optional<std::string> v = JsonString(*md, "id"); v.has_value() && !v->empty()) {
+      got_id = *std::move(v);
+    }
+    if (std::optional<std::string> v = JsonString(*md, "job"); v.has_value() && !v->empty()) {
+      got_job = *std::move(v);
+    }
+  }
+  if (got_id != id || got_job != job) {
+    return InvalidResponseStatus(
+        config.backend(),
+        absl::StrCat("asked for execution \"", BoundedEcho(id), "\" of job \"", BoundedEcho(job),
+                     "\", got execution \"", BoundedEcho(got_id), "\" of job \"",
+                     BoundedEcho(got_job), "\""));
+  }
+  return TranslateJobExecution(doc, config.backend(), job, id);
+}
+
+// A 2xx JobExecution body -> the execution asked for.
 absl::StatusOr<v1::Execution> ReadExecution(const Config& config, const std::string& job,
-                                            const std::string& id, const std::string& body) {
-  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+                                            const std::string& id, const std::string& body,
+                                            const std::string& credential) {
+  absl::StatusOr<rapidjson::Document> doc = config.ParseAnswer(body, credential);
   if (!doc.ok()) {
     return InvalidResponseStatus(config.backend(), absl::StrCat("the execution body is not JSON (",
                                                                 doc.status().message(), ")"));
   }
-  if (!doc->IsObject()) {
-    return InvalidResponseStatus(config.backend(), "the execution body is not a JSON object");
-  }
-  return TranslateJobExecution(*doc, config.backend(), job, id);
+  return TranslateAsked(config, job, id, *doc);
 }
 
 // GET /jobs/{job}/executions/{id}, translated, with the error table applied.
@@ -176,7 +219,7 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string job, std::
              } else if (!IsSuccess(r->status)) {
                std::move(done)(config->Error(*r, credential));
              } else {
-               std::move(done)(ReadExecution(*config, job, id, r->body));
+               std::move(done)(ReadExecution(*config, job, id, r->body, credential));
              }
            });
 }
@@ -216,12 +259,52 @@ std::string MetaNextCursor(const rapidjson::Value& doc) {
   return JsonString(*meta, "nextCursor").value_or("");
 }
 
-// Turns one list answer into a page: translation, the filters Blaxel cannot
-// apply, and where the next page starts.
+// Blaxel's largest `limit` (executions; tasks allow 200).
+constexpr int64_t kMaxExecutionLimit = 100;
+
+// The page size a query asks for: 0 means 20; at most kMaxExecutionLimit.
+int64_t PageSize(const ListExecutionsQuery& query) {
+  return std::clamp<int64_t>(query.page_size <= 0 ? 20 : query.page_size, 1, kMaxExecutionLimit);
+}
+
+// Legacy offset lists ask for one execution more than they return, so that
+// a page is followed by a token exactly when more executions exist. At the
+// upstream's largest limit (100) there is no room for the extra one: such
+// pages return 99.
+int64_t LegacyLimit(const ListExecutionsQuery& query) {
+  return std::min(PageSize(query) + 1, kMaxExecutionLimit);
+}
+
+// The error for an upstream page whose next cursor is the cursor that
+// asked for it: following it would hand out the same page forever.
+absl::Status CursorDidNotAdvance(const Config& config) {
+  return InvalidResponseStatus(config.backend(), "the upstream paging cursor did not advance");
+}
+
+// Which items of an upstream page a listing returns: from `skip` (items of
+// the page already returned) on, at most `max` of them. An upstream that
+// answers more than it was asked for is never returned past the page size.
+struct PageSlice {
+  size_t begin = 0;
+  size_t end = 0;
+  bool rest = false;  // items of the upstream page remain after `end`
+};
+PageSlice Slice(size_t served, int64_t skip, int64_t max) {
+  PageSlice out;
+  out.begin = std::min(served, static_cast<size_t>(std::max<int64_t>(skip, 0)));
+  out.end = std::min(served, out.begin + static_cast<size_t>(max));
+  out.rest = out.end < served;
+  return out;
+}
+
+// Turns one list answer into a page: translation of the items returned
+// (only those), the filters Blaxel cannot apply, the view, and where the
+// next page starts.
 absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
-                                                const ListExecutionsQuery& query, int64_t limit,
-                                                const std::string& body) {
-  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+                                                const ListExecutionsQuery& query,
+                                                const std::string& body,
+                                                const std::string& credential) {
+  absl::StatusOr<rapidjson::Document> doc = config.ParseAnswer(body, credential);
   if (!doc.ok()) {
     return InvalidResponseStatus(config.backend(),
                                  absl::StrCat("list of executions: ", doc.status().message()));
@@ -236,16 +319,27 @@ absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
     return InvalidResponseStatus(
         config.backend(),
         absl::StrCat("list of executions: a bare array, as before Blaxel-Version ", kCursorVersion,
-                     "; the configured api_version \"", config.options.api_version,
+                     "; the configured apiVersion \"", BoundedEcho(config.options.api_version),
                      "\" was not honoured"));
   }
   if (items == nullptr || !items->IsArray()) {
     return InvalidResponseStatus(config.backend(), "list of executions: no data array");
   }
+  std::string next_cursor;
+  if (!config.legacy) {
+    next_cursor = MetaNextCursor(*doc);
+    if (!query.position.cursor.empty() && next_cursor == query.position.cursor) {
+      return CursorDidNotAdvance(config);
+    }
+  }
+  const PageSlice slice =
+      config.legacy ? Slice(items->Size(), 0, LegacyLimit(query) - 1)
+                    : Slice(items->Size(), query.position.offset, PageSize(query));
   ExecutionPage page;
   bool beyond_range = false;
-  for (const rapidjson::Value& item : items->GetArray()) {
-    if (!item.IsObject()) continue;  // still counts for the offset
+  for (size_t i = slice.begin; i < slice.end; ++i) {
+    const rapidjson::Value& item = (*items)[static_cast<rapidjson::SizeType>(i)];
+    if (!item.IsObject()) continue;  // still counts for the position
     v1::Execution e = TranslateJobExecution(item, config.backend(), query.parent.job);
     if (e.has_create_time()) {
       const absl::Time created = FromProtoTimestamp(e.create_time());
@@ -257,21 +351,29 @@ absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
       if (before_from || after_to) continue;
     }
     if (!query.states.empty() && !query.states.contains(e.state())) continue;
+    // List items are whole JobExecutions: FULL is the item as GetExecution
+    // translates it, etag included.
+    if (query.view != v1::EXECUTION_VIEW_FULL) KeepBasicView(e);
     page.executions.push_back(std::move(e));
   }
   if (config.legacy) {
-    const int64_t served = items->Size();
-    if (!beyond_range && served >= limit) {
+    if (!beyond_range && slice.rest) {
       UpstreamPosition next;
-      next.offset = std::max<int64_t>(query.position.offset, 0) + served;
+      next.offset = std::max<int64_t>(query.position.offset, 0) +
+                    static_cast<int64_t>(slice.end - slice.begin);
       page.next = std::move(next);
     }
     page.total_size = -1;
   } else {
-    std::string cursor = MetaNextCursor(*doc);
-    if (!beyond_range && !cursor.empty()) {
+    if (!beyond_range && slice.rest) {
+      // The rest of this upstream page comes first.
       UpstreamPosition next;
-      next.cursor = std::move(cursor);
+      next.cursor = query.position.cursor;
+      next.offset = static_cast<int64_t>(slice.end);
+      page.next = std::move(next);
+    } else if (!beyond_range && !next_cursor.empty()) {
+      UpstreamPosition next;
+      next.cursor = std::move(next_cursor);
       page.next = std::move(next);
     }
     page.total_size = MetaTotal(*doc);
@@ -279,32 +381,51 @@ absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
   return page;
 }
 
-// The execution as the create answer and the request describe it, for when
-// reading it back fails after Blaxel started it.
-v1::Execution StartedExecution(const std::string& backend, const std::string& job,
-                               const std::string& id, const rapidjson::Value& answer,
-                               const v1::CreateExecutionRequest& request) {
-  v1::Execution e;
-  e.set_name(ExecutionName{backend, job, id}.ToString());
-  e.set_backend(backend);
-  e.set_backend_kind(v1::BACKEND_KIND_BLAXEL);
-  e.set_execution_id(id);
-  e.set_workload(job);
-  e.set_state(v1::Execution::STATE_QUEUED);
-  if (std::optional<std::string> ws = JsonString(answer, "workspaceId")) {
-    e.mutable_blaxel()->set_workspace(*ws);
+// What Blaxel reports of the task parameters of an execution (the create
+// answer's `tasks`, the execution's `input`) matches `request`'s. No
+// parameters and one empty object are the same request: one default task.
+bool SameTaskParameters(const v1::CreateExecutionRequest& request,
+                        const google::protobuf::ListValue& reported) {
+  if (request.task_parameters().empty()) {
+    return reported.values().empty() ||
+           (reported.values_size() == 1 && reported.values(0).has_struct_value() &&
+            reported.values(0).struct_value().fields().empty());
   }
-  for (const auto& [key, value] : request.env())
-    (*e.mutable_blaxel()->mutable_env_override())[key] = "***";
-  if (request.memory_mb() > 0) e.mutable_blaxel()->set_memory_override_mb(request.memory_mb());
-  if (request.task_parameters_size() > 0) {
-    google::protobuf::ListValue* list = e.mutable_input()->mutable_list_value();
-    for (const google::protobuf::Struct& params : request.task_parameters()) {
-      *list->add_values()->mutable_struct_value() = params;
-    }
+  google::protobuf::ListValue sent;
+  for (const google::protobuf::Struct& params : request.task_parameters()) {
+    *sent.add_values()->mutable_struct_value() = params;
   }
-  SetEtag(e);
-  return e;
+  return google::protobuf::util::MessageDifferencer::Equals(sent, reported);
+}
+
+// The execution read back was created by `request`, as far as Blaxel shows:
+// the env keys (values are masked), the memory override and, when reported,
+// the task parameters (`input`).
+bool SameRequest(const v1::CreateExecutionRequest& request, const v1::Execution& e) {
+  const auto& reported_env = e.blaxel().env_override();
+  if (static_cast<size_t>(reported_env.size()) != static_cast<size_t>(request.env().size())) {
+    return false;
+  }
+  for (const auto& [key, value] : request.env()) {
+    if (!reported_env.contains(key)) return false;
+  }
+  if (e.blaxel().memory_override_mb() != std::max(request.memory_mb(), 0)) return false;
+  if (e.has_input() && e.input().has_list_value() &&
+      !SameTaskParameters(request, e.input().list_value())) {
+    return false;
+  }
+  return true;
+}
+
+// A create whose execution id names an execution another request created:
+// request_id's rule when the id came from it (the same answer as Polos'),
+// else execution_id's.
+absl::Status ReusedIdStatus(const std::string& backend,
+                            const v1::CreateExecutionRequest& request) {
+  if (!request.request_id().empty()) return RequestIdReusedStatus(backend);
+  return MakeError(absl::StatusCode::kInvalidArgument,
+                   "execution_id: names an execution that a different request created",
+                   reason::kInvalidArgument, {{"field", "execution_id"}, {"backend", backend}});
 }
 
 std::string CreateBody(const v1::CreateExecutionRequest& request, const std::string& execution_id) {
@@ -359,13 +480,17 @@ std::string CreateBody(const v1::CreateExecutionRequest& request, const std::str
 
 // Reads a just-created execution back; see CreateExecution in the header.
 void ReadBack(std::shared_ptr<const Config> config, std::string job, std::string id,
-              CallContext context, size_t attempt, v1::Execution started,
+              v1::CreateExecutionRequest request, CallContext context, size_t attempt,
               Done<v1::Execution> done) {
   FetchExecution(
       config, job, id, context,
-      [config, job, id, context, attempt, started = std::move(started),
+      [config, job, id, request = std::move(request), context, attempt,
        done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
         if (e.ok()) {
+          if (!SameRequest(request, *e)) {
+            std::move(done)(ReusedIdStatus(config->backend(), request));
+            return;
+          }
           std::move(done)(*std::move(e));
           return;
         }
@@ -376,17 +501,21 @@ void ReadBack(std::shared_ptr<const Config> config, std::string job, std::string
             // No cancellation here: a cancelled call fails its next GET at
             // once and still completes.
             config->client->RunAt(
-                when, [config, job = std::move(job), id = std::move(id), context, attempt,
-                       started = std::move(started), done = std::move(done)]() mutable {
-                  ReadBack(std::move(config), std::move(job), std::move(id), std::move(context),
-                           attempt + 1, std::move(started), std::move(done));
+                when, [config, job = std::move(job), id = std::move(id),
+                       request = std::move(request), context, attempt,
+                       done = std::move(done)]() mutable {
+                  ReadBack(std::move(config), std::move(job), std::move(id), std::move(request),
+                           std::move(context), attempt + 1, std::move(done));
                 });
             return;
           }
         }
-        // Blaxel started the execution: never answer an error that would
-        // make a caller start it again.
-        std::move(done)(std::move(started));
+        // Blaxel accepted the create: the execution exists, but the gateway
+        // cannot say how it stands. Never an answer built from the request.
+        std::move(done)(OutcomeUnknownStatus(
+            {config->backend(), "create", ExecutionName{config->backend(), job, id}.ToString(),
+             /*confirmed=*/true},
+            e.status().message()));
       });
 }
 
@@ -424,8 +553,8 @@ class BlaxelBackend final : public Backend {
                        config_->backend()));
       return;
     }
-    const int64_t limit = std::clamp(query.page_size <= 0 ? 20 : query.page_size, 1, 100);
-    std::string path = absl::StrCat(ExecutionsPath(query.parent.job), "?limit=", limit);
+    std::string path = absl::StrCat(ExecutionsPath(query.parent.job), "?limit=",
+                                    config_->legacy ? LegacyLimit(query) : PageSize(query));
     const bool sent_cursor = !config_->legacy && !query.position.cursor.empty();
     if (config_->legacy) {
       absl::StrAppend(&path, "&offset=", std::max<int64_t>(query.position.offset, 0));
@@ -437,14 +566,14 @@ class BlaxelBackend final : public Backend {
     }
     std::shared_ptr<const Config> config = config_;
     Exchange(config, config->Request("GET", path, context, /*idempotent=*/true), context,
-             [config, query, limit, sent_cursor, done = std::move(done)](
+             [config, query, sent_cursor, done = std::move(done)](
                  absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
                  std::move(done)(r.status());
                } else if (!IsSuccess(r->status)) {
                  std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
                } else {
-                 std::move(done)(ReadExecutionPage(*config, query, limit, r->body));
+                 std::move(done)(ReadExecutionPage(*config, query, r->body, credential));
                }
              });
   }
@@ -490,7 +619,7 @@ class BlaxelBackend final : public Backend {
     if (sent_cursor) absl::StrAppend(&path, "&cursor=", http::PercentEncode(query.position.cursor));
     Exchange(
         config, config->Request("GET", path, context, /*idempotent=*/true), context,
-        [config, offset, sent_cursor, done = std::move(done)](
+        [config, query, limit, offset, sent_cursor, done = std::move(done)](
             absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
           if (!r.ok()) {
             std::move(done)(r.status());
@@ -500,7 +629,7 @@ class BlaxelBackend final : public Backend {
             std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
             return;
           }
-          absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
+          absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
           const rapidjson::Value* data = doc.ok() ? JsonMember(*doc, "data") : nullptr;
           if (data == nullptr || !data->IsArray()) {
             std::move(done)(InvalidResponseStatus(
@@ -509,18 +638,32 @@ class BlaxelBackend final : public Backend {
                              doc.ok() ? "no data array" : doc.status().message())));
             return;
           }
-          TaskPage page;
-          int64_t index = offset;
-          for (const rapidjson::Value& item : data->GetArray()) {
-            // The task's position in the whole list names it when unnamed.
-            const int i = static_cast<int>(index++);
-            if (!item.IsObject()) continue;
-            page.tasks.push_back(TranslateTask(item, absl::StrCat("tasks[", i, "]"), i, nullptr));
+          std::string next_cursor = MetaNextCursor(*doc);
+          if (sent_cursor && next_cursor == query.position.cursor) {
+            std::move(done)(CursorDidNotAdvance(*config));
+            return;
           }
-          if (std::string cursor = MetaNextCursor(*doc); !cursor.empty()) {
+          // `offset`: tasks of the upstream page at the cursor already
+          // returned (an upstream that answers more than `limit`).
+          const PageSlice slice = Slice(data->Size(), offset, limit);
+          TaskPage page;
+          for (size_t i = slice.begin; i < slice.end; ++i) {
+            const rapidjson::Value& item = (*data)[static_cast<rapidjson::SizeType>(i)];
+            if (!item.IsObject()) continue;
+            // On the first upstream page a task's position is its index in
+            // the execution, which names it when Blaxel does not.
+            const int index = sent_cursor ? -1 : static_cast<int>(i);
+            page.tasks.push_back(
+                TranslateTask(item, absl::StrCat("tasks[", i, "]"), index, nullptr));
+          }
+          if (slice.rest) {
             UpstreamPosition next;
-            next.cursor = std::move(cursor);
-            next.offset = index;
+            next.cursor = query.position.cursor;
+            next.offset = static_cast<int64_t>(slice.end);
+            page.next = std::move(next);
+          } else if (!next_cursor.empty()) {
+            UpstreamPosition next;
+            next.cursor = std::move(next_cursor);
             page.next = std::move(next);
           }
           page.total_size = MetaTotal(*doc);
@@ -558,23 +701,53 @@ class BlaxelBackend final : public Backend {
                  std::move(done)(config->Error(*r, credential));
                  return;
                }
-               absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
-               std::string id;
-               if (doc.ok()) id = JsonString(*doc, "executionId").value_or("");
-               if (id.empty()) id = execution_id;
-               if (id.empty()) {
-                 std::move(done)(InvalidResponseStatus(
-                     config->backend(),
-                     absl::StrCat("the create for job \"", job,
-                                  "\" answered without an executionId; the execution may have "
-                                  "started (HTTP ",
-                                  r->status, ")")));
+               // Until the answer is read, nothing says whether the
+               // execution exists: an unreadable answer is an unknown outcome.
+               const std::string sent_name =
+                   execution_id.empty()
+                       ? ""
+                       : ExecutionName{config->backend(), job, execution_id}.ToString();
+               auto unknown = [&](absl::string_view what) {
+                 return OutcomeUnknownStatus(
+                     {config->backend(), "create", sent_name, /*confirmed=*/false}, what);
+               };
+               absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
+               if (!doc.ok()) {
+                 std::move(done)(unknown(
+                     absl::StrCat("its answer is not JSON (", doc.status().message(), ")")));
                  return;
                }
-               rapidjson::Document empty(rapidjson::kObjectType);
-               v1::Execution started =
-                   StartedExecution(config->backend(), job, id, doc.ok() ? *doc : empty, request);
-               ReadBack(config, job, id, context, 0, std::move(started), std::move(done));
+               if (!doc->IsObject()) {
+                 std::move(done)(unknown("its answer is not a JSON object"));
+                 return;
+               }
+               const std::string id = JsonString(*doc, "executionId").value_or("");
+               if (id.empty()) {
+                 std::move(done)(unknown("its answer carries no executionId"));
+                 return;
+               }
+               if (!execution_id.empty() && id != execution_id) {
+                 std::move(done)(unknown(absl::StrCat("it answered executionId \"",
+                                                      BoundedEcho(id), "\" for \"", execution_id,
+                                                      "\"")));
+                 return;
+               }
+               if (!IsNameableId(id)) {
+                 std::move(done)(OutcomeUnknownStatus(
+                     {config->backend(), "create", "", /*confirmed=*/true},
+                     absl::StrCat("the new execution's id \"", BoundedEcho(id),
+                                  "\" cannot be written in a resource name")));
+                 return;
+               }
+               // An execution id Blaxel already had gives that execution
+               // back: it must be the one this request describes.
+               if (const rapidjson::Value* tasks = JsonMember(*doc, "tasks");
+                   !execution_id.empty() && tasks != nullptr && tasks->IsArray() &&
+                   !SameTaskParameters(request, JsonToValue(*tasks).list_value())) {
+                 std::move(done)(ReusedIdStatus(config->backend(), request));
+                 return;
+               }
+               ReadBack(config, job, id, std::move(request), context, 0, std::move(done));
              });
   }
 
@@ -630,7 +803,21 @@ class BlaxelBackend final : public Backend {
                        std::move(done)(config->Error(*r, credential));
                        return;
                      }
-                     absl::StatusOr<v1::Execution> after = ReadExecution(*config, job, id, r->body);
+                     // The DELETE was answered 2xx, but only a readable
+                     // answer says what it did.
+                     absl::StatusOr<rapidjson::Document> doc =
+                         config->ParseAnswer(r->body, credential);
+                     if (!doc.ok() || !doc->IsObject()) {
+                       std::move(done)(OutcomeUnknownStatus(
+                           {config->backend(), "cancel",
+                            ExecutionName{config->backend(), job, id}.ToString(),
+                            /*confirmed=*/false},
+                           doc.ok() ? "its answer is not a JSON object"
+                                    : absl::StrCat("its answer is not JSON (",
+                                                   doc.status().message(), ")")));
+                       return;
+                     }
+                     absl::StatusOr<v1::Execution> after = TranslateAsked(*config, job, id, *doc);
                      if (after.ok() && IsFinished(after->state()) &&
                          after->state() != v1::Execution::STATE_CANCELLED) {
                        std::move(done)(NotCancellable(*config, *after));
@@ -644,10 +831,11 @@ class BlaxelBackend final : public Backend {
  private:
   // FAILED_PRECONDITION for an execution that has finished.
   static absl::Status NotCancellable(const Config& config, const v1::Execution& e) {
-    const std::string message = absl::StrCat(
-        "execution \"", e.execution_id(), "\" on backend \"", config.backend(),
-        "\" cannot be cancelled: it has already finished (state ",
-        v1::Execution::State_Name(e.state()), ", Blaxel status \"", e.raw_status(), "\")");
+    const std::string message =
+        absl::StrCat("execution \"", e.execution_id(), "\" on backend \"", config.backend(),
+                     "\" cannot be cancelled: it has already finished (state ",
+                     v1::Execution::State_Name(e.state()), ", Blaxel status \"",
+                     BoundedEcho(e.raw_status()), "\")");
     return MakeError(absl::StatusCode::kFailedPrecondition, message, reason::kFailedPrecondition,
                      {{"backend", config.backend()},
                       {"execution_id", e.execution_id()},
@@ -728,6 +916,12 @@ class BlaxelBackend final : public Backend {
                                        "for the job's), got ",
                                        request.memory_mb()),
                           backend);
+    }
+    if (!request.execution_id().empty()) {
+      // The id becomes a path segment upstream and a segment of the name.
+      if (absl::Status s = CheckPlainId("execution_id", request.execution_id()); !s.ok()) {
+        return InvalidField("execution_id", s.message(), backend);
+      }
     }
     if (!request.request_id().empty() && !request.execution_id().empty() &&
         request.execution_id() != request.request_id()) {

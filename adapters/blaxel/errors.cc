@@ -14,6 +14,8 @@ namespace {
 // As much of the upstream's message as a status quotes (HttpFailureToStatus'
 // bound too).
 constexpr size_t kMaxUpstreamMessage = 500;
+// As much of the upstream's error code as ErrorInfo metadata carries.
+constexpr size_t kMaxUpstreamCode = 200;
 
 // Text of a scalar member: strings as they are, numbers as JSON text.
 std::string ScalarText(const rapidjson::Value& object, const char* key) {
@@ -57,8 +59,10 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body) {
 absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
                              absl::Time now, absl::Span<const std::string> secrets) {
   BlaxelErrorBody body = ParseBlaxelErrorBody(response.body);
+  // Redacted first, then bounded: a cut through a secret would hide it
+  // from the redaction.
   body.message = RedactSecrets(body.message, secrets);
-  body.code = RedactSecrets(body.code, secrets);
+  body.code = TruncateUtf8(SanitizeUtf8(RedactSecrets(body.code, secrets)), kMaxUpstreamCode);
   UpstreamFailure failure;
   failure.backend = std::string(backend);
   failure.http_status = response.status;
@@ -75,9 +79,9 @@ absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse
     return MakeError(absl::StatusCode::kFailedPrecondition,
                      absl::StrCat("backend \"", backend,
                                   "\" rejected the configured Blaxel-Version (check the backend's "
-                                  "api_version): ",
+                                  "\"apiVersion\" in the gateway config): ",
                                   TruncateUtf8(body.message, kMaxUpstreamMessage)),
-                     reason::kUpstreamBadRequest, metadata, failure.retry_after);
+                     reason::kBackendMisconfigured, metadata, failure.retry_after);
   }
   if (s >= 500 && s <= 599 && s != 501 && body.retryable == false) {
     std::string message = absl::StrCat("backend \"", backend, "\" answered HTTP ", s,

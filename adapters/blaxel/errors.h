@@ -19,7 +19,9 @@ namespace execgw::blaxel {
 // `code` is the upstream's word for the error: the flat shape's `error`
 // text (e.g. "invalid_api_version"), the nested shape's `status` (else its
 // `code`). Empty, non-JSON or otherwise shaped bodies give empty fields
-// (the body is never echoed: it may be an HTML page or huge).
+// (the body is never echoed: it may be an HTML page or huge, and it is not
+// redacted; only the decoded strings above ever reach a message, redacted
+// and bounded by BlaxelHttpError).
 struct BlaxelErrorBody {
   std::string code;
   std::string message;
@@ -32,7 +34,7 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body);
 //
 // | HTTP | condition                        | code                | reason                     |
 // | ---- | -------------------------------- | ------------------- | -------------------------- |
-// | 400  | code `invalid_api_version`       | FAILED_PRECONDITION | UPSTREAM_BAD_REQUEST       |
+// | 400  | code `invalid_api_version`       | FAILED_PRECONDITION | BACKEND_MISCONFIGURED      |
 // | 400  | other                            | INVALID_ARGUMENT    | UPSTREAM_BAD_REQUEST       |
 // | 401  |                                  | UNAUTHENTICATED     | UPSTREAM_UNAUTHENTICATED   |
 // | 403  |                                  | PERMISSION_DENIED   | UPSTREAM_PERMISSION_DENIED |
@@ -46,7 +48,8 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body);
 // | else |                                  | UNKNOWN             | UPSTREAM_ERROR             |
 //
 // A wrong Blaxel-Version is the gateway's configuration, not the caller's
-// argument, hence FAILED_PRECONDITION. Every status carries ErrorInfo
+// argument, hence FAILED_PRECONDITION; the message names the config's JSON
+// key `apiVersion`. Every status carries ErrorInfo
 // metadata backend, http_status, upstream_code; a `Retry-After` header (on
 // any status; seconds or an HTTP date relative to `now`) becomes RetryInfo.
 // Each of `secrets` (the credential the request was sent with: the API key

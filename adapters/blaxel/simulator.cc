@@ -532,7 +532,14 @@ void BlaxelSimulator::PutRaw(const std::string& job, const std::string& id, std:
   Execution e;
   e.job = job;
   e.id = id;
+  // Lists sort on createdAt, as the real server does: the document's own
+  // createdAt when it has a usable one, else the time it was put.
   e.created = options_.clock->Now();
+  if (absl::StatusOr<rapidjson::Document> doc = ParseJson(raw_json); doc.ok()) {
+    const rapidjson::Value* md = JsonMember(*doc, "metadata");
+    std::optional<std::string> created = md ? JsonString(*md, "createdAt") : std::nullopt;
+    if (std::optional<absl::Time> t = ParseUpstreamTime(created.value_or(""))) e.created = *t;
+  }
   e.raw = std::move(raw_json);
   executions_[{job, id}] = std::move(e);
 }

@@ -135,7 +135,8 @@ class BlaxelSimulator {
   void PutExecution(const std::string& job, const std::string& id, SimulatedScenario scenario,
                     absl::Time created, int task_count = 3, std::vector<std::string> env_keys = {});
   // Serves `raw` verbatim (status 200) for GET and DELETE of this execution;
-  // list pages include it when it is valid JSON.
+  // list pages include it when it is valid JSON, sorted by its
+  // metadata.createdAt (the time of the call when it has none that parses).
   void PutRaw(const std::string& job, const std::string& id, std::string raw_json);
   // Adds `n` executions of `job` with one task each, created at
   // first_created, first_created + spacing, ...; ids "exec-bulk-NNNNNN"

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/etag.h"
+#include "adapters/field_rules.h"
 #include "adapters/json_value.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_time.h"
@@ -88,10 +89,9 @@ std::optional<int32_t> ReadInt32(const rapidjson::Value& object, const char* key
   return std::nullopt;
 }
 
-bool IsGoZeroTime(absl::string_view text) { return absl::StartsWith(text, "0001-01-01T00:00:00"); }
-
-// A time member. Empty string and Go's zero time mean unset; anything else
-// that does not parse is kept raw.
+// A time member, read by the one rule for upstream time texts
+// (ReadUpstreamTimeText): "" is unset; anything that does not parse (Go's
+// zero-time placeholder included) is unset with its raw text kept.
 std::optional<Timestamp> ReadTime(const rapidjson::Value& object, const char* key,
                                   absl::string_view prefix, Sink& sink) {
   const rapidjson::Value* v = JsonMember(object, key);
@@ -100,14 +100,10 @@ std::optional<Timestamp> ReadTime(const rapidjson::Value& object, const char* ke
     sink.Unparsed(Path(prefix, key), *v);
     return std::nullopt;
   }
-  const absl::string_view text = absl::StripAsciiWhitespace(View(*v));
-  if (text.empty()) return std::nullopt;
-  std::optional<absl::Time> t = ParseUpstreamTime(text);
-  if (!t.has_value()) {
-    if (!IsGoZeroTime(text)) sink.Unparsed(Path(prefix, key), std::string(View(*v)));
-    return std::nullopt;
-  }
-  return ToProtoTimestamp(*t);
+  const UpstreamTimeReading reading = ReadUpstreamTimeText(View(*v));
+  if (reading.keep_raw) sink.Unparsed(Path(prefix, key), std::string(View(*v)));
+  if (!reading.time.has_value()) return std::nullopt;
+  return ToProtoTimestamp(*reading.time);
 }
 
 // A duration member: integer seconds when `integer_seconds`, else a Go
@@ -159,6 +155,11 @@ const rapidjson::Value* ReadObject(const rapidjson::Value& object, const char* k
   if (v->IsObject()) return v;
   sink.Extra(Path(prefix, key), *v);
   return nullptr;
+}
+
+bool IsTerminal(v1::Execution::State state) {
+  return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
+         state == v1::Execution::STATE_CANCELLED || state == v1::Execution::STATE_TIMED_OUT;
 }
 
 constexpr absl::string_view kTaskKeys[] = {"conditions", "metadata", "spec", "status"};
@@ -218,7 +219,7 @@ void TranslateStats(const rapidjson::Value& stats, Sink& sink, v1::Execution& ou
 }  // namespace
 
 v1::Execution::State ExecutionStateFromBlaxel(absl::string_view status) {
-  const std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(status));
+  const std::string s = StatusWord(status);
   if (s == "queued") return v1::Execution::STATE_QUEUED;
   if (s == "pending") return v1::Execution::STATE_PENDING;
   if (s == "running") return v1::Execution::STATE_RUNNING;
@@ -231,7 +232,7 @@ v1::Execution::State ExecutionStateFromBlaxel(absl::string_view status) {
 }
 
 v1::Task::State TaskStateFromBlaxel(absl::string_view status) {
-  const std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(status));
+  const std::string s = StatusWord(status);
   if (s == "unspecified") return v1::Task::STATE_UNREPORTED;
   if (s == "pending") return v1::Task::STATE_PENDING;
   if (s == "reconciling") return v1::Task::STATE_RECONCILING;
@@ -364,7 +365,11 @@ v1::Execution TranslateJobExecution(const rapidjson::Value& doc, absl::string_vi
   }
   out.set_execution_id(id);
   out.set_workload(job);
-  out.set_name(ExecutionName{std::string(backend_name), job, id}.ToString());
+  // An id no name can hold (empty, "." or "..", too long) leaves the name
+  // empty: execution_id keeps it as sent (see Execution.name).
+  if (IsNameableId(job) && IsNameableId(id)) {
+    out.set_name(ExecutionName{std::string(backend_name), job, id}.ToString());
+  }
 
   // status
   const rapidjson::Value* status = JsonMember(doc, "status");
@@ -432,6 +437,12 @@ v1::Execution TranslateJobExecution(const rapidjson::Value& doc, absl::string_vi
   // stats
   if (const rapidjson::Value* stats = ReadObject(doc, "stats", "", sink)) {
     TranslateStats(*stats, sink, out);
+  }
+
+  // A finished execution always has an end time: without a usable
+  // completedAt, its last update is when it finished.
+  if (!out.has_end_time() && out.has_update_time() && IsTerminal(out.state())) {
+    *out.mutable_end_time() = out.update_time();
   }
 
   static constexpr absl::string_view kKnownTop[] = {"metadata", "spec", "stats", "status", "tasks"};

@@ -12,12 +12,18 @@ namespace execgw::blaxel {
 // valid data is translated as far as it can be and nothing is dropped.
 //
 //   metadata.id               execution_id (else `id_hint`)
-//   metadata.job              workload, name (else `job_hint`)
+//   metadata.job              workload (else `job_hint`); with the id, the
+//                             name, left empty when either cannot be named
+//                             (IsNameableId)
 //   metadata.createdAt ...    create/start/end(completedAt)/update/expire(expiredAt)
-//                             times; deletedAt -> blaxel.delete_time
+//                             times; deletedAt -> blaxel.delete_time. A
+//                             finished execution (succeeded, failed,
+//                             cancelled, timeout) without a usable
+//                             completedAt gets end_time from updatedAt
 //   metadata.workspace/cluster blaxel.workspace / blaxel.cluster
-//   status                    state per the Execution.State table (case-
-//                             insensitive; `completed` -> SUCCEEDED; absent or
+//   status                    state per the Execution.State table (read as
+//                             StatusWord: case-insensitive; `completed` ->
+//                             SUCCEEDED; absent or
 //                             unknown -> STATE_UNRECOGNIZED), raw_status as sent
 //   spec.timeout              timeout (integer seconds; a Go duration string
 //                             is accepted too)
@@ -33,9 +39,10 @@ namespace execgw::blaxel {
 //   stats                     task_stats (success -> succeeded, failure ->
 //                             failed), retry_count = stats.retried
 //
-// Times: empty strings and the Go zero time mean unset; any other
-// unparseable time, duration or number is left unset and its raw text kept
-// in `unparsed_fields` under its JSON path ("metadata.startedAt",
+// Times follow ReadUpstreamTimeText (field_rules.h): an empty string means
+// unset; any other unparseable time (Go's zero-time placeholder
+// `0001-01-01T00:00:00Z` included), duration or number is left unset and
+// its raw text kept in `unparsed_fields` under its JSON path ("metadata.startedAt",
 // "tasks[1].spec.timeout"). Members this translator does not map (at the
 // top level, in metadata/spec/stats, in tasks and conditions) and members
 // of an unexpected JSON type where an object or array was expected are kept
@@ -55,7 +62,7 @@ v1::Task TranslateTask(const rapidjson::Value& task, absl::string_view path_pref
                        v1::Execution* sink);
 
 // The status tables (Execution.State and Task.State comments in
-// execution.proto). Case-insensitive.
+// execution.proto), matched on StatusWord (case-insensitive).
 v1::Execution::State ExecutionStateFromBlaxel(absl::string_view status);
 v1::Task::State TaskStateFromBlaxel(absl::string_view status);
 

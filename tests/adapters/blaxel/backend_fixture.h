@@ -7,6 +7,7 @@
 // checking that no credential leaks into an error.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "adapters/blaxel/simulator.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/recording_http_client.h"
 
@@ -40,6 +42,26 @@ inline constexpr char kJob[] = "data-processing-job";
 
 using ::execgw::testing::AllText;
 using ::execgw::testing::RecordingHttpClient;
+
+// The ErrorInfo metadata a status carries (empty if none).
+inline std::map<std::string, std::string> ErrorMetadataOf(const absl::Status& s) {
+  std::map<std::string, std::string> out;
+  auto payload = s.GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
+  google::rpc::ErrorInfo info;
+  if (payload.has_value() && info.ParseFromString(std::string(*payload))) {
+    out.insert(info.metadata().begin(), info.metadata().end());
+  }
+  return out;
+}
+
+// A 200 JSON answer, for FaultInjector.
+inline http::ServerResponse JsonReply(std::string body, int status = 200) {
+  http::ServerResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = std::move(body);
+  return r;
+}
 
 class BlaxelBackendFixture : public ::testing::Test {
  protected:

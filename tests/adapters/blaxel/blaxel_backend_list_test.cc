@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -9,7 +10,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/field_rules.h"
 #include "adapters/upstream_error.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/adapters/blaxel/backend_fixture.h"
@@ -212,35 +215,53 @@ TEST_F(BlaxelFilterTest, RangeAndStateTogether) {
                                                                   succeeded_.rbegin() + 60)));
 }
 
+// Legacy offset lists ask for one more than the page size, so that a token
+// comes exactly when more executions exist: no empty last page. (This test
+// used to expect pages of 100 and an empty page after an exactly full one.)
 TEST_F(BlaxelListTest, LegacyVersionPagesByOffset) {
   const std::vector<std::string> ids =
       sim_->AddExecutions(kJob, 250, clock_.Now() - absl::Hours(2), absl::Seconds(1));
   std::unique_ptr<Backend> legacy = LegacyBackend();
   client_->Clear();
-  Walked walked = WalkList(Query(100), legacy.get());
+  Walked walked = WalkList(Query(50), legacy.get());
   ASSERT_TRUE(walked.status.ok()) << walked.status;
   EXPECT_THAT(walked.ids, ElementsAreArray(std::vector<std::string>(ids.rbegin(), ids.rend())));
-  EXPECT_EQ(walked.pages, 3);
+  EXPECT_EQ(walked.pages, 5);
   for (int64_t total : walked.totals) EXPECT_EQ(total, -1);
   std::vector<RecordingHttpClient::Sent> sent = client_->sent();
-  ASSERT_EQ(sent.size(), 3u);
-  EXPECT_THAT(sent[0].url, HasSubstr("?limit=100&offset=0"));
-  EXPECT_THAT(sent[2].url, HasSubstr("?limit=100&offset=200"));
+  ASSERT_EQ(sent.size(), 5u);
+  EXPECT_THAT(sent[0].url, HasSubstr("?limit=51&offset=0"));
+  EXPECT_THAT(sent[4].url, HasSubstr("?limit=51&offset=200"));
   EXPECT_FALSE(absl::StrContains(sent[0].url, "sort="));
 
-  // A last page that is exactly full: one more (empty) page ends it.
-  sim_->AddExecutions("even", 200, clock_.Now() - absl::Hours(1), absl::Seconds(1));
-  ListExecutionsQuery even = Query(100);
-  even.parent = Job("even");
-  Walked exact = WalkList(even, legacy.get());
-  EXPECT_EQ(exact.ids.size(), 200u);
-  EXPECT_EQ(exact.pages, 3);
+  // At Blaxel's largest limit (100) there is no room for the one more:
+  // pages of 99.
+  Walked largest = WalkList(Query(100), legacy.get());
+  ASSERT_TRUE(largest.status.ok()) << largest.status;
+  EXPECT_EQ(largest.ids.size(), 250u);
+  EXPECT_EQ(largest.pages, 3);
+  EXPECT_THAT(client_->sent().back().url, HasSubstr("?limit=100&offset=198"));
 
   // Legacy lists are newest first only.
   absl::StatusOr<ExecutionPage> asc = List(Query(10, /*ascending=*/true), {}, legacy.get());
   ASSERT_FALSE(asc.ok());
   EXPECT_EQ(asc.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(asc.status().message(), "order_by:")) << asc.status();
+}
+
+TEST_F(BlaxelListTest, LegacyFullLastPageEndsTheListing) {
+  sim_->AddExecutions(kJob, 36, clock_.Now() - absl::Hours(1), absl::Seconds(1));
+  std::unique_ptr<Backend> legacy = LegacyBackend();
+  std::vector<size_t> sizes;
+  ListExecutionsQuery q = Query(12);
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<ExecutionPage> p = List(q, {}, legacy.get());
+    ASSERT_TRUE(p.ok()) << p.status();
+    sizes.push_back(p->executions.size());
+    if (!p->next.has_value()) break;
+    q.position = *p->next;
+  }
+  EXPECT_THAT(sizes, ElementsAreArray({12u, 12u, 12u}));  // was 12, 12, 12, 0
 }
 
 TEST_F(BlaxelListTest, LegacyVersionWithATimeRangeEndsEarlyToo) {
@@ -319,11 +340,160 @@ TEST_F(BlaxelListTest, PageSizeIsTheLimit) {
   p = List(Query(500));
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->executions.size(), 100u);
-  // Translated in full, with names under the job.
+  // Named under the job; the basic view by default (no etag: see the next
+  // test; this test used to expect one).
   EXPECT_EQ(p->executions[0].name(), absl::StrCat("backends/bx/jobs/", kJob, "/executions/",
                                                   p->executions[0].execution_id()));
   EXPECT_EQ(p->executions[0].state(), v1::Execution::STATE_SUCCEEDED);
-  EXPECT_FALSE(p->executions[0].etag().empty());
+  EXPECT_TRUE(p->executions[0].etag().empty());
+}
+
+// AIP-157: BASIC (the default) holds the basic fields only and no etag;
+// FULL items are exactly what GetExecution returns (Blaxel's list items are
+// whole JobExecutions, so no extra reads).
+TEST_F(BlaxelListTest, ViewsBasicByDefaultFullAsGetExecution) {
+  sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now() - absl::Hours(1), 3,
+                     {"MODE"});
+  sim_->PutExecution(kJob, "e2", SimulatedScenario::kTaskRetriedThenFail,
+                     clock_.Now() - absl::Minutes(1), 2);
+  absl::StatusOr<ExecutionPage> basic = List(Query(10));
+  ASSERT_TRUE(basic.ok()) << basic.status();
+  ASSERT_EQ(basic->executions.size(), 2u);
+  for (const v1::Execution& e : basic->executions) {
+    SCOPED_TRACE(e.execution_id());
+    v1::Execution expected = *Get(e.execution_id());
+    KeepBasicView(expected);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(e, expected))
+        << e.DebugString() << "\nvs\n" << expected.DebugString();
+    EXPECT_TRUE(e.etag().empty());
+    EXPECT_EQ(e.tasks_size(), 0);
+    EXPECT_TRUE(e.has_create_time());
+  }
+
+  ListExecutionsQuery q = Query(10);
+  q.view = v1::EXECUTION_VIEW_FULL;
+  client_->Clear();
+  absl::StatusOr<ExecutionPage> full = List(q);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(client_->sent().size(), 1u);
+  ASSERT_EQ(full->executions.size(), 2u);
+  for (const v1::Execution& e : full->executions) {
+    SCOPED_TRACE(e.execution_id());
+    absl::StatusOr<v1::Execution> got = Get(e.execution_id());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_FALSE(e.etag().empty());
+    EXPECT_EQ(e.etag(), got->etag());
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(e, *got));
+  }
+}
+
+// An upstream that ignores `limit`: a page never holds more than page_size,
+// and the next continues exactly where it stopped (the same cursor, with
+// the count already returned from that upstream page).
+TEST_F(BlaxelListTest, AnUpstreamIgnoringLimitNeverOverfillsAPage) {
+  // The first upstream page holds 1,050 executions, the next (at cursor
+  // "c2") 5 more.
+  auto page = [&](int from, int n, const std::string& next) {
+    std::string data;
+    for (int i = from; i < from + n; ++i) {
+      absl::StrAppend(&data, data.empty() ? "" : ",", R"({"metadata":{"id":"big-)", i,
+                      R"(","job":"data-processing-job","createdAt":"2025-12-01T00:00:00Z"},)"
+                      R"("status":"succeeded"})");
+    }
+    return JsonReply(absl::StrCat(R"({"data":[)", data, R"(],"meta":{"hasMore":)",
+                                  next.empty() ? "false" : "true", R"(,"nextCursor":")", next,
+                                  R"(","total":1055}})"));
+  };
+  sim_->faults().Add("list", page(0, 1050, "c2"), 53);  // 52 full pages and a 10-item one
+  sim_->faults().Add("list", page(1050, 5, ""), 1);
+  client_->Clear();
+  std::vector<size_t> sizes;
+  std::vector<std::string> ids;
+  ListExecutionsQuery q = Query(20);
+  for (int n = 0; n < 100; ++n) {
+    absl::StatusOr<ExecutionPage> p = List(q);
+    ASSERT_TRUE(p.ok()) << p.status();
+    sizes.push_back(p->executions.size());
+    for (const v1::Execution& e : p->executions) ids.push_back(e.execution_id());
+    if (!p->next.has_value()) break;
+    q.position = *p->next;
+  }
+  ASSERT_EQ(ids.size(), 1055u);
+  for (int i = 0; i < 1055; ++i) EXPECT_EQ(ids[i], absl::StrCat("big-", i));
+  for (size_t size : sizes) EXPECT_LE(size, 20u);
+  EXPECT_EQ(sizes.size(), 54u);
+  EXPECT_EQ(sizes[52], 10u);  // the rest of the first upstream page
+  EXPECT_EQ(sizes[53], 5u);
+  EXPECT_THAT(client_->sent()[53].url, HasSubstr("&cursor=c2"));
+
+  // A legacy list that ignores `limit`: the same bound.
+  sim_->faults().Clear();
+  std::string bare;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StrAppend(&bare, bare.empty() ? "[" : ",", R"({"metadata":{"id":"old-)", i, R"("}})");
+  }
+  sim_->faults().Add("list", JsonReply(bare + "]"));
+  std::unique_ptr<Backend> legacy = LegacyBackend();
+  absl::StatusOr<ExecutionPage> first = List(Query(20), {}, legacy.get());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->executions.size(), 20u);
+  ASSERT_TRUE(first->next.has_value());
+  EXPECT_EQ(first->next->offset, 20);
+}
+
+TEST_F(BlaxelListTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
+  sim_->faults().Add(
+      "list",
+      JsonReply(R"({"data":[{"metadata":{"id":"e1"},"status":"running"}],)"
+                R"("meta":{"hasMore":true,"nextCursor":"same","total":9}})"),
+      -1);
+  Walked walked = WalkList(Query(10));
+  EXPECT_EQ(walked.pages, 1);
+  EXPECT_EQ(walked.status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReasonOf(walked.status), reason::kUpstreamInvalidResponse);
+  EXPECT_THAT(walked.status.message(), HasSubstr("the upstream paging cursor did not advance"));
+}
+
+// Listed ids are named escaped, and the name reads the execution back; ids
+// no name can hold keep execution_id as sent with an empty name.
+TEST_F(BlaxelListTest, ListedIdsAreNamedSoThatGetReadsThemBack) {
+  sim_->PutExecution(kJob, "my exec/1", SimulatedScenario::kSucceed, clock_.Now(), 1);
+  sim_->PutRaw(kJob, "dots", R"({"metadata":{"id":"..","job":"data-processing-job"}})");
+  absl::StatusOr<ExecutionPage> p = List(Query(10));
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::map<std::string, std::string> names;
+  for (const v1::Execution& e : p->executions) names[e.execution_id()] = e.name();
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[".."], "");
+  EXPECT_EQ(names["my exec/1"], "backends/bx/jobs/data-processing-job/executions/my%20exec%2F1");
+  absl::StatusOr<ExecutionName> parsed = ParseExecutionName(names["my exec/1"]);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<v1::Execution> got = Await<v1::Execution>(
+      [&](Done<v1::Execution> done) { backend_->GetExecution(*parsed, {}, std::move(done)); });
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->execution_id(), "my exec/1");
+  EXPECT_EQ(got->name(), names["my exec/1"]);
+}
+
+TEST_F(BlaxelListTest, CredentialsEchoedInListItemsAreRedacted) {
+  // OAuth: the client secret, the access token and the key are never
+  // echoed, whatever the escape.
+  std::unique_ptr<Backend> oauth = MakeBackend([](BlaxelBackendOptions& o) {
+    o.api_key.clear();
+    o.oauth_client_id = kClientId;
+    o.oauth_client_secret = kClientSecret;
+  });
+  sim_->PutRaw(kJob, "echo",
+               R"({"metadata":{"id":"echo"},"status":"running",)"
+               R"("debug":"\u0073\u0033cr3t-7d1e9b and bl-\u006fauth-1-"})");
+  ListExecutionsQuery q = Query(10);
+  q.view = v1::EXECUTION_VIEW_FULL;
+  absl::StatusOr<ExecutionPage> p = List(q, {}, oauth.get());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->executions.size(), 1u);
+  const std::string text = p->executions[0].DebugString();
+  EXPECT_FALSE(absl::StrContains(text, kClientSecret)) << text;
+  EXPECT_THAT(text, HasSubstr("[redacted] and bl-oauth-1-"));
 }
 
 // ---------------------------------------------------------------- tasks
@@ -409,6 +579,45 @@ TEST_F(BlaxelTasksTest, ExpiredTaskCursorIsAnInvalidPageToken) {
   clock_.Advance(absl::Hours(25));
   absl::StatusOr<TaskPage> expired = Tasks(ListTasksQuery{Name("big"), 10, *first->next});
   EXPECT_EQ(ErrorReasonOf(expired.status()), reason::kInvalidPageToken);
+}
+
+TEST_F(BlaxelTasksTest, AnUpstreamIgnoringLimitNeverOverfillsAPage) {
+  sim_->PutExecution(kJob, "big", SimulatedScenario::kSucceed, clock_.Now(), 1);
+  std::string data;
+  for (int i = 0; i < 1200; ++i) {
+    absl::StrAppend(&data, data.empty() ? "" : ",", R"({"metadata":{"name":"t-)", i,
+                    R"("},"status":"succeeded"})");
+  }
+  sim_->faults().Add("tasks",
+                     JsonReply(absl::StrCat(R"({"data":[)", data,
+                                            R"(],"meta":{"hasMore":false,"nextCursor":""}})")),
+                     -1);
+  std::vector<std::string> names;
+  ListTasksQuery q{Name("big"), 64, {}};
+  int pages = 0;
+  for (; pages < 100; ++pages) {
+    absl::StatusOr<TaskPage> p = Tasks(q);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_LE(p->tasks.size(), 64u);
+    for (const v1::Task& t : p->tasks) names.push_back(t.name());
+    if (!p->next.has_value()) break;
+    q.position = *p->next;
+  }
+  ASSERT_EQ(names.size(), 1200u);
+  for (int i = 0; i < 1200; ++i) EXPECT_EQ(names[i], absl::StrCat("t-", i));
+  EXPECT_EQ(pages + 1, 19);  // 18 pages of 64 and one of 48
+}
+
+TEST_F(BlaxelTasksTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
+  sim_->PutExecution(kJob, "big", SimulatedScenario::kSucceed, clock_.Now(), 1);
+  sim_->faults().Add("tasks",
+                     JsonReply(R"({"data":[{"metadata":{"name":"a"}}],)"
+                               R"("meta":{"hasMore":true,"nextCursor":"again"}})"),
+                     -1);
+  WalkedTasks walked = WalkTasks(ListTasksQuery{Name("big"), 10, {}});
+  EXPECT_EQ(walked.pages, 1);
+  EXPECT_EQ(ErrorReasonOf(walked.status), reason::kUpstreamInvalidResponse);
+  EXPECT_THAT(walked.status.message(), HasSubstr("did not advance"));
 }
 
 TEST_F(BlaxelTasksTest, NameMustHaveTheJobForm) {

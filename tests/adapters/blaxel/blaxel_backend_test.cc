@@ -204,6 +204,54 @@ TEST_F(BlaxelBackendTest, OddDocumentIsTranslatedNotRejected) {
   EXPECT_TRUE(e->blaxel().extra_fields().fields().at("surprise").bool_value());
 }
 
+// The execution in an answer is the one asked for (Polos' rule too): an
+// upstream answering about another execution used to hand out that
+// execution's name.
+TEST_F(BlaxelBackendTest, AnAnswerAboutAnotherExecutionIsAnInvalidResponse) {
+  sim_->PutJob("etl", SimulatedJob{});
+  sim_->PutRaw("etl", "exec-zzz",
+               R"({"metadata":{"id":"exec-abc123","job":"data-processing-job"},)"
+               R"("status":"running"})");
+  absl::StatusOr<v1::Execution> e = Get("etl", "exec-zzz");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamInvalidResponse);
+  EXPECT_THAT(std::string(e.status().message()),
+              ::testing::HasSubstr("asked for execution \"exec-zzz\" of job \"etl\", got "
+                                   "execution \"exec-abc123\" of job \"data-processing-job\""));
+  // Only the id differs, or only the job: the same.
+  sim_->PutRaw(kJob, "a", R"({"metadata":{"id":"b"},"status":"running"})");
+  EXPECT_EQ(ErrorReasonOf(Get(kJob, "a").status()), reason::kUpstreamInvalidResponse);
+  sim_->PutRaw(kJob, "c", R"({"metadata":{"id":"c","job":"etl"},"status":"running"})");
+  EXPECT_EQ(ErrorReasonOf(Get(kJob, "c").status()), reason::kUpstreamInvalidResponse);
+  // A huge id in the answer is echoed bounded.
+  sim_->PutRaw(kJob, "d",
+               absl::StrCat(R"({"metadata":{"id":")", std::string(100000, 'x'), R"("}})"));
+  absl::StatusOr<v1::Execution> huge = Get(kJob, "d");
+  EXPECT_EQ(ErrorReasonOf(huge.status()), reason::kUpstreamInvalidResponse);
+  EXPECT_LT(huge.status().message().size(), 500u);
+  // Absent or empty: still the execution asked for.
+  sim_->PutRaw(kJob, "e", R"({"metadata":{"id":"","job":""},"status":"running"})");
+  absl::StatusOr<v1::Execution> same = Get(kJob, "e");
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->name(), "backends/bx/jobs/data-processing-job/executions/e");
+}
+
+// A credential the upstream echoes in a 2xx body, in any JSON escape, never
+// reaches the caller.
+TEST_F(BlaxelBackendTest, CredentialsEchoedInAnExecutionAreRedacted) {
+  sim_->PutRaw(kJob, "echo",
+               R"({"metadata":{"id":"echo"},"status":"running",)"
+               R"("debug":{"auth":"Bearer \u0062l-test-key-5f3a9c","plain":"bl-test-key-5f3a9c"},)"
+               R"("spec":{"note":"key=bl\u002dtest\u002dkey\u002d5f3a9c"}})");
+  absl::StatusOr<v1::Execution> e = Get(kJob, "echo");
+  ASSERT_TRUE(e.ok()) << e.status();
+  const std::string text = e->DebugString();
+  EXPECT_FALSE(absl::StrContains(text, kKey)) << text;
+  EXPECT_THAT(text, ::testing::HasSubstr("Bearer [redacted]"));
+  EXPECT_THAT(text, ::testing::HasSubstr("key=[redacted]"));
+}
+
 TEST_F(BlaxelBackendTest, PolosFormNameIsInvalidArgument) {
   absl::StatusOr<v1::Execution> e = Get("", "exec-1");
   EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
@@ -247,7 +295,12 @@ TEST_F(BlaxelBackendTest, UnknownApiVersionIsFailedPrecondition) {
   auto backend = MakeBackend([](BlaxelBackendOptions& o) { o.api_version = "2019-01-01"; });
   absl::StatusOr<v1::Execution> e = Get(kJob, "x", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kFailedPrecondition);
+  // The operator's problem, named as the config spells it.
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kBackendMisconfigured);
   EXPECT_THAT(std::string(e.status().message()), ::testing::HasSubstr("Blaxel-Version"));
+  EXPECT_THAT(std::string(e.status().message()), ::testing::HasSubstr("\"apiVersion\""));
+  EXPECT_THAT(std::string(e.status().message()),
+              ::testing::Not(::testing::HasSubstr("api_version")));
 }
 
 TEST_F(BlaxelBackendTest, RateLimitedCarriesRetryInfo) {

@@ -1,6 +1,10 @@
 // BlaxelBackend CreateExecution and CancelExecution over loopback HTTP.
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/json_value.h"
@@ -219,19 +223,163 @@ TEST_F(BlaxelCreateTest, ReadBackRetriesA404RightAfterTheCreate) {
   EXPECT_EQ(sim_->request_count("get"), 3);
 }
 
-TEST_F(BlaxelCreateTest, AFailedReadBackStillAnswersTheStartedExecution) {
+// The write rule (OutcomeUnknownStatus): an accepted create whose execution
+// cannot be read back is not answered with an execution made up from the
+// request (it used to be, state QUEUED), but UNKNOWN / OUTCOME_UNKNOWN
+// naming the execution, confirmed.
+TEST_F(BlaxelCreateTest, AFailedReadBackIsAConfirmedUnknownOutcomeNamingTheExecution) {
   sim_->faults().Add("get", Reply(503, R"({"code":503,"error":"Unavailable"})"), -1);
   v1::CreateExecutionRequest request;
   request.set_request_id("started");
   *request.add_task_parameters() = Params(R"({"shard": 0})");
   absl::StatusOr<v1::Execution> e = Create(request);
-  ASSERT_TRUE(e.ok()) << e.status();
-  EXPECT_EQ(e->name(), "backends/bx/jobs/data-processing-job/executions/started");
-  EXPECT_EQ(e->state(), v1::Execution::STATE_QUEUED);
-  EXPECT_EQ(e->blaxel().workspace(), kWorkspace);
-  EXPECT_EQ(e->input().list_value().values_size(), 1);
-  EXPECT_FALSE(e->etag().empty());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  std::map<std::string, std::string> md = ErrorMetadataOf(e.status());
+  EXPECT_EQ(md["operation"], "create");
+  EXPECT_EQ(md["confirmed"], "true");
+  EXPECT_EQ(md["name"], "backends/bx/jobs/data-processing-job/executions/started");
   EXPECT_EQ(sim_->request_count("get"), 1);  // a 503 is not retried here
+  // It does exist: a Get once the upstream answers again finds it.
+  sim_->faults().Clear();
+  EXPECT_TRUE(Get("started").ok());
+}
+
+TEST_F(BlaxelCreateTest, AReadBackOfAnotherExecutionIsAConfirmedUnknownOutcome) {
+  sim_->faults().Add(
+      "get", Reply(200, R"({"metadata":{"id":"someone-else","job":"data-processing-job"},)"
+                        R"("status":"running"})"));
+  v1::CreateExecutionRequest request;
+  request.set_request_id("mine");
+  absl::StatusOr<v1::Execution> e = Create(request);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  EXPECT_EQ(ErrorMetadataOf(e.status())["confirmed"], "true");
+  EXPECT_THAT(e.status().message(), HasSubstr("someone-else"));
+}
+
+// A 2xx create answer the gateway cannot use says nothing of whether the
+// execution exists: UNKNOWN / OUTCOME_UNKNOWN, not confirmed, never OK
+// (with a request_id this used to answer OK, STATE_QUEUED, for an execution
+// that did not exist).
+TEST_F(BlaxelCreateTest, AnUnusableCreateAnswerIsAnUnknownOutcome) {
+  struct Case {
+    const char* body;
+    const char* request_id;
+    const char* says;
+  };
+  for (const Case& c : {
+           Case{"not json", "r-1", "not JSON"},
+           Case{"not json", "", "not JSON"},
+           Case{"[1, 2]", "r-2", "not a JSON object"},
+           Case{R"({"id":"m-1","jobId":"data-processing-job"})", "r-3", "no executionId"},
+           Case{R"({"id":"m-1","jobId":"data-processing-job"})", "", "no executionId"},
+           Case{R"({"executionId":""})", "r-4", "no executionId"},
+           Case{R"({"executionId":"exec-other"})", "r-5", "exec-other"},
+       }) {
+    SCOPED_TRACE(absl::StrCat(c.body, " / request_id \"", c.request_id, "\""));
+    sim_->faults().Add("create", Reply(200, c.body));
+    v1::CreateExecutionRequest request;
+    request.set_request_id(c.request_id);
+    absl::StatusOr<v1::Execution> e = Create(request);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown);
+    EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+    EXPECT_THAT(e.status().message(), HasSubstr(c.says));
+    std::map<std::string, std::string> md = ErrorMetadataOf(e.status());
+    EXPECT_EQ(md["operation"], "create");
+    EXPECT_EQ(md.count("confirmed"), 0u);
+    EXPECT_EQ(md["name"], *c.request_id == '\0'
+                              ? ""
+                              : absl::StrCat("backends/bx/jobs/data-processing-job/executions/",
+                                             c.request_id));
+  }
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(BlaxelCreateTest, ANewIdNoNameCanHoldIsAConfirmedUnknownOutcomeWithoutAName) {
+  for (const std::string& id : {std::string(".."), std::string(201, 'x')}) {
+    SCOPED_TRACE(id);
+    sim_->faults().Add("create", Reply(200, absl::StrCat(R"({"executionId":")", id, R"("})")));
+    absl::StatusOr<v1::Execution> e = Create(v1::CreateExecutionRequest());
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+    std::map<std::string, std::string> md = ErrorMetadataOf(e.status());
+    EXPECT_EQ(md["confirmed"], "true");
+    EXPECT_EQ(md.count("name"), 0u);
+    EXPECT_LT(e.status().message().size(), 400u);  // the id's echo is bounded
+  }
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(BlaxelCreateTest, ExecutionIdFollowsTheRulesOfANameSegment) {
+  client_->Clear();
+  for (const std::string& id :
+       {std::string(".."), std::string("."), std::string("a/b"), std::string("a b"),
+        std::string("a\r\nb"), std::string("a\0b", 3), std::string("tab\t"),
+        std::string(201, 'x'), std::string(10000, 'y')}) {
+    SCOPED_TRACE(absl::CEscape(id.substr(0, 20)));
+    v1::CreateExecutionRequest request;
+    request.set_execution_id(id);
+    absl::StatusOr<v1::Execution> e = Create(request);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(e.status().message(), "execution_id:")) << e.status();
+    EXPECT_EQ(ErrorMetadataOf(e.status())["field"], "execution_id");
+    EXPECT_LT(e.status().message().size(), 400u);
+  }
+  EXPECT_TRUE(client_->sent().empty());
+  // 200 bytes is the bound, not a refusal.
+  v1::CreateExecutionRequest longest;
+  longest.set_execution_id(std::string(200, 'z'));
+  EXPECT_TRUE(Create(longest).ok());
+}
+
+// Blaxel answers a known execution id with that execution, whatever the
+// request: the gateway compares what Blaxel shows of it (task parameters,
+// env keys, memory override) with the request, as Polos' reuse rule does.
+TEST_F(BlaxelCreateTest, AnIdReusedForADifferentRequestIsRefused) {
+  v1::CreateExecutionRequest first;
+  first.set_request_id("nightly");
+  *first.add_task_parameters() = Params(R"({"shard": 0})");
+  (*first.mutable_env())["MODE"] = "full";
+  first.set_memory_mb(2048);
+  ASSERT_TRUE(Create(first).ok());
+
+  for (auto edit : std::vector<std::function<void(v1::CreateExecutionRequest&)>>{
+           [](auto& r) {
+             (*r.mutable_task_parameters(0)->mutable_fields())["shard"].set_number_value(1);
+           },
+           [](auto& r) { r.clear_task_parameters(); },
+           [](auto& r) { *r.add_task_parameters() = Params(R"({"shard": 1})"); },
+           [](auto& r) { (*r.mutable_env())["EXTRA"] = "x"; },
+           [](auto& r) { r.clear_env(); },
+           [](auto& r) { r.set_memory_mb(1024); },
+           [](auto& r) { r.set_memory_mb(0); },
+       }) {
+    v1::CreateExecutionRequest changed = first;
+    edit(changed);
+    absl::StatusOr<v1::Execution> e = Create(changed);
+    ASSERT_FALSE(e.ok()) << changed.DebugString();
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(e.status().message(), RequestIdReusedStatus(kBackend).message());
+    EXPECT_EQ(ErrorMetadataOf(e.status())["field"], "request_id");
+  }
+  // Env values are masked upstream: a changed value cannot be told apart.
+  v1::CreateExecutionRequest same = first;
+  (*same.mutable_env())["MODE"] = "other";
+  EXPECT_TRUE(Create(same).ok());
+  EXPECT_TRUE(Create(first).ok());
+
+  // The same through execution_id alone names that field.
+  v1::CreateExecutionRequest by_id;
+  by_id.set_execution_id("nightly");
+  absl::StatusOr<v1::Execution> e = Create(by_id);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), "execution_id:")) << e.status();
+  EXPECT_EQ(UpstreamCount(), 1);
 }
 
 // ---------------------------------------------------------------- cancel
@@ -327,6 +475,35 @@ TEST_F(BlaxelCancelTest, FinishingBetweenTheReadAndTheDeleteIsAFailedPreconditio
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReasonOf(r.status()), reason::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("already finished"));
+}
+
+TEST_F(BlaxelCancelTest, AnUnreadableDeleteAnswerIsAnUnknownOutcome) {
+  sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now(), 3);
+  for (const char* body : {"<html>ok</html>", "[]", ""}) {
+    SCOPED_TRACE(body);
+    sim_->faults().Add("cancel", Reply(200, body));
+    absl::StatusOr<v1::Execution> r = Cancel("e1");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown);
+    EXPECT_EQ(ErrorReasonOf(r.status()), reason::kOutcomeUnknown);
+    std::map<std::string, std::string> md = ErrorMetadataOf(r.status());
+    EXPECT_EQ(md["operation"], "cancel");
+    EXPECT_EQ(md["name"], "backends/bx/jobs/data-processing-job/executions/e1");
+    EXPECT_EQ(md.count("confirmed"), 0u);
+  }
+}
+
+TEST_F(BlaxelCancelTest, ADeleteAnswerAboutAnotherExecutionIsAnInvalidResponse) {
+  sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now(), 3);
+  sim_->faults().Add("cancel", Reply(200, R"({"metadata":{"id":"e2","job":"data-processing-job"},)"
+                                          R"("status":"cancelling"})"));
+  absl::StatusOr<v1::Execution> r = Cancel("e1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReasonOf(r.status()), reason::kUpstreamInvalidResponse);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("asked for execution \"e1\" of job \"data-processing-job\", got "
+                        "execution \"e2\""));
 }
 
 TEST_F(BlaxelCancelTest, MissingIsNotFoundAndNamesAreChecked) {

@@ -63,7 +63,7 @@ struct Row {
 TEST(BlaxelHttpError, Table) {
   const Row rows[] = {
       {400, R"({"code":400,"error":"invalid_api_version","message":"Unknown API version x"})",
-       absl::StatusCode::kFailedPrecondition, "UPSTREAM_BAD_REQUEST"},
+       absl::StatusCode::kFailedPrecondition, "BACKEND_MISCONFIGURED"},
       {400, R"({"code":400,"error":"Bad Request","message":"invalid sort"})",
        absl::StatusCode::kInvalidArgument, "UPSTREAM_BAD_REQUEST"},
       {401, R"({"code":401,"error":"Unauthorized","message":"invalid credentials"})",

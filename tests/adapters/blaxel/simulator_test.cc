@@ -278,6 +278,22 @@ TEST_F(SimulatorTest, ListCursorPaging) {
   EXPECT_EQ(Send("GET", "/jobs/job-a/executions?sort=bogus").status, 400);
 }
 
+// Lists are ordered by createdAt, as the real server orders them, raw
+// documents included (they used to sort by the time they were put).
+TEST_F(SimulatorTest, ListsAreOrderedByCreatedAt) {
+  sim_->PutExecution(kJob, "today-1", SimulatedScenario::kSucceed, clock_.Now() - absl::Hours(1),
+                     1);
+  sim_->PutRaw(kJob, "old-raw",
+               R"({"metadata":{"id":"old-raw","createdAt":"2025-06-01T00:00:00.5+00:00"}})");
+  sim_->PutRaw(kJob, "no-time", R"({"metadata":{"id":"no-time","createdAt":"soon"}})");
+  sim_->PutExecution(kJob, "today-2", SimulatedScenario::kSucceed, clock_.Now() - absl::Minutes(1),
+                     1);
+  EXPECT_THAT(Walk("/jobs/job-a/executions", "limit=2"),
+              ::testing::ElementsAre("no-time", "today-2", "today-1", "old-raw"));
+  EXPECT_THAT(Walk("/jobs/job-a/executions", "limit=3&sort=createdAt:asc"),
+              ::testing::ElementsAre("old-raw", "today-1", "today-2", "no-time"));
+}
+
 TEST_F(SimulatorTest, ListDefaultLimitAndSearch) {
   for (int i = 0; i < 25; ++i) {
     sim_->PutExecution(kJob, absl::StrCat(i % 5 == 0 ? "nightly-" : "adhoc-", i),
@@ -431,6 +447,45 @@ TEST(SimulatorSeed, DemoDataIsServed) {
   for (const char* want : {"succeeded", "failed", "timeout", "cancelled", "queued"}) {
     EXPECT_TRUE(statuses.contains(want)) << want;
   }
+}
+
+// The demo's Blaxel list reads newest first by createdAt: the odd document
+// created 2026-01-01 comes after today's runs, not between them.
+TEST(SimulatorSeed, DemoListsAreInCreateTimeOrder) {
+  ManualClock clock(absl::FromUnixSeconds(1795000000));  // 2026-11-18
+  BlaxelSimulatorOptions options;
+  options.clock = &clock;
+  options.seed_demo_data = true;
+  auto sim = BlaxelSimulator::Start(options);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  http::HttpRequest request;
+  request.url = absl::StrCat((*sim)->base_url(), "/jobs/data-processing-job/executions");
+  request.headers = {{"Authorization", "Bearer " + options.api_key},
+                     {"X-Blaxel-Workspace", options.workspace},
+                     {"Blaxel-Version", "2026-04-28"}};
+  auto client = http::NewCurlHttpClient();
+  absl::Notification done;
+  absl::StatusOr<http::HttpResponse> response;
+  client->Send(request, [&](absl::StatusOr<http::HttpResponse> r) {
+    response = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_TRUE(response.ok()) << response.status();
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(response->body);
+  ASSERT_TRUE(doc.ok() && doc->IsObject());
+  std::vector<std::string> ids;
+  absl::Time previous = absl::InfiniteFuture();
+  for (const auto& item : (*doc)["data"].GetArray()) {
+    ids.push_back(JsonString(item["metadata"], "id").value_or("?"));
+    std::optional<absl::Time> created =
+        ParseUpstreamTime(JsonString(item["metadata"], "createdAt").value_or(""));
+    ASSERT_TRUE(created.has_value()) << ids.back();
+    EXPECT_LE(*created, previous) << ids.back() << " is out of order";
+    previous = *created;
+  }
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids.back(), "exec-odd001");
 }
 
 }  // namespace

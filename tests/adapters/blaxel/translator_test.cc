@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -14,6 +15,7 @@
 #include "adapters/upstream_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/odd_values.h"
 
 namespace execgw::blaxel {
 namespace {
@@ -125,6 +127,74 @@ TEST(TaskStatusTable, EveryBlaxelTaskStatus) {
   EXPECT_EQ(none.tasks(0).state(), v1::Task::STATE_UNREPORTED);
 }
 
+// The shared table of odd values (tests/testing/odd_values.h): the same odd
+// value reads the same from every backend.
+TEST(SharedOddValues, CreationTimes) {
+  for (const ::execgw::testing::OddTime& row : ::execgw::testing::kOddTimes) {
+    SCOPED_TRACE(absl::StrCat("\"", row.text, "\""));
+    v1::Execution e = TranslateText(absl::StrCat(R"({"metadata":{"id":"e1","createdAt":")",
+                                                 row.text, R"("},"status":"running"})"));
+    EXPECT_EQ(e.has_create_time(), row.sets_time);
+    if (row.sets_time) {
+      EXPECT_EQ(At(e.create_time()), Rfc(row.expected));
+    }
+    if (row.kept_raw) {
+      EXPECT_THAT(e.unparsed_fields(), UnorderedElementsAre(Pair("metadata.createdAt", row.text)));
+    } else {
+      EXPECT_THAT(e.unparsed_fields(), IsEmpty());
+    }
+  }
+}
+
+TEST(SharedOddValues, Statuses) {
+  for (const ::execgw::testing::OddStatus& row : ::execgw::testing::kOddStatuses) {
+    SCOPED_TRACE(absl::StrCat("\"", row.word, "\""));
+    v1::Execution e = TranslateText(
+        absl::StrCat(R"({"metadata":{"id":"e1","job":"j"},"status":")", row.word, "\"}"));
+    EXPECT_EQ(e.state(), row.blaxel);
+    EXPECT_EQ(e.raw_status(), row.word);  // as sent
+  }
+}
+
+TEST(EndTime, AFinishedExecutionWithoutCompletedAtEndsAtItsLastUpdate) {
+  for (const char* completed : std::vector<const char*>{"", "0001-01-01T00:00:00Z", "soon",
+                                                        nullptr}) {
+    for (const char* status : {"succeeded", "failed", "cancelled", "TIMEOUT", "completed"}) {
+      SCOPED_TRACE(absl::StrCat(status, " / ", completed ? completed : "(absent)"));
+      const std::string completed_member =
+          completed ? absl::StrCat(R"(,"completedAt":")", completed, "\"") : "";
+      v1::Execution e = TranslateText(absl::StrCat(
+          R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z")", completed_member,
+          R"(},"status":")", status, "\"}"));
+      ASSERT_TRUE(e.has_end_time());
+      EXPECT_EQ(At(e.end_time()), Rfc("2026-02-24T19:45:54Z"));
+    }
+  }
+  // A usable completedAt wins; unfinished executions have no end time.
+  v1::Execution done = TranslateText(
+      R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z",)"
+      R"("completedAt":"2026-02-24T19:40:00Z"},"status":"succeeded"})");
+  EXPECT_EQ(At(done.end_time()), Rfc("2026-02-24T19:40:00Z"));
+  v1::Execution running = TranslateText(
+      R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z"},"status":"running"})");
+  EXPECT_FALSE(running.has_end_time());
+}
+
+TEST(Names, IdsNoNameCanHoldLeaveTheNameEmptyAndIdsWithSpacesAreEscaped) {
+  v1::Execution spaced = TranslateText(R"({"metadata":{"id":"my exec/1","job":"j"}})");
+  EXPECT_EQ(spaced.name(), "backends/bx/jobs/j/executions/my%20exec%2F1");
+  EXPECT_EQ(spaced.execution_id(), "my exec/1");
+  for (const std::string& id : {std::string(".."), std::string("."), std::string(201, 'x')}) {
+    SCOPED_TRACE(id);
+    v1::Execution e =
+        TranslateText(absl::StrCat(R"({"metadata":{"id":")", id, R"(","job":"j"}})"));
+    EXPECT_EQ(e.name(), "");
+    EXPECT_EQ(e.execution_id(), id);  // as sent
+  }
+  // No id at all (and no hint): no name either.
+  EXPECT_EQ(TranslateText(R"({"metadata":{"job":"j"}})").name(), "");
+}
+
 // ------------------------------------------------------------- times
 
 struct TimeRow {
@@ -148,7 +218,9 @@ TEST(TimestampStyles, EveryStyle) {
       {"2026-02-24T19:45:54.123456+00:00", "2026-02-24T19:45:54.123456Z", false},
       {"2026-02-24T21:45:54+02:00", "2026-02-24T19:45:54Z", false},
       {"", std::nullopt, false},
-      {"0001-01-01T00:00:00Z", std::nullopt, false},  // Go zero time: a placeholder
+      // Go's zero time, a placeholder: unset, and kept raw like any other
+      // unparseable time (ReadUpstreamTimeText, the rule of every adapter).
+      {"0001-01-01T00:00:00Z", std::nullopt, true},
       {"garbage", std::nullopt, true},
       {"2025-13-45T25:61:61Z", std::nullopt, true},
       {"N/A", std::nullopt, true},
@@ -321,6 +393,7 @@ TEST(TranslatorFixtures, OddValuesAreKeptRaw) {
       e.unparsed_fields(),
       UnorderedElementsAre(
           Pair("metadata.startedAt", "not-a-time"), Pair("metadata.updatedAt", "1767225600"),
+          Pair("metadata.expiredAt", "0001-01-01T00:00:00Z"),
           Pair("metadata.deletedAt", "2026-13-45T99:00:00Z"), Pair("metadata.workspace", "42"),
           Pair("spec.parallelism", "1.5"), Pair("spec.timeout", "forever"),
           Pair("stats.success", "true"), Pair("stats.retried", "99999999999"),

@@ -191,7 +191,8 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"error":"X-Project-ID header is required","error_type":"BAD_REQUEST"})",
             absl::StatusCode::kFailedPrecondition, reason::kBackendMisconfigured},
         Row{PolosCall::kRun, 400,
-            R"({"error":"X-Project-ID header is required in local mode","error_type":"BAD_REQUEST"})",
+            R"({"error":"X-Project-ID header is required in local mode",)"
+            R"("error_type":"BAD_REQUEST"})",
             absl::StatusCode::kFailedPrecondition, reason::kBackendMisconfigured}));
 
 TEST(PolosFailureToStatus, RefusedProjectIdNamesTheConfigKey) {
@@ -249,6 +250,9 @@ absl::Status MapWithKey(PolosCall call, int status, std::string body, http::Head
 void ExpectNoKeyAtAll(const absl::Status& s) {
   EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
   EXPECT_FALSE(absl::StrContains(AllText(s), "live_9Qe4")) << "key leaked: " << s;
+  // Nor in an encoding a caller could decode.
+  EXPECT_FALSE(absl::StrContains(AllText(s), "\\u00")) << "key leaked escaped: " << s;
+  EXPECT_FALSE(absl::StrContains(AllText(s), "&#95;")) << "key leaked as entities: " << s;
 }
 
 TEST(PolosRedaction, OddBodiesAreNeverEchoed) {

@@ -180,7 +180,8 @@ TEST(PolosTranslate, TerminalRunWithoutCompletedAtEndsWhenCancelled) {
   EXPECT_EQ(timed_out.state(), v1::Execution::STATE_TIMED_OUT);
   ASSERT_TRUE(timed_out.has_end_time());
   EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()), Utc(2026, 2, 24, 19, 55, 54, 500000));
-  EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()), FromProtoTimestamp(timed_out.cancel_time()));
+  EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()),
+            FromProtoTimestamp(timed_out.cancel_time()));
   // Not terminal yet: pending_cancel has a cancel time but has not ended.
   v1::Execution cancelling = FromJson(
       R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w",)"
@@ -200,7 +201,8 @@ TEST(PolosTranslate, NamesAreCanonicalAndOnlyForUuids) {
   v1::Execution upper = FromJson(
       R"({"id":"6F1C2A4E-9B0D-4C3E-8F7A-1B2C3D4E5F60","workflow_id":"w","status":"queued",)"
       R"("payload":{},"retry_count":0,"created_at":"2026-02-24T19:45:54+00:00",)"
-      R"("parent_execution_id":"not a uuid","root_execution_id":"AB2C3D4E-0000-4000-8000-00000000000A"})",
+      R"("parent_execution_id":"not a uuid",)"
+      R"("root_execution_id":"AB2C3D4E-0000-4000-8000-00000000000A"})",
       "p");
   EXPECT_EQ(upper.execution_id(), "6F1C2A4E-9B0D-4C3E-8F7A-1B2C3D4E5F60");  // as sent
   EXPECT_EQ(upper.name(), "backends/p/executions/6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60");

@@ -4,7 +4,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_time.h"
@@ -13,6 +15,9 @@ namespace execgw::polos {
 namespace {
 
 constexpr size_t kMaxRawMessage = 200;
+// Bounds what is kept of an upstream's error code and message; the status
+// built from them cuts further.
+constexpr size_t kMaxUpstreamText = 1024;
 
 bool BodyWasEmpty(const UpstreamFailure& f) {
   return f.upstream_code.empty() && f.upstream_message.empty();
@@ -23,6 +28,64 @@ bool BodyWasEmpty(const UpstreamFailure& f) {
 bool IsCancelLookupFailure(const UpstreamFailure& f) {
   return f.http_status == 500 && f.upstream_code == "INTERNAL_ERROR" &&
          f.upstream_message == "Failed to get execution";
+}
+
+// Polos refusing the X-Project-ID header (see errors.h): a 400 with an empty
+// body, or naming the header.
+bool IsMisconfiguredProject(const UpstreamFailure& f) {
+  if (f.http_status != 400) return false;
+  return BodyWasEmpty(f) || absl::StrContains(f.upstream_message, "Project-ID");
+}
+
+// The code and message of an error object: Polos' own shape
+// {"error": "...", "error_type": "..."}, a front end's {"message": "..."},
+// or a nested {"error": {"message": "...", "code"|"status"|"error_type": ...}}.
+struct ErrorFields {
+  std::string code;
+  std::string message;
+};
+
+ErrorFields ReadErrorFields(const rapidjson::Value& object) {
+  ErrorFields out;
+  const rapidjson::Value* error = JsonMember(object, "error");
+  const rapidjson::Value& source = error != nullptr && error->IsObject() ? *error : object;
+  for (const char* key : {"error_type", "code", "status"}) {
+    if (std::optional<std::string> code = JsonString(source, key); code.has_value()) {
+      out.code = *std::move(code);
+      break;
+    }
+  }
+  for (const char* key : {"error", "message", "detail"}) {
+    if (std::optional<std::string> message = JsonString(source, key); message.has_value()) {
+      out.message = *std::move(message);
+      break;
+    }
+  }
+  return out;
+}
+
+// What kind of body came back, for a body that is not an error object:
+// "an HTML page of 5120 bytes", "a text/plain body of 80 bytes", "JSON
+// that is not a Polos error (12 bytes)". Only the media type is taken from
+// the upstream, and only when it is a plain token.
+std::string DescribeBody(const http::HttpResponse& response, size_t size, bool is_json) {
+  if (is_json) return absl::StrCat("JSON that is not a Polos error (", size, " bytes)");
+  std::string type;
+  if (const std::string* header = response.FindHeader("content-type"); header != nullptr) {
+    type = absl::AsciiStrToLower(
+        absl::StripAsciiWhitespace(absl::string_view(*header).substr(0, header->find(';'))));
+  }
+  const bool token = !type.empty() && type.size() <= 64 &&
+                     absl::c_all_of(type, [](char c) {
+                       return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+                              c == '.' || c == '+' || c == '-';
+                     });
+  const absl::string_view text = absl::StripLeadingAsciiWhitespace(response.body);
+  if (absl::StrContains(type, "html") || absl::StartsWith(text, "<")) {
+    return absl::StrCat("an HTML page of ", size, " bytes");
+  }
+  if (token) return absl::StrCat("a ", type, " body of ", size, " bytes");
+  return absl::StrCat("a body of ", size, " bytes that is not JSON");
 }
 
 std::map<std::string, std::string> Metadata(const UpstreamFailure& f,
@@ -61,16 +124,15 @@ UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse&
   absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
   if (doc.ok() && doc->IsObject()) {
     // Redacted once decoded: an escaped echo ("\/", "\u0041") of a secret
-    // only matches now.
-    f.upstream_code = RedactSecrets(JsonString(*doc, "error_type").value_or(""), secrets);
-    std::optional<std::string> message = JsonString(*doc, "error");
-    if (!message.has_value()) message = JsonString(*doc, "message");
-    f.upstream_message = RedactSecrets(message.value_or(""), secrets);
+    // only matches now, and before any cut.
+    const ErrorFields fields = ReadErrorFields(*doc);
+    f.upstream_code = TruncateUtf8(RedactSecrets(fields.code, secrets), kMaxUpstreamText);
+    f.upstream_message = TruncateUtf8(RedactSecrets(fields.message, secrets), kMaxUpstreamText);
     if (!f.upstream_code.empty() || !f.upstream_message.empty()) return f;
   }
-  // Not a Polos error object (a proxy's HTML page, plain text...): redacted
-  // whole, then cut, so the cut cannot keep part of a secret.
-  f.upstream_message = TruncateUtf8(SanitizeUtf8(RedactSecrets(body, secrets)), kMaxRawMessage);
+  // Not a Polos error (a proxy's HTML page, plain text, other JSON): never
+  // echoed, as no redaction can know every encoding of a secret in it.
+  f.upstream_message = DescribeBody(response, body.size(), doc.ok());
   return f;
 }
 
@@ -103,6 +165,17 @@ absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& f, ProbeResu
                        reason::kUpstreamUnavailable, Metadata(f, execution_id));
     }
     // An ambiguous GET without a probe: the safe reading is "unavailable".
+  }
+  if (IsMisconfiguredProject(f)) {
+    std::string message = absl::StrCat(
+        "backend \"", f.backend,
+        "\" refused the configured project id (HTTP 400); check the backend's projectId (the "
+        "UUID of the Polos project the API key belongs to)");
+    if (!f.upstream_message.empty()) absl::StrAppend(&message, ": ", f.upstream_message);
+    std::map<std::string, std::string> metadata = Metadata(f, execution_id);
+    metadata["config_key"] = "projectId";
+    return MakeError(absl::StatusCode::kFailedPrecondition, message,
+                     reason::kBackendMisconfigured, metadata);
   }
   if (call == PolosCall::kCancel && f.http_status == 400 &&
       f.upstream_code == "CANCELLATION_ERROR") {

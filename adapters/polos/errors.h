@@ -35,6 +35,7 @@ enum class ProbeResult {
 // |        |   probe healthy (or not probed)                   |                     |                            |
 // | cancel | same, probe failed                                | UNAVAILABLE         | UPSTREAM_UNAVAILABLE       |
 // | cancel | 400 CANCELLATION_ERROR (already finished)         | FAILED_PRECONDITION | FAILED_PRECONDITION        |
+// | any    | 400 with an empty body, or naming X-Project-ID    | FAILED_PRECONDITION | BACKEND_MISCONFIGURED      |
 // | any    | error_type NOT_FOUND, or 404                      | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
 // | any    | 401 (UNAUTHORIZED)                                | UNAUTHENTICATED     | UPSTREAM_UNAUTHENTICATED   |
 // | any    | 403 (FORBIDDEN, PROJECT_ACCESS_FORBIDDEN)         | PERMISSION_DENIED   | UPSTREAM_PERMISSION_DENIED |
@@ -51,15 +52,29 @@ enum class ProbeResult {
 // server is healthy and the 500 meant "no such execution" (NOT_FOUND, not
 // retryable); a failed probe leaves the 500 an UNAVAILABLE. The one error
 // is a transient fault that clears between the two requests, read as
-// NOT_FOUND. A 400 for a GET means a non-UUID id, which the backend rejects
-// itself (INVALID_ARGUMENT naming the field) before calling Polos.
+// NOT_FOUND.
+//
+// 400s that only the configuration can cause: the backend checks every id a
+// caller gives (execution ids are UUIDs) and builds list queries and run
+// bodies itself, so the 400s left are Polos refusing the X-Project-ID
+// header: its ProjectId extractor answers a missing or non-UUID header with
+// an empty 400, its auth middleware with "X-Project-ID header is required".
+// Those are FAILED_PRECONDITION, reason BACKEND_MISCONFIGURED (metadata
+// config_key "projectId"), never the caller's INVALID_ARGUMENT. Other 400s
+// with a Polos message (cancel's CANCELLATION_ERROR above; anything else:
+// HttpFailureToStatus) keep their meaning.
 //
 // Reads a non-2xx response. `now` is for Retry-After given as an HTTP date.
-// A body that is not a Polos error object is kept (trimmed, at most 200
-// bytes) as upstream_message, so odd front ends stay diagnosable. Each of
-// `secrets` (the credentials sent) is redacted from the code, the message and
-// such a body before anything is cut short (see RedactSecrets), so neither a
-// secret nor a prefix of one can reach a caller.
+// Upstream text reaches callers only as a parsed error message: Polos'
+// `error` (with `error_type` as the code), a `message` or `detail`, or the
+// same inside a nested `{"error": {...}}` object. Each of `secrets` (the
+// credentials sent) is redacted from the decoded code and message before
+// they are cut (at 1024 bytes here, shorter in the status), so neither a
+// secret, in any JSON escape, nor a prefix of one can reach a caller. A
+// body that is not such an error is never echoed: upstream_message only
+// says what kind of body came back ("an HTML page of 5120 bytes", "a
+// text/plain body of 80 bytes", "JSON that is not a Polos error (12
+// bytes)").
 UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
                             absl::Time now, absl::Span<const std::string> secrets);
 

@@ -1,6 +1,7 @@
 #include "adapters/polos/execution_id.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 
 namespace execgw::polos {
 
@@ -14,6 +15,12 @@ bool IsCanonicalUuid(absl::string_view text) {
     }
   }
   return true;
+}
+
+std::string CanonicalUuid(absl::string_view uuid) { return absl::AsciiStrToLower(uuid); }
+
+bool SameUuid(absl::string_view a, absl::string_view b) {
+  return IsCanonicalUuid(a) && IsCanonicalUuid(b) && absl::EqualsIgnoreCase(a, b);
 }
 
 }  // namespace execgw::polos

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "adapters/etag.h"
+#include "adapters/field_rules.h"
 #include "adapters/http/url.h"
 #include "adapters/json_value.h"
 #include "adapters/polos/errors.h"
@@ -72,6 +73,20 @@ struct Config {
   }
 
   const std::string& backend() const { return options.name; }
+
+  // The resource name of the execution with canonical Polos id `id`.
+  std::string NameOf(absl::string_view id) const {
+    return ExecutionName{backend(), "", std::string(id)}.ToString();
+  }
+
+  // A 2xx body, parsed, with every secret redacted from its strings before
+  // anything is translated: what an upstream echoes of a credential would
+  // otherwise reach callers (extra_fields, input...).
+  absl::StatusOr<rapidjson::Document> ReadJson(const http::HttpResponse& response) const {
+    absl::StatusOr<rapidjson::Document> doc = ParseJson(response.body);
+    if (doc.ok()) RedactJsonStrings(*doc, secrets);
+    return doc;
+  }
 };
 
 bool IsSuccess(int status) { return status >= 200 && status <= 299; }
@@ -93,11 +108,13 @@ bool CallerGaveUp(const absl::Status& s) {
          s.code() == absl::StatusCode::kCancelled;
 }
 
-// Turns a 2xx GET execution body into an Execution.
+// Turns a 2xx GET execution body into an Execution. `id` is canonical
+// (CanonicalUuid); the answer must be about that execution, compared as a
+// UUID.
 absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_view id,
                                             const http::HttpResponse& response) {
   const std::string& backend = config.backend();
-  absl::StatusOr<rapidjson::Document> doc = ParseJson(response.body);
+  absl::StatusOr<rapidjson::Document> doc = config.ReadJson(response);
   if (!doc.ok()) {
     return InvalidResponseStatus(backend,
                                  absl::StrCat("execution \"", id, "\": ", doc.status().message()));
@@ -110,12 +127,12 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
   if (execution.execution_id().empty()) {
     // `id` is required but missing: the execution is still the one asked for.
     execution.set_execution_id(std::string(id));
-    execution.set_name(ExecutionName{backend, "", std::string(id)}.ToString());
+    execution.set_name(config.NameOf(id));
     SetEtag(execution);
-  } else if (execution.execution_id() != id) {
+  } else if (!SameUuid(execution.execution_id(), id)) {
     return InvalidResponseStatus(backend,
                                  absl::StrCat("asked for execution \"", id, "\", got \"",
-                                              execution.execution_id().substr(0, 100), "\""));
+                                              BoundedEcho(execution.execution_id()), "\""));
   }
   return execution;
 }
@@ -179,9 +196,11 @@ absl::Time CeilMicros(absl::Time t) {
   return floor == t ? t : floor + absl::Microseconds(1);
 }
 
-// One upstream page being completed: the cancelled runs are read back
-// (at most kMaxParallelReadBacks at a time) before the page is filtered and
-// delivered.
+// One upstream page being completed: the items that need their full
+// execution (every addressable item for EXECUTION_VIEW_FULL; cancelled runs
+// for BASIC, so a run cancelled by its timeout reads TIMED_OUT) are read
+// back, at most kMaxParallelReadBacks at a time; then the page is filtered,
+// cut to its view and delivered.
 class ListPage : public std::enable_shared_from_this<ListPage> {
  public:
   ListPage(std::shared_ptr<const Config> config, ListExecutionsQuery query, CallContext context,
@@ -190,6 +209,7 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
         query_(std::move(query)),
         context_(std::move(context)),
         page_(std::move(page)),
+        read_in_full_(page_.executions.size(), false),
         to_read_back_(std::move(to_read_back)),
         done_(std::move(done)) {}
 
@@ -203,22 +223,18 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
 
  private:
   void LaunchMore() {
-    std::vector<size_t> launch;
+    std::vector<std::pair<size_t, std::string>> launch;
     {
       absl::MutexLock lock(&mu_);
       while (in_flight_ < kMaxParallelReadBacks && next_ < to_read_back_.size() && failure_.ok()) {
-        launch.push_back(to_read_back_[next_++]);
+        const size_t index = to_read_back_[next_++];
+        launch.emplace_back(index, CanonicalUuid(page_.executions[index].execution_id()));
         ++in_flight_;
       }
     }
-    for (size_t index : launch) {
-      std::string id;
-      {
-        absl::MutexLock lock(&mu_);
-        id = page_.executions[index].execution_id();
-      }
+    for (auto& [index, id] : launch) {
       FetchExecution(config_, std::move(id), context_,
-                     [self = shared_from_this(), index](absl::StatusOr<v1::Execution> e) {
+                     [self = shared_from_this(), index = index](absl::StatusOr<v1::Execution> e) {
                        self->ReadBackDone(index, std::move(e));
                      });
     }
@@ -233,6 +249,7 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
       ++completed_;
       if (execution.ok()) {
         page_.executions[index] = *std::move(execution);
+        read_in_full_[index] = true;
       } else if (CallerGaveUp(execution.status()) && failure_.ok()) {
         failure_ = execution.status();
       }
@@ -253,21 +270,27 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
       return;
     }
     ExecutionPage page;
+    std::vector<bool> read_in_full;
     {
       absl::MutexLock lock(&mu_);
       page = std::move(page_);
+      read_in_full = std::move(read_in_full_);
     }
     // Filters the upstream cannot apply, or may apply with other bounds:
     // state, and the exact [created_from, created_to) range.
     std::vector<v1::Execution> kept;
     kept.reserve(page.executions.size());
-    for (v1::Execution& e : page.executions) {
+    for (size_t i = 0; i < page.executions.size(); ++i) {
+      v1::Execution& e = page.executions[i];
       if (!query_.states.empty() && !query_.states.contains(e.state())) continue;
       if (e.has_create_time()) {
         const absl::Time created = FromProtoTimestamp(e.create_time());
         if (query_.created_from.has_value() && created < *query_.created_from) continue;
         if (query_.created_to.has_value() && created >= *query_.created_to) continue;
       }
+      // A summary (or a FULL item whose read failed) is never passed off as
+      // a full execution: BASIC fields only, no etag.
+      if (query_.view != v1::EXECUTION_VIEW_FULL || !read_in_full[i]) KeepBasicView(e);
       kept.push_back(std::move(e));
     }
     page.executions = std::move(kept);
@@ -279,6 +302,7 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
   const CallContext context_;
   absl::Mutex mu_;
   ExecutionPage page_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> read_in_full_ ABSL_GUARDED_BY(mu_);  // per item of page_
   const std::vector<size_t> to_read_back_;  // indexes into page_.executions
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -295,32 +319,34 @@ bool WantsCancelledReadBack(const ListExecutionsQuery& query) {
 }
 
 // ---------------------------------------------------------------------------
-// CreateExecution
+// CancelExecution
 
-// The execution as the run answer and the request describe it, for when
-// reading it back fails after Polos started it (see polos_backend.h).
-v1::Execution StartedExecution(const std::string& backend, const ParentName& parent,
-                               const v1::CreateExecutionRequest& request, const std::string& id,
-                               std::optional<absl::Time> created_at) {
-  v1::Execution e;
-  e.set_name(ExecutionName{backend, "", id}.ToString());
-  e.set_backend(backend);
-  e.set_backend_kind(v1::BACKEND_KIND_POLOS);
-  e.set_execution_id(id);
-  e.set_workload(parent.workflow);
-  e.set_state(v1::Execution::STATE_QUEUED);
-  e.set_raw_status("queued");
-  if (created_at.has_value()) *e.mutable_create_time() = ToProtoTimestamp(*created_at);
-  *e.mutable_input() = request.input();
-  if (request.has_timeout()) *e.mutable_timeout() = request.timeout();
-  e.mutable_queueing()->set_queue(request.queue().empty() ? parent.workflow : request.queue());
-  e.mutable_queueing()->set_concurrency_key(request.concurrency_key());
-  e.mutable_queueing()->set_deployment_id(request.deployment_id());
-  if (!request.session_id().empty()) e.mutable_lineage()->set_session_id(request.session_id());
-  if (!request.user_id().empty()) e.mutable_lineage()->set_user_id(request.user_id());
-  SetEtag(e);
-  return e;
+// Why a 2xx cancel answer does not confirm the cancel of execution `id`
+// (canonical), or "" when it does: it must be a JSON object
+// {"execution_id", "status", "cancelled_at"} about `id` (compared as a UUID)
+// whose status says the cancel was taken (pending_cancel or cancelled).
+std::string CancelAnswerProblem(const absl::StatusOr<rapidjson::Document>& answer,
+                                absl::string_view id) {
+  if (!answer.ok()) return absl::StrCat("its body is not JSON (", answer.status().message(), ")");
+  if (!answer->IsObject()) return "its body is not a JSON object";
+  const std::optional<std::string> execution_id = JsonString(*answer, "execution_id");
+  if (!execution_id.has_value()) return "its body has no execution_id";
+  if (!SameUuid(*execution_id, id)) {
+    return absl::StrCat("its body is about execution \"", BoundedEcho(*execution_id), "\"");
+  }
+  const std::optional<std::string> status = JsonString(*answer, "status");
+  if (!status.has_value()) return "its body has no status";
+  const std::string word = StatusWord(*status);
+  if (word != "pending_cancel" && word != "cancelled") {
+    return absl::StrCat("its status \"", BoundedEcho(*status),
+                        "\" does not say the cancel was taken");
+  }
+  if (JsonMember(*answer, "cancelled_at") == nullptr) return "its body has no cancelled_at";
+  return "";
 }
+
+// ---------------------------------------------------------------------------
+// CreateExecution
 
 std::string RunBody(const v1::CreateExecutionRequest& request) {
   rapidjson::StringBuffer buf;
@@ -372,7 +398,7 @@ class PolosBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    FetchExecution(config_, name.execution, context, std::move(done));
+    FetchExecution(config_, CanonicalUuid(name.execution), context, std::move(done));
   }
 
   void ListExecutions(const ListExecutionsQuery& query, const CallContext& context,
@@ -401,7 +427,9 @@ class PolosBackend final : public Backend {
     if (!query.parent.workflow.empty()) {
       absl::StrAppend(&path, "&workflow_id=", http::PercentEncode(query.parent.workflow));
     }
-    absl::StrAppend(&path, "&limit=", limit, "&offset=", offset);
+    // One more than the page holds: whether more follow is then known
+    // without an empty last page.
+    absl::StrAppend(&path, "&limit=", limit + 1, "&offset=", offset);
     if (query.created_from.has_value()) {
       const absl::Time start = FloorMicros(*query.created_from) - absl::Microseconds(1);
       absl::StrAppend(&path, "&start_time=", http::PercentEncode(FormatRfc3339(start)));
@@ -423,31 +451,39 @@ class PolosBackend final : public Backend {
         FailCall(config, PolosCall::kList, *r, "", context, std::move(done));
         return;
       }
-      absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
+      absl::StatusOr<rapidjson::Document> doc = config->ReadJson(*r);
       if (!doc.ok() || !doc->IsArray()) {
         std::move(done)(config->Redact(InvalidResponseStatus(
             config->backend(), absl::StrCat("list of runs: ", doc.ok() ? "not a JSON array"
                                                                        : doc.status().message()))));
         return;
       }
+      // At most `limit` items, whatever Polos sent (it may ignore `limit`):
+      // only those are translated, and the next page starts right after
+      // them.
+      const int64_t answered = doc->Size();
+      const int64_t returned = std::min(answered, limit);
       ExecutionPage page;
+      page.executions.reserve(returned);
       std::vector<size_t> to_read_back;
       std::optional<absl::Time> newest;
-      const bool read_back = WantsCancelledReadBack(query);
-      for (const rapidjson::Value& item : doc->GetArray()) {
+      const bool read_cancelled = WantsCancelledReadBack(query);
+      const bool full = query.view == v1::EXECUTION_VIEW_FULL;
+      for (int64_t i = 0; i < returned; ++i) {
+        const rapidjson::Value& item = (*doc)[static_cast<rapidjson::SizeType>(i)];
         if (!item.IsObject()) continue;  // still counts for the offset
         v1::Execution e = TranslateRunSummary(item, config->backend());
         if (e.has_create_time()) {
           const absl::Time created = FromProtoTimestamp(e.create_time());
           newest = newest.has_value() ? std::max(*newest, created) : created;
         }
-        if (read_back && e.raw_status() == "cancelled" && IsCanonicalUuid(e.execution_id())) {
+        const bool cancelled = e.state() == v1::Execution::STATE_CANCELLED;
+        if ((full || (read_cancelled && cancelled)) && IsCanonicalUuid(e.execution_id())) {
           to_read_back.push_back(page.executions.size());
         }
         page.executions.push_back(std::move(e));
       }
-      const int64_t returned = doc->Size();
-      if (returned >= limit) {
+      if (answered > limit) {
         UpstreamPosition next;
         next.offset = offset + returned;
         next.snapshot = query.position.snapshot;
@@ -471,7 +507,8 @@ class PolosBackend final : public Backend {
     }
     std::move(done)(MakeError(
         absl::StatusCode::kFailedPrecondition, kNoTasksMessage, reason::kFailedPrecondition,
-        {{"backend", config_->backend()}, {"execution_id", query.execution.execution}}));
+        {{"backend", config_->backend()},
+         {"execution_id", CanonicalUuid(query.execution.execution)}}));
   }
 
   void CreateExecution(const ParentName& parent, const v1::CreateExecutionRequest& request,
@@ -499,28 +536,39 @@ class PolosBackend final : public Backend {
             FailCall(config, PolosCall::kRun, *r, "", context, std::move(done));
             return;
           }
-          absl::StatusOr<rapidjson::Document> doc = ParseJson(r->body);
+          // From here on Polos may have started the run: an answer the
+          // gateway cannot use is OUTCOME_UNKNOWN, never an error that reads
+          // as "nothing happened" (upstream_error.h).
+          absl::StatusOr<rapidjson::Document> doc = config->ReadJson(*r);
           std::optional<std::string> id;
-          if (doc.ok()) id = JsonString(*doc, "execution_id");
+          if (doc.ok() && doc->IsObject()) id = JsonString(*doc, "execution_id");
           if (!id.has_value() || id->empty()) {
-            std::move(done)(config->Redact(InvalidResponseStatus(
-                backend, absl::StrCat("run of workflow \"", parent.workflow,
-                                      "\" answered without an execution_id; the run may have "
-                                      "started (HTTP ",
-                                      r->status, ")"))));
+            std::move(done)(config->Redact(OutcomeUnknownStatus(
+                {backend, "create", "", /*confirmed=*/false},
+                absl::StrCat("Polos answered the run of workflow \"", BoundedEcho(parent.workflow),
+                             "\" (HTTP ", r->status, ") without an execution_id"))));
             return;
           }
-          std::optional<absl::Time> created_at;
-          if (std::optional<std::string> t = JsonString(*doc, "created_at")) {
-            created_at = ParseUpstreamTime(*t);
+          if (!IsCanonicalUuid(*id)) {
+            // Polos took the run but named it with an id no name can carry.
+            std::move(done)(config->Redact(OutcomeUnknownStatus(
+                {backend, "create", "", /*confirmed=*/true},
+                absl::StrCat("Polos named the run \"", BoundedEcho(*id),
+                             "\", which is not a UUID and cannot be read or named"))));
+            return;
           }
-          // Polos started the run: from here on, never answer an error that
-          // would make a caller start it again.
-          v1::Execution started = StartedExecution(backend, parent, request, *id, created_at);
-          FetchExecution(config, *id, context,
-                         [started = std::move(started),
+          const std::string canonical = CanonicalUuid(*id);
+          std::string name = config->NameOf(canonical);
+          FetchExecution(config, canonical, context,
+                         [config, name = std::move(name),
                           done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
-                           std::move(done)(e.ok() ? *std::move(e) : std::move(started));
+                           if (e.ok()) {
+                             std::move(done)(std::move(e));
+                             return;
+                           }
+                           std::move(done)(config->Redact(OutcomeUnknownStatus(
+                               {config->backend(), "create", name, /*confirmed=*/true},
+                               e.status().message())));
                          });
         });
   }
@@ -532,7 +580,7 @@ class PolosBackend final : public Backend {
       return;
     }
     std::shared_ptr<const Config> config = config_;
-    const std::string id = name.execution;
+    const std::string id = CanonicalUuid(name.execution);
     http::HttpRequest post = config->Request(
         "POST", absl::StrCat("/api/v1/executions/", http::PercentEncode(id), "/cancel"), context,
         /*idempotent=*/true);
@@ -547,7 +595,24 @@ class PolosBackend final : public Backend {
         FailCall(config, PolosCall::kCancel, *r, id, context, std::move(done));
         return;
       }
-      FetchExecution(config, id, context, std::move(done));
+      std::string name = config->NameOf(id);
+      if (std::string problem = CancelAnswerProblem(config->ReadJson(*r), id); !problem.empty()) {
+        std::move(done)(config->Redact(OutcomeUnknownStatus(
+            {config->backend(), "cancel", name, /*confirmed=*/false},
+            absl::StrCat("Polos answered HTTP ", r->status, " but ", problem))));
+        return;
+      }
+      FetchExecution(config, id, context,
+                     [config, name = std::move(name),
+                      done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+                       if (e.ok()) {
+                         std::move(done)(std::move(e));
+                         return;
+                       }
+                       std::move(done)(config->Redact(OutcomeUnknownStatus(
+                           {config->backend(), "cancel", name, /*confirmed=*/true},
+                           e.status().message())));
+                     });
     });
   }
 

@@ -38,13 +38,17 @@ struct PolosBackendOptions {
 // GetExecution:
 // - a name with a `jobs/` segment (the Blaxel form) gives INVALID_ARGUMENT
 //   (reason WRONG_BACKEND_KIND) naming the field `name` and the expected
-//   form; an execution id that is not a canonical UUID gives
-//   INVALID_ARGUMENT (reason INVALID_ARGUMENT), without calling Polos;
+//   form; an execution id that is not a UUID gives INVALID_ARGUMENT
+//   (reason INVALID_ARGUMENT), without calling Polos. A UUID in upper or
+//   mixed case is accepted and lower-cased (Polos compares ids as UUIDs):
+//   requests, answers and names carry that canonical form;
 // - sends `GET {base_url}/api/v1/executions/{id}` with the deadline
 //   min(context.deadline, now + request_timeout) and the context's
 //   cancellation;
 // - a 2xx body that is not a JSON object, or that describes another
-//   execution, gives INTERNAL (UPSTREAM_INVALID_RESPONSE);
+//   execution (ids compared as UUIDs), gives INTERNAL
+//   (UPSTREAM_INVALID_RESPONSE); every 2xx body has the API key redacted
+//   from its strings (RedactJsonStrings) before it is translated;
 // - failures are mapped by the table in errors.h, including the health
 //   probe that tells a missing execution (NOT_FOUND) from a sick server
 //   (UNAVAILABLE).
@@ -55,9 +59,11 @@ struct PolosBackendOptions {
 //   the jobs form gives INVALID_ARGUMENT (WRONG_BACKEND_KIND) naming
 //   `parent`; `ascending` gives INVALID_ARGUMENT naming `order_by` (Polos
 //   lists newest first only).
-// - Offset paging: limit = page_size, offset = position.offset. `next` is
-//   set (offset + items returned) exactly when Polos filled the page;
-//   total_size is always -1.
+// - Offset paging: limit = page_size + 1, offset = position.offset. At
+//   most page_size items are returned (and only those translated), even
+//   when Polos ignores `limit`; `next` (offset + items returned) is set
+//   exactly when Polos answered more than page_size, so a full last page
+//   is the end. total_size is always -1.
 // - Stable paging while runs are created: the first page (offset 0, no
 //   snapshot) is requested without a ceiling; its newest `created_at` plus
 //   1 microsecond becomes position.snapshot, sent as `end_time` on every
@@ -78,14 +84,19 @@ struct PolosBackendOptions {
 //   exact [created_from, created_to) range and the state filter are then
 //   applied to each page, so a page may hold fewer than page_size
 //   executions, even none, with `next` set.
-// - Run summaries lack `cancelled_by`: each summary whose status is
-//   `cancelled` is replaced by the full execution (GET, at most 8 at a
-//   time), so a run cancelled by its timeout reads TIMED_OUT in lists as
-//   it does from GetExecution (skipped when the state filter excludes both
-//   CANCELLED and TIMED_OUT). Items are otherwise summary translations
-//   (no retry_count, lineage beyond root, queueing). If a read-back fails
-//   because the caller's deadline or cancellation ran out, the list fails
-//   with that; any other read-back failure keeps the summary (CANCELLED).
+// - Views (query.view). Run summaries lack most fields. BASIC (the
+//   default): every item is cut to the basic fields (KeepBasicView, no
+//   etag); summaries lack `cancelled_by`, so each cancelled run is still
+//   read in full first (GET), so that a run cancelled by its timeout reads
+//   TIMED_OUT as it does from GetExecution (skipped when the state filter
+//   excludes both CANCELLED and TIMED_OUT). FULL: every item whose id is a
+//   UUID is read in full and equals GetExecution's answer, etag included.
+//   Reads run at most 8 at a time. If one fails because the caller's
+//   deadline or cancellation ran out, the list fails with that; after any
+//   other failure (and for an id that cannot be read) the item comes back
+//   in BASIC form from its summary (a cancelled run then reads CANCELLED).
+// - Items whose id is not a UUID keep it in execution_id with an empty
+//   `name` (no name could address them).
 //
 // ListExecutionTasks: after checking the name as GetExecution does (field
 // `parent`), always FAILED_PRECONDITION (reason FAILED_PRECONDITION):
@@ -101,14 +112,22 @@ struct PolosBackendOptions {
 //   `payload`; `timeout` must be whole positive seconds (at most 2^31-1)
 //   and becomes run_timeout_seconds; queue -> queue_name, concurrency_key,
 //   session_id, user_id, deployment_id as they are; request_id is not sent;
-// - the answer is the execution read back with GET. Once Polos has
-//   started the run, a failed read-back does not fail the call (a caller
-//   would start the run again): the answer is then built from the run
-//   answer and the request, in state QUEUED (where every run starts).
+// - the answer is the execution read back with GET. Writes never answer
+//   OK for what did not happen (OutcomeUnknownStatus, UNKNOWN /
+//   OUTCOME_UNKNOWN): a 2xx run answer without a usable execution_id is
+//   confirmed=false (Polos may or may not have started it); an
+//   execution_id that is not a UUID is confirmed=true without a name; a
+//   failed read-back after Polos took the run is confirmed=true with the
+//   execution's name, so the caller reads it instead of starting it again.
 //
 // CancelExecution (POST /api/v1/executions/{id}/cancel, idempotent): checks
 // the name as GetExecution does, then answers the execution read back with
-// GET (CANCELLING while `pending_cancel`, or CANCELLED). Polos marks the
+// GET (CANCELLING while `pending_cancel`, or CANCELLED). The 2xx answer
+// must confirm the cancel: a JSON object {"execution_id", "status",
+// "cancelled_at"} about this execution (compared as a UUID) whose status is
+// pending_cancel or cancelled (any case); anything else is OUTCOME_UNKNOWN
+// with confirmed=false, and a confirmed cancel whose read-back fails is
+// OUTCOME_UNKNOWN with confirmed=true (both with the execution's name). Polos marks the
 // execution's descendants and ancestors too. Cancelling a `pending_cancel`
 // execution again succeeds; a finished one gives FAILED_PRECONDITION naming
 // its Polos status; a missing one NOT_FOUND (errors.h: cancel rows).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -384,7 +385,12 @@ std::optional<ServerResponse> PolosSimulator::CheckAuth(const ServerRequest& req
   if (project == nullptr || project->empty()) {
     return Error(400, "X-Project-ID header is required", "BAD_REQUEST");
   }
-  if (*project != options_.project_id) {
+  if (!IsCanonicalUuid(*project)) {
+    // The server's ProjectId extractor: a header that is not a UUID is a
+    // bare 400, like an execution id that is not one.
+    return Empty(400);
+  }
+  if (!absl::EqualsIgnoreCase(*project, options_.project_id)) {
     return Error(403, "Access to this project is forbidden", "PROJECT_ACCESS_FORBIDDEN");
   }
   return std::nullopt;

@@ -80,8 +80,9 @@ struct NewExecution {
 //                                                 end_time_exclusive)
 //   GET  /api/v1/events/stream, /api/v1/events    "events"
 // Every /api route checks `Authorization: Bearer <api_key>` (else 401
-// UNAUTHORIZED) and then X-Project-ID (missing 400, another project 403
-// PROJECT_ACCESS_FORBIDDEN). The quoted names are the FaultInjector
+// UNAUTHORIZED) and then X-Project-ID (missing 400 BAD_REQUEST "X-Project-ID
+// header is required"; not a UUID 400 with an empty body, as the server's
+// ProjectId extractor answers; another project 403 PROJECT_ACCESS_FORBIDDEN). The quoted names are the FaultInjector
 // endpoints; faults are applied after routing (a replacing fault skips the
 // real work, so a faulted run creates nothing).
 //

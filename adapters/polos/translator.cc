@@ -8,7 +8,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/etag.h"
+#include "adapters/field_rules.h"
 #include "adapters/json_value.h"
+#include "adapters/polos/execution_id.h"
+#include "adapters/resource_name.h"
 #include "adapters/upstream_time.h"
 
 namespace execgw::polos {
@@ -72,12 +75,9 @@ class DocumentReader {
       return;
     }
     const absl::string_view text(v->GetString(), v->GetStringLength());
-    std::optional<absl::Time> t = ParseUpstreamTime(text);
-    if (!t.has_value()) {
-      Unparsed(key, text);
-      return;
-    }
-    *(out_.*mutable_field)() = ToProtoTimestamp(*t);
+    const UpstreamTimeReading reading = ReadUpstreamTimeText(text);
+    if (reading.keep_raw) Unparsed(key, text);
+    if (reading.time.has_value()) *(out_.*mutable_field)() = ToProtoTimestamp(*reading.time);
   }
 
   // An integer field (JsonInt's tolerance: integral doubles, numeric
@@ -99,8 +99,16 @@ class DocumentReader {
   v1::Execution& out_;
 };
 
+// The name of the execution with Polos id `id`, or "" when `id` cannot be
+// addressed (not a UUID: GetExecution would refuse the name).
 std::string ExecutionResourceName(absl::string_view backend, absl::string_view id) {
-  return absl::StrCat("backends/", backend, "/executions/", id);
+  if (!IsCanonicalUuid(id)) return "";
+  return ExecutionName{std::string(backend), "", CanonicalUuid(id)}.ToString();
+}
+
+bool IsTerminal(v1::Execution::State state) {
+  return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
+         state == v1::Execution::STATE_CANCELLED || state == v1::Execution::STATE_TIMED_OUT;
 }
 
 v1::Execution Translate(const rapidjson::Value& doc, absl::string_view backend) {
@@ -126,6 +134,11 @@ v1::Execution Translate(const rapidjson::Value& doc, absl::string_view backend) 
   read.Time("started_at", &v1::Execution::mutable_start_time);
   read.Time("completed_at", &v1::Execution::mutable_end_time);
   read.Time("cancelled_at", &v1::Execution::mutable_cancel_time);
+  // A run the timeout monitor (or a worker that never confirmed) cancelled
+  // has no completed_at: it ended when it was cancelled.
+  if (IsTerminal(out.state()) && !out.has_end_time() && out.has_cancel_time()) {
+    *out.mutable_end_time() = out.cancel_time();
+  }
 
   if (std::optional<int64_t> n = read.Int("run_timeout_seconds"); n.has_value()) {
     if (*n > 0) {
@@ -194,8 +207,9 @@ v1::Execution Translate(const rapidjson::Value& doc, absl::string_view backend) 
 
 }  // namespace
 
-v1::Execution::State StateFromPolosStatus(absl::string_view status,
+v1::Execution::State StateFromPolosStatus(absl::string_view raw_status,
                                           absl::string_view cancelled_by) {
+  const std::string status = StatusWord(raw_status);
   if (status == "queued") return v1::Execution::STATE_QUEUED;
   if (status == "claimed" || status == "pending") return v1::Execution::STATE_PENDING;
   if (status == "running") return v1::Execution::STATE_RUNNING;
@@ -204,7 +218,7 @@ v1::Execution::State StateFromPolosStatus(absl::string_view status,
   if (status == "completed") return v1::Execution::STATE_SUCCEEDED;
   if (status == "failed") return v1::Execution::STATE_FAILED;
   if (status == "cancelled") {
-    return cancelled_by == "timeout" ? v1::Execution::STATE_TIMED_OUT
+    return StatusWord(cancelled_by) == "timeout" ? v1::Execution::STATE_TIMED_OUT
                                      : v1::Execution::STATE_CANCELLED;
   }
   return v1::Execution::STATE_UNRECOGNIZED;

@@ -11,15 +11,23 @@ namespace execgw::polos {
 // schema ExecutionResponse) into the unified Execution of backend
 // `backend_name`, with `name`, `backend_kind` POLOS and `etag` set.
 //
-// Never fails: upstream data can be odd and still spec-valid.
-// - status: mapped per the table on execgw.v1.Execution.State; `pending`
-//   (docs only) and `claimed` are PENDING, `cancelled` with `cancelled_by`
-//   "timeout" is TIMED_OUT; any other value is STATE_UNRECOGNIZED. The word
-//   itself is always kept in `raw_status`.
+// Never fails: upstream data can be odd and still spec-valid. The rules
+// shared by every adapter are field_rules.h's.
+// - id: `execution_id` keeps it as sent. `name` is
+//   `backends/{backend}/executions/{id}` with the id lower-cased (Polos ids
+//   are UUIDs, compared case-insensitively: names are canonical), or empty
+//   when the id is not a UUID (such an id cannot be addressed).
+// - status: matched case-insensitively (StatusWord) per the table on
+//   execgw.v1.Execution.State; `pending` (docs only) and `claimed` are
+//   PENDING, `cancelled` with `cancelled_by` "timeout" is TIMED_OUT; any
+//   other value is STATE_UNRECOGNIZED. The word itself is always kept in
+//   `raw_status`.
 // - Times (`created_at`, `started_at`, `completed_at`, `cancelled_at`) go
-//   through ParseUpstreamTime. Null or absent: unset. Any other value that
-//   does not give a time (empty, garbage, a number): unset, and its raw text
-//   is kept in `unparsed_fields` under the JSON field name.
+//   through ReadUpstreamTimeText. Null, absent or empty: unset. A text that
+//   does not give a time (a placeholder, garbage): unset, and the raw text
+//   kept in `unparsed_fields` under the JSON field name. A terminal run
+//   without `completed_at` (one cancelled by its timeout) gets `end_time`
+//   from `cancelled_at` when that is set.
 // - A known field of the wrong type (a number where a string belongs...)
 //   is left unset and its JSON text kept in `unparsed_fields` likewise;
 //   so is a `run_timeout_seconds` that is not a positive integer.
@@ -30,11 +38,11 @@ namespace execgw::polos {
 // - `error` -> `error_message`, kept whatever the status: Polos keeps the
 //   error of a failed attempt when it retries.
 // - Lineage: `parent_execution_id` / `root_execution_id` become resource
-//   names `backends/{backend}/executions/{id}`; the raw ids stay in
-//   PolosDetails too.
+//   names as `name` does (empty for an id that is not a UUID); the raw ids
+//   stay in PolosDetails.
 // - Fields the gateway does not know are kept in PolosDetails.extra_fields.
 // - A non-object document gives an execution with only backend fields,
-//   STATE_UNRECOGNIZED and no name segments beyond the backend.
+//   STATE_UNRECOGNIZED and an empty name.
 v1::Execution TranslateExecution(const rapidjson::Value& doc, absl::string_view backend_name);
 
 // Translates one item of GET /api/v1/workflows/runs (schema

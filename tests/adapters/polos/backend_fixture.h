@@ -5,6 +5,7 @@
 // against the Polos simulator on port 0, its lifecycles driven by a
 // ManualClock. Synchronous wrappers for every Backend operation.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,15 @@ inline constexpr absl::string_view kMissingId = "00000000-1111-4222-8333-4444444
 
 using ::execgw::testing::AllText;
 using ::execgw::testing::RecordingHttpClient;
+
+// The ErrorInfo metadata of a status built with MakeError.
+inline std::map<std::string, std::string> ErrorMetadataOf(const absl::Status& s) {
+  google::rpc::ErrorInfo info;
+  if (auto p = s.GetPayload("type.googleapis.com/google.rpc.ErrorInfo"); p.has_value()) {
+    info.ParseFromString(std::string(*p));
+  }
+  return {info.metadata().begin(), info.metadata().end()};
+}
 
 class PolosBackendTest : public ::testing::Test {
  protected:

@@ -50,13 +50,30 @@ TEST(PolosReadFailure, EmptyAndOddBodies) {
   EXPECT_EQ(empty.upstream_message, "");
   UpstreamFailure blank = Read(500, " \r\n");
   EXPECT_EQ(blank.upstream_message, "");
+  // A body that is not an error object is described, never echoed.
   UpstreamFailure html = Read(502, "<html>Bad Gateway</html>");
   EXPECT_EQ(html.upstream_code, "");
-  EXPECT_EQ(html.upstream_message, "<html>Bad Gateway</html>");
-  UpstreamFailure long_text = Read(502, std::string(5000, 'x'));
-  EXPECT_EQ(long_text.upstream_message.size(), 200u);
-  UpstreamFailure other_json = Read(400, R"({"detail":"nope"})");
-  EXPECT_EQ(other_json.upstream_message, R"({"detail":"nope"})");
+  EXPECT_EQ(html.upstream_message, "an HTML page of 24 bytes");
+  UpstreamFailure long_text =
+      Read(502, std::string(5000, 'x'), {{"content-type", "text/plain; charset=utf-8"}});
+  EXPECT_EQ(long_text.upstream_message, "a text/plain body of 5000 bytes");
+  UpstreamFailure untyped = Read(502, "oops");
+  EXPECT_EQ(untyped.upstream_message, "a body of 4 bytes that is not JSON");
+  UpstreamFailure odd_type = Read(502, "oops", {{"content-type", "text/x\"sk_1"}});
+  EXPECT_EQ(odd_type.upstream_message, "a body of 4 bytes that is not JSON");
+  UpstreamFailure other_json = Read(400, R"({"x":[1,2]})");
+  EXPECT_EQ(other_json.upstream_message, "JSON that is not a Polos error (11 bytes)");
+}
+
+TEST(PolosReadFailure, NestedAndFrontEndErrorShapes) {
+  UpstreamFailure nested =
+      Read(502, R"({"error":{"message":"upstream down","status":"UNAVAILABLE","code":502}})");
+  EXPECT_EQ(nested.upstream_code, "UNAVAILABLE");
+  EXPECT_EQ(nested.upstream_message, "upstream down");
+  UpstreamFailure front_end = Read(503, R"({"message":"try later"})");
+  EXPECT_EQ(front_end.upstream_message, "try later");
+  UpstreamFailure detail = Read(400, R"({"detail":"nope"})");
+  EXPECT_EQ(detail.upstream_message, "nope");
 }
 
 TEST(PolosReadFailure, RetryAfterSecondsAndDate) {
@@ -160,7 +177,30 @@ INSTANTIATE_TEST_SUITE_P(
             reason::kUpstreamUnavailable},
         Row{PolosCall::kList, 500, "", absl::StatusCode::kUnavailable,
             reason::kUpstreamUnavailable},
-        Row{PolosCall::kEvents, 418, "", absl::StatusCode::kUnknown, reason::kUpstreamError}));
+        Row{PolosCall::kEvents, 418, "", absl::StatusCode::kUnknown, reason::kUpstreamError},
+        // 400s only the configured project id can cause (errors.h).
+        Row{PolosCall::kGet, 400, "", absl::StatusCode::kFailedPrecondition,
+            reason::kBackendMisconfigured},
+        Row{PolosCall::kList, 400, "", absl::StatusCode::kFailedPrecondition,
+            reason::kBackendMisconfigured},
+        Row{PolosCall::kRun, 400, "", absl::StatusCode::kFailedPrecondition,
+            reason::kBackendMisconfigured},
+        Row{PolosCall::kCancel, 400, "", absl::StatusCode::kFailedPrecondition,
+            reason::kBackendMisconfigured},
+        Row{PolosCall::kList, 400,
+            R"({"error":"X-Project-ID header is required","error_type":"BAD_REQUEST"})",
+            absl::StatusCode::kFailedPrecondition, reason::kBackendMisconfigured},
+        Row{PolosCall::kRun, 400,
+            R"({"error":"X-Project-ID header is required in local mode",)"
+            R"("error_type":"BAD_REQUEST"})",
+            absl::StatusCode::kFailedPrecondition, reason::kBackendMisconfigured}));
+
+TEST(PolosFailureToStatus, RefusedProjectIdNamesTheConfigKey) {
+  absl::Status s = FailureToStatus(PolosCall::kList, Read(400, ""));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(s.message(), "projectId")) << s;
+  EXPECT_TRUE(absl::StrContains(::execgw::testing::AllText(s), "config_key")) << s;
+}
 
 TEST(PolosFailureToStatus, RateLimitCarriesRetryInfo) {
   absl::Status s = FailureToStatus(PolosCall::kGet, Read(429, "", {{"retry-after", "12"}}));
@@ -199,13 +239,59 @@ absl::Status MapWithKey(PolosCall call, int status, std::string body) {
                          ProbeResult::kNotProbed, kId);
 }
 
-TEST(PolosRedaction, KeyAcrossTheCutOfAnOddBodyIsRedactedWhole) {
-  // Plain text from a proxy that echoes the request: the 200-byte cut falls
-  // 12 characters into the key.
+absl::Status MapWithKey(PolosCall call, int status, std::string body, http::Headers headers) {
+  const std::vector<std::string> secrets = {std::string(kKey)};
+  return FailureToStatus(
+      call, ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow,
+                        secrets),
+      ProbeResult::kNotProbed, kId);
+}
+
+void ExpectNoKeyAtAll(const absl::Status& s) {
+  EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+  EXPECT_FALSE(absl::StrContains(AllText(s), "live_9Qe4")) << "key leaked: " << s;
+  // Nor in an encoding a caller could decode.
+  EXPECT_FALSE(absl::StrContains(AllText(s), "\\u00")) << "key leaked escaped: " << s;
+  EXPECT_FALSE(absl::StrContains(AllText(s), "&#95;")) << "key leaked as entities: " << s;
+}
+
+TEST(PolosRedaction, OddBodiesAreNeverEchoed) {
+  // Plain text from a proxy that echoes the request (once with the 200-byte
+  // cut of old 12 characters into the key): not an error object, so only
+  // its kind and size reach the caller.
   const std::string echo =
       absl::StrCat(std::string(200 - 12 - 7, 'x'), "Bearer ", kKey, " and the rest of the request");
-  ExpectNoKeyPrefix(MapWithKey(PolosCall::kGet, 401, echo));
-  ExpectNoKeyPrefix(MapWithKey(PolosCall::kGet, 404, echo));
+  for (int status : {401, 404, 500}) {
+    absl::Status s = MapWithKey(PolosCall::kGet, status, echo);
+    ExpectNoKeyAtAll(s);
+    EXPECT_TRUE(absl::StrContains(s.message(), "bytes that is not JSON")) << s;
+  }
+  // The key in forms no redaction of the raw text would match.
+  std::string escaped;
+  for (char c : kKey) absl::StrAppend(&escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  std::string html_entities = "sk&#95;live&#95;9Qe4Tz0Lm2Wx7Rb5";
+  ExpectNoKeyAtAll(MapWithKey(PolosCall::kGet, 401, absl::StrCat("key ", escaped),
+                              {{"content-type", "text/plain"}}));
+  absl::Status html =
+      MapWithKey(PolosCall::kGet, 500,
+                 absl::StrCat("<html><body>Bearer ", html_entities, "</body></html>"),
+                 {{"content-type", "text/html"}});
+  ExpectNoKeyAtAll(html);
+  EXPECT_FALSE(absl::StrContains(html.message(), "&#95;")) << html;
+  EXPECT_TRUE(absl::StrContains(html.message(), "an HTML page of ")) << html;
+  // JSON that is not an error object, carrying the key escaped.
+  ExpectNoKeyAtAll(
+      MapWithKey(PolosCall::kList, 502, absl::StrCat(R"({"echo":[")", escaped, R"("]})")));
+}
+
+TEST(PolosRedaction, NestedErrorMessageIsRedactedOnceDecoded) {
+  std::string escaped;
+  for (char c : kKey) absl::StrAppend(&escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  absl::Status s = MapWithKey(PolosCall::kGet, 401,
+                              absl::StrCat(R"({"error":{"message":"bad key )", escaped,
+                                           R"(","status":"UNAUTHENTICATED"}})"));
+  ExpectNoKeyPrefix(s);
+  EXPECT_TRUE(absl::StrContains(s.message(), "bad key [redacted]")) << s;
 }
 
 TEST(PolosRedaction, KeyAcrossTheCutOfAPolosMessageIsRedactedWhole) {

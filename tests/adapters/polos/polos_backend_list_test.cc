@@ -12,9 +12,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "adapters/field_rules.h"
 #include "adapters/polos/polos_backend.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
@@ -171,8 +174,9 @@ TEST_F(PolosListTest, FirstPageFixesTheSnapshotAndLaterPagesSendIt) {
   const testing::RecordingHttpClient::Sent sent = client_->sent()[0];
   EXPECT_EQ(sent.method, "GET");
   EXPECT_TRUE(sent.idempotent);
+  // One more than the page holds, to know whether more follow.
   EXPECT_TRUE(
-      absl::StrContains(sent.url, "workflow_type=workflow&workflow_id=bulk&limit=2&offset=2"))
+      absl::StrContains(sent.url, "workflow_type=workflow&workflow_id=bulk&limit=3&offset=2"))
       << sent.url;
   const std::string end = absl::StrReplaceAll(FormatRfc3339(ceiling), {{":", "%3A"}});
   EXPECT_TRUE(absl::StrContains(sent.url, absl::StrCat("&end_time=", end))) << sent.url;
@@ -207,7 +211,13 @@ TEST_F(PolosListTest, WorkflowParentVersusWholeBackend) {
   EXPECT_EQ(e.name(), absl::StrCat("backends/", kBackend, "/executions/", a2));
   EXPECT_EQ(e.workload(), "alpha");
   EXPECT_EQ(e.state(), v1::Execution::STATE_QUEUED);
-  EXPECT_EQ(e.input().struct_value().fields().at("n").number_value(), 1);
+  // The input is not part of the default (BASIC) view; FULL carries it.
+  EXPECT_FALSE(e.has_input());
+  ListExecutionsQuery full = Query(WholeBackend());
+  full.view = v1::EXECUTION_VIEW_FULL;
+  absl::StatusOr<ExecutionPage> full_page = List(full);
+  ASSERT_TRUE(full_page.ok()) << full_page.status();
+  EXPECT_EQ(full_page->executions[0].input().struct_value().fields().at("n").number_value(), 1);
 }
 
 TEST_F(PolosListTest, StateFilterIsAppliedToEachPage) {
@@ -282,9 +292,9 @@ TEST_F(PolosListTest, CreatedToBelowTheSnapshotWins) {
                 q, [&](int) { NewRun("timed"); }, &pages),
             (std::vector<std::string>{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}));
   // 8 upstream runs at or below created_to (this simulator's end_time is
-  // inclusive; the page drops the one at created_to), 2 a page, then an
-  // empty page.
-  EXPECT_EQ(pages, 5);
+  // inclusive; the page drops the one at created_to), 2 a page, and no empty
+  // page after them (there was one before pages asked for one more run).
+  EXPECT_EQ(pages, 4);
 }
 
 TEST_F(PolosListTest, AscendingOrderIsRejected) {
@@ -327,7 +337,6 @@ TEST_F(PolosListTest, TimedOutRunsReadTimedOutAsFromGet) {
   for (const v1::Execution& e : page->executions) by_id[e.execution_id()] = e;
   ASSERT_EQ(by_id.size(), 3u);
   EXPECT_EQ(by_id[timed_out].state(), v1::Execution::STATE_TIMED_OUT);
-  EXPECT_EQ(by_id[timed_out].polos().cancelled_by(), "timeout");
   EXPECT_EQ(by_id[manual].state(), v1::Execution::STATE_CANCELLED);
   EXPECT_EQ(by_id[running].state(), v1::Execution::STATE_RUNNING);
   EXPECT_EQ(sim_->request_count("get") - gets_before, 2);  // the two cancelled only
@@ -335,7 +344,10 @@ TEST_F(PolosListTest, TimedOutRunsReadTimedOutAsFromGet) {
     absl::StatusOr<v1::Execution> got = Get(id);
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(by_id[id].state(), got->state());
-    EXPECT_EQ(by_id[id].etag(), got->etag());
+    EXPECT_EQ(FromProtoTimestamp(by_id[id].end_time()), FromProtoTimestamp(got->end_time()));
+    // BASIC items (the default) carry no etag and no Polos details.
+    EXPECT_EQ(by_id[id].etag(), "");
+    EXPECT_FALSE(by_id[id].has_polos());
   }
 
   // A filter that cannot tell CANCELLED from TIMED_OUT apart needs no GET.
@@ -405,6 +417,162 @@ TEST_F(PolosListTest, UpstreamFailuresAreMapped) {
   ASSERT_FALSE(page.ok());
   EXPECT_EQ(page.status().code(), absl::StatusCode::kInternal) << page.status();
   EXPECT_EQ(ErrorReasonOf(page.status()), reason::kUpstreamInvalidResponse);
+}
+
+TEST_F(PolosListTest, AFullLastPageIsTheEnd) {
+  const std::vector<std::string> bulk = AddBulk(36);
+  std::vector<size_t> sizes;
+  ListExecutionsQuery q = Query(Workflow("bulk"), 12);
+  for (int n = 0; n < 10; ++n) {
+    absl::StatusOr<ExecutionPage> page = List(q);
+    ASSERT_TRUE(page.ok()) << page.status();
+    sizes.push_back(page->executions.size());
+    if (!page->next.has_value()) break;
+    q.position = *page->next;
+  }
+  // No empty fourth page: the token is empty exactly at the end.
+  EXPECT_EQ(sizes, (std::vector<size_t>{12, 12, 12}));
+}
+
+// A run summary as Polos lists it, numbered `i`.
+std::string SummaryJson(int i) {
+  return absl::StrFormat(
+      R"({"id":"00000000-0000-4000-8000-%012d","root_execution_id":null,"workflow_id":"w",)"
+      R"("session_id":null,"created_at":"2026-02-24T19:45:54.123456+00:00","status":"queued",)"
+      R"("completed_at":null,"payload":{"i":%d},"result":null,"error":null})",
+      i, i);
+}
+
+TEST_F(PolosListTest, PolosIgnoringTheLimitNeverOverfillsAPage) {
+  std::vector<std::string> items;
+  for (int i = 0; i < 3000; ++i) items.push_back(SummaryJson(i));
+  http::ServerResponse flood;
+  flood.status = 200;
+  flood.headers = {{"Content-Type", "application/json"}};
+  flood.body = absl::StrCat("[", absl::StrJoin(items, ","), "]");
+  sim_->faults().Add("list", flood, 2);
+  ListExecutionsQuery q = Query(WholeBackend(), 20);
+  absl::StatusOr<ExecutionPage> first = List(q);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->executions.size(), 20u);
+  EXPECT_EQ(first->executions[0].execution_id(), "00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(first->executions[19].execution_id(), "00000000-0000-4000-8000-000000000019");
+  ASSERT_TRUE(first->next.has_value());
+  EXPECT_EQ(first->next->offset, 20);  // exactly where this page stopped
+
+  client_->Clear();
+  q.position = *first->next;
+  absl::StatusOr<ExecutionPage> second = List(q);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->executions.size(), 20u);
+  EXPECT_TRUE(absl::StrContains(client_->sent()[0].url, "&limit=21&offset=20"))
+      << client_->sent()[0].url;
+  EXPECT_EQ(second->next->offset, 40);
+}
+
+TEST_F(PolosListTest, ItemsWhoseIdsCannotBeNamedKeepTheirIdAndHaveNoName) {
+  http::ServerResponse odd;
+  odd.status = 200;
+  odd.body = absl::StrCat(
+      "[", SummaryJson(1), ",",
+      R"({"id":"string","workflow_id":"w","created_at":"2026-02-24T19:45:54+00:00",)",
+      R"("status":"cancelled","payload":{}},)",
+      R"({"id":"","workflow_id":"w","status":"queued","payload":{}}])");
+  sim_->faults().Add("list", odd);
+  absl::StatusOr<ExecutionPage> page = List(Query(WholeBackend()));
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->executions.size(), 3u);
+  EXPECT_EQ(page->executions[0].name(),
+            absl::StrCat("backends/", kBackend,
+                         "/executions/00000000-0000-4000-8000-000000000001"));
+  EXPECT_EQ(page->executions[1].execution_id(), "string");
+  EXPECT_EQ(page->executions[1].name(), "");
+  EXPECT_EQ(page->executions[1].state(), v1::Execution::STATE_CANCELLED);  // not read back
+  EXPECT_EQ(page->executions[2].execution_id(), "");
+  EXPECT_EQ(page->executions[2].name(), "");
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosListTest, BasicViewHoldsOnlyTheBasicFields) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  const std::string id = Add(s, 600);
+  clock_.Advance(absl::Seconds(5));
+  absl::StatusOr<ExecutionPage> page = List(Query(Workflow("wf")));
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->executions.size(), 1u);
+  v1::Execution e = page->executions[0];
+  EXPECT_EQ(e.execution_id(), id);
+  EXPECT_EQ(e.state(), v1::Execution::STATE_RUNNING);
+  EXPECT_TRUE(e.has_create_time());
+  EXPECT_EQ(e.etag(), "");
+  EXPECT_FALSE(e.has_input());
+  EXPECT_FALSE(e.has_polos());
+  EXPECT_FALSE(e.has_lineage());
+  v1::Execution basic = e;
+  KeepBasicView(basic);
+  EXPECT_EQ(basic.SerializeAsString(), e.SerializeAsString());
+}
+
+TEST_F(PolosListTest, FullViewItemsEqualGetExecution) {
+  Scenario forever;
+  forever.running_for = absl::InfiniteDuration();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(Add(forever, i % 2 == 0 ? 600 : 10, "", "wf"));
+    clock_.Advance(absl::Milliseconds(1));
+  }
+  clock_.Advance(absl::Seconds(20));  // the odd ones timed out
+  ListExecutionsQuery q = Query(Workflow("wf"));
+  q.view = v1::EXECUTION_VIEW_FULL;
+  const int gets_before = sim_->request_count("get");
+  absl::StatusOr<ExecutionPage> page = List(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->executions.size(), 20u);
+  EXPECT_EQ(sim_->request_count("get") - gets_before, 20);
+  for (const v1::Execution& e : page->executions) {
+    absl::StatusOr<v1::Execution> got = Get(e.execution_id());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_FALSE(e.etag().empty());
+    EXPECT_EQ(e.etag(), got->etag());
+    EXPECT_EQ(e.SerializeAsString(), got->SerializeAsString()) << e.DebugString();
+  }
+}
+
+TEST_F(PolosListTest, FullViewItemWhoseReadFailsComesBackBasic) {
+  const std::string a = Add(Scenario{});
+  clock_.Advance(absl::Milliseconds(1));
+  const std::string b = Add(Scenario{});
+  http::ServerResponse broken;
+  broken.status = 503;
+  sim_->faults().Add("get", broken);  // the first read back only
+  ListExecutionsQuery q = Query(Workflow("wf"));
+  q.view = v1::EXECUTION_VIEW_FULL;
+  absl::StatusOr<ExecutionPage> page = List(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->executions.size(), 2u);
+  int basic = 0;
+  for (const v1::Execution& e : page->executions) {
+    if (e.etag().empty()) {
+      ++basic;
+      EXPECT_FALSE(e.has_input()) << e.DebugString();
+    } else {
+      EXPECT_TRUE(e.has_input()) << e.DebugString();
+    }
+  }
+  EXPECT_EQ(basic, 1);
+
+  // The caller's own deadline running out fails the page.
+  http::ServerResponse slow;
+  slow.status = 0;
+  slow.delay = absl::Seconds(2);
+  sim_->faults().Add("get", slow, -1);
+  CallContext context;
+  context.deadline = absl::Now() + absl::Milliseconds(300);
+  absl::StatusOr<ExecutionPage> late = List(q, context);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded) << late.status();
+  sim_->faults().Clear();
 }
 
 }  // namespace

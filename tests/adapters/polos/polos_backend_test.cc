@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -159,6 +160,23 @@ TEST_F(PolosBackendTest, NonUuidIdIsRejectedBeforeCallingPolos) {
   EXPECT_EQ(sim_->request_count("get"), 0);
 }
 
+TEST_F(PolosBackendTest, UpperCaseIdIsReadUnderItsCanonicalName) {
+  // Polos ids are UUIDs and Polos answers in lower case (it used to be
+  // INTERNAL "asked for A000..., got a000...").
+  const std::string id = Add(Scenario{});
+  for (const std::string& asked : {absl::AsciiStrToUpper(id),
+                                   absl::StrCat(absl::AsciiStrToUpper(id.substr(0, 8)),
+                                                id.substr(8))}) {
+    client_->Clear();
+    absl::StatusOr<v1::Execution> e = Get(asked);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(e->execution_id(), id);
+    EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", id));
+    ASSERT_EQ(client_->sent().size(), 1u);
+    EXPECT_TRUE(absl::EndsWith(client_->sent()[0].url, id)) << client_->sent()[0].url;
+  }
+}
+
 TEST_F(PolosBackendTest, BlaxelFormNameIsRejected) {
   absl::StatusOr<v1::Execution> e =
       GetName(ExecutionName{std::string(kBackend), "nightly", std::string(kMissingId)});
@@ -195,8 +213,10 @@ TEST_F(PolosBackendTest, KeyEchoedByUpstreamIsRedacted) {
 }
 
 TEST_F(PolosBackendTest, KeyEchoedAcrossACutIsRedactedWhole) {
-  // A proxy's plain-text page echoing the request: the 200-byte cut of odd
-  // bodies falls 12 characters into the key.
+  // A proxy's plain-text page echoing the request (the old 200-byte cut of
+  // odd bodies fell 12 characters into the key): not an error object, so
+  // it is described, not echoed (the expectation was "[redacted]" while odd
+  // bodies were echoed).
   http::ServerResponse page;
   page.status = 401;
   page.body = absl::StrCat(std::string(200 - 12 - 7, 'x'), "Bearer ", sim_->api_key(),
@@ -205,7 +225,8 @@ TEST_F(PolosBackendTest, KeyEchoedAcrossACutIsRedactedWhole) {
   absl::StatusOr<v1::Execution> e = Get(kMissingId);  // Get() checks for a key prefix
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "a body of 236 bytes that is not JSON"))
+      << e.status();
 
   // A Polos message whose 500-byte cut falls inside the key.
   http::ServerResponse long_message;
@@ -216,6 +237,74 @@ TEST_F(PolosBackendTest, KeyEchoedAcrossACutIsRedactedWhole) {
   e = Get(kMissingId);
   ASSERT_FALSE(e.ok());
   EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
+}
+
+// The key in forms only a decoder recognises: JSON escapes in a nested error
+// object and in plain text, HTML entities in an error page.
+TEST_F(PolosBackendTest, KeyInAnyEncodingNeverReachesTheCaller) {
+  const std::string key = sim_->api_key();
+  std::string json_escaped;
+  for (char c : key) absl::StrAppend(&json_escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  const std::string html_escaped = absl::StrCat("sk&#95;", key.substr(3));
+  struct Case {
+    int status;
+    std::string content_type;
+    std::string body;
+    std::string says;
+  };
+  const Case cases[] = {
+      {401, "application/json",
+       absl::StrCat(R"({"error":{"message":"bad key )", json_escaped, R"(","code":401}})"),
+       "bad key [redacted]"},
+      {502, "text/plain", absl::StrCat("upstream said: Bearer ", json_escaped),
+       "a text/plain body of "},
+      {500, "text/html; charset=utf-8",
+       absl::StrCat("<html><body><pre>Authorization: Bearer ", html_escaped, "</pre>",
+                    std::string(5000, ' '), "</body></html>"),
+       "an HTML page of "},
+  };
+  for (const Case& c : cases) {
+    http::ServerResponse odd;
+    odd.status = c.status;
+    odd.headers = {{"Content-Type", c.content_type}};
+    odd.body = c.body;
+    sim_->faults().Add("get", odd);
+    absl::StatusOr<v1::Execution> e = Get(Add(Scenario{}));  // Get() checks for a key prefix
+    ASSERT_FALSE(e.ok());
+    const std::string all = AllText(e.status());
+    EXPECT_TRUE(absl::StrContains(e.status().message(), c.says)) << e.status();
+    EXPECT_FALSE(absl::StrContains(all, "\\u0073")) << e.status();
+    EXPECT_FALSE(absl::StrContains(all, "&#95;")) << e.status();
+    EXPECT_FALSE(absl::StrContains(all, key.substr(3, 10))) << e.status();
+  }
+}
+
+// Credentials a 2xx body echoes reach callers through extra_fields unless
+// redacted after decoding.
+TEST_F(PolosBackendTest, KeyInASuccessfulBodyIsRedacted) {
+  const std::string key = sim_->api_key();
+  std::string json_escaped;
+  for (char c : key) absl::StrAppend(&json_escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
+  const std::string id = Add(Scenario{});
+  absl::StatusOr<v1::Execution> plain = Get(id);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  std::string doc = absl::StrCat(R"({"id":")", id, R"(","workflow_id":"wf","status":"queued",)",
+                                 R"("created_at":"2026-02-24T19:45:54.123456+00:00",)",
+                                 R"("payload":{"token":")", json_escaped, R"("},"retry_count":0,)",
+                                 R"("debug":{"auth":"Bearer )", json_escaped, R"("}})");
+  http::ServerResponse echo;
+  echo.status = 200;
+  echo.headers = {{"Content-Type", "application/json"}};
+  echo.body = doc;
+  sim_->faults().Add("get", echo);
+  absl::StatusOr<v1::Execution> e = Get(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  const std::string text = e->DebugString();
+  EXPECT_FALSE(absl::StrContains(text, key.substr(0, 8))) << text;
+  EXPECT_EQ(e->polos().extra_fields().fields().at("debug").struct_value().fields().at("auth")
+                .string_value(),
+            "Bearer [redacted]");
+  EXPECT_EQ(e->input().struct_value().fields().at("token").string_value(), "[redacted]");
 }
 
 TEST_F(PolosBackendTest, KeyInTheErrorTypeIsRedactedFromMetadata) {
@@ -237,6 +326,27 @@ TEST_F(PolosBackendTest, WrongProjectIsPermissionDenied) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kPermissionDenied) << e.status();
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamPermissionDenied);
+}
+
+TEST_F(PolosBackendTest, MalformedProjectIdIsAConfigurationProblem) {
+  // Polos answers a project id that is not a UUID with a bare 400: not the
+  // caller's fault, whatever the call.
+  std::unique_ptr<Backend> b = MakeBackend(sim_->api_key(), "my-project");
+  for (int round = 0; round < 2; ++round) {
+    absl::Status s;
+    if (round == 0) {
+      s = Get(Add(Scenario{}), {}, b.get()).status();
+    } else {
+      ListExecutionsQuery query;
+      query.parent = WholeBackend();
+      s = Await<ExecutionPage>([&](Done<ExecutionPage> done) {
+            b->ListExecutions(query, CallContext{}, std::move(done));
+          }).status();
+    }
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_EQ(ErrorReasonOf(s), reason::kBackendMisconfigured) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "projectId")) << s;
+  }
 }
 
 TEST_F(PolosBackendTest, RateLimitedWithRetryAfter) {

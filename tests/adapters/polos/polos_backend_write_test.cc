@@ -1,9 +1,11 @@
 // PolosBackend's CreateExecution, CancelExecution and ListExecutionTasks
 // over real loopback HTTP (backend_fixture.h).
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -187,23 +189,76 @@ TEST_F(PolosBackendTest, CreateFailureIsMappedAndNotRepeated) {
   EXPECT_EQ(sim_->request_count("get"), 0);
 }
 
-TEST_F(PolosBackendTest, CreateWhoseReadBackFailsStillReportsTheStartedRun) {
+// The create read-back fallback (it used to answer OK with an execution
+// built from the request): Polos took the run, so the outcome is known to
+// be "started", but the execution as it stands is not; the caller reads it
+// by the name the error carries.
+TEST_F(PolosBackendTest, CreateWhoseReadBackFailsIsAConfirmedUnknownOutcome) {
   http::ServerResponse broken;
   broken.status = 503;
   sim_->faults().Add("get", broken);
-  v1::CreateExecutionRequest request = WithInput();
-  request.mutable_timeout()->set_seconds(30);
-  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), request);
-  ASSERT_TRUE(e.ok()) << e.status();
-  EXPECT_EQ(e->state(), v1::Execution::STATE_QUEUED);
-  EXPECT_EQ(e->raw_status(), "queued");
-  EXPECT_EQ(e->workload(), "w");
-  EXPECT_EQ(FromProtoTimestamp(e->create_time()), clock_.Now());
-  EXPECT_EQ(FromProtoDuration(e->timeout()), absl::Seconds(30));
-  EXPECT_EQ(e->input().struct_value().fields().at("order").string_value(), "ord-7");
-  absl::StatusOr<v1::Execution> got = Get(e->execution_id());  // the run exists
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  const std::map<std::string, std::string> metadata = testing::ErrorMetadataOf(e.status());
+  EXPECT_EQ(metadata.at("operation"), "create");
+  EXPECT_EQ(metadata.at("confirmed"), "true");
+  absl::StatusOr<ExecutionName> name = ParseExecutionName(metadata.at("name"));
+  ASSERT_TRUE(name.ok()) << name.status();
+  absl::StatusOr<v1::Execution> got = GetName(*name);  // the run exists
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->state(), v1::Execution::STATE_QUEUED);
+  EXPECT_EQ(got->workload(), "w");
+  EXPECT_EQ(sim_->request_count("run"), 1);
+}
+
+TEST_F(PolosBackendTest, CreateAnswerWithoutAUsableIdIsAnUnknownOutcome) {
+  for (const char* body : {"not json", "[]", "{}", R"({"execution_id":""})",
+                           R"({"execution_id":42,"created_at":"2026-01-01T00:00:00+00:00"})"}) {
+    http::ServerResponse odd;
+    odd.status = 200;
+    odd.body = body;
+    sim_->faults().Add("run", odd);
+    absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
+    ASSERT_FALSE(e.ok()) << body;
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown) << body << ": " << e.status();
+    EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown) << body;
+    const std::map<std::string, std::string> metadata = testing::ErrorMetadataOf(e.status());
+    EXPECT_FALSE(metadata.contains("confirmed")) << body;
+    EXPECT_FALSE(metadata.contains("name")) << body;
+  }
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosBackendTest, CreateAnswerWithAnIdThatIsNotAUuidIsConfirmedButUnnamed) {
+  http::ServerResponse odd;
+  odd.status = 200;
+  odd.body = R"({"execution_id":"string","created_at":"2026-01-01T00:00:00+00:00"})";
+  sim_->faults().Add("run", odd);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  const std::map<std::string, std::string> metadata = testing::ErrorMetadataOf(e.status());
+  EXPECT_EQ(metadata.at("confirmed"), "true");
+  EXPECT_FALSE(metadata.contains("name"));
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "\"string\"")) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 0);
+}
+
+TEST_F(PolosBackendTest, CreateAnswerInUpperCaseReadsBackTheCanonicalName) {
+  // Polos answers in lower case; should an id come back in upper case, the
+  // execution is still read and named canonically.
+  const std::string id = Add(Scenario{});
+  http::ServerResponse upper;
+  upper.status = 200;
+  upper.body = absl::StrCat(R"({"execution_id":")", absl::AsciiStrToUpper(id),
+                            R"(","created_at":"2026-01-01T00:00:00+00:00"})");
+  sim_->faults().Add("run", upper);
+  absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", id));
 }
 
 // ---------------------------------------------------------------------------
@@ -291,6 +346,85 @@ TEST_F(PolosBackendTest, CancelNameIsCheckedFirst) {
   EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(e.status().message(), "name: ")) << e.status();
   EXPECT_EQ(sim_->request_count("cancel"), 0);
+}
+
+// A 2xx cancel answer that does not confirm the cancel: nothing may have
+// been cancelled (here nothing was: the fault replaced the real call), so
+// OK would be a lie (it used to be OK with the execution still QUEUED).
+TEST_F(PolosBackendTest, CancelAnswerThatDoesNotConfirmIsAnUnknownOutcome) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  const std::string id = Add(s);
+  const std::string other = "00000000-1111-4222-8333-555555555555";
+  const std::string at = R"("cancelled_at":"2026-01-01T00:00:00+00:00")";
+  const std::vector<std::string> bodies = {
+      "not json",
+      "",
+      "[]",
+      "{}",
+      absl::StrCat(R"({"execution_id":")", other, R"(","status":"pending_cancel",)", at, "}"),
+      absl::StrCat(R"({"execution_id":")", id, R"(","status":"running",)", at, "}"),
+      absl::StrCat(R"({"execution_id":")", id, R"(",)", at, "}"),
+      absl::StrCat(R"({"execution_id":")", id, R"(","status":"pending_cancel"})"),
+  };
+  for (const std::string& body : bodies) {
+    http::ServerResponse odd;
+    odd.status = 200;
+    odd.body = body;
+    sim_->faults().Add("cancel", odd);
+    absl::StatusOr<v1::Execution> e = Cancel(id);
+    ASSERT_FALSE(e.ok()) << body;
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown) << body << ": " << e.status();
+    EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown) << body;
+    const std::map<std::string, std::string> metadata = testing::ErrorMetadataOf(e.status());
+    EXPECT_EQ(metadata.at("operation"), "cancel");
+    EXPECT_FALSE(metadata.contains("confirmed")) << body;
+    EXPECT_EQ(metadata.at("name"), absl::StrCat("backends/", kBackend, "/executions/", id));
+  }
+  absl::StatusOr<v1::Execution> still = Get(id);
+  ASSERT_TRUE(still.ok()) << still.status();
+  EXPECT_NE(still->state(), v1::Execution::STATE_CANCELLING);
+
+  // A confirming answer in another case is a confirmation.
+  http::ServerResponse shouting;
+  shouting.status = 200;
+  shouting.body = absl::StrCat(R"({"execution_id":")", absl::AsciiStrToUpper(id),
+                               R"(","status":"PENDING_CANCEL",)", at, "}");
+  sim_->faults().Add("cancel", shouting);
+  EXPECT_TRUE(Cancel(id).ok());
+}
+
+TEST_F(PolosBackendTest, ConfirmedCancelWhoseReadBackFailsIsAConfirmedUnknownOutcome) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  s.cancel_confirm_after = absl::Seconds(30);
+  const std::string id = Add(s);
+  http::ServerResponse broken;
+  broken.status = 503;
+  sim_->faults().Add("get", broken);
+  absl::StatusOr<v1::Execution> e = Cancel(id);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  const std::map<std::string, std::string> metadata = testing::ErrorMetadataOf(e.status());
+  EXPECT_EQ(metadata.at("confirmed"), "true");
+  EXPECT_EQ(metadata.at("name"), absl::StrCat("backends/", kBackend, "/executions/", id));
+  absl::StatusOr<v1::Execution> got = Get(id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state(), v1::Execution::STATE_CANCELLING);
+}
+
+TEST_F(PolosBackendTest, UpperCaseIdIsCancelledUnderItsCanonicalName) {
+  Scenario s;
+  s.running_for = absl::InfiniteDuration();
+  const std::string id = Add(s);
+  client_->Clear();
+  absl::StatusOr<v1::Execution> e = Cancel(absl::AsciiStrToUpper(id));
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", id));
+  for (const testing::RecordingHttpClient::Sent& sent : client_->sent()) {
+    EXPECT_TRUE(absl::StrContains(sent.url, id)) << sent.url;
+  }
 }
 
 TEST_F(PolosBackendTest, CancellingAChildMarksItsAncestors) {

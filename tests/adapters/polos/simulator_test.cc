@@ -133,6 +133,13 @@ TEST_F(PolosSimulatorTest, Auth) {
       "GET", path, "", http::Headers{{"Authorization", absl::StrCat("Bearer ", sim_->api_key())}});
   EXPECT_EQ(no_project.status, 400);
 
+  http::HttpResponse malformed_project =
+      Call("GET", path, "",
+           http::Headers{{"Authorization", absl::StrCat("Bearer ", sim_->api_key())},
+                         {"X-Project-ID", "my-project"}});
+  EXPECT_EQ(malformed_project.status, 400);
+  EXPECT_EQ(malformed_project.body, "");
+
   http::HttpResponse other_project =
       Call("GET", path, "",
            http::Headers{{"Authorization", absl::StrCat("Bearer ", sim_->api_key())},

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -29,6 +30,7 @@ namespace {
 
 constexpr absl::string_view kBackend = "spec-polos";
 constexpr absl::string_view kSampleTime = "2026-02-24T19:45:54.123456+00:00";
+constexpr absl::string_view kSampleId = "A1B2C3D4-0000-4000-8000-00000000000F";
 
 class PolosSpecTest : public ::testing::Test {
  protected:
@@ -86,6 +88,12 @@ void SampleValue(const std::string& name, const rapidjson::Value& property, rapi
       v = std::string(kSampleTime);
     } else if (name == "status") {
       v = "running";
+    } else if (name == "id" || absl::EndsWith(name, "execution_id")) {
+      // Execution ids are UUIDs (the server renders Uuid values); one per
+      // field, in upper case to show names are canonical.
+      v = name == "id" ? std::string(kSampleId)
+                       : absl::StrCat(name == "root_execution_id" ? "B" : "C",
+                                      std::string(kSampleId).substr(1));
     } else {
       v = absl::StrCat("sample-", name);
     }
@@ -146,7 +154,8 @@ std::string ExpectTime(const rapidjson::Value& v) {
 }
 
 std::string ExpectName(const rapidjson::Value& v) {
-  return absl::StrCat(v.GetString(), "|backends/", kBackend, "/executions/", v.GetString());
+  return absl::StrCat(v.GetString(), "|backends/", kBackend, "/executions/",
+                      absl::AsciiStrToLower(v.GetString()));
 }
 
 const std::map<std::string, Mapping>& Mappings() {
@@ -246,7 +255,8 @@ TEST_F(PolosSpecTest, ExecutionResponseInstances) {
     rapidjson::Document doc = Instance(schema, v);
     v1::Execution e = TranslateExecution(doc, kBackend);
     CheckMappings(schema, doc, e);
-    EXPECT_EQ(e.name(), absl::StrCat("backends/", kBackend, "/executions/sample-id"));
+    EXPECT_EQ(e.name(), absl::StrCat("backends/", kBackend, "/executions/",
+                                     absl::AsciiStrToLower(kSampleId)));
     EXPECT_EQ(e.state(), v1::Execution::STATE_RUNNING);
     EXPECT_TRUE(e.has_create_time());
   }

@@ -9,6 +9,7 @@
 #include "adapters/upstream_time.h"
 #include "gtest/gtest.h"
 #include "tests/adapters/polos/test_util.h"
+#include "tests/testing/odd_values.h"
 
 namespace execgw::polos {
 namespace {
@@ -71,8 +72,11 @@ INSTANTIATE_TEST_SUITE_P(
         StatusCase{R"("cancelled")", R"("user")", v1::Execution::STATE_CANCELLED, "cancelled"},
         StatusCase{R"("cancelled")", R"("timeout")", v1::Execution::STATE_TIMED_OUT,
                    "cancelled"},
-        // Case matters: the server sends lower case only.
-        StatusCase{R"("Completed")", "null", v1::Execution::STATE_UNRECOGNIZED, "Completed"},
+        // Statuses match case-insensitively (field_rules.h; it used to be
+        // UNRECOGNIZED); raw_status keeps the word as sent.
+        StatusCase{R"("Completed")", "null", v1::Execution::STATE_SUCCEEDED, "Completed"},
+        StatusCase{R"("CANCELLED")", R"("TIMEOUT")", v1::Execution::STATE_TIMED_OUT,
+                   "CANCELLED"},
         StatusCase{R"("succeeded")", "null", v1::Execution::STATE_UNRECOGNIZED, "succeeded"},
         StatusCase{R"("paused")", "null", v1::Execution::STATE_UNRECOGNIZED, "paused"},
         StatusCase{R"("")", "null", v1::Execution::STATE_UNRECOGNIZED, ""},
@@ -137,10 +141,84 @@ INSTANTIATE_TEST_SUITE_P(
         TimeCase{"2025-12-19T22:36:29.336304095Z", true,
                  Utc(2025, 12, 19, 22, 36, 29) + absl::Nanoseconds(336304095)},
         TimeCase{"2026-02-24T21:45:54.5+02:00", true, Utc(2026, 2, 24, 19, 45, 54, 500000)},
-        TimeCase{"", false, absl::InfinitePast()},
         TimeCase{"garbage", false, absl::InfinitePast()},
         TimeCase{"2026-02-24 19:45:54", false, absl::InfinitePast()},
         TimeCase{"0001-01-01T00:00:00Z", false, absl::InfinitePast()}));
+
+// The shared table of odd values (tests/testing/odd_values.h): the same odd
+// value reads the same from every backend.
+TEST(PolosOddValues, TimesReadByTheSharedRule) {
+  for (const ::execgw::testing::OddTime& c : ::execgw::testing::kOddTimes) {
+    const std::string json = absl::StrCat(
+        R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w","status":"running",)",
+        R"("payload":{},"retry_count":0,"created_at":")", c.text, R"("})");
+    v1::Execution e = FromJson(json);
+    EXPECT_EQ(e.has_create_time(), c.sets_time) << "\"" << c.text << "\"";
+    if (c.sets_time) {
+      EXPECT_EQ(FormatRfc3339(FromProtoTimestamp(e.create_time())), c.expected) << c.text;
+    }
+    EXPECT_EQ(e.unparsed_fields().contains("created_at"), c.kept_raw) << "\"" << c.text << "\"";
+    if (c.kept_raw) EXPECT_EQ(e.unparsed_fields().at("created_at"), c.text);
+  }
+}
+
+TEST(PolosOddValues, StatusesReadByTheSharedRule) {
+  for (const ::execgw::testing::OddStatus& c : ::execgw::testing::kOddStatuses) {
+    v1::Execution e = FromJson(WithStatus(absl::StrCat("\"", c.word, "\""), "null"));
+    EXPECT_EQ(e.state(), c.polos) << "\"" << c.word << "\"";
+    EXPECT_EQ(e.raw_status(), c.word);
+  }
+}
+
+TEST(PolosTranslate, TerminalRunWithoutCompletedAtEndsWhenCancelled) {
+  // The timeout monitor cancels without setting completed_at.
+  v1::Execution timed_out = FromJson(
+      R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w","status":"cancelled",)"
+      R"("cancelled_by":"timeout","payload":{},"retry_count":0,)"
+      R"("created_at":"2026-02-24T19:45:54.123456+00:00","completed_at":null,)"
+      R"("cancelled_at":"2026-02-24T19:55:54.5+00:00"})");
+  EXPECT_EQ(timed_out.state(), v1::Execution::STATE_TIMED_OUT);
+  ASSERT_TRUE(timed_out.has_end_time());
+  EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()), Utc(2026, 2, 24, 19, 55, 54, 500000));
+  EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()),
+            FromProtoTimestamp(timed_out.cancel_time()));
+  // Not terminal yet: pending_cancel has a cancel time but has not ended.
+  v1::Execution cancelling = FromJson(
+      R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w",)"
+      R"("status":"pending_cancel","payload":{},"retry_count":0,)"
+      R"("created_at":"2026-02-24T19:45:54.123456+00:00",)"
+      R"("cancelled_at":"2026-02-24T19:55:54.5+00:00"})");
+  EXPECT_FALSE(cancelling.has_end_time());
+  // A completed_at, when there is one, wins.
+  v1::Execution both = FromJson(
+      R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w","status":"cancelled",)"
+      R"("payload":{},"retry_count":0,"created_at":"2026-02-24T19:45:54.123456+00:00",)"
+      R"("completed_at":"2026-02-24T19:56:00+00:00","cancelled_at":"2026-02-24T19:55:54+00:00"})");
+  EXPECT_EQ(FromProtoTimestamp(both.end_time()), Utc(2026, 2, 24, 19, 56, 0));
+}
+
+TEST(PolosTranslate, NamesAreCanonicalAndOnlyForUuids) {
+  v1::Execution upper = FromJson(
+      R"({"id":"6F1C2A4E-9B0D-4C3E-8F7A-1B2C3D4E5F60","workflow_id":"w","status":"queued",)"
+      R"("payload":{},"retry_count":0,"created_at":"2026-02-24T19:45:54+00:00",)"
+      R"("parent_execution_id":"not a uuid",)"
+      R"("root_execution_id":"AB2C3D4E-0000-4000-8000-00000000000A"})",
+      "p");
+  EXPECT_EQ(upper.execution_id(), "6F1C2A4E-9B0D-4C3E-8F7A-1B2C3D4E5F60");  // as sent
+  EXPECT_EQ(upper.name(), "backends/p/executions/6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60");
+  EXPECT_EQ(upper.lineage().parent_execution(), "");
+  EXPECT_EQ(upper.polos().parent_execution_id(), "not a uuid");
+  EXPECT_EQ(upper.lineage().root_execution(),
+            "backends/p/executions/ab2c3d4e-0000-4000-8000-00000000000a");
+  for (const char* id : {"string", "", "my exec", "6f1c2a4e9b0d4c3e8f7a1b2c3d4e5f60"}) {
+    v1::Execution odd = FromJson(absl::StrCat(R"({"id":")", id,
+                                              R"(","workflow_id":"w","status":"queued",)",
+                                              R"("payload":{},"retry_count":0})"),
+                                 "p");
+    EXPECT_EQ(odd.execution_id(), id);
+    EXPECT_EQ(odd.name(), "") << id;
+  }
+}
 
 TEST(PolosTranslateFixture, CompletedMapsEveryField) {
   v1::Execution e = FromJson(Fixture("execution_completed.json"), "polos-prod");
@@ -263,7 +341,8 @@ TEST(PolosTranslateFixture, WrongTypesAreKeptRawNeverFatal) {
   const auto& u = e.unparsed_fields();
   EXPECT_EQ(u.at("created_at"), "1771962354");
   EXPECT_EQ(u.at("started_at"), "not a time");
-  EXPECT_EQ(u.at("completed_at"), "");
+  // Empty means unset and is not recorded (field_rules.h; it used to be).
+  EXPECT_FALSE(u.contains("completed_at"));
   EXPECT_EQ(u.at("cancelled_at"), "0001-01-01T00:00:00Z");
   EXPECT_EQ(u.at("run_timeout_seconds"), "\"ten minutes\"");
   EXPECT_EQ(u.at("error"), R"({"message":"not a string"})");

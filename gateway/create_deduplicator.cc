@@ -7,6 +7,7 @@
 #include "adapters/upstream_error.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/rpc/error_details.pb.h"
 
 namespace execgw::gateway {
 namespace {
@@ -25,6 +26,29 @@ uint64_t Fingerprint(const ParentName& parent, const v1::CreateExecutionRequest&
     copy.SerializeToCodedStream(&out);
   }  // `out` trims `bytes` when destroyed
   return absl::HashOf(parent.ToString(), bytes);
+}
+
+// The execution a failed create started nonetheless: the write rule's
+// OUTCOME_UNKNOWN with confirmed=true and a name (OutcomeUnknownStatus: the
+// upstream accepted the create, only reading the execution back failed).
+// nullopt for every other error, OUTCOME_UNKNOWN without confirmed included.
+std::optional<ExecutionName> ConfirmedExecution(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kUnknown) return std::nullopt;
+  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
+  if (!payload.has_value()) return std::nullopt;
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload)) || info.reason() != reason::kOutcomeUnknown) {
+    return std::nullopt;
+  }
+  const auto confirmed = info.metadata().find("confirmed");
+  const auto name = info.metadata().find("name");
+  if (confirmed == info.metadata().end() || confirmed->second != "true" ||
+      name == info.metadata().end()) {
+    return std::nullopt;
+  }
+  absl::StatusOr<ExecutionName> parsed = ParseExecutionName(name->second);
+  if (!parsed.ok()) return std::nullopt;
+  return *std::move(parsed);
 }
 
 }  // namespace
@@ -109,10 +133,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
       backend.GetExecution(created, context, std::move(done));
       return;
     case Action::kConflict:
-      std::move(done)(MakeError(absl::StatusCode::kInvalidArgument,
-                                "request_id: was already used for a different request",
-                                reason::kInvalidArgument,
-                                {{"field", "request_id"}, {"backend", backend.name()}}));
+      std::move(done)(RequestIdReusedStatus(backend.name()));
       return;
     case Action::kAbandoned:
       std::move(done)(MakeError(
@@ -127,24 +148,32 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
 
 void CreateDeduplicator::OnCreated(const Key& key, const std::shared_ptr<SharedCall>& call,
                                    absl::StatusOr<v1::Execution> result) {
-  absl::StatusOr<ExecutionName> name =
-      result.ok() ? ParseExecutionName(result->name()) : absl::StatusOr<ExecutionName>();
+  // A success, or an error that says the upstream started the execution:
+  // either way a retry must read that execution, not start another.
+  std::optional<ExecutionName> started;
+  if (result.ok()) {
+    absl::StatusOr<ExecutionName> name = ParseExecutionName(result->name());
+    if (name.ok()) started = *std::move(name);
+  } else {
+    started = ConfirmedExecution(result.status());
+  }
   {
     absl::MutexLock lock(&mu_);
     // In-flight entries are neither evicted nor expired, so the entry is
     // still this call's; checked anyway.
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.call == call) {
-      if (result.ok() && name.ok()) {
+      if (started.has_value()) {
         Entry& entry = it->second;
         entry.call = nullptr;
-        entry.execution = *std::move(name);
+        entry.execution = *std::move(started);
         entry.succeeded_at = options_.clock->Now();
         entry.position = succeeded_.insert(succeeded_.end(), key);
         EvictOverflow();
       } else {
-        // Failed, or an execution without a usable name (an adapter bug):
-        // forget the request_id so that a retry may create again.
+        // Failed (outcome unknown included, unless the upstream confirmed
+        // the create), or an execution without a usable name (an adapter
+        // bug): forget the request_id so that a retry may create again.
         Erase(it);
       }
     }

@@ -30,15 +30,21 @@ namespace execgw::gateway {
 // For a request with a request_id, on such a backend, keyed by (backend
 // name, request_id):
 //  - First sight: the create goes upstream. On success the execution's
-//    name is remembered; on failure nothing is (so a retry creates again).
+//    name is remembered; on failure nothing is (so a retry creates again),
+//    except for the failure that says the upstream started the execution:
+//    UNKNOWN / OUTCOME_UNKNOWN with metadata confirmed=true and a `name`
+//    (OutcomeUnknownStatus: only reading it back failed), whose name is
+//    remembered as for a success. The callers of that create still get the
+//    error.
 //  - While that create is in flight, the same request joins it and gets the
 //    same answer: the created execution, or the same error.
 //  - Once it succeeded, the same request gets that execution as it stands
 //    now, read afresh with Backend::GetExecution (not a second run).
 //  - The same request_id with a different request (any field but
 //    request_id, compared after deterministic serialisation) gives
-//    INVALID_ARGUMENT "request_id: was already used for a different
-//    request" (reason INVALID_ARGUMENT, metadata field=request_id).
+//    RequestIdReusedStatus (INVALID_ARGUMENT "request_id: was already used
+//    for a different request", metadata field=request_id and backend), the
+//    answer of upstreams that deduplicate themselves too.
 //  - While an in-flight create has been abandoned by all its callers (see
 //    below) and has not finished, the same request gives UNAVAILABLE
 //    (reason UPSTREAM_UNAVAILABLE, RetryInfo 1s): its outcome is not known
@@ -52,8 +58,9 @@ namespace execgw::gateway {
 // Nothing is shared between replicas or survives a restart. A create whose
 // outcome was unknown is NOT remembered: if it failed in a way that leaves
 // open whether the upstream started the run (DEADLINE_EXCEEDED after the
-// request was sent, CANCELLED, UNAVAILABLE on a dropped connection), its
-// retry starts another create and so possibly a second run.
+// request was sent, CANCELLED, UNAVAILABLE on a dropped connection,
+// OUTCOME_UNKNOWN without confirmed), its retry starts another create and
+// so possibly a second run.
 //
 // Waiters: each caller waits on its own CallContext. Its cancellation
 // detaches just that caller (its `done` gets CANCELLED at once); the

@@ -12,6 +12,8 @@
 #include "adapters/upstream_error.h"
 #include "gateway/grpc_status.h"
 #include "gateway/list_query.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 
 namespace execgw::gateway {
 namespace {
@@ -23,47 +25,89 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
   return absl::FromChrono(deadline);
 }
 
-// A unary call answered by one backend operation. Owns the call's
-// Cancellation: a gRPC cancellation (client gone, deadline passed) aborts
-// the upstream requests, whose completion then finishes the call. Deletes
-// itself when gRPC is done with it.
+// The answer to request bytes that are not a `type`: not a protobuf
+// encoding, or a string field that is not valid UTF-8. Nothing of the bytes
+// is echoed.
+absl::Status UnparsableRequest(const google::protobuf::Descriptor& type) {
+  return MakeError(absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("the request could not be parsed as a ", type.full_name(),
+                                " (not a valid protobuf encoding, or a string field that is not "
+                                "valid UTF-8)"),
+                   reason::kInvalidArgument, {{"message_type", type.full_name()}});
+}
+
+// Parses `bytes` into `request` in place, slice by slice, as gRPC's typed
+// handlers do (no flattening copy).
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
+  // ProtoBufferReader takes a mutable buffer but only reads it.
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
+  if (reader.status().ok() && request->ParseFromZeroCopyStream(&reader)) {
+    return absl::OkStatus();
+  }
+  return UnparsableRequest(*request->GetDescriptor());
+}
+
+// A unary call answered by one backend operation. Holds the parsed
+// request for the call's lifetime and owns the call's Cancellation: a gRPC
+// cancellation (client gone, deadline passed) aborts the upstream
+// requests, whose completion then finishes the call. Deletes itself when
+// gRPC is done with it.
+template <typename Request>
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
-  explicit UnaryCall(grpc::CallbackServerContext* context)
-      : cancellation_(std::make_shared<Cancellation>()) {
+  UnaryCall(grpc::CallbackServerContext* context, grpc::ByteBuffer* response)
+      : response_(response), cancellation_(std::make_shared<Cancellation>()) {
     call_context_.deadline = DeadlineOf(*context);
     call_context_.cancellation = cancellation_;
   }
 
+  Request& request() { return request_; }
   const CallContext& context() const { return call_context_; }
 
-  // A completion that stores the result in `response` and finishes the
-  // call. Nothing of `this` is touched after Finish: gRPC may delete it.
+  // A completion that answers the result (serialised straight from it) or
+  // its error. Nothing of `this` is touched after Finish: gRPC may delete
+  // it.
   template <typename T>
-  Done<T> Completion(T* response) {
-    return [this, response](absl::StatusOr<T> result) {
+  Done<T> Completion() {
+    return [this](absl::StatusOr<T> result) {
       if (result.ok()) {
-        *response = *std::move(result);
-        Finish(grpc::Status::OK);
+        Reply(*result);
       } else {
-        Finish(ToGrpcStatus(result.status()));
+        FinishWith(result.status());
       }
     };
   }
 
-  // Finishes with `status` (OK included); the response must be complete.
+  // Finishes the call with `message` as its answer.
+  void Reply(const google::protobuf::MessageLite& message) {
+    bool own_buffer = false;
+    const grpc::Status serialised =
+        grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::MessageLite>(
+            message, response_, &own_buffer);
+    if (!serialised.ok()) {
+      FinishWith(absl::InternalError("the answer could not be serialised"));
+      return;
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  // Finishes with an error.
   void FinishWith(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
 
   void OnCancel() override { cancellation_->Cancel(); }
   void OnDone() override { delete this; }
 
  private:
+  Request request_;
+  grpc::ByteBuffer* const response_;
   std::shared_ptr<Cancellation> cancellation_;
   CallContext call_context_;
 };
 
-// request_id: at most 128 characters of [A-Za-z0-9._-] (it may become a
-// Blaxel execution id, so it must be safe in a URL path).
+// request_id: the rules of a name segment (CheckPlainId) within the
+// character set [A-Za-z0-9._-] and 128 characters: it may become a Blaxel
+// execution id, so it must be safe as a URL path segment. Nothing of the
+// id is echoed.
 absl::Status CheckRequestId(absl::string_view id) {
   if (id.empty()) return absl::OkStatus();
   if (id.size() > 128) {
@@ -76,7 +120,7 @@ absl::Status CheckRequestId(absl::string_view id) {
           "request_id: may contain only letters, digits, '.', '_' and '-'");
     }
   }
-  return absl::OkStatus();
+  return CheckPlainId("request_id", id);
 }
 
 // The next_page_token for `next`, or an error when the upstream's cursor
@@ -99,13 +143,12 @@ int32_t ClampTotal(int64_t total) {
 }
 
 // The completion of a listing: seals the next position in a page token,
-// moves the page's items into `response` with `add_items`, and finishes
-// the call.
-template <typename Page, typename Response, typename AddItems>
-Done<Page> PageCompletion(UnaryCall* call, Response* response, const PageTokenCodec* codec,
-                          std::string fingerprint, std::string backend, AddItems add_items) {
-  return [call, response, codec, fingerprint = std::move(fingerprint),
-          backend = std::move(backend), add_items](absl::StatusOr<Page> page) {
+// moves the page's items into a Response with `add_items`, and answers it.
+template <typename Page, typename Response, typename Call, typename AddItems>
+Done<Page> PageCompletion(Call* call, const PageTokenCodec* codec, std::string fingerprint,
+                          std::string backend, AddItems add_items) {
+  return [call, codec, fingerprint = std::move(fingerprint), backend = std::move(backend),
+          add_items](absl::StatusOr<Page> page) {
     if (!page.ok()) {
       call->FinishWith(page.status());
       return;
@@ -115,118 +158,138 @@ Done<Page> PageCompletion(UnaryCall* call, Response* response, const PageTokenCo
       call->FinishWith(token.status());
       return;
     }
-    add_items(*page, *response);
-    response->set_next_page_token(*std::move(token));
-    response->set_total_size(ClampTotal(page->total_size));
-    call->FinishWith(absl::OkStatus());
+    Response response;
+    add_items(*page, response);
+    response.set_next_page_token(*std::move(token));
+    response.set_total_size(ClampTotal(page->total_size));
+    call->Reply(response);
   };
 }
 
-// Runs `start` for a new call: it validates the request and hands the call
-// to a backend, whose completion finishes it; a status it returns instead
-// finishes the call at once.
-template <typename Start>
-grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Start start) {
-  auto* call = new UnaryCall(context);
-  if (absl::Status s = start(*call); !s.ok()) call->FinishWith(s);
+// Starts a call of `Request`: parses `request_bytes`, then `start`
+// validates the request and hands the call to a backend, whose completion
+// finishes it; a status either returns instead finishes the call at once.
+template <typename Request, typename Start>
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request_bytes,
+                                grpc::ByteBuffer* response_bytes, Start start) {
+  auto* call = new UnaryCall<Request>(context, response_bytes);
+  absl::Status s = ParseRequest(*request_bytes, &call->request());
+  if (s.ok()) s = start(*call, call->request());
+  if (!s.ok()) call->FinishWith(s);
   return call;
 }
 
 }  // namespace
 
 grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerContext* context,
-                                                         const v1::GetExecutionRequest* request,
-                                                         v1::Execution* response) {
-  return Serve(context, [&](UnaryCall& call) -> absl::Status {
-    absl::StatusOr<ExecutionName> name = ParseExecutionName(request->name(), "name");
-    if (!name.ok()) return name.status();
-    absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
-    if (!backend.ok()) return backend.status();
-    parts_.gets->Get(**backend, *name, call.context(), call.Completion(response));
-    return absl::OkStatus();
-  });
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::GetExecutionRequest>;
+  return Serve<v1::GetExecutionRequest>(
+      context, request, response,
+      [&](Call& call, const v1::GetExecutionRequest& request) -> absl::Status {
+        absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
+        if (!name.ok()) return name.status();
+        absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
+        if (!backend.ok()) return backend.status();
+        parts_.gets->Get(**backend, *name, call.context(), call.Completion<v1::Execution>());
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* ExecutionService::ListExecutions(
-    grpc::CallbackServerContext* context, const v1::ListExecutionsRequest* request,
-    v1::ListExecutionsResponse* response) {
-  return Serve(context, [&](UnaryCall& call) -> absl::Status {
-    absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(*request);
-    if (!query.ok()) return query.status();
-    std::string fingerprint = QueryFingerprint(*query);
-    absl::StatusOr<Listing> listing =
-        ResolveListing(query->parent.backend, request->page_token(), fingerprint);
-    if (!listing.ok()) return listing.status();
-    query->position = std::move(listing->position);
-    listing->backend->ListExecutions(
-        *query, call.context(),
-        PageCompletion<ExecutionPage>(
-            &call, response, parts_.page_tokens, std::move(fingerprint),
-            listing->backend->name(), [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
-              for (auto& e : page.executions) *out.add_executions() = std::move(e);
-            }));
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::ListExecutionsRequest>;
+  return Serve<v1::ListExecutionsRequest>(
+      context, request, response,
+      [&](Call& call, const v1::ListExecutionsRequest& request) -> absl::Status {
+        absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
+        if (!query.ok()) return query.status();
+        std::string fingerprint = QueryFingerprint(*query);
+        absl::StatusOr<Listing> listing =
+            ResolveListing(query->parent.backend, request.page_token(), fingerprint);
+        if (!listing.ok()) return listing.status();
+        query->position = std::move(listing->position);
+        listing->backend->ListExecutions(
+            *query, call.context(),
+            PageCompletion<ExecutionPage, v1::ListExecutionsResponse>(
+                &call, parts_.page_tokens, std::move(fingerprint), listing->backend->name(),
+                [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
+                  for (auto& e : page.executions) *out.add_executions() = std::move(e);
+                }));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
-    grpc::CallbackServerContext* context, const v1::ListExecutionTasksRequest* request,
-    v1::ListExecutionTasksResponse* response) {
-  return Serve(context, [&](UnaryCall& call) -> absl::Status {
-    ListTasksQuery query;
-    absl::StatusOr<ExecutionName> name = ParseExecutionName(request->parent(), "parent");
-    if (!name.ok()) return name.status();
-    query.execution = *std::move(name);
-    absl::StatusOr<int> page_size = NormalizeTaskPageSize(request->page_size());
-    if (!page_size.ok()) return page_size.status();
-    query.page_size = *page_size;
-    std::string fingerprint = TaskQueryFingerprint(query.execution);
-    absl::StatusOr<Listing> listing =
-        ResolveListing(query.execution.backend, request->page_token(), fingerprint);
-    if (!listing.ok()) return listing.status();
-    query.position = std::move(listing->position);
-    listing->backend->ListExecutionTasks(
-        query, call.context(),
-        PageCompletion<TaskPage>(&call, response, parts_.page_tokens, std::move(fingerprint),
-                                 listing->backend->name(),
-                                 [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
-                                   for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
-                                 }));
-    return absl::OkStatus();
-  });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::ListExecutionTasksRequest>;
+  return Serve<v1::ListExecutionTasksRequest>(
+      context, request, response,
+      [&](Call& call, const v1::ListExecutionTasksRequest& request) -> absl::Status {
+        ListTasksQuery query;
+        absl::StatusOr<ExecutionName> name = ParseExecutionName(request.parent(), "parent");
+        if (!name.ok()) return name.status();
+        query.execution = *std::move(name);
+        absl::StatusOr<int> page_size = NormalizeTaskPageSize(request.page_size());
+        if (!page_size.ok()) return page_size.status();
+        query.page_size = *page_size;
+        std::string fingerprint = TaskQueryFingerprint(query.execution);
+        absl::StatusOr<Listing> listing =
+            ResolveListing(query.execution.backend, request.page_token(), fingerprint);
+        if (!listing.ok()) return listing.status();
+        query.position = std::move(listing->position);
+        listing->backend->ListExecutionTasks(
+            query, call.context(),
+            PageCompletion<TaskPage, v1::ListExecutionTasksResponse>(
+                &call, parts_.page_tokens, std::move(fingerprint), listing->backend->name(),
+                [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
+                  for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
+                }));
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* ExecutionService::CreateExecution(
-    grpc::CallbackServerContext* context, const v1::CreateExecutionRequest* request,
-    v1::Execution* response) {
-  return Serve(context, [&](UnaryCall& call) -> absl::Status {
-    absl::StatusOr<ParentName> parent = ParseParentName(request->parent(), "parent");
-    if (!parent.ok()) return parent.status();
-    if (parent->job.empty() && parent->workflow.empty()) {
-      return absl::InvalidArgumentError(
-          "parent: must name what to run: \"backends/{backend}/jobs/{job}\" or "
-          "\"backends/{backend}/workflows/{workflow}\"");
-    }
-    if (absl::Status s = CheckRequestId(request->request_id()); !s.ok()) return s;
-    absl::StatusOr<Backend*> backend = parts_.backends->Find(parent->backend);
-    if (!backend.ok()) return backend.status();
-    parts_.creates->Create(**backend, *parent, *request, call.context(),
-                           call.Completion(response));
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::CreateExecutionRequest>;
+  return Serve<v1::CreateExecutionRequest>(
+      context, request, response,
+      [&](Call& call, const v1::CreateExecutionRequest& request) -> absl::Status {
+        absl::StatusOr<ParentName> parent = ParseParentName(request.parent(), "parent");
+        if (!parent.ok()) return parent.status();
+        if (parent->job.empty() && parent->workflow.empty()) {
+          return absl::InvalidArgumentError(
+              "parent: must name what to run: \"backends/{backend}/jobs/{job}\" or "
+              "\"backends/{backend}/workflows/{workflow}\"");
+        }
+        if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
+        absl::StatusOr<Backend*> backend = parts_.backends->Find(parent->backend);
+        if (!backend.ok()) return backend.status();
+        parts_.creates->Create(**backend, *parent, request, call.context(),
+                               call.Completion<v1::Execution>());
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* ExecutionService::CancelExecution(
-    grpc::CallbackServerContext* context, const v1::CancelExecutionRequest* request,
-    v1::Execution* response) {
-  return Serve(context, [&](UnaryCall& call) -> absl::Status {
-    absl::StatusOr<ExecutionName> name = ParseExecutionName(request->name(), "name");
-    if (!name.ok()) return name.status();
-    absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
-    if (!backend.ok()) return backend.status();
-    (*backend)->CancelExecution(*name, call.context(), call.Completion(response));
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::CancelExecutionRequest>;
+  return Serve<v1::CancelExecutionRequest>(
+      context, request, response,
+      [&](Call& call, const v1::CancelExecutionRequest& request) -> absl::Status {
+        absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
+        if (!name.ok()) return name.status();
+        absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
+        if (!backend.ok()) return backend.status();
+        (*backend)->CancelExecution(*name, call.context(), call.Completion<v1::Execution>());
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<ExecutionService::Listing> ExecutionService::ResolveListing(
@@ -239,17 +302,22 @@ absl::StatusOr<ExecutionService::Listing> ExecutionService::ResolveListing(
   return Listing{*backend, *std::move(position)};
 }
 
-grpc::ServerWriteReactor<v1::WatchExecutionResponse>* ExecutionService::WatchExecution(
-    grpc::CallbackServerContext*, const v1::WatchExecutionRequest*) {
-  class Unimplemented final : public grpc::ServerWriteReactor<v1::WatchExecutionResponse> {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
+    grpc::CallbackServerContext*, const grpc::ByteBuffer* request_bytes) {
+  // Finishes at once: with what is wrong with the request, or as not
+  // implemented yet.
+  class Unimplemented final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
-    Unimplemented() {
-      Finish(ToGrpcStatus(absl::UnimplementedError(
-          "WatchExecution is not implemented yet in this version of execgw")));
-    }
+    explicit Unimplemented(absl::Status status) { Finish(ToGrpcStatus(status)); }
     void OnDone() override { delete this; }
   };
-  return new Unimplemented();
+  v1::WatchExecutionRequest request;
+  absl::Status s = ParseRequest(*request_bytes, &request);
+  if (s.ok()) s = ParseExecutionName(request.name(), "name").status();
+  if (s.ok()) {
+    s = absl::UnimplementedError("WatchExecution is not implemented yet in this version of execgw");
+  }
+  return new Unimplemented(std::move(s));
 }
 
 }  // namespace execgw::gateway

@@ -6,14 +6,28 @@
 #include "gateway/create_deduplicator.h"
 #include "gateway/get_coalescer.h"
 #include "gateway/page_token.h"
+#include "grpcpp/support/byte_buffer.h"
 
 namespace execgw::gateway {
+
+// The methods are registered raw (ByteBuffer in, ByteBuffer out): the
+// service parses each request itself, so that one that does not parse is
+// answered INVALID_ARGUMENT naming its message type (gRPC's typed handlers
+// answer UNIMPLEMENTED with no message), and serialises each answer once,
+// straight from the backend's result.
+using RawExecutionService = v1::ExecutionService::WithRawCallbackMethod_GetExecution<
+    v1::ExecutionService::WithRawCallbackMethod_ListExecutions<
+        v1::ExecutionService::WithRawCallbackMethod_ListExecutionTasks<
+            v1::ExecutionService::WithRawCallbackMethod_CreateExecution<
+                v1::ExecutionService::WithRawCallbackMethod_CancelExecution<
+                    v1::ExecutionService::WithRawCallbackMethod_WatchExecution<
+                        v1::ExecutionService::Service>>>>>>;
 
 // The gRPC face of the gateway: validates requests, routes each by its
 // resource name to a backend, and turns results and errors into gRPC
 // answers. Every method returns at once; the answer is sent from the
 // backend's completion, never by blocking a gRPC thread.
-class ExecutionService final : public v1::ExecutionService::CallbackService {
+class ExecutionService final : public RawExecutionService {
  public:
   // What the service shares with the rest of the gateway; every member
   // must outlive the service.
@@ -26,28 +40,30 @@ class ExecutionService final : public v1::ExecutionService::CallbackService {
 
   explicit ExecutionService(Parts parts) : parts_(parts) {}
 
+  // Each takes the serialised request of its RPC (GetExecutionRequest...)
+  // and answers its serialised response message.
   grpc::ServerUnaryReactor* GetExecution(grpc::CallbackServerContext* context,
-                                         const v1::GetExecutionRequest* request,
-                                         v1::Execution* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* ListExecutions(grpc::CallbackServerContext* context,
-                                           const v1::ListExecutionsRequest* request,
-                                           v1::ListExecutionsResponse* response) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* ListExecutionTasks(grpc::CallbackServerContext* context,
-                                               const v1::ListExecutionTasksRequest* request,
-                                               v1::ListExecutionTasksResponse* response) override;
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* CreateExecution(grpc::CallbackServerContext* context,
-                                            const v1::CreateExecutionRequest* request,
-                                            v1::Execution* response) override;
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* CancelExecution(grpc::CallbackServerContext* context,
-                                            const v1::CancelExecutionRequest* request,
-                                            v1::Execution* response) override;
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
 
-  grpc::ServerWriteReactor<v1::WatchExecutionResponse>* WatchExecution(
-      grpc::CallbackServerContext* context, const v1::WatchExecutionRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchExecution(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
  private:
   // The backend a listing goes to, and where the page token says it stands.

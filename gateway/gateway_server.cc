@@ -6,6 +6,7 @@
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "gateway/config.h"
+#include "gateway/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -15,6 +16,9 @@ namespace execgw::gateway {
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const config::v1::GatewayConfig& config, const std::string& listen_address) {
+  // Malformed requests make protobuf log; callers must not be able to
+  // flood stderr with them.
+  RouteProtobufLogging();
   std::unique_ptr<GatewayServer> gw(new GatewayServer());
   gw->http_ = http::NewCurlHttpClient();
   auto backends = BuildBackends(config, *gw->http_);

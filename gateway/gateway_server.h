@@ -25,7 +25,8 @@ class GatewayServer {
  public:
   // Builds the backends from `config` and starts listening on
   // `listen_address` ("host:port"; port 0 picks a free one). Errors name
-  // the config field or the address at fault.
+  // the config field or the address at fault. Routes the process's
+  // protobuf logging through the gateway's rate-limited log (log.h).
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const config::v1::GatewayConfig& config, const std::string& listen_address);
 

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -14,6 +15,28 @@ namespace {
 
 constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
+
+// Trailers have size limits (a default client refuses more than 8 KB of
+// metadata, and the details repeat the message): whatever built a status,
+// its message and ErrorInfo metadata values are cut to these. The gateway's
+// own messages stay far below; only an unbounded echo reaches them.
+constexpr size_t kMaxMessageBytes = 1024;
+constexpr size_t kMaxMetadataValueBytes = 256;
+// An ErrorInfo payload below this cannot hold an oversized value.
+constexpr size_t kSmallErrorInfoBytes = 1024;
+
+// The ErrorInfo payload with every metadata value cut to
+// kMaxMetadataValueBytes (as it is when it is small).
+std::string BoundedErrorInfo(const absl::Cord& payload) {
+  std::string bytes(payload);
+  if (bytes.size() < kSmallErrorInfoBytes) return bytes;
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(bytes)) return bytes;
+  for (auto& [key, value] : *info.mutable_metadata()) {
+    if (value.size() > kMaxMetadataValueBytes) value = BoundedEcho(value, kMaxMetadataValueBytes);
+  }
+  return info.SerializeAsString();
+}
 
 // "backends[0].name: problem" -> "backends[0].name"; "" if the message does
 // not start with a field path.
@@ -34,13 +57,16 @@ std::string LeadingField(absl::string_view message) {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  const std::string message = status.message().size() > kMaxMessageBytes
+                                  ? BoundedEcho(status.message(), kMaxMessageBytes)
+                                  : std::string(status.message());
   google::rpc::Status rich;
   rich.set_code(static_cast<int>(status.code()));
-  rich.set_message(std::string(status.message()));
+  rich.set_message(message);
   status.ForEachPayload([&rich](absl::string_view type_url, const absl::Cord& payload) {
     auto* any = rich.add_details();
     any->set_type_url(std::string(type_url));
-    any->set_value(std::string(payload));
+    any->set_value(type_url == kErrorInfoUrl ? BoundedErrorInfo(payload) : std::string(payload));
   });
   if (!status.GetPayload(kErrorInfoUrl).has_value()) {
     google::rpc::ErrorInfo info;
@@ -53,18 +79,18 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   }
   if (status.code() == absl::StatusCode::kInvalidArgument &&
       !status.GetPayload(kBadRequestUrl).has_value()) {
-    const std::string field = LeadingField(status.message());
+    const std::string field = LeadingField(message);
     if (!field.empty()) {
       google::rpc::BadRequest bad;
       auto* v = bad.add_field_violations();
       v->set_field(field);
-      v->set_description(std::string(status.message().substr(field.size() + 2)));
+      v->set_description(message.substr(field.size() + 2));
       auto* any = rich.add_details();
       any->set_type_url(std::string(kBadRequestUrl));
       any->set_value(bad.SerializeAsString());
     }
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rich.SerializeAsString());
 }
 

@@ -12,7 +12,9 @@ namespace execgw::gateway {
 // (ErrorInfo, RetryInfo, ...) as google.protobuf.Any. A status without an
 // ErrorInfo gets one (domain execgw.dev, reason named after the code), and
 // an INVALID_ARGUMENT whose message reads "field: problem" also gets a
-// google.rpc.BadRequest naming the field.
+// google.rpc.BadRequest naming the field. A last line of defence for
+// trailer size limits: a message over 1,024 bytes and ErrorInfo metadata
+// values over 256 bytes are cut (on a UTF-8 boundary, marked "...").
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace execgw::gateway

@@ -42,6 +42,24 @@ absl::StatusOr<int> NormalizePageSize(int page_size, int default_size, int max_s
   return page_size > max_size ? max_size : page_size;
 }
 
+// ---- view ----
+
+absl::Status ParseView(v1::ExecutionView view, v1::ExecutionView* out) {
+  switch (view) {
+    case v1::EXECUTION_VIEW_UNSPECIFIED:
+      *out = v1::EXECUTION_VIEW_BASIC;
+      return absl::OkStatus();
+    case v1::EXECUTION_VIEW_BASIC:
+    case v1::EXECUTION_VIEW_FULL:
+      *out = view;
+      return absl::OkStatus();
+    default:
+      return Invalid("view", absl::StrCat(static_cast<int>(view),
+                                          " is not an ExecutionView; use EXECUTION_VIEW_BASIC "
+                                          "(the default) or EXECUTION_VIEW_FULL"));
+  }
+}
+
 // ---- order_by ----
 
 absl::StatusOr<bool> ParseAscending(absl::string_view order_by) {
@@ -359,6 +377,8 @@ absl::StatusOr<ListExecutionsQuery> ParseListExecutionsRequest(
       NormalizePageSize(request.page_size(), kDefaultExecutionPageSize, kMaxExecutionPageSize);
   if (!page_size.ok()) return page_size.status();
   query.page_size = *page_size;
+
+  if (absl::Status s = ParseView(request.view(), &query.view); !s.ok()) return s;
 
   // Bounded before anything echoes them back in an error: trailers have
   // size limits, and no sane filter is this long.

@@ -23,6 +23,9 @@ inline constexpr int kMaxTaskPageSize = 200;
 //
 //  - parent: ParseParentName(parent, "parent").
 //  - page_size: negative is an error; 0 gives 20; above 100 gives 100.
+//  - view: UNSPECIFIED gives EXECUTION_VIEW_BASIC; BASIC and FULL are kept;
+//    any other number (a client built from a newer proto) is an error
+//    naming `view`.
 //  - order_by (surrounding and repeated whitespace ignored): "" or
 //    "create_time desc" give newest first; "create_time" or
 //    "create_time asc" give oldest first. Anything else is an error.
@@ -50,7 +53,7 @@ absl::StatusOr<int> NormalizeTaskPageSize(int page_size);
 
 // A canonical description of what a query selects and in which order:
 // parent, states (sorted), created_from/created_to and the order, but not
-// page_size or position. Requests that mean the same listing (whatever the
+// page_size, view or position (a caller may change those between pages). Requests that mean the same listing (whatever the
 // spelling, spacing or term order of their filter) give the same string;
 // requests that differ give different strings. Page tokens are bound to it.
 std::string QueryFingerprint(const ListExecutionsQuery& query);

@@ -216,8 +216,13 @@ absl::StatusOr<UpstreamPosition> PageTokenCodec::Decode(absl::string_view token,
                      "order_by must stay the same while paging)",
                      reason::kInvalidPageToken, {{"field", "page_token"}});
   }
-  if (clock_->Now() - payload->issued > options_.max_age) {
+  const absl::Time now = clock_->Now();
+  if (now - payload->issued > options_.max_age) {
     return MakeError(absl::StatusCode::kInvalidArgument, "page_token: has expired",
+                     reason::kInvalidPageToken, {{"field", "page_token"}});
+  }
+  if (payload->issued - now > options_.max_clock_skew) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "page_token: was issued in the future",
                      reason::kInvalidPageToken, {{"field", "page_token"}});
   }
   return std::move(payload->position);

@@ -16,6 +16,9 @@ namespace execgw::gateway {
 struct PageTokenOptions {
   // Decode rejects tokens issued longer ago than this.
   absl::Duration max_age = absl::Hours(24);
+  // Decode rejects tokens issued further than this in the future: replicas
+  // sharing a key may disagree this much about the time, no more.
+  absl::Duration max_clock_skew = absl::Seconds(60);
 };
 
 // Seals an UpstreamPosition into an opaque, tamper-evident page token
@@ -65,6 +68,9 @@ class PageTokenCodec {
   //    different query (parent, filter and order_by must stay the same
   //    while paging)"
   //  - issued more than max_age ago: "page_token: has expired"
+  //  - issued more than max_clock_skew in the future (a replica's clock far
+  //    ahead, or a key in the wrong hands): "page_token: was issued in the
+  //    future"
   // Nothing from a token is returned unless its signature verified.
   absl::StatusOr<UpstreamPosition> Decode(absl::string_view token,
                                           absl::string_view fingerprint) const;

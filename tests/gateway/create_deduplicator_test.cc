@@ -1,6 +1,7 @@
 #include "gateway/create_deduplicator.h"
 
 #include <latch>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "adapters/cancellation.h"
 #include "adapters/clock.h"
 #include "adapters/upstream_error.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/recording_backend.h"
 
@@ -37,6 +39,23 @@ v1::CreateExecutionRequest Request(const std::string& request_id, const std::str
   request.set_request_id(request_id);
   request.mutable_input()->set_string_value(input);
   return request;
+}
+
+// RequestIdReusedStatus(backend), compared by content: a map's serialised
+// order is not stable, so payload bytes may differ.
+void ExpectRequestIdReused(const absl::Status& status, const std::string& backend) {
+  const absl::Status expected = RequestIdReusedStatus(backend);
+  EXPECT_EQ(status.code(), expected.code());
+  EXPECT_EQ(status.message(), expected.message());
+  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(payload.has_value() && info.ParseFromString(std::string(*payload)));
+  EXPECT_EQ(info.reason(), reason::kInvalidArgument);
+  const std::map<std::string, std::string> expected_metadata = {{"field", "request_id"},
+                                                                {"backend", backend}};
+  const std::map<std::string, std::string> metadata(info.metadata().begin(),
+                                                     info.metadata().end());
+  EXPECT_EQ(metadata, expected_metadata);
 }
 
 CallContext WithCancellation(absl::Time deadline = absl::InfiniteFuture()) {
@@ -100,6 +119,8 @@ TEST_F(CreateDeduplicatorTest, SameRequestIdForADifferentRequestIsInvalidArgumen
     EXPECT_EQ(answer->status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(answer->status().message(), "request_id: was already used for a different request");
     EXPECT_EQ(ErrorReasonOf(answer->status()), reason::kInvalidArgument);
+    // The one answer of every backend kind (Blaxel's adapter gives it too).
+    ExpectRequestIdReused(answer->status(), polos_.name());
   }
   EXPECT_EQ(polos_.creates().size(), 1u);
   EXPECT_TRUE(polos_.gets().empty());
@@ -172,6 +193,60 @@ TEST_F(CreateDeduplicatorTest, UnknownOutcomeIsNotRemembered) {
       0, MakeError(absl::StatusCode::kDeadlineExceeded, "too slow", reason::kUpstreamTimeout));
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
   EXPECT_EQ(polos_.creates().size(), 2u);
+}
+
+// The write rule (OutcomeUnknownStatus): OUTCOME_UNKNOWN with confirmed=true
+// and a name means the upstream started the run and only reading it back
+// failed. Its callers get that error; a retry reads the run instead of
+// starting another.
+TEST_F(CreateDeduplicatorTest, ConfirmedUnknownOutcomeIsRememberedSoARetryReadsIt) {
+  CreateDeduplicator dedup(Opts());
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));  // joins
+  const absl::Status confirmed = OutcomeUnknownStatus(
+      {.backend = "polos", .operation = "create", .name = kRun1, .confirmed = true},
+      "the read-back timed out");
+  polos_.CompleteCreate(0, confirmed);
+  for (int i : {0, 1}) {
+    auto answer = answers_.Get(i);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status(), confirmed);
+  }
+  EXPECT_EQ(dedup.size(), 1u);
+
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  EXPECT_EQ(polos_.creates().size(), 1u) << "a second run was started";
+  ASSERT_EQ(polos_.gets().size(), 1u);
+  EXPECT_EQ(polos_.gets()[0].name.ToString(), kRun1);
+  polos_.CompleteGet(0, ExecutionNamed(kRun1, v1::Execution::STATE_RUNNING));
+  auto answer = answers_.Get(2);
+  ASSERT_TRUE(answer.has_value() && answer->ok()) << answer->status();
+  EXPECT_EQ((*answer)->name(), kRun1);
+  EXPECT_EQ(dedup.counters().replays, 1u);
+  // A different request behind the same id is refused as after a success.
+  dedup.Create(polos_, Workflow(), Request("req-1", "other"), {}, answers_.For(3));
+  ExpectRequestIdReused(answers_.Get(3)->status(), polos_.name());
+}
+
+// Without confirmed (the upstream's answer to the create could not be
+// read), or confirmed without a name to read, nothing is known: forgotten.
+TEST_F(CreateDeduplicatorTest, UnconfirmedUnknownOutcomeIsForgotten) {
+  CreateDeduplicator dedup(Opts());
+  const absl::Status unknown[] = {
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create", .name = kRun1},
+                           "the answer was not JSON"),
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create", .confirmed = true},
+                           "no execution id in the answer"),
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create"}, "the answer was cut"),
+  };
+  for (size_t i = 0; i < std::size(unknown); ++i) {
+    dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(i));
+    ASSERT_EQ(polos_.creates().size(), i + 1) << "a retry must create again";
+    polos_.CompleteCreate(i, unknown[i]);
+    EXPECT_EQ(answers_.Get(i)->status(), unknown[i]);
+    EXPECT_EQ(dedup.size(), 0u) << i;
+  }
+  EXPECT_TRUE(polos_.gets().empty());
 }
 
 TEST_F(CreateDeduplicatorTest, UpstreamCreateUsesFirstDeadlineAndItsOwnCancellation) {

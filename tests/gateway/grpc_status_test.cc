@@ -77,5 +77,45 @@ TEST(GrpcStatusTest, NoBadRequestWithoutLeadingField) {
   for (const auto& any : rich.details()) EXPECT_FALSE(any.Is<google::rpc::BadRequest>());
 }
 
+// Whatever echoes caller text unbounded, the answer stays within what a
+// default client accepts (8 KB of trailers).
+TEST(GrpcStatusTest, HugeMessagesAndMetadataAreCut) {
+  const std::string huge(1 << 20, 'x');
+  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "name: " + huge,
+                             reason::kInvalidArgument, {{"backend", huge}, {"field", "name"}});
+  grpc::Status g = ToGrpcStatus(s);
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LE(g.error_message().size(), 1024u + 3);
+  EXPECT_EQ(g.error_message().substr(0, 10), "name: xxxx");
+  EXPECT_EQ(g.error_message().substr(g.error_message().size() - 3), "...");
+  EXPECT_LT(g.error_details().size(), 3000u);
+  auto rich = Rich(g);
+  EXPECT_EQ(rich.message(), g.error_message());
+  bool saw_info = false, saw_bad_request = false;
+  for (const auto& any : rich.details()) {
+    if (any.Is<google::rpc::ErrorInfo>()) {
+      google::rpc::ErrorInfo info;
+      ASSERT_TRUE(any.UnpackTo(&info));
+      EXPECT_EQ(info.reason(), "INVALID_ARGUMENT");
+      EXPECT_LE(info.metadata().at("backend").size(), 256u + 3);
+      EXPECT_EQ(info.metadata().at("field"), "name");
+      saw_info = true;
+    }
+    if (any.Is<google::rpc::BadRequest>()) {
+      google::rpc::BadRequest bad;
+      ASSERT_TRUE(any.UnpackTo(&bad));
+      EXPECT_EQ(bad.field_violations(0).field(), "name");
+      EXPECT_LE(bad.field_violations(0).description().size(), 1024u);
+      saw_bad_request = true;
+    }
+  }
+  EXPECT_TRUE(saw_info);
+  EXPECT_TRUE(saw_bad_request);
+  // Ordinary statuses pass unchanged.
+  absl::Status small = MakeError(absl::StatusCode::kNotFound, std::string(1024, 'm'),
+                                 reason::kUpstreamNotFound, {{"backend", std::string(256, 'b')}});
+  EXPECT_EQ(ToGrpcStatus(small).error_message(), small.message());
+}
+
 }  // namespace
 }  // namespace execgw::gateway

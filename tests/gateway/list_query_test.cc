@@ -248,6 +248,31 @@ TEST(ParseListExecutionsRequestTest, PageSize) {
   }
 }
 
+TEST(ParseListExecutionsRequestTest, View) {
+  const std::vector<std::pair<v1::ExecutionView, v1::ExecutionView>> cases = {
+      {v1::EXECUTION_VIEW_UNSPECIFIED, v1::EXECUTION_VIEW_BASIC},
+      {v1::EXECUTION_VIEW_BASIC, v1::EXECUTION_VIEW_BASIC},
+      {v1::EXECUTION_VIEW_FULL, v1::EXECUTION_VIEW_FULL},
+  };
+  for (const auto& [given, expected] : cases) {
+    v1::ListExecutionsRequest request = Request("");
+    request.set_view(given);
+    absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
+    ASSERT_TRUE(query.ok()) << query.status();
+    EXPECT_EQ(query->view, expected) << given;
+  }
+  // A number this proto does not define (open enum: a newer client's view).
+  for (int unknown : {3, -1, 1000}) {
+    v1::ListExecutionsRequest request = Request("");
+    request.set_view(static_cast<v1::ExecutionView>(unknown));
+    absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
+    ASSERT_FALSE(query.ok()) << unknown;
+    EXPECT_EQ(query.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(query.status().message()), StartsWith("view: "));
+    EXPECT_EQ(ErrorReasonOf(query.status()), reason::kInvalidArgument);
+  }
+}
+
 TEST(NormalizeTaskPageSizeTest, DefaultsAndCaps) {
   EXPECT_EQ(NormalizeTaskPageSize(0).value(), 50);
   EXPECT_EQ(NormalizeTaskPageSize(1).value(), 1);
@@ -325,6 +350,12 @@ TEST(QueryFingerprintTest, EquivalentRequestsAgree) {
   v1::ListExecutionsRequest with_token = Request("");
   with_token.set_page_token("anything");
   EXPECT_EQ(Fingerprint(with_token), Fingerprint(Request("")));
+  // Nor is the view: a caller may page in BASIC and read a page in FULL.
+  for (v1::ExecutionView view : {v1::EXECUTION_VIEW_BASIC, v1::EXECUTION_VIEW_FULL}) {
+    v1::ListExecutionsRequest with_view = Request("state = RUNNING");
+    with_view.set_view(view);
+    EXPECT_EQ(Fingerprint(with_view), Fingerprint(Request("state = RUNNING"))) << view;
+  }
 }
 
 TEST(QueryFingerprintTest, DifferentRequestsDiffer) {

@@ -20,6 +20,7 @@ constexpr char kOtherQuery[] =
     "page_token: was issued for a different query (parent, filter and order_by must stay the "
     "same while paging)";
 constexpr char kExpired[] = "page_token: has expired";
+constexpr char kFuture[] = "page_token: was issued in the future";
 constexpr char kFingerprint[] = "executions;parent=26:backends/prod/jobs/nightly;order=desc";
 
 UpstreamPosition Position(std::string cursor, int64_t offset,
@@ -247,6 +248,33 @@ TEST_F(PageTokenCodecTest, MaxAgeIsAnOption) {
   EXPECT_TRUE(codec.Decode(token, kFingerprint).ok());
   clock_.Advance(absl::Seconds(1));
   ExpectTokenError(codec.Decode(token, kFingerprint), kExpired);
+}
+
+// A replica whose clock runs ahead issues tokens "in the future" for the
+// others: up to max_clock_skew (60 s by default) is tolerated, no more.
+TEST_F(PageTokenCodecTest, TokensIssuedInTheFutureAreRejectedBeyondTheSkew) {
+  ManualClock ahead(clock_.Now() + absl::Seconds(60));
+  const PageTokenCodec replica(std::string(32, 'k'), &ahead);
+  EXPECT_TRUE(codec_.Decode(replica.Encode(kFingerprint, position_), kFingerprint).ok());
+  ahead.Advance(absl::Nanoseconds(1));
+  const std::string token = replica.Encode(kFingerprint, position_);
+  ExpectTokenError(codec_.Decode(token, kFingerprint), kFuture);
+  // Far in the future (a year ahead) is refused too, not taken as fresh.
+  ahead.Advance(absl::Hours(24 * 365));
+  ExpectTokenError(codec_.Decode(replica.Encode(kFingerprint, position_), kFingerprint), kFuture);
+  // Once this replica's clock catches up, the same token is good.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(codec_.Decode(token, kFingerprint).ok());
+}
+
+TEST_F(PageTokenCodecTest, MaxClockSkewIsAnOption) {
+  PageTokenOptions options;
+  options.max_clock_skew = absl::ZeroDuration();
+  const PageTokenCodec strict(std::string(32, 'k'), &clock_, options);
+  ManualClock ahead(clock_.Now() + absl::Nanoseconds(1));
+  const PageTokenCodec replica(std::string(32, 'k'), &ahead);
+  EXPECT_TRUE(strict.Decode(codec_.Encode(kFingerprint, position_), kFingerprint).ok());
+  ExpectTokenError(strict.Decode(replica.Encode(kFingerprint, position_), kFingerprint), kFuture);
 }
 
 TEST_F(PageTokenCodecTest, AnotherQueryIsReportedBeforeExpiry) {

@@ -1,0 +1,89 @@
+#include "gateway/log.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "adapters/clock.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/stubs/logging.h"
+#include "gtest/gtest.h"
+
+namespace execgw::gateway {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class RateLimitedLogTest : public ::testing::Test {
+ protected:
+  RateLimitedLog Log(int per_second) {
+    return RateLimitedLog({.max_lines_per_second = per_second, .clock = &clock_},
+                          [this](absl::string_view line) { lines_.emplace_back(line); });
+  }
+
+  ManualClock clock_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(RateLimitedLogTest, AtMostTheLimitEachSecondThenOneLineCountingTheDropped) {
+  RateLimitedLog log = Log(3);
+  for (int i = 0; i < 10; ++i) log.Write(absl::StrCat("line ", i));
+  EXPECT_THAT(lines_, ElementsAre("line 0", "line 1", "line 2"));
+  clock_.Advance(absl::Milliseconds(999));
+  log.Write("still the same second");
+  EXPECT_EQ(lines_.size(), 3u);
+
+  clock_.Advance(absl::Milliseconds(1));
+  log.Write("next second");
+  EXPECT_THAT(lines_, ElementsAre("line 0", "line 1", "line 2",
+                                  "execgw: WARNING: 8 log lines dropped (more than 3 a second)",
+                                  "next second"));
+  // The count starts again once reported.
+  log.Write("a");
+  log.Write("b");
+  log.Write("dropped");
+  clock_.Advance(absl::Seconds(5));
+  log.Write("later");
+  EXPECT_THAT(std::vector<std::string>(lines_.begin() + 5, lines_.end()),
+              ElementsAre("a", "b", "execgw: WARNING: 1 log lines dropped (more than 3 a second)",
+                          "later"));
+}
+
+TEST_F(RateLimitedLogTest, QuietLogsLoseNothing) {
+  RateLimitedLog log = Log(2);
+  for (int i = 0; i < 6; ++i) {
+    log.Write(absl::StrCat("line ", i));
+    clock_.Advance(absl::Milliseconds(600));
+  }
+  EXPECT_EQ(lines_.size(), 6u);
+  for (const std::string& line : lines_) EXPECT_THAT(line, Not(HasSubstr("dropped")));
+}
+
+TEST_F(RateLimitedLogTest, ClockSetBackStartsANewSecond) {
+  RateLimitedLog log = Log(1);
+  log.Write("a");
+  log.Write("dropped");
+  clock_.Advance(-absl::Hours(1));
+  log.Write("b");
+  EXPECT_THAT(lines_, ElementsAre("a", "execgw: WARNING: 1 log lines dropped (more than 1 a second)",
+                                  "b"));
+}
+
+// Protobuf's own log lines go through the gateway's log: labelled, and
+// rate-limited (5 a second).
+TEST(ProtobufLoggingTest, GoesThroughTheGatewayLog) {
+  RouteProtobufLogging();
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 50; ++i) GOOGLE_LOG(ERROR) << "protobuf complains " << i;
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(err, HasSubstr("execgw: ERROR: protobuf ("));
+  EXPECT_THAT(err, HasSubstr("protobuf complains 0"));
+  EXPECT_THAT(err, Not(HasSubstr("[libprotobuf")));
+  EXPECT_THAT(err, Not(HasSubstr("protobuf complains 49")));
+}
+
+}  // namespace
+}  // namespace execgw::gateway

@@ -14,9 +14,10 @@ struct CurlHttpClientOptions {
   int max_total_connections = 0;
   // Connect timeout, also bounded by each request's deadline.
   absl::Duration connect_timeout = absl::Seconds(10);
-  // Largest response body accepted; a larger one fails the request with
-  // RESOURCE_EXHAUSTED (protects the gateway from a runaway upstream).
-  size_t max_response_bytes = 64 << 20;
+  // Largest response body accepted of a request that sets no limit of its
+  // own (HttpRequest::max_response_bytes); protects the gateway's memory
+  // from a runaway upstream.
+  size_t max_response_bytes = 8 << 20;
 };
 
 // The one HTTP client: libcurl's multi interface driven by a single

@@ -1,6 +1,9 @@
 #include "adapters/http/curl_http_client.h"
 
 #include <curl/curl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -697,6 +700,14 @@ std::unique_ptr<HttpClient> NewCurlHttpClient(CurlHttpClientOptions options) {
   static std::once_flag curl_init_once;
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   return std::make_unique<CurlHttpClient>(options);
+}
+
+void ReturnLargeBuffersToTheSystem() {
+#ifdef __GLIBC__
+  // Fixed, so no longer raised by each large free; larger blocks are mapped
+  // on their own and unmapped when freed.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 }
 
 }  // namespace execgw::http

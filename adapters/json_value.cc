@@ -164,8 +164,18 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
   return doc;
 }
 
-google::protobuf::Value JsonToValue(const rapidjson::Value& json) {
+namespace {
+
+void FillStruct(const rapidjson::Value& json, int level, google::protobuf::Struct& out);
+
+// `json` converted as a value inside `enclosing` levels of structs and lists.
+google::protobuf::Value ToValue(const rapidjson::Value& json, int enclosing) {
   google::protobuf::Value out;
+  if ((json.IsObject() || json.IsArray()) && enclosing + 1 >= kMaxValueNesting) {
+    (*out.mutable_struct_value()->mutable_fields())[std::string(kDeepJsonField)]
+        .set_string_value(JsonToString(json));
+    return out;
+  }
   switch (json.GetType()) {
     case rapidjson::kNullType:
       out.set_null_value(google::protobuf::NULL_VALUE);
@@ -184,23 +194,31 @@ google::protobuf::Value JsonToValue(const rapidjson::Value& json) {
       break;
     case rapidjson::kArrayType: {
       auto* list = out.mutable_list_value();
-      for (const auto& item : json.GetArray()) *list->add_values() = JsonToValue(item);
+      for (const auto& item : json.GetArray()) *list->add_values() = ToValue(item, enclosing + 1);
       break;
     }
     case rapidjson::kObjectType:
-      *out.mutable_struct_value() = JsonToStruct(json);
+      FillStruct(json, enclosing + 1, *out.mutable_struct_value());
       break;
   }
   return out;
 }
 
-google::protobuf::Struct JsonToStruct(const rapidjson::Value& json) {
-  google::protobuf::Struct out;
-  if (!json.IsObject()) return out;
+// Fills `out`, at nesting `level`, from the JSON object `json`.
+void FillStruct(const rapidjson::Value& json, int level, google::protobuf::Struct& out) {
   for (const auto& m : json.GetObject()) {
     (*out.mutable_fields())[std::string(m.name.GetString(), m.name.GetStringLength())] =
-        JsonToValue(m.value);
+        ToValue(m.value, level);
   }
+}
+
+}  // namespace
+
+google::protobuf::Value JsonToValue(const rapidjson::Value& json) { return ToValue(json, 0); }
+
+google::protobuf::Struct JsonToStruct(const rapidjson::Value& json) {
+  google::protobuf::Struct out;
+  if (json.IsObject()) FillStruct(json, 1, out);
   return out;
 }
 

@@ -27,12 +27,30 @@ std::string SanitizeUtf8(absl::string_view text);
 // At most `max_bytes` of `text`, cut on a character boundary.
 std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
 
+// Most levels of structs and lists in a google.protobuf.Value the gateway
+// produces (the outermost struct or list is level 1). Every protobuf
+// runtime must decode what the gateway sends, and the common ones (C++,
+// Java, Python, C#) stop at 100 nested messages. Each JSON object level
+// costs three (Struct, map entry, Value), each array level two; the deepest
+// Value the translators fill (an extra_fields member: ListExecutionsResponse
+// > Execution > PolosDetails > Struct > map entry > Value) is the fifth
+// nested message. 20 levels below it end at most 5 + 3 * 20 = 65 deep,
+// leaving a margin for clients that wrap the gateway's messages in their
+// own.
+inline constexpr int kMaxValueNesting = 20;
+
+// The one field of the Struct that stands, at level kMaxValueNesting, for a
+// deeper JSON object or array: its compact JSON text, so that nothing is
+// lost and clients can detect the Struct and parse the text.
+inline constexpr absl::string_view kDeepJsonField = "$execgw_json";
+
 // Converts any JSON value to google.protobuf.Value. Numbers become doubles
-// (as the proto3 JSON mapping does).
+// (as the proto3 JSON mapping does). An object or array at level
+// kMaxValueNesting becomes the Struct {kDeepJsonField: "<its JSON text>"}.
 google::protobuf::Value JsonToValue(const rapidjson::Value& json);
 
 // Converts a JSON object to google.protobuf.Struct (a non-object gives an
-// empty Struct).
+// empty Struct), the Struct itself being level 1 for kMaxValueNesting.
 google::protobuf::Struct JsonToStruct(const rapidjson::Value& json);
 
 // Serializes a JSON value compactly.

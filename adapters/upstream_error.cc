@@ -16,6 +16,19 @@ namespace {
 constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
 
+bool IsRedirect(int http_status) {
+  return http_status == 301 || http_status == 302 || http_status == 303 || http_status == 307 ||
+         http_status == 308;
+}
+
+std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoUrl);
+  if (!payload.has_value()) return std::nullopt;
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return info;
+}
+
 }  // namespace
 
 absl::Status MakeError(absl::StatusCode code, absl::string_view message,
@@ -72,6 +85,16 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
   } else if (s >= 500 && s <= 599) {
     code = absl::StatusCode::kUnavailable;
     why = reason::kUpstreamUnavailable;
+  } else if (IsRedirect(s)) {
+    // Never followed: a redirect means the baseUrl is not the API's
+    // address. Neither the Location nor the body (which often repeats it) is
+    // quoted: it is an internal URL.
+    return MakeError(absl::StatusCode::kFailedPrecondition,
+                     absl::StrCat("backend \"", f.backend, "\" answered a redirect (HTTP ", s,
+                                  "), which the gateway does not follow; check the backend's "
+                                  "baseUrl"),
+                     reason::kUpstreamRedirect,
+                     {{"backend", f.backend}, {"http_status", absl::StrCat(s)}});
   }
   std::string message = absl::StrCat("backend \"", f.backend, "\" answered HTTP ", s);
   if (s == 401 || s == 403) {
@@ -88,13 +111,23 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
 }
 
 absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport) {
-  if (transport.GetPayload(kErrorInfoUrl).has_value()) return transport;
+  if (std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(transport); info.has_value()) {
+    if (info->reason() != reason::kUpstreamResponseTooLarge) return transport;
+    // The HTTP client knows the limit, not the backend.
+    const std::string& limit = (*info->mutable_metadata())["limit_bytes"];
+    return MakeError(absl::StatusCode::kResourceExhausted,
+                     absl::StrCat("backend \"", backend,
+                                  "\" sent a response body larger than the gateway accepts from it (",
+                                  limit, " bytes, its maxResponseBytes); retrying will not help"),
+                     reason::kUpstreamResponseTooLarge,
+                     {{"backend", std::string(backend)}, {"limit_bytes", limit}});
+  }
   const std::map<std::string, std::string> md = {{"backend", std::string(backend)}};
   switch (transport.code()) {
     case absl::StatusCode::kDeadlineExceeded:
       return MakeError(absl::StatusCode::kDeadlineExceeded,
-                       absl::StrCat("backend \"", backend,
-                                    "\" did not answer before the deadline: ", transport.message()),
+                       absl::StrCat("backend \"", backend, "\" did not answer in time: ",
+                                    transport.message()),
                        reason::kUpstreamTimeout, md);
     case absl::StatusCode::kCancelled:
       return MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled,
@@ -215,11 +248,8 @@ absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::str
 }
 
 std::string ErrorReasonOf(const absl::Status& status) {
-  auto payload = status.GetPayload(kErrorInfoUrl);
-  if (!payload.has_value()) return "";
-  google::rpc::ErrorInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return "";
-  return info.reason();
+  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
+  return info.has_value() ? info->reason() : "";
 }
 
 }  // namespace execgw

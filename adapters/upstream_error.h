@@ -71,18 +71,26 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view message,
 // adapter applies its upstream's quirks before falling back to it):
 //   400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
 //   404 NOT_FOUND, 408 UNAVAILABLE, 409 ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED,
-//   501 UNIMPLEMENTED, other 5xx UNAVAILABLE, anything else UNKNOWN.
+//   501 UNIMPLEMENTED, other 5xx UNAVAILABLE, a redirect (301, 302, 303,
+//   307, 308) FAILED_PRECONDITION (UPSTREAM_REDIRECT: a config problem),
+//   anything else UNKNOWN.
 // The message says which backend answered what, plus the upstream's own
-// message when it gave one. Metadata: backend, http_status, upstream_code.
+// message when it gave one (not for a redirect, whose text would echo its
+// internal Location). Metadata: backend, http_status, upstream_code.
 absl::Status HttpFailureToStatus(const UpstreamFailure& failure);
 
-// Wraps a transport-level failure (no response) from the HTTP client. A
-// status that already carries an ErrorInfo (the retrying client's
-// CIRCUIT_OPEN) is passed on unchanged. Otherwise:
-// DEADLINE_EXCEEDED stays DEADLINE_EXCEEDED (UPSTREAM_TIMEOUT), CANCELLED
-// stays CANCELLED, RESOURCE_EXHAUSTED (the gateway's own queue for the
-// backend is full) stays RESOURCE_EXHAUSTED (BACKEND_OVERLOADED), anything
-// else becomes UNAVAILABLE (UPSTREAM_UNAVAILABLE).
+// Wraps a transport-level failure (no response) from the HTTP client. The
+// HTTP client's UPSTREAM_RESPONSE_TOO_LARGE gets the backend added (code
+// RESOURCE_EXHAUSTED, no RetryInfo: the body would be as large again;
+// metadata backend, limit_bytes). Any other status that already carries an
+// ErrorInfo (the retrying client's CIRCUIT_OPEN) is passed on unchanged.
+// Otherwise: DEADLINE_EXCEEDED (the caller's deadline, or the backend's
+// request timeout on the last attempt) stays DEADLINE_EXCEEDED
+// (UPSTREAM_TIMEOUT), CANCELLED stays CANCELLED, RESOURCE_EXHAUSTED (the
+// gateway's own queue for the backend is full) stays RESOURCE_EXHAUSTED
+// (BACKEND_OVERLOADED, RetryInfo 1 s), anything else becomes UNAVAILABLE
+// (UPSTREAM_UNAVAILABLE). Messages name the backend and the kind of failure,
+// as the HTTP client words it, never the upstream's URL.
 absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport);
 
 // For a 2xx body the gateway cannot use: INTERNAL, UPSTREAM_INVALID_RESPONSE.

@@ -12,10 +12,11 @@ namespace execgw::gateway {
 namespace {
 
 // A zero in the config means "the default".
-http::ResilienceOptions ResilienceFromConfig(const std::string& backend,
-                                             const config::v1::Resilience& r) {
+http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b) {
+  const config::v1::Resilience& r = b.resilience();
   http::ResilienceOptions o;
-  o.backend = backend;
+  o.backend = b.name();
+  if (b.max_response_bytes() > 0) o.max_response_bytes = b.max_response_bytes();
   if (r.max_attempts() > 0) o.max_attempts = r.max_attempts();
   if (r.initial_backoff_ms() > 0) o.initial_backoff = absl::Milliseconds(r.initial_backoff_ms());
   if (r.max_backoff_ms() > 0) o.max_backoff = absl::Milliseconds(r.max_backoff_ms());
@@ -73,7 +74,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
     auto http = std::make_unique<http::ResilientHttpClient>(
-        client, ResilienceFromConfig(b.name(), b.resilience()));
+        client, ResilienceFromConfig(b));
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {

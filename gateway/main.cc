@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "adapters/http/curl_http_client.h"
 #include "gateway/config.h"
 #include "gateway/demo.h"
 #include "gateway/gateway_server.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
       "the execgw gRPC gateway.\n\n  execgw --config=FILE [--listen=HOST:PORT]\n  execgw --demo "
       "[--listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
+  execgw::http::ReturnLargeBuffersToTheSystem();
   // execgw-cli is built beside execgw: show a command that runs as printed.
   std::string cli = "execgw-cli";
   if (const std::string self = argv[0]; self.find('/') != std::string::npos) {

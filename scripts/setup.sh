@@ -17,6 +17,8 @@ packages=(
   golang-github-gogo-googleapis-dev
   # yaml-cpp: tests read the Blaxel OpenAPI spec (YAML) for its examples.
   libyaml-cpp-dev
+  # A test decodes the gateway's deepest messages in Python's protobuf.
+  python3-protobuf
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).

@@ -73,7 +73,8 @@ struct Config {
         {"Blaxel-Version", options.api_version},
         {"Accept", "application/json"},
     };
-    request.deadline = std::min(context.deadline, absl::Now() + options.request_timeout);
+    request.deadline = context.deadline;
+    request.attempt_timeout = options.request_timeout;
     request.cancellation = context.cancellation;
     request.idempotent = idempotent;
     // The error table's word for a retrying client: a 5xx whose body says

@@ -146,7 +146,12 @@ void OAuthTokenSource::StartFetch() {
       {"Accept", "application/json"},
   };
   request.body = R"({"grant_type":"client_credentials"})";
-  request.deadline = absl::Now() + options_.request_timeout;
+  // The fetch serves many callers, whose deadlines it does not know: each
+  // attempt gets the request timeout, and the whole fetch twice that, so an
+  // attempt that times out can be retried once (the callers' own deadlines
+  // still bound their waits).
+  request.attempt_timeout = options_.request_timeout;
+  request.deadline = absl::Now() + 2 * options_.request_timeout;
   // Asking for a token twice is harmless.
   request.idempotent = true;
   const absl::Time started = Now();

@@ -27,7 +27,8 @@ struct OAuthTokenSourceOptions {
   // written to errors or logs.
   std::string client_id;
   std::string client_secret;
-  // Upper bound of one token request.
+  // Upper bound of one attempt of a token request; a fetch, retries
+  // included, takes at most twice this.
   absl::Duration request_timeout = absl::Seconds(30);
   // Assumed when the token answer has no (valid) expires_in; a shorter real
   // life is caught by the 401 retry.

@@ -1,8 +1,12 @@
 #include "adapters/http/curl_http_client.h"
 
 #include <curl/curl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -26,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
+#include "adapters/upstream_error.h"
 
 namespace execgw::http {
 namespace {
@@ -33,22 +38,6 @@ namespace {
 // Upper bound on one curl_multi_poll wait; curl shortens it for its own
 // timers and a posted command wakes it early.
 constexpr absl::Duration kMaxPollWait = absl::Seconds(1);
-
-// "scheme://host/path" of `url`: error messages leave out the query (it may
-// carry tokens) and never mention request headers.
-std::string UrlForMessages(absl::string_view url) {
-  size_t cut = url.find_first_of("?#");
-  if (cut != absl::string_view::npos) url = url.substr(0, cut);
-  // Drop any user:password@ in the authority.
-  const size_t scheme = url.find("://");
-  const size_t host = scheme == absl::string_view::npos ? 0 : scheme + 3;
-  const size_t path = url.find('/', host);
-  const size_t at = url.substr(0, path).rfind('@');
-  if (at != absl::string_view::npos && at >= host) {
-    return absl::StrCat(url.substr(0, host), url.substr(at + 1));
-  }
-  return std::string(url);
-}
 
 // Milliseconds until `when`, rounded up, at least 1 (curl treats 0 as "no
 // timeout").
@@ -67,11 +56,12 @@ struct Transfer {
   bool streaming = false;
   ResponseCallback done;      // when !streaming
   StreamCallbacks callbacks;  // when streaming
-  size_t max_response_bytes = 0;
+  size_t max_response_bytes = 0;  // 0: unbounded (streams)
+  // When the attempt times out: its start plus request.attempt_timeout.
+  absl::Time attempt_end = absl::InfiniteFuture();
 
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
   Cancellation::HookId hook = 0;
 
   HttpResponse response;
@@ -103,36 +93,82 @@ struct Command {
   absl::Time when;
 };
 
+// The kind of a transport failure, in words that name no URL, host, port
+// or path. curl's own error buffer does ("Failed to connect to 10.0.0.7
+// port 8080"), so it is never used: callers must not learn the gateway's
+// internal addresses. curl_easy_strerror() texts are fixed and safe.
+std::string FailureKind(CURLcode code, long os_errno) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+      if (os_errno == ECONNREFUSED) return "connection refused";
+      if (os_errno == ENETUNREACH || os_errno == EHOSTUNREACH) {
+        return "network or host unreachable";
+      }
+      return "could not connect";
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "DNS lookup of the upstream host failed";
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return "DNS lookup of the proxy failed";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      if (os_errno == ECONNRESET || os_errno == EPIPE) return "connection reset";
+      return code == CURLE_SEND_ERROR ? "sending failed" : "receiving failed";
+    case CURLE_GOT_NOTHING:
+      return "connection closed without a response";
+    case CURLE_PARTIAL_FILE:
+      return "response body cut short";
+    case CURLE_WEIRD_SERVER_REPLY:
+      return "malformed HTTP response";
+    case CURLE_SSL_CONNECT_ERROR:
+      return "TLS handshake failed";
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return "TLS certificate of the upstream not trusted";
+    default:
+      if (absl::StartsWith(curl_easy_strerror(code), "SSL")) {
+        return absl::StrCat("TLS failure: ", curl_easy_strerror(code));
+      }
+      return curl_easy_strerror(code);
+  }
+}
+
+absl::Status TooLargeStatus(const Transfer& t) {
+  return MakeError(
+      absl::StatusCode::kResourceExhausted,
+      absl::StrCat("HTTP ", t.request.method, ": response body larger than the limit of ",
+                   t.max_response_bytes, " bytes"),
+      reason::kUpstreamResponseTooLarge,
+      {{"limit_bytes", absl::StrCat(t.max_response_bytes)}});
+}
+
 absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
-  std::string what =
-      absl::StrCat(t.request.method, " ", UrlForMessages(t.request.url), ": ",
-                   curl_easy_strerror(code));
-  if (t.error_buffer[0] != '\0')
-    absl::StrAppend(&what, " (", t.error_buffer, ")");
+  const std::string& method = t.request.method;
+  long os_errno = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      // The connect timeout may fire before the request's deadline; that is
-      // an unreachable upstream, not the caller's deadline.
+      // curl's timer is set for the earlier of the deadline and the attempt
+      // timeout; the connect timeout may fire before either, and that is an
+      // unreachable upstream.
       if (now + absl::Milliseconds(5) >= t.request.deadline) {
         return absl::DeadlineExceededError(
-            absl::StrCat("HTTP request deadline exceeded: ", what));
+            absl::StrCat("HTTP ", method, ": no response before the deadline"));
+      }
+      if (now + absl::Milliseconds(5) >= t.attempt_end) {
+        return MarkAttemptTimeout(absl::DeadlineExceededError(absl::StrCat(
+            "HTTP ", method, ": no response within the request timeout of ",
+            absl::FormatDuration(t.request.attempt_timeout))));
       }
       return absl::UnavailableError(
-          absl::StrCat("HTTP connect timed out: ", what));
+          absl::StrCat("HTTP ", method, " failed: connect timed out"));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad HTTP request: ", what));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad HTTP request: ", FailureKind(code, os_errno)));
     case CURLE_FILESIZE_EXCEEDED:
-      return absl::ResourceExhaustedError(
-          absl::StrCat("HTTP response body larger than ", t.max_response_bytes,
-                       " bytes: ", what));
-    case CURLE_PARTIAL_FILE:
-      return absl::UnavailableError(
-          absl::StrCat("HTTP response body cut short: ", what));
+      return TooLargeStatus(t);
     default:
-      return absl::UnavailableError(
-          absl::StrCat("HTTP transport failure: ", what));
+      return absl::UnavailableError(absl::StrCat(
+          "HTTP ", method, " failed: ", FailureKind(code, os_errno)));
   }
 }
 
@@ -246,7 +282,9 @@ void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
   t->id = NextId();
   t->request = std::move(request);
   t->done = std::move(done);
-  t->max_response_bytes = options_.max_response_bytes;
+  t->max_response_bytes = t->request.max_response_bytes > 0
+                              ? t->request.max_response_bytes
+                              : options_.max_response_bytes;
   Command c(Command::Kind::kAddTransfer);
   c.transfer = std::move(t);
   Post(std::move(c));
@@ -329,12 +367,15 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
     Complete(std::move(t), absl::CancelledError("HTTP request cancelled"));
     return;
   }
-  if (absl::Now() >= t->request.deadline) {
-    Complete(std::move(t),
-             absl::DeadlineExceededError(absl::StrCat(
-                 "HTTP request deadline exceeded before sending: ",
-                 t->request.method, " ", UrlForMessages(t->request.url))));
+  const absl::Time now = absl::Now();
+  if (now >= t->request.deadline) {
+    Complete(std::move(t), absl::DeadlineExceededError(absl::StrCat(
+                               "HTTP ", t->request.method,
+                               ": the deadline passed before sending")));
     return;
+  }
+  if (t->request.attempt_timeout != absl::InfiniteDuration()) {
+    t->attempt_end = now + t->request.attempt_timeout;
   }
   if (absl::Status s = ConfigureEasy(*t); !s.ok()) {
     Complete(std::move(t), std::move(s));
@@ -371,12 +412,10 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
   const HttpRequest& r = t.request;
 
   if (curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()) != CURLE_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad HTTP request URL: ", UrlForMessages(r.url)));
+    return absl::InvalidArgumentError("bad HTTP request URL");
   }
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                    static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -388,9 +427,9 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
       e, CURLOPT_CONNECTTIMEOUT_MS,
       static_cast<long>(std::max<int64_t>(
           1, absl::ToInt64Milliseconds(options_.connect_timeout))));
-  if (r.deadline != absl::InfiniteFuture()) {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                     MillisUntil(r.deadline, absl::Now()));
+  if (const absl::Time end = std::min(r.deadline, t.attempt_end);
+      end != absl::InfiniteFuture()) {
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, MillisUntil(end, absl::Now()));
   }
   if (!t.streaming && t.max_response_bytes > 0) {
     // Fails early when Content-Length announces too much; OnBody enforces it
@@ -496,10 +535,21 @@ size_t CurlHttpClient::OnBody(char* data, size_t size, size_t n, void* user) {
   }
   if (t.max_response_bytes > 0 &&
       t.response.body.size() + len > t.max_response_bytes) {
-    t.abort_status = absl::ResourceExhaustedError(absl::StrCat(
-        "HTTP response body larger than ", t.max_response_bytes,
-        " bytes: ", t.request.method, " ", UrlForMessages(t.request.url)));
+    t.abort_status = TooLargeStatus(t);
     return 0;
+  }
+  if (t.response.body.empty()) {
+    // One allocation of the announced size instead of doubling growth,
+    // which would hold the old and the new buffer at once and end with up
+    // to twice the room needed. Within the limit: anything larger was
+    // refused before the body (CURLOPT_MAXFILESIZE_LARGE).
+    curl_off_t announced = -1;
+    curl_easy_getinfo(t.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+    if (announced > 0 &&
+        (t.max_response_bytes == 0 ||
+         static_cast<size_t>(announced) <= t.max_response_bytes)) {
+      t.response.body.reserve(static_cast<size_t>(announced));
+    }
   }
   t.response.body.append(data, len);
   return len;
@@ -519,9 +569,8 @@ void CurlHttpClient::ReapFinished() {
     } else if (code != CURLE_OK) {
       status = MapCurlError(code, *t, absl::Now());
     } else if (!t->headers_complete) {
-      status = absl::UnavailableError(
-          absl::StrCat("HTTP response without headers: ", t->request.method,
-                       " ", UrlForMessages(t->request.url)));
+      status = absl::UnavailableError(absl::StrCat(
+          "HTTP ", t->request.method, " failed: a response without headers"));
     }
     Finish(t->id, std::move(status));
   }
@@ -651,6 +700,14 @@ std::unique_ptr<HttpClient> NewCurlHttpClient(CurlHttpClientOptions options) {
   static std::once_flag curl_init_once;
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   return std::make_unique<CurlHttpClient>(options);
+}
+
+void ReturnLargeBuffersToTheSystem() {
+#ifdef __GLIBC__
+  // Fixed, so no longer raised by each large free; larger blocks are mapped
+  // on their own and unmapped when freed.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 }
 
 }  // namespace execgw::http

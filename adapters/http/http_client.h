@@ -24,9 +24,22 @@ struct HttpRequest {
   std::string url;             // absolute: scheme, host, path, query
   Headers headers;
   std::string body;  // sent as is; set Content-Type in `headers`
-  // The request, connection set-up included, fails with DEADLINE_EXCEEDED
-  // at this time. Callers derive it from the gRPC deadline.
+  // The caller's deadline: the request, connection set-up and any retries
+  // included, fails with DEADLINE_EXCEEDED at this time. Callers derive it
+  // from the gRPC deadline.
   absl::Time deadline = absl::InfiniteFuture();
+  // Bound of one attempt (a backend's requestTimeoutMs), counted from when
+  // the attempt starts. An attempt without a complete response by then fails
+  // with DEADLINE_EXCEEDED although `deadline` may be later
+  // (IsAttemptTimeout tells the two apart); a retrying client may then try
+  // again within `deadline`. Infinite: only `deadline` bounds an attempt.
+  absl::Duration attempt_timeout = absl::InfiniteDuration();
+  // Largest response body accepted, in bytes (0: the client's default). A
+  // larger one fails the request with RESOURCE_EXHAUSTED (ErrorInfo reason
+  // UPSTREAM_RESPONSE_TOO_LARGE, metadata limit_bytes) as soon as it is
+  // known: before the body is read when Content-Length announces too much.
+  // Streamed bodies are not bounded.
+  size_t max_response_bytes = 0;
   // Optional. Cancel() aborts the request; its callback then gets CANCELLED.
   std::shared_ptr<Cancellation> cancellation;
   // Whether sending the request twice is harmless (GET, cancel, a create
@@ -56,12 +69,25 @@ struct HttpResponse {
 // must not block: hand long work elsewhere. An HTTP error status is a
 // response, not an error; the status is non-OK only when no complete
 // response arrived:
-//   DEADLINE_EXCEEDED  the deadline passed first
+//   DEADLINE_EXCEEDED  the deadline passed first, or the attempt timeout
+//                      did (IsAttemptTimeout)
 //   CANCELLED          the request's Cancellation fired
 //   UNAVAILABLE        connection refused or reset, DNS failure, a body cut
 //                      short, or any other transport failure
 //   INVALID_ARGUMENT   the request itself was malformed (bad URL)
+//   RESOURCE_EXHAUSTED the body was larger than max_response_bytes
+// Messages name the method and the kind of failure ("connection refused",
+// "TLS handshake failed"), never the URL, host, port or path: they reach
+// callers, who must not learn the gateway's internal addresses.
 using ResponseCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+// Whether `status`, a failure an HttpClient delivered, says the request's
+// attempt_timeout ran out while its deadline was still ahead.
+bool IsAttemptTimeout(const absl::Status& status);
+
+// Marks a DEADLINE_EXCEEDED as an attempt timeout (for HttpClient
+// implementations).
+absl::Status MarkAttemptTimeout(absl::Status status);
 
 // Receives a streamed response body (Server-Sent Events) as it arrives.
 struct StreamCallbacks {

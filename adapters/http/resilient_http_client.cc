@@ -114,6 +114,7 @@ class ResilientHttpClient::State
   }
 
   HttpClient& inner() { return inner_; }
+  size_t max_response_bytes() const { return options_.max_response_bytes; }
 
   // Lets `call` make its next attempt: through the breaker, then a slot.
   void Admit(std::shared_ptr<Call> call);
@@ -296,9 +297,11 @@ void ResilientHttpClient::State::OnAttemptDone(
   bool transient;
   Outcome outcome;
   if (!result.ok()) {
-    // DEADLINE_EXCEEDED is the caller's deadline, CANCELLED the caller's
-    // choice: neither says anything about the upstream.
-    transient = result.status().code() == absl::StatusCode::kUnavailable;
+    // An attempt timeout says the upstream is slow; DEADLINE_EXCEEDED
+    // otherwise is the caller's deadline, CANCELLED the caller's choice:
+    // neither says anything about the upstream.
+    transient = result.status().code() == absl::StatusCode::kUnavailable ||
+                IsAttemptTimeout(result.status());
     outcome = transient ? Outcome::kFailure : Outcome::kNeutral;
   } else {
     transient = IsTransientStatus(result->status) &&
@@ -577,6 +580,9 @@ ResilientHttpClient::~ResilientHttpClient() { state_->Shutdown(); }
 void ResilientHttpClient::Send(HttpRequest request, ResponseCallback done) {
   auto call = std::make_shared<Call>();
   call->request = std::move(request);
+  if (call->request.max_response_bytes == 0) {
+    call->request.max_response_bytes = state_->max_response_bytes();
+  }
   call->done = std::move(done);
   state_->Admit(std::move(call));
 }

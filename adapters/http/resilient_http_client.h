@@ -20,8 +20,11 @@ struct ResilienceOptions {
   std::string backend;
 
   // Retries: only of requests marked `idempotent`, only after a transport
-  // UNAVAILABLE (refused, reset, body cut short), a 5xx other than 501, or a
-  // 429 (unless the request's `retryable` says otherwise).
+  // UNAVAILABLE (refused, reset, body cut short), an attempt that ran out of
+  // its attempt_timeout (IsAttemptTimeout: the upstream is slow, the caller
+  // still has time), a 5xx other than 501, or a 429 (unless the request's
+  // `retryable` says otherwise). Each attempt gets the request's whole
+  // attempt_timeout, cut short by the deadline.
   int max_attempts = 3;  // the first attempt included; 1: never retry
   // Before retry n (1, 2, ...) the client waits a random duration in
   // [0, min(max_backoff, initial_backoff * 2^(n-1))] ("full jitter"), and
@@ -34,6 +37,11 @@ struct ResilienceOptions {
   // A retry is only started if at least this much time will be left before
   // the request's deadline; otherwise the last outcome goes back as is.
   absl::Duration min_attempt_time = absl::Milliseconds(50);
+
+  // Largest upstream response body, put on every Send() that sets no limit
+  // of its own (HttpRequest::max_response_bytes). A larger body is not
+  // retried: it would be as large again.
+  size_t max_response_bytes = 8 << 20;
 
   // Concurrency limit: at most this many Send() attempts in flight upstream;
   // more wait in a FIFO queue of at most `max_queued`.

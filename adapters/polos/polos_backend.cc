@@ -66,7 +66,8 @@ struct Config {
     request.headers = {{"Authorization", absl::StrCat("Bearer ", options.api_key)},
                        {"X-Project-ID", options.project_id},
                        {"Accept", "application/json"}};
-    request.deadline = std::min(context.deadline, absl::Now() + options.request_timeout);
+    request.deadline = context.deadline;
+    request.attempt_timeout = options.request_timeout;
     request.cancellation = context.cancellation;
     request.idempotent = idempotent;
     return request;

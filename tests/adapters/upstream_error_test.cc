@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_details.h"
 
 namespace execgw {
 namespace {
@@ -88,6 +89,46 @@ TEST(UpstreamErrorTest, TransportFailures) {
   EXPECT_EQ(u.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ErrorReasonOf(u), "UPSTREAM_UNAVAILABLE");
   EXPECT_THAT(std::string(u.message()), HasSubstr("connection refused"));
+}
+
+TEST(UpstreamErrorTest, RedirectsAreAConfigProblemAndNeverEchoTheirTarget) {
+  for (int code : {301, 302, 303, 307, 308}) {
+    UpstreamFailure f;
+    f.backend = "px";
+    f.http_status = code;
+    // What a redirect's body often says; the Location is an internal URL.
+    f.upstream_message = "Moved to http://10.0.0.7:8080/internal";
+    f.upstream_code = "moved";
+    absl::Status s = HttpFailureToStatus(f);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << code;
+    EXPECT_EQ(ErrorReasonOf(s), "UPSTREAM_REDIRECT") << code;
+    EXPECT_EQ(InfoOf(s).metadata().at("backend"), "px");
+    EXPECT_EQ(InfoOf(s).metadata().at("http_status"), std::to_string(code));
+    EXPECT_THAT(std::string(s.message()), HasSubstr("redirect"));
+    EXPECT_THAT(std::string(s.message()), HasSubstr("baseUrl"));
+    EXPECT_THAT(testing::AllText(s), Not(HasSubstr("10.0.0.7")));
+    EXPECT_FALSE(testing::RetryDelayOf(s).has_value());
+  }
+}
+
+TEST(UpstreamErrorTest, ResponseTooLargeIsNotOverloadAndCarriesNoRetryInfo) {
+  absl::Status transport =
+      MakeError(absl::StatusCode::kResourceExhausted,
+                "HTTP GET: response body larger than the limit of 8388608 bytes",
+                reason::kUpstreamResponseTooLarge, {{"limit_bytes", "8388608"}});
+  absl::Status s = TransportFailureToStatus("px", transport);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReasonOf(s), "UPSTREAM_RESPONSE_TOO_LARGE");
+  EXPECT_EQ(InfoOf(s).metadata().at("backend"), "px");
+  EXPECT_EQ(InfoOf(s).metadata().at("limit_bytes"), "8388608");
+  EXPECT_FALSE(testing::RetryDelayOf(s).has_value());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("backend \"px\""));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("maxResponseBytes"));
+
+  // The queue being full is overload, and worth a retry later.
+  absl::Status full = TransportFailureToStatus("px", absl::ResourceExhaustedError("queue full"));
+  EXPECT_EQ(ErrorReasonOf(full), "BACKEND_OVERLOADED");
+  EXPECT_TRUE(testing::RetryDelayOf(full).has_value());
 }
 
 TEST(UpstreamErrorTest, InvalidResponse) {

@@ -19,8 +19,10 @@
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
 #include "adapters/http/http_server.h"
+#include "adapters/upstream_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_details.h"
 
 namespace execgw::http {
 namespace {
@@ -288,6 +290,9 @@ TEST(CurlHttpClientTest, TruncatedBodyIsUnavailable) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("cut short"));
   EXPECT_THAT(r.status().message(), Not(HasSubstr("sekrit")));
+  // Messages reach callers: no internal address in them.
+  EXPECT_THAT(r.status().message(), Not(HasSubstr("/cut")));
+  EXPECT_THAT(r.status().message(), Not(HasSubstr("127.0.0.1")));
 }
 
 TEST(CurlHttpClientTest, TrickledBodyCompletes) {
@@ -516,6 +521,52 @@ TEST(CurlHttpClientTest, ConnectionRefusedIsUnavailable) {
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(r.status().message(), Not(HasSubstr("sekrit")));
+  // The kind of failure, never the URL, host, port or path (curl's error
+  // buffer holds them all: "Failed to connect to 127.0.0.1 port N").
+  EXPECT_THAT(r.status().message(), HasSubstr("connection refused"));
+  const std::string port = url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1);
+  EXPECT_THAT(r.status().message(), Not(HasSubstr(port)));
+  EXPECT_THAT(r.status().message(), Not(HasSubstr("127.0.0.1")));
+  EXPECT_THAT(r.status().message(), Not(HasSubstr("/gone")));
+}
+
+TEST(CurlHttpClientTest, UnresolvableHostIsADnsFailureWithoutTheHost) {
+  auto client = NewCurlHttpClient();
+  HttpRequest req = Get("http://no-such-host.invalid/api/x");
+  req.deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<HttpResponse> r = Fetch(*client, req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("DNS"));
+  EXPECT_THAT(r.status().message(), Not(HasSubstr("no-such-host")));
+}
+
+TEST(CurlHttpClientTest, AttemptTimeoutEndsTheAttemptBeforeTheDeadline) {
+  auto server = Serve([](const ServerRequest&) {
+    ServerResponse resp;
+    resp.delay = absl::Seconds(10);
+    return resp;
+  });
+  auto client = NewCurlHttpClient();
+  HttpRequest req = Get(server->base_url() + "/slow");
+  absl::Time start = absl::Now();
+  req.deadline = start + absl::Seconds(8);
+  req.attempt_timeout = absl::Milliseconds(300);
+  absl::StatusOr<HttpResponse> r = Fetch(*client, req);
+  absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
+  EXPECT_TRUE(IsAttemptTimeout(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("request timeout of 300ms"));
+  EXPECT_GE(took, absl::Milliseconds(250));
+  EXPECT_LT(took, absl::Seconds(3));
+
+  // The deadline first: not an attempt timeout.
+  req.deadline = absl::Now() + absl::Milliseconds(300);
+  req.attempt_timeout = absl::Seconds(8);
+  r = Fetch(*client, req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
+  EXPECT_FALSE(IsAttemptTimeout(r.status())) << r.status();
 }
 
 TEST(CurlHttpClientTest, BadUrlIsInvalidArgument) {
@@ -589,6 +640,65 @@ TEST(CurlHttpClientTest, MaxResponseBytes) {
   auto exact = NewCurlHttpClient(options);
   r = Fetch(*exact, Get(server->base_url() + "/sized"));
   EXPECT_TRUE(r.ok()) << r.status();
+}
+
+TEST(CurlHttpClientTest, RequestsOwnLimitWinsAndSaysWhatItWas) {
+  auto server = Serve([](const ServerRequest&) {
+    ServerResponse resp;
+    resp.body = std::string(1000, 'x');
+    return resp;
+  });
+  auto client = NewCurlHttpClient();  // default limit: far above 1000
+  HttpRequest req = Get(server->base_url() + "/sized");
+  req.max_response_bytes = 999;
+  absl::StatusOr<HttpResponse> r = Fetch(*client, req);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
+  EXPECT_EQ(ErrorReasonOf(r.status()), "UPSTREAM_RESPONSE_TOO_LARGE");
+  EXPECT_THAT(testing::AllText(r.status()), HasSubstr("limit_bytes"));
+  EXPECT_THAT(r.status().message(), HasSubstr("999 bytes"));
+  EXPECT_THAT(r.status().message(), Not(HasSubstr("/sized")));
+  req.max_response_bytes = 1000;
+  r = Fetch(*client, req);
+  EXPECT_TRUE(r.ok()) << r.status();
+}
+
+TEST(CurlHttpClientTest, AnnouncedLengthOverTheLimitIsRefusedBeforeTheBody) {
+  // 10 KB announced, then one byte every 100 ms: reading it to the limit
+  // would take minutes.
+  auto server = Serve([](const ServerRequest&) {
+    ServerResponse resp;
+    resp.body = std::string(10000, 'x');
+    resp.fault = ServerResponse::Fault::kTrickle;
+    resp.trickle_bytes = 1;
+    resp.trickle_interval = absl::Milliseconds(100);
+    return resp;
+  });
+  auto client = NewCurlHttpClient();
+  HttpRequest req = Get(server->base_url() + "/big");
+  req.max_response_bytes = 1000;
+  absl::Time start = absl::Now();
+  absl::StatusOr<HttpResponse> r = Fetch(*client, req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(CurlHttpClientTest, AnnouncedBodyIsReadIntoOneBufferOfItsSize) {
+  // Doubling growth would end with a 4 MiB buffer for 3 MB (and hold 2 MiB
+  // plus 4 MiB while growing).
+  constexpr size_t kSize = 3000000;
+  auto server = Serve([](const ServerRequest&) {
+    ServerResponse resp;
+    resp.body = std::string(kSize, 'x');
+    return resp;
+  });
+  auto client = NewCurlHttpClient();
+  absl::StatusOr<HttpResponse> r =
+      Fetch(*client, Get(server->base_url() + "/big"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body.size(), kSize);
+  EXPECT_LT(r->body.capacity(), kSize + kSize / 10);
 }
 
 TEST(CurlHttpClientTest, ManyConcurrentRequestsComplete) {

@@ -314,6 +314,90 @@ TEST_F(ResilientHttpClientTest, SlowAttemptEndsAtTheDeadline) {
   EXPECT_EQ(hits.load(), 2);
 }
 
+TEST_F(ResilientHttpClientTest, AttemptTimeoutIsRetriedWhileTheDeadlineLeavesRoom) {
+  std::atomic<int> hits{0};
+  auto server = Serve([&](const ServerRequest&) {
+    ServerResponse resp = Status(200, "late");
+    if (++hits == 1) resp.delay = absl::Seconds(5);
+    return resp;
+  });
+  ResilientHttpClient client(*inner_, TestOptions());
+  HttpRequest req = Get(server->base_url() + "/x");
+  absl::Time start = absl::Now();
+  req.deadline = start + absl::Seconds(10);
+  req.attempt_timeout = absl::Milliseconds(200);
+  Result r = Fetch(client, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "late");
+  EXPECT_EQ(hits.load(), 2);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(client.stats().retries, 1);
+}
+
+TEST_F(ResilientHttpClientTest, AttemptTimeoutOfAWriteIsNotRetried) {
+  std::atomic<int> hits{0};
+  auto server = Serve([&](const ServerRequest&) {
+    ++hits;
+    ServerResponse resp = Status(200);
+    resp.delay = absl::Seconds(5);
+    return resp;
+  });
+  ResilientHttpClient client(*inner_, TestOptions());
+  HttpRequest req = Get(server->base_url() + "/x", /*idempotent=*/false);
+  req.deadline = absl::Now() + absl::Seconds(10);
+  req.attempt_timeout = absl::Milliseconds(200);
+  Result r = Fetch(client, req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
+  EXPECT_TRUE(IsAttemptTimeout(r.status()));
+  EXPECT_EQ(hits.load(), 1);
+}
+
+TEST_F(ResilientHttpClientTest, EveryAttemptGetsItsTimeoutAndTheLastEndsByTheDeadline) {
+  std::atomic<int> hits{0};
+  auto server = Serve([&](const ServerRequest&) {
+    ++hits;
+    ServerResponse resp = Status(200);
+    resp.delay = absl::Seconds(5);
+    return resp;
+  });
+  ResilienceOptions options = TestOptions();
+  options.max_attempts = 10;
+  ResilientHttpClient client(*inner_, options);
+  HttpRequest req = Get(server->base_url() + "/x");
+  absl::Time start = absl::Now();
+  req.deadline = start + absl::Milliseconds(700);
+  req.attempt_timeout = absl::Milliseconds(300);
+  Result r = Fetch(client, req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
+  // 300 ms, 300 ms, then the 100 ms the deadline leaves.
+  EXPECT_EQ(hits.load(), 3);
+  EXPECT_LE(absl::Now(), req.deadline + absl::Milliseconds(100));
+}
+
+TEST_F(ResilientHttpClientTest, BodyOverTheLimitIsNotRetried) {
+  std::atomic<int> hits{0};
+  auto server = Serve([&](const ServerRequest&) {
+    ++hits;
+    return Status(200, std::string(1000, 'x'));
+  });
+  ResilienceOptions options = TestOptions();
+  options.max_response_bytes = 500;
+  ResilientHttpClient client(*inner_, options);
+  Result r = Fetch(client, Get(server->base_url() + "/x"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
+  EXPECT_EQ(hits.load(), 1);
+  EXPECT_EQ(client.stats().breaker_state, BreakerState::kClosed);
+  EXPECT_EQ(client.stats().consecutive_failures, 0);
+
+  // A request's own limit is kept.
+  HttpRequest own = Get(server->base_url() + "/x");
+  own.max_response_bytes = 1000;
+  EXPECT_TRUE(Fetch(client, own).ok());
+}
+
 TEST_F(ResilientHttpClientTest, CancellationDuringBackoffEndsPromptly) {
   std::atomic<int> hits{0};
   auto server = Serve([&](const ServerRequest&) {

@@ -187,6 +187,26 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string id,
   });
 }
 
+// Reads the execution after a write Polos confirmed (`operation` "create" or
+// "cancel"); a read that fails is the write rule's confirmed OUTCOME_UNKNOWN
+// (upstream_error.h), naming the execution.
+void ReadAfterConfirmedWrite(std::shared_ptr<const Config> config, std::string id,
+                             absl::string_view operation, const CallContext& context,
+                             Done<v1::Execution> done) {
+  std::string name = config->NameOf(id);
+  FetchExecution(config, std::move(id), context,
+                 [config, name = std::move(name), operation = std::string(operation),
+                  done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+                   if (e.ok()) {
+                     std::move(done)(std::move(e));
+                     return;
+                   }
+                   std::move(done)(config->Redact(OutcomeUnknownStatus(
+                       {config->backend(), operation, name, /*confirmed=*/true},
+                       e.status().message())));
+                 });
+}
+
 // ---------------------------------------------------------------------------
 // ListExecutions
 
@@ -558,19 +578,8 @@ class PolosBackend final : public Backend {
                              "\", which is not a UUID and cannot be read or named"))));
             return;
           }
-          const std::string canonical = CanonicalUuid(*id);
-          std::string name = config->NameOf(canonical);
-          FetchExecution(config, canonical, context,
-                         [config, name = std::move(name),
-                          done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
-                           if (e.ok()) {
-                             std::move(done)(std::move(e));
-                             return;
-                           }
-                           std::move(done)(config->Redact(OutcomeUnknownStatus(
-                               {config->backend(), "create", name, /*confirmed=*/true},
-                               e.status().message())));
-                         });
+          ReadAfterConfirmedWrite(config, CanonicalUuid(*id), "create", context,
+                                  std::move(done));
         });
   }
 
@@ -596,24 +605,13 @@ class PolosBackend final : public Backend {
         FailCall(config, PolosCall::kCancel, *r, id, context, std::move(done));
         return;
       }
-      std::string name = config->NameOf(id);
       if (std::string problem = CancelAnswerProblem(config->ReadJson(*r), id); !problem.empty()) {
         std::move(done)(config->Redact(OutcomeUnknownStatus(
-            {config->backend(), "cancel", name, /*confirmed=*/false},
+            {config->backend(), "cancel", config->NameOf(id), /*confirmed=*/false},
             absl::StrCat("Polos answered HTTP ", r->status, " but ", problem))));
         return;
       }
-      FetchExecution(config, id, context,
-                     [config, name = std::move(name),
-                      done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
-                       if (e.ok()) {
-                         std::move(done)(std::move(e));
-                         return;
-                       }
-                       std::move(done)(config->Redact(OutcomeUnknownStatus(
-                           {config->backend(), "cancel", name, /*confirmed=*/true},
-                           e.status().message())));
-                     });
+      ReadAfterConfirmedWrite(config, id, "cancel", context, std::move(done));
     });
   }
 

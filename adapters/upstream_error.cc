@@ -117,7 +117,8 @@ absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Sta
     const std::string& limit = (*info->mutable_metadata())["limit_bytes"];
     return MakeError(absl::StatusCode::kResourceExhausted,
                      absl::StrCat("backend \"", backend,
-                                  "\" sent a response body larger than the gateway accepts from it (",
+                                  "\" sent a response body larger than the gateway accepts "
+                                  "from it (",
                                   limit, " bytes, its maxResponseBytes); retrying will not help"),
                      reason::kUpstreamResponseTooLarge,
                      {{"backend", std::string(backend)}, {"limit_bytes", limit}});

@@ -37,7 +37,9 @@ std::string NestedJson(int levels, int array_every = 0) {
 int Nesting(const google::protobuf::Value& value) {
   int deepest = 0;
   if (value.has_struct_value()) {
-    for (const auto& [k, v] : value.struct_value().fields()) deepest = std::max(deepest, Nesting(v));
+    for (const auto& [k, v] : value.struct_value().fields()) {
+      deepest = std::max(deepest, Nesting(v));
+    }
     return deepest + 1;
   }
   if (value.has_list_value()) {
@@ -53,8 +55,9 @@ const google::protobuf::Value& Bottom(const google::protobuf::Value& value, int&
   const google::protobuf::Value* v = &value;
   levels = 0;
   while (true) {
-    if (v->has_struct_value() && !v->struct_value().fields().contains(std::string(kDeepJsonField)) &&
-        !v->struct_value().fields().empty()) {
+    const bool stands_for_json =
+        v->has_struct_value() && v->struct_value().fields().contains(std::string(kDeepJsonField));
+    if (v->has_struct_value() && !stands_for_json && !v->struct_value().fields().empty()) {
       v = &v->struct_value().fields().begin()->second;
     } else if (v->has_list_value() && v->list_value().values_size() > 0) {
       v = &v->list_value().values(0);

@@ -29,8 +29,9 @@ struct BlaxelBackendOptions {
   // empty: the header is then sent empty, which Blaxel reads as its oldest
   // version) list with bare arrays and offsets and have no tasks endpoint.
   std::string api_version = "2026-04-28";
-  // Upper bound of one upstream request; the caller's deadline, if sooner,
-  // wins.
+  // Upper bound on each attempt of an upstream request (a retrying client
+  // retries an idempotent attempt that runs out of it); the caller's
+  // deadline bounds the request as a whole.
   absl::Duration request_timeout = absl::Seconds(30);
   // Measures OAuth token lifetimes; not owned. nullptr: the wall clock.
   Clock* clock = nullptr;

@@ -21,8 +21,9 @@ struct PolosBackendOptions {
   // The API key (`sk_...`), sent as `Authorization: Bearer`. Never appears
   // in errors or logs.
   std::string api_key;
-  // Upper bound on each upstream request; the caller's deadline applies
-  // too when it is sooner.
+  // Upper bound on each attempt of an upstream request (a retrying client
+  // retries an idempotent attempt that runs out of it); the caller's
+  // deadline bounds the request as a whole.
   absl::Duration request_timeout = absl::Seconds(30);
 };
 
@@ -42,9 +43,8 @@ struct PolosBackendOptions {
 //   (reason INVALID_ARGUMENT), without calling Polos. A UUID in upper or
 //   mixed case is accepted and lower-cased (Polos compares ids as UUIDs):
 //   requests, answers and names carry that canonical form;
-// - sends `GET {base_url}/api/v1/executions/{id}` with the deadline
-//   min(context.deadline, now + request_timeout) and the context's
-//   cancellation;
+// - sends `GET {base_url}/api/v1/executions/{id}` with the context's
+//   deadline and cancellation, each attempt bounded by request_timeout;
 // - a 2xx body that is not a JSON object, or that describes another
 //   execution (ids compared as UUIDs), gives INTERNAL
 //   (UPSTREAM_INVALID_RESPONSE); every 2xx body has the API key redacted

@@ -176,8 +176,16 @@ absl::StatusOr<v1::Execution> TranslateAsked(const Config& config, const std::st
   if (!doc.IsObject()) {
     return InvalidResponseStatus(config.backend(), "the execution body is not a JSON object");
   }
+  // A document that names no execution and has no status ({} for one) says
+  // nothing about the execution asked for: not an answer to translate.
+  const rapidjson::Value* metadata = JsonMember(doc, "metadata");
+  if ((metadata == nullptr || JsonString(*metadata, "id").value_or("").empty()) &&
+      !JsonString(doc, "status").has_value()) {
+    return InvalidResponseStatus(config.backend(),
+                                 "the execution body has neither metadata.id nor status");
+  }
   std::string got_id = id, got_job = job;
-  if (const rapidjson::Value* md = JsonMember(doc, "metadata")) {
+  if (const rapidjson::Value* md = metadata) {
     if (std::optional<std::string> v = JsonString(*md, "id"); v.has_value() && !v->empty()) {
       got_id = *std::move(v);
     }
@@ -392,11 +400,18 @@ bool SameTaskParameters(const v1::CreateExecutionRequest& request,
            (reported.values_size() == 1 && reported.values(0).has_struct_value() &&
             reported.values(0).struct_value().fields().empty());
   }
-  google::protobuf::ListValue sent;
+  // The list through the same JSON -> Value conversion as what Blaxel
+  // reports, so that values nested past its depth bound compare alike.
+  std::string json = "[";
   for (const google::protobuf::Struct& params : request.task_parameters()) {
-    *sent.add_values()->mutable_struct_value() = params;
+    if (json.size() > 1) json.push_back(',');
+    json += StructToJson(params);
   }
-  return google::protobuf::util::MessageDifferencer::Equals(sent, reported);
+  json.push_back(']');
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(json);
+  if (!doc.ok()) return false;
+  return google::protobuf::util::MessageDifferencer::Equals(JsonToValue(*doc).list_value(),
+                                                            reported);
 }
 
 // The execution read back was created by `request`, as far as Blaxel shows:
@@ -488,7 +503,10 @@ void ReadBack(std::shared_ptr<const Config> config, std::string job, std::string
       [config, job, id, request = std::move(request), context, attempt,
        done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
         if (e.ok()) {
-          if (!SameRequest(request, *e)) {
+          // Only a create that sent an id can have been deduplicated onto an
+          // execution of another request.
+          const bool sent_id = !request.execution_id().empty() || !request.request_id().empty();
+          if (sent_id && !SameRequest(request, *e)) {
             std::move(done)(ReusedIdStatus(config->backend(), request));
             return;
           }
@@ -818,13 +836,33 @@ class BlaxelBackend final : public Backend {
                                                    doc.status().message(), ")")));
                        return;
                      }
+                     const std::string name = ExecutionName{config->backend(), job, id}.ToString();
                      absl::StatusOr<v1::Execution> after = TranslateAsked(*config, job, id, *doc);
-                     if (after.ok() && IsFinished(after->state()) &&
+                     if (!after.ok()) {
+                       // Not an answer about this execution: what the DELETE
+                       // did is unknown.
+                       std::move(done)(OutcomeUnknownStatus(
+                           {config->backend(), "cancel", name, /*confirmed=*/false},
+                           after.status().message()));
+                       return;
+                     }
+                     if (IsFinished(after->state()) &&
                          after->state() != v1::Execution::STATE_CANCELLED) {
                        std::move(done)(NotCancellable(*config, *after));
                        return;
                      }
-                     std::move(done)(std::move(after));
+                     if (after->state() != v1::Execution::STATE_CANCELLING &&
+                         after->state() != v1::Execution::STATE_CANCELLED) {
+                       // Blaxel answers the cancelled execution, `cancelling`
+                       // or `cancelled`: anything else does not confirm it.
+                       std::move(done)(OutcomeUnknownStatus(
+                           {config->backend(), "cancel", name, /*confirmed=*/false},
+                           absl::StrCat("the answer to the DELETE has status \"",
+                                        BoundedEcho(after->raw_status()),
+                                        "\", which does not confirm the cancel")));
+                       return;
+                     }
+                     std::move(done)(*std::move(after));
                    });
         });
   }

@@ -124,6 +124,11 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
     return InvalidResponseStatus(backend,
                                  absl::StrCat("execution \"", id, "\": not a JSON object"));
   }
+  if (JsonString(*doc, "id").value_or("").empty() && !JsonString(*doc, "status").has_value()) {
+    // Names no execution and has no status ({} for one): nothing to translate.
+    return InvalidResponseStatus(
+        backend, absl::StrCat("execution \"", id, "\": the body has neither id nor status"));
+  }
   v1::Execution execution = TranslateExecution(*doc, backend);
   if (execution.execution_id().empty()) {
     // `id` is required but missing: the execution is still the one asked for.

@@ -263,6 +263,37 @@ TEST_F(BlaxelCreateTest, AReadBackOfAnotherExecutionIsAConfirmedUnknownOutcome) 
 // execution exists: UNKNOWN / OUTCOME_UNKNOWN, not confirmed, never OK
 // (with a request_id this used to answer OK, STATE_QUEUED, for an execution
 // that did not exist).
+// A read-back answered with a document that is no execution ({}) is not
+// an execution built from the request: the confirmed unknown outcome.
+TEST_F(BlaxelCreateTest, AReadBackThatDescribesNoExecutionIsAConfirmedUnknownOutcome) {
+  sim_->faults().Add("get", Reply(200, "{}"), -1);
+  v1::CreateExecutionRequest request;
+  request.set_request_id("empty-read");
+  absl::StatusOr<v1::Execution> e = Create(request);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  EXPECT_EQ(ErrorMetadataOf(e.status())["confirmed"], "true");
+  EXPECT_THAT(e.status().message(), HasSubstr("neither metadata.id nor status"));
+  // A Get of such an answer is an invalid response, not an empty execution.
+  absl::StatusOr<v1::Execution> g = Get("empty-read");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(ErrorReasonOf(g.status()), reason::kUpstreamInvalidResponse);
+}
+
+// Task parameters nested past the depth bound of translated values are the
+// same request as what Blaxel reports of them, with or without an id.
+TEST_F(BlaxelCreateTest, DeeplyNestedTaskParametersAreNotMistakenForAnotherRequest) {
+  std::string deep = "1";
+  for (int i = 0; i < 30; ++i) deep = absl::StrCat(R"({"d":)", deep, "}");
+  for (const char* request_id : {"", "deep-params"}) {
+    v1::CreateExecutionRequest request;
+    request.set_request_id(request_id);
+    *request.add_task_parameters() = Params(deep);
+    absl::StatusOr<v1::Execution> e = Create(request);
+    ASSERT_TRUE(e.ok()) << request_id << ": " << e.status();
+  }
+}
+
 TEST_F(BlaxelCreateTest, AnUnusableCreateAnswerIsAnUnknownOutcome) {
   struct Case {
     const char* body;
@@ -493,17 +524,36 @@ TEST_F(BlaxelCancelTest, AnUnreadableDeleteAnswerIsAnUnknownOutcome) {
   }
 }
 
-TEST_F(BlaxelCancelTest, ADeleteAnswerAboutAnotherExecutionIsAnInvalidResponse) {
-  sim_->PutExecution(kJob, "e1", SimulatedScenario::kSucceed, clock_.Now(), 3);
-  sim_->faults().Add("cancel", Reply(200, R"({"metadata":{"id":"e2","job":"data-processing-job"},)"
-                                          R"("status":"cancelling"})"));
-  absl::StatusOr<v1::Execution> r = Cancel("e1");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(ErrorReasonOf(r.status()), reason::kUpstreamInvalidResponse);
-  EXPECT_THAT(r.status().message(),
-              HasSubstr("asked for execution \"e1\" of job \"data-processing-job\", got "
-                        "execution \"e2\""));
+// The write rule for cancels, as on Polos: a 2xx DELETE answer about
+// another execution, one that names none, or one whose status does not
+// confirm the cancel leaves the outcome unknown.
+TEST_F(BlaxelCancelTest, ADeleteAnswerThatDoesNotConfirmTheCancelIsAnUnknownOutcome) {
+  struct Case {
+    const char* body;
+    const char* says;
+  };
+  const Case cases[] = {
+      {R"({"metadata":{"id":"e2","job":"data-processing-job"},"status":"cancelling"})",
+       "got execution \"e2\""},
+      {R"({})", "neither metadata.id nor status"},
+      {R"({"metadata":{"id":"c3"},"status":"running"})", "does not confirm the cancel"},
+      {R"({"status":"queued"})", "does not confirm the cancel"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string id = absl::StrCat("c", ++n);
+    sim_->PutExecution(kJob, id, SimulatedScenario::kSucceed, clock_.Now(), 3);
+    sim_->faults().Add("cancel", Reply(200, c.body));
+    absl::StatusOr<v1::Execution> r = Cancel(id);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown) << c.body;
+    EXPECT_EQ(ErrorReasonOf(r.status()), reason::kOutcomeUnknown) << c.body;
+    std::map<std::string, std::string> md = ErrorMetadataOf(r.status());
+    EXPECT_EQ(md["operation"], "cancel");
+    EXPECT_EQ(md.count("confirmed"), 0u) << c.body;
+    EXPECT_EQ(md["name"], absl::StrCat("backends/bx/jobs/data-processing-job/executions/", id));
+    EXPECT_THAT(r.status().message(), HasSubstr(c.says)) << c.body;
+  }
 }
 
 TEST_F(BlaxelCancelTest, MissingIsNotFoundAndNamesAreChecked) {

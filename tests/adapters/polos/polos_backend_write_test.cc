@@ -213,6 +213,30 @@ TEST_F(PolosBackendTest, CreateWhoseReadBackFailsIsAConfirmedUnknownOutcome) {
   EXPECT_EQ(sim_->request_count("run"), 1);
 }
 
+// A read-back (after a create or a cancel) answered with a document that is
+// no execution ({}) is never an execution built from the request.
+TEST_F(PolosBackendTest, ReadBackThatDescribesNoExecutionIsAConfirmedUnknownOutcome) {
+  http::ServerResponse empty;
+  empty.status = 200;
+  empty.body = "{}";
+  sim_->faults().Add("get", empty, -1);
+  absl::StatusOr<v1::Execution> created = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(ErrorReasonOf(created.status()), reason::kOutcomeUnknown);
+  EXPECT_EQ(testing::ErrorMetadataOf(created.status()).at("confirmed"), "true");
+  EXPECT_NE(created.status().message().find("neither id nor status"), absl::string_view::npos)
+      << created.status();
+  const std::string id = testing::ErrorMetadataOf(created.status()).at("name").substr(
+      absl::StrCat("backends/", kBackend, "/executions/").size());
+  absl::StatusOr<v1::Execution> cancelled = Cancel(id);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(ErrorReasonOf(cancelled.status()), reason::kOutcomeUnknown);
+  EXPECT_EQ(testing::ErrorMetadataOf(cancelled.status()).at("confirmed"), "true");
+  absl::StatusOr<v1::Execution> got = Get(id);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(ErrorReasonOf(got.status()), reason::kUpstreamInvalidResponse);
+}
+
 TEST_F(PolosBackendTest, CreateAnswerWithoutAUsableIdIsAnUnknownOutcome) {
   for (const char* body : {"not json", "[]", "{}", R"({"execution_id":""})",
                            R"({"execution_id":42,"created_at":"2026-01-01T00:00:00+00:00"})"}) {

@@ -40,7 +40,8 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view message,
   info.set_reason(std::string(reason));
   info.set_domain(std::string(kErrorDomain));
   for (const auto& [k, v] : metadata) {
-    if (!v.empty()) (*info.mutable_metadata())[k] = v;
+    // Values may quote upstream or caller bytes: proto3 strings are UTF-8.
+    if (!v.empty()) (*info.mutable_metadata())[k] = SanitizeUtf8(v);
   }
   status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
   if (retry_after.has_value()) {

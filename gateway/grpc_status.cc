@@ -22,18 +22,14 @@ constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.Bad
 // own messages stay far below; only an unbounded echo reaches them.
 constexpr size_t kMaxMessageBytes = 1024;
 constexpr size_t kMaxMetadataValueBytes = 256;
-// An ErrorInfo payload below this cannot hold an oversized value.
-constexpr size_t kSmallErrorInfoBytes = 1024;
-
-// The ErrorInfo payload with every metadata value cut to
-// kMaxMetadataValueBytes (as it is when it is small).
+// The ErrorInfo payload with every metadata value valid UTF-8 and cut to
+// kMaxMetadataValueBytes.
 std::string BoundedErrorInfo(const absl::Cord& payload) {
   std::string bytes(payload);
-  if (bytes.size() < kSmallErrorInfoBytes) return bytes;
   google::rpc::ErrorInfo info;
   if (!info.ParseFromString(bytes)) return bytes;
   for (auto& [key, value] : *info.mutable_metadata()) {
-    if (value.size() > kMaxMetadataValueBytes) value = BoundedEcho(value, kMaxMetadataValueBytes);
+    value = BoundedEcho(value, kMaxMetadataValueBytes);
   }
   return info.SerializeAsString();
 }
@@ -57,9 +53,9 @@ std::string LeadingField(absl::string_view message) {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  const std::string message = status.message().size() > kMaxMessageBytes
-                                  ? BoundedEcho(status.message(), kMaxMessageBytes)
-                                  : std::string(status.message());
+  // Valid UTF-8 too: a decoded name segment may hold any byte, and clients
+  // refuse a google.rpc.Status whose strings are not UTF-8.
+  const std::string message = BoundedEcho(status.message(), kMaxMessageBytes);
   google::rpc::Status rich;
   rich.set_code(static_cast<int>(status.code()));
   rich.set_message(message);

@@ -642,7 +642,7 @@ class PolosBackend final : public Backend {
     }
     if (!IsCanonicalUuid(name.execution)) {
       return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat(field, ": execution id \"", name.execution.substr(0, 100),
+                       absl::StrCat(field, ": execution id \"", BoundedEcho(name.execution),
                                     "\" is not a UUID; Polos execution ids look like "
                                     "\"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60\""),
                        reason::kInvalidArgument,

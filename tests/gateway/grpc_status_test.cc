@@ -117,5 +117,27 @@ TEST(GrpcStatusTest, HugeMessagesAndMetadataAreCut) {
   EXPECT_EQ(ToGrpcStatus(small).error_message(), small.message());
 }
 
+// Every metadata value is bounded, however small the whole ErrorInfo, and
+// messages and values are valid UTF-8 whatever bytes a decoded name held.
+TEST(GrpcStatusTest, MidSizedValuesAreCutAndEveryStringIsUtf8) {
+  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument,
+                             "name: execution id \"\xff\xfe\" is odd", reason::kInvalidArgument,
+                             {{"upstream_code", std::string(600, 'c')}, {"id", "\xff"}});
+  grpc::Status g = ToGrpcStatus(s);
+  EXPECT_EQ(g.error_message().find('\xff'), std::string::npos);
+  EXPECT_NE(g.error_message().find("\xef\xbf\xbd"), std::string::npos);  // U+FFFD
+  auto rich = Rich(g);
+  bool saw_info = false;
+  for (const auto& any : rich.details()) {
+    if (!any.Is<google::rpc::ErrorInfo>()) continue;
+    google::rpc::ErrorInfo info;
+    ASSERT_TRUE(any.UnpackTo(&info));
+    EXPECT_LE(info.metadata().at("upstream_code").size(), 256u + 3);
+    EXPECT_EQ(info.metadata().at("id"), "\xef\xbf\xbd");
+    saw_info = true;
+  }
+  EXPECT_TRUE(saw_info);
+}
+
 }  // namespace
 }  // namespace execgw::gateway

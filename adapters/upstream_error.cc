@@ -55,6 +55,23 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view message,
   return status;
 }
 
+namespace {
+constexpr absl::string_view kAfterSuccessUrl = "type.execgw.dev/http.FailedAfterSuccessStatus";
+}  // namespace
+
+absl::Status MarkFailedAfterSuccessStatus(absl::Status transport) {
+  transport.SetPayload(kAfterSuccessUrl, absl::Cord());
+  return transport;
+}
+
+bool FailedAfterSuccessStatus(const absl::Status& transport) {
+  return transport.GetPayload(kAfterSuccessUrl).has_value();
+}
+
+namespace {
+absl::Status MapTransportFailure(absl::string_view backend, const absl::Status& transport);
+}  // namespace
+
 absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
   absl::StatusCode code = absl::StatusCode::kUnknown;
   absl::string_view why = reason::kUpstreamError;
@@ -112,6 +129,17 @@ absl::Status HttpFailureToStatus(const UpstreamFailure& f) {
 }
 
 absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Status& transport) {
+  absl::Status mapped = MapTransportFailure(backend, transport);
+  // The mark survives the mapping, for the write paths to read.
+  if (FailedAfterSuccessStatus(transport) && !FailedAfterSuccessStatus(mapped)) {
+    mapped = MarkFailedAfterSuccessStatus(std::move(mapped));
+  }
+  return mapped;
+}
+
+namespace {
+
+absl::Status MapTransportFailure(absl::string_view backend, const absl::Status& transport) {
   if (std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(transport); info.has_value()) {
     if (info->reason() != reason::kUpstreamResponseTooLarge) return transport;
     // The HTTP client knows the limit, not the backend.
@@ -145,6 +173,8 @@ absl::Status TransportFailureToStatus(absl::string_view backend, const absl::Sta
   }
 }
 
+}  // namespace
+
 absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view what) {
   return MakeError(absl::StatusCode::kInternal,
                    absl::StrCat("backend \"", backend, "\" sent a response the gateway cannot use: ",
@@ -169,6 +199,16 @@ absl::Status OutcomeUnknownStatus(const WriteOutcome& outcome, absl::string_view
                     {"operation", outcome.operation},
                     {"name", outcome.name},
                     {"confirmed", outcome.confirmed ? "true" : ""}});
+}
+
+absl::Status WriteTransportFailure(const WriteOutcome& outcome, const absl::Status& transport) {
+  if (!FailedAfterSuccessStatus(transport)) {
+    return TransportFailureToStatus(outcome.backend, transport);
+  }
+  return OutcomeUnknownStatus(
+      outcome, absl::StrCat("the upstream answered with a success status, but its answer could "
+                            "not be read (",
+                            transport.message(), ")"));
 }
 
 absl::Status RequestIdReusedStatus(absl::string_view backend) {

@@ -114,6 +114,18 @@ struct WriteOutcome {
 };
 absl::Status OutcomeUnknownStatus(const WriteOutcome& outcome, absl::string_view what);
 
+// A transport failure that came after the upstream's status line said 2xx
+// (the body was cut short, or was over the size limit): the request was
+// received and answered, so a write may have happened. The HTTP client
+// marks such failures; WriteTransportFailure reads the mark.
+absl::Status MarkFailedAfterSuccessStatus(absl::Status transport);
+bool FailedAfterSuccessStatus(const absl::Status& transport);
+
+// The status for a write (create, cancel) whose exchange failed in
+// transport: OUTCOME_UNKNOWN (the write rule, not confirmed) when the
+// upstream had already answered 2xx, otherwise TransportFailureToStatus.
+absl::Status WriteTransportFailure(const WriteOutcome& outcome, const absl::Status& transport);
+
 // The one answer of both kinds of backend to a request_id reused with a
 // different request: INVALID_ARGUMENT, reason INVALID_ARGUMENT, metadata
 // field=request_id and backend.

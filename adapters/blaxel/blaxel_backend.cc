@@ -713,7 +713,12 @@ class BlaxelBackend final : public Backend {
              [config, job = parent.job, request, execution_id, context, done = std::move(done)](
                  absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
-                 std::move(done)(r.status());
+                 std::move(done)(WriteTransportFailure(
+                     {config->backend(), "create",
+                      execution_id.empty() ? ""
+                                           : ExecutionName{config->backend(), job, execution_id}
+                                                 .ToString()},
+                     r.status()));
                  return;
                }
                if (!IsSuccess(r->status)) {
@@ -804,7 +809,10 @@ class BlaxelBackend final : public Backend {
                        absl::StatusOr<http::HttpResponse> r,
                        const std::string& credential) mutable {
                      if (!r.ok()) {
-                       std::move(done)(r.status());
+                       std::move(done)(WriteTransportFailure(
+                           {config->backend(), "cancel",
+                            ExecutionName{config->backend(), job, id}.ToString()},
+                           r.status()));
                        return;
                      }
                      if (r->status == 409) {

@@ -593,6 +593,13 @@ void CurlHttpClient::Complete(std::unique_ptr<Transfer> t,
   if (status.ok()) {
     result = std::move(t->response);
   } else {
+    // Cut short or over the limit after a 2xx status line: the upstream
+    // received the request and said it succeeded (a write may have
+    // happened), which a caller must be able to tell.
+    if (t->response.status >= 200 && t->response.status <= 299 &&
+        status.code() != absl::StatusCode::kCancelled) {
+      status = MarkFailedAfterSuccessStatus(std::move(status));
+    }
     result = std::move(status);
   }
   ResponseCallback done =

@@ -555,7 +555,8 @@ class PolosBackend final : public Backend {
                           done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
           const std::string& backend = config->backend();
           if (!r.ok()) {
-            std::move(done)(config->Redact(TransportFailureToStatus(backend, r.status())));
+            std::move(done)(
+                config->Redact(WriteTransportFailure({backend, "create"}, r.status())));
             return;
           }
           if (!IsSuccess(r->status)) {
@@ -603,7 +604,8 @@ class PolosBackend final : public Backend {
     config->client->Send(std::move(post), [config, id, context, done = std::move(done)](
                                               absl::StatusOr<http::HttpResponse> r) mutable {
       if (!r.ok()) {
-        std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
+        std::move(done)(config->Redact(WriteTransportFailure(
+            {config->backend(), "cancel", config->NameOf(id)}, r.status())));
         return;
       }
       if (!IsSuccess(r->status)) {

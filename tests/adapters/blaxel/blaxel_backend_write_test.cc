@@ -294,6 +294,30 @@ TEST_F(BlaxelCreateTest, DeeplyNestedTaskParametersAreNotMistakenForAnotherReque
   }
 }
 
+// A 2xx answer cut short: Blaxel took the write and said so, so it may have
+// happened: OUTCOME_UNKNOWN (naming the execution when the id was sent).
+TEST_F(BlaxelCreateTest, AWriteWhoseSuccessAnswerIsCutShortIsAnUnknownOutcome) {
+  http::ServerResponse cut;
+  cut.status = 0;  // the real answer, cut short
+  cut.fault = http::ServerResponse::Fault::kTruncateBody;
+  sim_->faults().Add("create", cut);
+  v1::CreateExecutionRequest request;
+  request.set_execution_id("cut-create");
+  absl::StatusOr<v1::Execution> e = Create(request);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnknown) << e.status();
+  EXPECT_EQ(ErrorReasonOf(e.status()), reason::kOutcomeUnknown);
+  EXPECT_EQ(ErrorMetadataOf(e.status())["name"],
+            "backends/bx/jobs/data-processing-job/executions/cut-create");
+  EXPECT_TRUE(Get("cut-create").ok());  // it did happen
+
+  sim_->faults().Add("cancel", cut);
+  absl::StatusOr<v1::Execution> c = Cancel("cut-create");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(ErrorReasonOf(c.status()), reason::kOutcomeUnknown) << c.status();
+  EXPECT_EQ(ErrorMetadataOf(c.status())["operation"], "cancel");
+}
+
 TEST_F(BlaxelCreateTest, AnUnusableCreateAnswerIsAnUnknownOutcome) {
   struct Case {
     const char* body;

@@ -237,6 +237,38 @@ TEST_F(PolosBackendTest, ReadBackThatDescribesNoExecutionIsAConfirmedUnknownOutc
   EXPECT_EQ(ErrorReasonOf(got.status()), reason::kUpstreamInvalidResponse);
 }
 
+// A 2xx answer cut short: Polos took the request and said it succeeded,
+// so the run (or the cancel) may have happened: OUTCOME_UNKNOWN, never a
+// retryable UNAVAILABLE that would start a second run. A reset before any
+// answer stays UNAVAILABLE.
+TEST_F(PolosBackendTest, WriteWhoseSuccessAnswerIsCutShortIsAnUnknownOutcome) {
+  http::ServerResponse cut;
+  cut.status = 0;  // the real answer, cut short
+  cut.fault = http::ServerResponse::Fault::kTruncateBody;
+  sim_->faults().Add("run", cut);
+  absl::StatusOr<v1::Execution> created = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kUnknown) << created.status();
+  EXPECT_EQ(ErrorReasonOf(created.status()), reason::kOutcomeUnknown);
+  EXPECT_EQ(testing::ErrorMetadataOf(created.status()).count("confirmed"), 0u);
+  EXPECT_EQ(sim_->request_count("run"), 1);
+
+  const std::string id = sim_->AddExecution(NewExecution{});
+  sim_->faults().Add("cancel", cut);
+  absl::StatusOr<v1::Execution> cancelled = Cancel(id);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(ErrorReasonOf(cancelled.status()), reason::kOutcomeUnknown) << cancelled.status();
+  EXPECT_EQ(testing::ErrorMetadataOf(cancelled.status()).at("name"), Name(id).ToString());
+
+  http::ServerResponse reset;
+  reset.status = 200;
+  reset.fault = http::ServerResponse::Fault::kResetConnection;
+  sim_->faults().Add("run", reset);
+  absl::StatusOr<v1::Execution> refused = Create(Workflow("w"), WithInput());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+}
+
 TEST_F(PolosBackendTest, CreateAnswerWithoutAUsableIdIsAnUnknownOutcome) {
   for (const char* body : {"not json", "[]", "{}", R"({"execution_id":""})",
                            R"({"execution_id":42,"created_at":"2026-01-01T00:00:00+00:00"})"}) {

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/refused_port.h"
 #include "tests/testing/status_details.h"
 
 namespace execgw::blaxel {
@@ -413,9 +414,9 @@ TEST_F(BlaxelBackendTest, CancellationAbortsTheCall) {
 }
 
 TEST_F(BlaxelBackendTest, UnreachableUpstreamIsUnavailable) {
-  const std::string url = sim_->base_url();
-  sim_->Stop();
-  absl::StatusOr<v1::Execution> e = Get(kJob, "exec-1");
+  const ::execgw::testing::RefusedPort refused;
+  auto backend = MakeBackend([&](BlaxelBackendOptions& o) { o.base_url = refused.base_url(); });
+  absl::StatusOr<v1::Execution> e = Get(kJob, "exec-1", {}, backend.get());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnavailable);
 }

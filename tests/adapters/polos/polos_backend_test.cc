@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "tests/adapters/polos/backend_fixture.h"
 #include "tests/adapters/polos/test_util.h"
+#include "tests/testing/refused_port.h"
 
 namespace execgw::polos {
 namespace {
@@ -143,8 +144,14 @@ TEST_F(PolosBackendTest, FiveHundredEverywhereIsUnavailable) {
 }
 
 TEST_F(PolosBackendTest, ServerDownIsUnavailable) {
-  sim_->Stop();
-  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  const ::execgw::testing::RefusedPort down;
+  PolosBackendOptions o;
+  o.name = std::string(kBackend);
+  o.base_url = down.base_url() + "/";
+  o.project_id = sim_->project_id();
+  o.api_key = sim_->api_key();
+  std::unique_ptr<Backend> backend = NewPolosBackend(std::move(o), *client_);
+  absl::StatusOr<v1::Execution> e = Get(kMissingId, {}, backend.get());
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamUnavailable);

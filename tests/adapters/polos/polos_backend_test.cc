@@ -446,31 +446,6 @@ TEST_F(PolosBackendTest, RequestTimeoutBoundsACallWithoutDeadline) {
   EXPECT_LT(took, absl::Milliseconds(1500));
 }
 
-TEST_F(PolosBackendTest, CancellationAbortsTheCall) {
-  http::ServerResponse slow;
-  slow.status = 0;
-  slow.delay = absl::Seconds(5);
-  sim_->faults().Add("get", slow);
-  CallContext context;
-  context.cancellation = std::make_shared<Cancellation>();
-  const std::string id = Add(Scenario{});
-  absl::Notification done;
-  absl::StatusOr<v1::Execution> out;
-  const absl::Time start = absl::Now();
-  backend_->GetExecution(ExecutionName{std::string(kBackend), "", id}, context,
-                         [&](absl::StatusOr<v1::Execution> r) {
-                           out = std::move(r);
-                           done.Notify();
-                         });
-  absl::SleepFor(absl::Milliseconds(100));
-  context.cancellation->Cancel();
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(3)));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), absl::StatusCode::kCancelled) << out.status();
-  EXPECT_EQ(ErrorReasonOf(out.status()), reason::kCancelled);
-}
-
 TEST_F(PolosBackendTest, OddDocumentFromTheFixtures) {
   const std::string id = "be6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8091";
   sim_->PutRaw(id, testing::Fixture("execution_wrong_types.json"));

@@ -13,10 +13,10 @@
 
 namespace execgw::gateway::testing {
 
-// A Backend that records each GetExecution and CreateExecution call and
-// leaves it pending until the test completes it. With `answer_at_once`
-// set, it instead answers every call on the calling thread, before the
-// method returns, with `answer`. Thread-safe.
+// A Backend that records each call and leaves it pending until the test
+// completes it. After AnswerAtOnce it instead answers every GetExecution,
+// CreateExecution and CancelExecution on the calling thread, before the
+// method returns, with the given answer. Thread-safe.
 class RecordingBackend final : public Backend {
  public:
   struct GetCall {
@@ -26,6 +26,14 @@ class RecordingBackend final : public Backend {
   struct CreateCall {
     ParentName parent;
     v1::CreateExecutionRequest request;
+    CallContext context;
+  };
+  struct ListCall {
+    ListExecutionsQuery query;
+    CallContext context;
+  };
+  struct TasksCall {
+    ListTasksQuery query;
     CallContext context;
   };
 
@@ -67,6 +75,32 @@ class RecordingBackend final : public Backend {
     if (answer.has_value()) CompleteCreate(creates().size() - 1, *answer);
   }
 
+  void ListExecutions(const ListExecutionsQuery& query, const CallContext& context,
+                      Done<ExecutionPage> done) override {
+    absl::MutexLock lock(&mu_);
+    lists_.push_back({query, context});
+    list_dones_.push_back(std::move(done));
+  }
+
+  void ListExecutionTasks(const ListTasksQuery& query, const CallContext& context,
+                          Done<TaskPage> done) override {
+    absl::MutexLock lock(&mu_);
+    tasks_.push_back({query, context});
+    tasks_dones_.push_back(std::move(done));
+  }
+
+  void CancelExecution(const ExecutionName& name, const CallContext& context,
+                       Done<v1::Execution> done) override {
+    std::optional<absl::StatusOr<v1::Execution>> answer;
+    {
+      absl::MutexLock lock(&mu_);
+      cancels_.push_back({name, context});
+      cancel_dones_.push_back(std::move(done));
+      answer = answer_at_once_;
+    }
+    if (answer.has_value()) CompleteCancel(cancels().size() - 1, *answer);
+  }
+
   std::vector<GetCall> gets() const {
     absl::MutexLock lock(&mu_);
     return gets_;
@@ -74,6 +108,24 @@ class RecordingBackend final : public Backend {
   std::vector<CreateCall> creates() const {
     absl::MutexLock lock(&mu_);
     return creates_;
+  }
+  std::vector<ListCall> lists() const {
+    absl::MutexLock lock(&mu_);
+    return lists_;
+  }
+  std::vector<TasksCall> tasks() const {
+    absl::MutexLock lock(&mu_);
+    return tasks_;
+  }
+  // The CancelExecution calls (a GetCall each: the name and the context).
+  std::vector<GetCall> cancels() const {
+    absl::MutexLock lock(&mu_);
+    return cancels_;
+  }
+  // Calls of any method received so far.
+  size_t calls() const {
+    absl::MutexLock lock(&mu_);
+    return gets_.size() + creates_.size() + lists_.size() + tasks_.size() + cancels_.size();
   }
 
   // Completes the i-th call (0-based, in arrival order). Each call once.
@@ -83,11 +135,45 @@ class RecordingBackend final : public Backend {
   void CompleteCreate(size_t i, absl::StatusOr<v1::Execution> result) {
     Complete(create_dones_, i, std::move(result));
   }
+  void CompleteList(size_t i, absl::StatusOr<ExecutionPage> result) {
+    Complete(list_dones_, i, std::move(result));
+  }
+  void CompleteTasks(size_t i, absl::StatusOr<TaskPage> result) {
+    Complete(tasks_dones_, i, std::move(result));
+  }
+  void CompleteCancel(size_t i, absl::StatusOr<v1::Execution> result) {
+    Complete(cancel_dones_, i, std::move(result));
+  }
+
+  // Completes every call not completed yet with `error` (so that whatever
+  // waits on them can end).
+  void FailPending(const absl::Status& error) {
+    std::vector<Done<v1::Execution>> executions;
+    std::vector<Done<ExecutionPage>> lists;
+    std::vector<Done<TaskPage>> tasks;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto* dones : {&get_dones_, &create_dones_, &cancel_dones_}) {
+        for (auto& done : *dones) {
+          if (done) executions.push_back(std::move(done));
+        }
+      }
+      for (auto& done : list_dones_) {
+        if (done) lists.push_back(std::move(done));
+      }
+      for (auto& done : tasks_dones_) {
+        if (done) tasks.push_back(std::move(done));
+      }
+    }
+    for (auto& done : executions) std::move(done)(error);
+    for (auto& done : lists) std::move(done)(error);
+    for (auto& done : tasks) std::move(done)(error);
+  }
 
  private:
-  void Complete(std::vector<Done<v1::Execution>>& dones, size_t i,
-                absl::StatusOr<v1::Execution> result) {
-    Done<v1::Execution> done;
+  template <typename T>
+  void Complete(std::vector<Done<T>>& dones, size_t i, absl::StatusOr<T> result) {
+    Done<T> done;
     {
       absl::MutexLock lock(&mu_);
       done = std::move(dones.at(i));
@@ -102,6 +188,12 @@ class RecordingBackend final : public Backend {
   std::vector<CreateCall> creates_ ABSL_GUARDED_BY(mu_);
   std::vector<Done<v1::Execution>> get_dones_ ABSL_GUARDED_BY(mu_);
   std::vector<Done<v1::Execution>> create_dones_ ABSL_GUARDED_BY(mu_);
+  std::vector<ListCall> lists_ ABSL_GUARDED_BY(mu_);
+  std::vector<Done<ExecutionPage>> list_dones_ ABSL_GUARDED_BY(mu_);
+  std::vector<TasksCall> tasks_ ABSL_GUARDED_BY(mu_);
+  std::vector<Done<TaskPage>> tasks_dones_ ABSL_GUARDED_BY(mu_);
+  std::vector<GetCall> cancels_ ABSL_GUARDED_BY(mu_);
+  std::vector<Done<v1::Execution>> cancel_dones_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::StatusOr<v1::Execution>> answer_at_once_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -82,18 +81,6 @@ grpc::Status GatewayHarness::Get(const std::string& name, v1::Execution* out,
   v1::GetExecutionRequest request;
   request.set_name(name);
   return stub_->GetExecution(&context, request, out);
-}
-
-ErrorDetails DetailsOf(const grpc::Status& status) {
-  ErrorDetails out;
-  google::rpc::Status rich;
-  if (!rich.ParseFromString(status.error_details())) return out;
-  for (const auto& any : rich.details()) {
-    if (any.UnpackTo(&out.error_info)) out.has_error_info = true;
-    if (any.UnpackTo(&out.retry_info)) out.has_retry_info = true;
-    if (any.UnpackTo(&out.bad_request)) out.has_bad_request = true;
-  }
-  return out;
 }
 
 }  // namespace execgw::testing

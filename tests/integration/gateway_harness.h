@@ -12,6 +12,7 @@
 #include "gateway/gateway_server.h"
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/support/status.h"
+#include "tests/testing/grpc_error_details.h"  // ErrorDetails, DetailsOf
 
 namespace execgw::testing {
 
@@ -61,17 +62,6 @@ class GatewayHarness {
   std::unique_ptr<gateway::GatewayServer> server_;
   std::unique_ptr<v1::ExecutionService::Stub> stub_;
 };
-
-// The rich error details of a failed call.
-struct ErrorDetails {
-  bool has_error_info = false;
-  google::rpc::ErrorInfo error_info;
-  bool has_retry_info = false;
-  google::rpc::RetryInfo retry_info;
-  bool has_bad_request = false;
-  google::rpc::BadRequest bad_request;
-};
-ErrorDetails DetailsOf(const grpc::Status& status);
 
 }  // namespace execgw::testing
 

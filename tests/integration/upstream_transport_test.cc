@@ -19,6 +19,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/refused_port.h"
 
 namespace execgw::testing {
 namespace {
@@ -79,15 +80,8 @@ std::string Shown(const grpc::Status& s) {
 }
 
 TEST_F(UpstreamTransportTest, UnreachableUpstreamNamesTheBackendNeverItsAddress) {
-  std::string base_url;
-  int port = 0;
-  {
-    auto gone = *http::StartHttpServer([](const http::ServerRequest&) {
-      return http::ServerResponse{};
-    });
-    base_url = absl::StrCat(gone->base_url(), "/internal-prefix");
-    port = gone->port();
-  }
+  const RefusedPort refused;
+  const std::string base_url = absl::StrCat(refused.base_url(), "/internal-prefix");
   StartGateway([&](config::v1::Backend& b) {
     b.mutable_polos()->set_base_url(base_url);
     b.mutable_resilience()->set_max_attempts(1);
@@ -98,7 +92,7 @@ TEST_F(UpstreamTransportTest, UnreachableUpstreamNamesTheBackendNeverItsAddress)
   EXPECT_THAT(s.error_message(), HasSubstr("backend \"px\""));
   EXPECT_THAT(s.error_message(), HasSubstr("connection refused"));
   for (const std::string& internal :
-       {std::string("127.0.0.1"), absl::StrCat(port), std::string("internal-prefix"),
+       {std::string("127.0.0.1"), absl::StrCat(refused.port()), std::string("internal-prefix"),
         std::string("/api/v1"), std::string("http://")}) {
     EXPECT_THAT(Shown(s), Not(HasSubstr(internal)));
   }

@@ -22,6 +22,7 @@
 #include "adapters/upstream_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/refused_port.h"
 #include "tests/testing/status_details.h"
 
 namespace execgw::http {
@@ -509,12 +510,8 @@ TEST(CurlHttpClientTest, TimerCanScheduleAnotherTimer) {
 }
 
 TEST(CurlHttpClientTest, ConnectionRefusedIsUnavailable) {
-  std::string url;
-  {
-    auto server = Serve(Echo);
-    url = server->base_url() + "/gone";
-    server->Stop();
-  }
+  const testing::RefusedPort refused;
+  const std::string url = refused.base_url() + "/gone";
   auto client = NewCurlHttpClient();
   HttpRequest req = Get(url);
   req.headers.emplace_back("Authorization", "Bearer sekrit-token");

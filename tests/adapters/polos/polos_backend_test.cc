@@ -15,11 +15,11 @@
 #include "absl/time/time.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
-#include "adapters/polos/simulator.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "sim/polos/simulator.h"
 #include "tests/adapters/polos/backend_fixture.h"
 #include "tests/adapters/polos/test_util.h"
 

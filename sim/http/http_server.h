@@ -1,5 +1,5 @@
-#ifndef EXECGW_ADAPTERS_HTTP_HTTP_SERVER_H_
-#define EXECGW_ADAPTERS_HTTP_HTTP_SERVER_H_
+#ifndef EXECGW_SIM_HTTP_HTTP_SERVER_H_
+#define EXECGW_SIM_HTTP_HTTP_SERVER_H_
 
 #include <functional>
 #include <map>
@@ -96,4 +96,4 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
 
 }  // namespace execgw::http
 
-#endif  // EXECGW_ADAPTERS_HTTP_HTTP_SERVER_H_
+#endif  // EXECGW_SIM_HTTP_HTTP_SERVER_H_

@@ -1,5 +1,5 @@
-#ifndef EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
-#define EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
+#ifndef EXECGW_SIM_POLOS_SIMULATOR_H_
+#define EXECGW_SIM_POLOS_SIMULATOR_H_
 
 #include <map>
 #include <memory>
@@ -12,9 +12,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/clock.h"
-#include "adapters/http/fault_injector.h"
-#include "adapters/http/http_server.h"
-#include "adapters/polos/scenario.h"
+#include "sim/http/fault_injector.h"
+#include "sim/http/http_server.h"
+#include "sim/polos/scenario.h"
 
 namespace execgw::polos {
 
@@ -168,4 +168,4 @@ class PolosSimulator {
 
 }  // namespace execgw::polos
 
-#endif  // EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
+#endif  // EXECGW_SIM_POLOS_SIMULATOR_H_

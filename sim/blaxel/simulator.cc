@@ -1,4 +1,4 @@
-#include "adapters/blaxel/simulator.h"
+#include "sim/blaxel/simulator.h"
 
 #include <algorithm>
 #include <tuple>

@@ -1,4 +1,4 @@
-#include "adapters/polos/simulator.h"
+#include "sim/polos/simulator.h"
 
 #include <algorithm>
 #include <cstdint>

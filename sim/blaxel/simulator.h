@@ -1,5 +1,5 @@
-#ifndef EXECGW_ADAPTERS_BLAXEL_SIMULATOR_H_
-#define EXECGW_ADAPTERS_BLAXEL_SIMULATOR_H_
+#ifndef EXECGW_SIM_BLAXEL_SIMULATOR_H_
+#define EXECGW_SIM_BLAXEL_SIMULATOR_H_
 
 #include <map>
 #include <memory>
@@ -11,8 +11,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/clock.h"
-#include "adapters/http/fault_injector.h"
-#include "adapters/http/http_server.h"
+#include "sim/http/fault_injector.h"
+#include "sim/http/http_server.h"
 
 namespace execgw::blaxel {
 
@@ -203,4 +203,4 @@ class BlaxelSimulator {
 
 }  // namespace execgw::blaxel
 
-#endif  // EXECGW_ADAPTERS_BLAXEL_SIMULATOR_H_
+#endif  // EXECGW_SIM_BLAXEL_SIMULATOR_H_

@@ -1,6 +1,7 @@
 #ifndef EXECGW_SIM_BLAXEL_SIMULATOR_H_
 #define EXECGW_SIM_BLAXEL_SIMULATOR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "adapters/clock.h"
 #include "sim/http/fault_injector.h"
 #include "sim/http/http_server.h"
+#include "sim/http/simulated_api.h"
 
 namespace execgw::blaxel {
 
@@ -125,7 +127,7 @@ class BlaxelSimulator {
   // "http://127.0.0.1:PORT/v0".
   std::string base_url() const;
   const BlaxelSimulatorOptions& options() const { return options_; }
-  http::FaultInjector& faults() { return faults_; }
+  http::FaultInjector& faults() { return api_.faults(); }
   std::vector<SeededExecution> seeded() const;
 
   // Test helpers.
@@ -167,10 +169,14 @@ class BlaxelSimulator {
     std::optional<std::string> raw;
   };
 
+  // An endpoint behind the checks of all but the token's (credentials,
+  // workspace, Blaxel-Version); `legacy`: the version asked for is
+  // 2026-04-16.
+  using CheckedAction = std::function<http::ServerResponse(
+      const http::ServerRequest& request, const http::SimulatedApi::Params& params, bool legacy)>;
+
   explicit BlaxelSimulator(BlaxelSimulatorOptions options);
-  http::ServerResponse Handle(const http::ServerRequest& request);
-  http::ServerResponse Route(const http::ServerRequest& request, const std::string& endpoint,
-                             const std::vector<std::string>& segments);
+  http::SimulatedApi::Action Checked(CheckedAction action) const;
   http::ServerResponse Create(const http::ServerRequest& request, const std::string& job);
   http::ServerResponse List(const http::ServerRequest& request, const std::string& job,
                             bool legacy);
@@ -185,7 +191,7 @@ class BlaxelSimulator {
   void Seed();
 
   const BlaxelSimulatorOptions options_;
-  http::FaultInjector faults_;
+  http::SimulatedApi api_;
   std::unique_ptr<http::HttpServer> server_;
 
   mutable absl::Mutex mu_;
@@ -193,8 +199,6 @@ class BlaxelSimulator {
   // Keyed by (job, id).
   std::map<std::pair<std::string, std::string>, Execution> executions_ ABSL_GUARDED_BY(mu_);
   std::vector<SeededExecution> seeded_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int> request_counts_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, http::ServerRequest> last_requests_ ABSL_GUARDED_BY(mu_);
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int next_bulk_ ABSL_GUARDED_BY(mu_) = 0;
   // Access token -> expiry.

@@ -89,6 +89,11 @@ class HttpServer {
   virtual void Stop() = 0;
 };
 
+// Decodes %XX escapes in a path segment or query component (and '+' as a
+// space when `plus_is_space`, as in a query or form body); a malformed
+// escape is kept as is.
+std::string PercentDecode(absl::string_view in, bool plus_is_space);
+
 // Starts a server on `host:port` (port 0 picks a free one) that answers
 // every request with `handler`, called concurrently from connection threads.
 absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(

@@ -1,6 +1,7 @@
 #ifndef EXECGW_SIM_POLOS_SIMULATOR_H_
 #define EXECGW_SIM_POLOS_SIMULATOR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "adapters/clock.h"
 #include "sim/http/fault_injector.h"
 #include "sim/http/http_server.h"
+#include "sim/http/simulated_api.h"
 #include "sim/polos/scenario.h"
 
 namespace execgw::polos {
@@ -104,7 +106,7 @@ class PolosSimulator {
   std::string base_url() const;
   const std::string& api_key() const { return options_.api_key; }
   const std::string& project_id() const { return options_.project_id; }
-  http::FaultInjector& faults() { return faults_; }
+  http::FaultInjector& faults() { return api_.faults(); }
 
   // The seeded executions (empty unless seed_demo_data).
   std::vector<SeededExecution> seeded() const;
@@ -138,9 +140,11 @@ class PolosSimulator {
   struct Record;
   explicit PolosSimulator(PolosSimulatorOptions options);
 
-  http::ServerResponse Handle(const http::ServerRequest& request);
-  http::ServerResponse Dispatch(const std::string& endpoint, const http::ServerRequest& request,
-                                const std::vector<std::string>& segments);
+  // An endpoint behind the /api routes' checks (API key, X-Project-ID).
+  http::SimulatedApi::Action Checked(
+      std::function<http::ServerResponse(const http::ServerRequest& request,
+                                         const http::SimulatedApi::Params& params)>
+          action) const;
   std::optional<http::ServerResponse> CheckAuth(const http::ServerRequest& request) const;
   http::ServerResponse GetExecution(const std::string& id);
   http::ServerResponse CancelExecution(const std::string& id);
@@ -154,7 +158,7 @@ class PolosSimulator {
 
   const PolosSimulatorOptions options_;
   Clock* const clock_;
-  http::FaultInjector faults_;
+  http::SimulatedApi api_;
   std::unique_ptr<http::HttpServer> server_;
 
   mutable absl::Mutex mu_;
@@ -163,7 +167,6 @@ class PolosSimulator {
   std::map<std::string, std::string> raw_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Scenario> scenarios_ ABSL_GUARDED_BY(mu_);
   std::vector<SeededExecution> seeded_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace execgw::polos

@@ -75,6 +75,15 @@ using Handler = std::function<ServerResponse(const ServerRequest&)>;
 // A small HTTP/1.1 server for loopback use: the upstream simulators, demo
 // mode and tests. One thread per connection, keep-alive supported. Not
 // meant to face the internet.
+//
+// Raw sockets rather than Debian 12's cpp-httplib (0.11.4), which serves
+// delays, trickled bodies, cut-off bodies (a content provider that stops
+// early) and chunked streams, but gives a handler no access to its
+// connection's socket: it cannot answer one request with a TCP reset
+// (Fault::kResetConnection; an SO_LINGER set on its listening socket would
+// reset every connection) nor count accepted connections, and a raw part
+// beside it cannot take over a connection once httplib has read a request
+// from it.
 class HttpServer {
  public:
   virtual ~HttpServer() = default;

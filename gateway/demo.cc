@@ -3,8 +3,8 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "adapters/blaxel/simulator.h"
-#include "adapters/polos/simulator.h"
+#include "sim/blaxel/simulator.h"
+#include "sim/polos/simulator.h"
 
 namespace execgw::gateway {
 namespace {

@@ -781,8 +781,8 @@ class BlaxelBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    // Read first: Blaxel's DELETE of a finished execution does not say it
-    // was finished (see simulator.h), and one already cancelling needs no
+    // Read first: Blaxel's contract does not say what its DELETE of a
+    // finished execution answers, and one already cancelling needs no
     // second DELETE.
     std::shared_ptr<const Config> config = config_;
     FetchExecution(

@@ -13,14 +13,14 @@
 #include "absl/time/time.h"
 #include "adapters/backend.h"
 #include "adapters/blaxel/blaxel_backend.h"
-#include "adapters/blaxel/simulator.h"
 #include "adapters/cancellation.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/polos/polos_backend.h"
-#include "adapters/polos/simulator.h"
 #include "adapters/upstream_error.h"
 #include "gtest/gtest.h"
+#include "sim/blaxel/simulator.h"
+#include "sim/polos/simulator.h"
 #include "tests/testing/backend_under_test.h"
 
 namespace execgw::testing {

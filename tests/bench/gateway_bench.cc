@@ -10,14 +10,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "adapters/blaxel/simulator.h"
 #include "adapters/http/curl_http_client.h"
-#include "adapters/polos/simulator.h"
 #include "benchmark/benchmark.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "sim/blaxel/simulator.h"
+#include "sim/polos/simulator.h"
 
 namespace execgw {
 namespace {

@@ -30,13 +30,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "adapters/http/curl_http_client.h"
-#include "adapters/polos/simulator.h"
 #include "execgw/config/v1/config.pb.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "sim/polos/simulator.h"
 
 extern char** environ;
 

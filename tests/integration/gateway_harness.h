@@ -4,14 +4,14 @@
 #include <memory>
 #include <string>
 
-#include "adapters/blaxel/simulator.h"
 #include "adapters/clock.h"
-#include "adapters/polos/simulator.h"
 #include "execgw/config/v1/config.pb.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/support/status.h"
+#include "sim/blaxel/simulator.h"
+#include "sim/polos/simulator.h"
 #include "tests/testing/grpc_error_details.h"  // ErrorDetails, DetailsOf
 
 namespace execgw::testing {

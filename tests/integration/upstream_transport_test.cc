@@ -8,8 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "adapters/http/http_server.h"
-#include "adapters/polos/simulator.h"
 #include "execgw/config/v1/config.pb.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
@@ -18,6 +16,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "sim/http/http_server.h"
+#include "sim/polos/simulator.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/testing/refused_port.h"
 

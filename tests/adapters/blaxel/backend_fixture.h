@@ -24,11 +24,11 @@
 #include "absl/time/time.h"
 #include "adapters/backend.h"
 #include "adapters/blaxel/blaxel_backend.h"
-#include "adapters/blaxel/simulator.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "sim/blaxel/simulator.h"
 #include "tests/testing/recording_http_client.h"
 
 namespace execgw::blaxel::testing {

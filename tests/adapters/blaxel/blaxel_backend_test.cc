@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "adapters/blaxel/simulator.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/upstream_error.h"
@@ -16,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "sim/blaxel/simulator.h"
 #include "tests/testing/refused_port.h"
 #include "tests/testing/status_details.h"
 

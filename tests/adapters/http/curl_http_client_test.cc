@@ -18,10 +18,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
-#include "adapters/http/http_server.h"
 #include "adapters/upstream_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/http/http_server.h"
 #include "tests/testing/refused_port.h"
 #include "tests/testing/status_details.h"
 

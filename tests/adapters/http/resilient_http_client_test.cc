@@ -16,9 +16,9 @@
 #include "adapters/cancellation.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
-#include "adapters/http/http_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/http/http_server.h"
 
 namespace execgw::http {
 namespace {

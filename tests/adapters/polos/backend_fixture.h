@@ -23,9 +23,9 @@
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/polos/polos_backend.h"
-#include "adapters/polos/simulator.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "sim/polos/simulator.h"
 #include "tests/testing/status_details.h"
 #include "tests/testing/recording_http_client.h"
 

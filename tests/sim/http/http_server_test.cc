@@ -1,4 +1,4 @@
-#include "adapters/http/http_server.h"
+#include "sim/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
-#ifndef EXECGW_ADAPTERS_HTTP_FAULT_INJECTOR_H_
-#define EXECGW_ADAPTERS_HTTP_FAULT_INJECTOR_H_
+#ifndef EXECGW_SIM_HTTP_FAULT_INJECTOR_H_
+#define EXECGW_SIM_HTTP_FAULT_INJECTOR_H_
 
 #include <deque>
 #include <map>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "adapters/http/http_server.h"
+#include "sim/http/http_server.h"
 
 namespace execgw::http {
 
@@ -71,4 +71,4 @@ inline ServerResponse ApplyFault(std::optional<ServerResponse> fault, ServerResp
 
 }  // namespace execgw::http
 
-#endif  // EXECGW_ADAPTERS_HTTP_FAULT_INJECTOR_H_
+#endif  // EXECGW_SIM_HTTP_FAULT_INJECTOR_H_

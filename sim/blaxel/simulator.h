@@ -1,6 +1,7 @@
-#ifndef EXECGW_ADAPTERS_BLAXEL_SIMULATOR_H_
-#define EXECGW_ADAPTERS_BLAXEL_SIMULATOR_H_
+#ifndef EXECGW_SIM_BLAXEL_SIMULATOR_H_
+#define EXECGW_SIM_BLAXEL_SIMULATOR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,8 +12,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/clock.h"
-#include "adapters/http/fault_injector.h"
-#include "adapters/http/http_server.h"
+#include "sim/http/fault_injector.h"
+#include "sim/http/http_server.h"
+#include "sim/http/simulated_api.h"
 
 namespace execgw::blaxel {
 
@@ -65,8 +67,8 @@ struct SeededExecution {
   std::string description;
 };
 
-// A loopback server speaking the Blaxel control plane v0 job-executions
-// wire format (UPSTREAMS.md section 1) under the path prefix /v0:
+// A loopback Blaxel control plane v0, job-executions part: the contract it
+// simulates, quirks included, under the path prefix /v0.
 //
 //   POST   /v0/jobs/{job}/executions                 create      "create"
 //   GET    /v0/jobs/{job}/executions                 list        "list"
@@ -77,7 +79,11 @@ struct SeededExecution {
 //
 // The quoted names are the FaultInjector endpoints (faults()); a fault is
 // applied after routing, before auth, and a replacing fault (status != 0)
-// has no side effect.
+// has no side effect. Another path answers 404, a known path with another
+// method 405.
+//
+// Errors have the body {"code": <status>, "error": "<text>", "message":
+// "<text>"}; an unknown job or execution is 404.
 //
 // The token endpoint takes "Authorization: Basic base64(id:secret)" and a
 // JSON (or form) body with grant_type client_credentials; it answers
@@ -88,18 +94,34 @@ struct SeededExecution {
 //
 // Every other endpoint checks, in order: credentials (Authorization or
 // X-Blaxel-Authorization "Bearer <api_key or live access token>", else
-// 401), workspace
-// (X-Blaxel-Workspace or ?workspace=; missing 400, another 403),
-// Blaxel-Version (2026-04-28 or 2026-04-16; omitted means 2026-04-16;
+// 401), workspace (X-Blaxel-Workspace or ?workspace=; missing 400, another
+// 403), Blaxel-Version (2026-04-28 or 2026-04-16; omitted means 2026-04-16;
 // anything else 400 invalid_api_version). Under 2026-04-16 lists are bare
 // arrays with limit/offset paging and the tasks endpoint answers 400.
 //
-// Paging. A cursor (2026-04-28) is a position, not an offset: it holds the
-// sort key of the last item served (createdAt, id for executions; ids are
-// unique per job), so executions created between pages neither repeat nor
-// hide others; they appear on a later page only if they sort after the
-// cursor. Cursors are bound to the job, sort and q, and expire after 24 h
-// (400 invalid_cursor). Task cursors are offsets (an execution's tasks are
+// Create takes an optional JSON object: `executionId` (generated when
+// absent), `id` (a message id), `tasks` (an array of objects, one task's
+// parameters each), `env` (a string map, shown as envOverride keys),
+// `memory` (MB; 400 beyond the job's) and `allowQueue` (default true;
+// false: 429 with Retry-After while the job's capacity is used up). The
+// same executionId, or the same message id, again answers the execution
+// already created. It answers 200 with a partial body,
+// {"executionId","id","jobId","tasks","workspaceId"}, not an execution.
+// Get and cancel answer the execution (JobExecution: metadata, spec,
+// stats, status, tasks).
+//
+// Paging (2026-04-28): lists answer {"data":[...],"meta":{"hasMore",
+// "nextCursor","total"}}, `nextCursor` empty on the last page and `total`
+// counting the job's executions whatever `q` says. `limit` is 1 to 100
+// (default 20) for executions, else 400; for tasks 1 to 200 (default 50),
+// clamped. `sort` is createdAt:desc (default), createdAt:asc, name:asc or
+// name:desc; `q` (at most 200 characters, ignored under 2) is a substring
+// search. A cursor is a position, not an offset: it holds the sort key of
+// the last item served (createdAt, id for executions; ids are unique per
+// job), so executions created between pages neither repeat nor hide others;
+// they appear on a later page only if they sort after the cursor. Cursors
+// are bound to the job, sort and q, and expire after 24 h (400
+// invalid_cursor). Task cursors are offsets (an execution's tasks are
 // fixed). Legacy offset paging (2026-04-16) shifts when executions are
 // created meanwhile, as offset paging does: an item can repeat on the next
 // page. That is the real behaviour, kept on purpose.
@@ -125,7 +147,7 @@ class BlaxelSimulator {
   // "http://127.0.0.1:PORT/v0".
   std::string base_url() const;
   const BlaxelSimulatorOptions& options() const { return options_; }
-  http::FaultInjector& faults() { return faults_; }
+  http::FaultInjector& faults() { return api_.faults(); }
   std::vector<SeededExecution> seeded() const;
 
   // Test helpers.
@@ -167,10 +189,14 @@ class BlaxelSimulator {
     std::optional<std::string> raw;
   };
 
+  // An endpoint behind the checks of all but the token's (credentials,
+  // workspace, Blaxel-Version); `legacy`: the version asked for is
+  // 2026-04-16.
+  using CheckedAction = std::function<http::ServerResponse(
+      const http::ServerRequest& request, const http::SimulatedApi::Params& params, bool legacy)>;
+
   explicit BlaxelSimulator(BlaxelSimulatorOptions options);
-  http::ServerResponse Handle(const http::ServerRequest& request);
-  http::ServerResponse Route(const http::ServerRequest& request, const std::string& endpoint,
-                             const std::vector<std::string>& segments);
+  http::SimulatedApi::Action Checked(CheckedAction action) const;
   http::ServerResponse Create(const http::ServerRequest& request, const std::string& job);
   http::ServerResponse List(const http::ServerRequest& request, const std::string& job,
                             bool legacy);
@@ -185,7 +211,7 @@ class BlaxelSimulator {
   void Seed();
 
   const BlaxelSimulatorOptions options_;
-  http::FaultInjector faults_;
+  http::SimulatedApi api_;
   std::unique_ptr<http::HttpServer> server_;
 
   mutable absl::Mutex mu_;
@@ -193,8 +219,6 @@ class BlaxelSimulator {
   // Keyed by (job, id).
   std::map<std::pair<std::string, std::string>, Execution> executions_ ABSL_GUARDED_BY(mu_);
   std::vector<SeededExecution> seeded_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int> request_counts_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, http::ServerRequest> last_requests_ ABSL_GUARDED_BY(mu_);
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int next_bulk_ ABSL_GUARDED_BY(mu_) = 0;
   // Access token -> expiry.
@@ -203,4 +227,4 @@ class BlaxelSimulator {
 
 }  // namespace execgw::blaxel
 
-#endif  // EXECGW_ADAPTERS_BLAXEL_SIMULATOR_H_
+#endif  // EXECGW_SIM_BLAXEL_SIMULATOR_H_

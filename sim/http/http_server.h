@@ -1,5 +1,5 @@
-#ifndef EXECGW_ADAPTERS_HTTP_HTTP_SERVER_H_
-#define EXECGW_ADAPTERS_HTTP_HTTP_SERVER_H_
+#ifndef EXECGW_SIM_HTTP_HTTP_SERVER_H_
+#define EXECGW_SIM_HTTP_HTTP_SERVER_H_
 
 #include <functional>
 #include <map>
@@ -75,6 +75,15 @@ using Handler = std::function<ServerResponse(const ServerRequest&)>;
 // A small HTTP/1.1 server for loopback use: the upstream simulators, demo
 // mode and tests. One thread per connection, keep-alive supported. Not
 // meant to face the internet.
+//
+// Raw sockets rather than Debian 12's cpp-httplib (0.11.4), which serves
+// delays, trickled bodies, cut-off bodies (a content provider that stops
+// early) and chunked streams, but gives a handler no access to its
+// connection's socket: it cannot answer one request with a TCP reset
+// (Fault::kResetConnection; an SO_LINGER set on its listening socket would
+// reset every connection) nor count accepted connections, and a raw part
+// beside it cannot take over a connection once httplib has read a request
+// from it.
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
@@ -89,6 +98,11 @@ class HttpServer {
   virtual void Stop() = 0;
 };
 
+// Decodes %XX escapes in a path segment or query component (and '+' as a
+// space when `plus_is_space`, as in a query or form body); a malformed
+// escape is kept as is.
+std::string PercentDecode(absl::string_view in, bool plus_is_space);
+
 // Starts a server on `host:port` (port 0 picks a free one) that answers
 // every request with `handler`, called concurrently from connection threads.
 absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
@@ -96,4 +110,4 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
 
 }  // namespace execgw::http
 
-#endif  // EXECGW_ADAPTERS_HTTP_HTTP_SERVER_H_
+#endif  // EXECGW_SIM_HTTP_HTTP_SERVER_H_

@@ -1,4 +1,4 @@
-#include "adapters/polos/simulator.h"
+#include "sim/polos/simulator.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -38,8 +38,10 @@ struct PolosSimulator::Record {
 
 namespace {
 
+using http::JsonResponse;
 using http::ServerRequest;
 using http::ServerResponse;
+using Params = http::SimulatedApi::Params;
 
 // RFC 3339 with `+00:00` and microseconds, as the real server renders.
 std::string PolosTime(absl::Time t) {
@@ -87,14 +89,6 @@ class Json {
   rapidjson::StringBuffer buf_;
   rapidjson::Writer<rapidjson::StringBuffer> w_;
 };
-
-ServerResponse JsonResponse(int status, std::string body) {
-  ServerResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = std::move(body);
-  return r;
-}
 
 ServerResponse Error(int status, absl::string_view message, absl::string_view type) {
   Json j;
@@ -161,15 +155,45 @@ std::string EventJson(absl::string_view workflow_id, absl::string_view run_id, i
 
 PolosSimulator::PolosSimulator(PolosSimulatorOptions options)
     : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? options_.clock : SystemClock::Get()) {}
+      clock_(options_.clock != nullptr ? options_.clock : SystemClock::Get()),
+      api_([](const ServerRequest&) { return Empty(404); },
+           [](const ServerRequest&) { return Empty(405); }) {
+  api_.Add("GET", "/health", "", [](const ServerRequest&, const Params&) {
+    return JsonResponse(200, R"({"status":"ok"})");
+  });
+  api_.Add("GET", "/api/v1/executions/{}", "get",
+           Checked([this](const ServerRequest&, const Params& p) { return GetExecution(p[0]); }));
+  api_.Add("POST", "/api/v1/executions/{}/cancel", "cancel",
+           Checked([this](const ServerRequest&, const Params& p) {
+             return CancelExecution(p[0]);
+           }));
+  api_.Add("GET", "/api/v1/workflows/runs", "list",
+           Checked([this](const ServerRequest& request, const Params&) {
+             return ListRuns(request);
+           }));
+  api_.Add("POST", "/api/v1/workflows/batch_run", "run",
+           Checked([this](const ServerRequest& request, const Params&) {
+             return BatchRun(request);
+           }));
+  api_.Add("POST", "/api/v1/workflows/{}/run", "run",
+           Checked([this](const ServerRequest& request, const Params& p) {
+             return Run(p[0], request);
+           }));
+  api_.Add("GET", "/api/v1/events", "events",
+           Checked([this](const ServerRequest& request, const Params&) {
+             return PollEvents(request);
+           }));
+  api_.Add("GET", "/api/v1/events/stream", "events",
+           Checked([this](const ServerRequest& request, const Params&) {
+             return StreamEvents(request);
+           }));
+}
 
 absl::StatusOr<std::unique_ptr<PolosSimulator>> PolosSimulator::Start(
     PolosSimulatorOptions options) {
   std::unique_ptr<PolosSimulator> sim(new PolosSimulator(std::move(options)));
   if (sim->options_.seed_demo_data) sim->Seed();
-  PolosSimulator* raw = sim.get();
-  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::StartHttpServer(
-      [raw](const ServerRequest& request) { return raw->Handle(request); }, sim->options_.port);
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = sim->api_.Serve(sim->options_.port);
   if (!server.ok()) return server.status();
   sim->server_ = *std::move(server);
   return sim;
@@ -222,9 +246,7 @@ void PolosSimulator::SetWorkflowScenario(const std::string& workflow_id, Scenari
 }
 
 int PolosSimulator::request_count(const std::string& endpoint) const {
-  absl::MutexLock lock(&mu_);
-  auto it = counts_.find(endpoint);
-  return it == counts_.end() ? 0 : it->second;
+  return api_.request_count(endpoint);
 }
 
 std::string PolosSimulator::AddLocked(NewExecution e) {
@@ -396,62 +418,15 @@ std::optional<ServerResponse> PolosSimulator::CheckAuth(const ServerRequest& req
   return std::nullopt;
 }
 
-ServerResponse PolosSimulator::Handle(const ServerRequest& request) {
-  const std::vector<std::string> segments =
-      absl::StrSplit(absl::StripPrefix(request.path, "/"), '/');
-  const auto n = segments.size();
-  const std::string& m = request.method;
-  std::string endpoint;
-  bool method_ok = true;
-  if (request.path == "/health") {
-    return JsonResponse(200, R"({"status":"ok"})");
-  } else if (n >= 3 && segments[0] == "api" && segments[1] == "v1") {
-    if (n == 4 && segments[2] == "executions") {
-      endpoint = "get";
-      method_ok = m == "GET";
-    } else if (n == 5 && segments[2] == "executions" && segments[4] == "cancel") {
-      endpoint = "cancel";
-      method_ok = m == "POST";
-    } else if (n == 4 && segments[2] == "workflows" && segments[3] == "runs") {
-      endpoint = "list";
-      method_ok = m == "GET";
-    } else if (n == 4 && segments[2] == "workflows" && segments[3] == "batch_run") {
-      endpoint = "run";
-      method_ok = m == "POST";
-    } else if (n == 5 && segments[2] == "workflows" && segments[4] == "run") {
-      endpoint = "run";
-      method_ok = m == "POST";
-    } else if ((n == 3 && segments[2] == "events") ||
-               (n == 4 && segments[2] == "events" && segments[3] == "stream")) {
-      endpoint = "events";
-      method_ok = m == "GET";
+http::SimulatedApi::Action PolosSimulator::Checked(
+    std::function<ServerResponse(const ServerRequest& request, const Params& params)> action)
+    const {
+  return [this, action = std::move(action)](const ServerRequest& request, const Params& params) {
+    if (std::optional<ServerResponse> denied = CheckAuth(request); denied.has_value()) {
+      return *std::move(denied);
     }
-  }
-  if (endpoint.empty()) return Empty(404);
-  if (!method_ok) return Empty(405);
-  {
-    absl::MutexLock lock(&mu_);
-    ++counts_[endpoint];
-  }
-  std::optional<ServerResponse> fault = faults_.Take(endpoint);
-  if (fault.has_value() && fault->status != 0) return *std::move(fault);
-  return http::ApplyFault(std::move(fault), Dispatch(endpoint, request, segments));
-}
-
-ServerResponse PolosSimulator::Dispatch(const std::string& endpoint, const ServerRequest& request,
-                                        const std::vector<std::string>& segments) {
-  if (std::optional<ServerResponse> denied = CheckAuth(request); denied.has_value()) {
-    return *std::move(denied);
-  }
-  if (endpoint == "get") return GetExecution(segments[3]);
-  if (endpoint == "cancel") return CancelExecution(segments[3]);
-  if (endpoint == "list") return ListRuns(request);
-  if (endpoint == "run") {
-    if (segments[3] == "batch_run") return BatchRun(request);
-    return Run(segments[3], request);
-  }
-  if (segments.size() == 4) return StreamEvents(request);
-  return PollEvents(request);
+    return action(request, params);
+  };
 }
 
 namespace {

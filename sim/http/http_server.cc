@@ -1,4 +1,4 @@
-#include "adapters/http/http_server.h"
+#include "sim/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -105,8 +105,8 @@ int HexValue(char c) {
   return -1;
 }
 
-// Decodes %XX escapes (and '+' as a space when `plus_is_space`); a
-// malformed escape is kept as is.
+}  // namespace
+
 std::string PercentDecode(absl::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
@@ -125,6 +125,8 @@ std::string PercentDecode(absl::string_view in, bool plus_is_space) {
   }
   return out;
 }
+
+namespace {
 
 const std::string* FindIn(const Headers& headers, absl::string_view name) {
   for (const auto& [key, value] : headers) {

@@ -1,5 +1,5 @@
-#ifndef EXECGW_ADAPTERS_POLOS_SCENARIO_H_
-#define EXECGW_ADAPTERS_POLOS_SCENARIO_H_
+#ifndef EXECGW_SIM_POLOS_SCENARIO_H_
+#define EXECGW_SIM_POLOS_SCENARIO_H_
 
 #include <optional>
 #include <string>
@@ -74,4 +74,4 @@ std::vector<TimelineEvent> EventsUntil(const Scenario& scenario, const Timing& t
 
 }  // namespace execgw::polos
 
-#endif  // EXECGW_ADAPTERS_POLOS_SCENARIO_H_
+#endif  // EXECGW_SIM_POLOS_SCENARIO_H_

@@ -1,4 +1,4 @@
-#include "adapters/polos/scenario.h"
+#include "sim/polos/scenario.h"
 
 #include <algorithm>
 #include <string>

@@ -1,6 +1,7 @@
-#ifndef EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
-#define EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
+#ifndef EXECGW_SIM_POLOS_SIMULATOR_H_
+#define EXECGW_SIM_POLOS_SIMULATOR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,9 +13,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/clock.h"
-#include "adapters/http/fault_injector.h"
-#include "adapters/http/http_server.h"
-#include "adapters/polos/scenario.h"
+#include "sim/http/fault_injector.h"
+#include "sim/http/http_server.h"
+#include "sim/http/simulated_api.h"
+#include "sim/polos/scenario.h"
 
 namespace execgw::polos {
 
@@ -66,11 +68,12 @@ struct NewExecution {
   std::string id;
 };
 
-// A Polos orchestrator (v1 API) on loopback, speaking the wire format of
-// UPSTREAMS.md section 2, quirks included:
+// A Polos orchestrator (v1 API) on loopback: the contract it simulates,
+// quirks included.
 //   GET  /health                                  no auth, {"status":"ok"}
 //   GET  /api/v1/executions/{id}                  "get": non-UUID 400 empty body,
-//                                                 unknown 500 empty body
+//                                                 unknown 500 empty body (the
+//                                                 real server's answer, not 404)
 //   POST /api/v1/executions/{id}/cancel           "cancel"
 //   POST /api/v1/workflows/{workflow_id}/run      "run"
 //   POST /api/v1/workflows/batch_run              "run"
@@ -79,19 +82,50 @@ struct NewExecution {
 //                                                 and end_time inclusive (see
 //                                                 end_time_exclusive)
 //   GET  /api/v1/events/stream, /api/v1/events    "events"
-// Every /api route checks `Authorization: Bearer <api_key>` (else 401
-// UNAUTHORIZED) and then X-Project-ID (missing 400 BAD_REQUEST "X-Project-ID
-// header is required"; not a UUID 400 with an empty body, as the server's
-// ProjectId extractor answers; another project 403 PROJECT_ACCESS_FORBIDDEN). The quoted names are the FaultInjector
+// Another path answers 404, a known path with another method 405, both with
+// an empty body. Every /api route checks `Authorization: Bearer <api_key>`
+// (else 401 UNAUTHORIZED) and then X-Project-ID (missing 400 BAD_REQUEST
+// "X-Project-ID header is required"; not a UUID 400 with an empty body, as
+// the server's ProjectId extractor answers; another project 403
+// PROJECT_ACCESS_FORBIDDEN). The quoted names are the FaultInjector
 // endpoints; faults are applied after routing (a replacing fault skips the
 // real work, so a faulted run creates nothing).
+//
+// Errors have the body {"error": "<text>", "error_type": "<TYPE>"}, or none.
+// A run takes {"payload": <any JSON, required>, "deployment_id",
+// "queue_name" (default: the workflow id), "concurrency_key",
+// "session_id" (default: a new UUID), "user_id", "run_timeout_seconds"}
+// and answers {"execution_id","created_at"}; there is no idempotency key,
+// so posting twice starts two runs. A batch run takes {"workflows": [...]}
+// (empty: 400) and answers {"executions": [...]}. Get answers the execution
+// (id, workflow_id, status, created_at, payload, retry_count, and the
+// nullable started_at, completed_at, cancelled_at, cancelled_by, result,
+// error, parent, root, batch, session, user, queue and worker fields).
+// Statuses: queued, claimed, running, waiting, pending_cancel, completed,
+// failed, cancelled.
+//
+// The list (workflow_type, workflow_id, limit default 50 with no cap,
+// offset, start_time, end_time) is a bare JSON array of summaries (id,
+// root_execution_id, workflow_id, session_id, created_at, status,
+// completed_at, payload, result, error), offset-paged, with no total and
+// no cursor; an unparseable time is ignored.
+//
+// Cancel of an unfinished execution (pending_cancel included) marks it,
+// all its descendants and all its ancestors pending_cancel and answers
+// {"execution_id","status","cancelled_at"}; a finished execution answers
+// 400 CANCELLATION_ERROR, an unknown one 500 INTERNAL_ERROR. A run whose run_timeout_seconds passes
+// unfinished is cancelled with cancelled_by "timeout".
 //
 // State is materialized from each execution's creation time, scenario and
 // cancellation on every read, so tests move lifecycles with
 // ManualClock::Advance. Times are rendered like the real server: RFC 3339,
-// `+00:00`, microseconds. The event stream closes after `workflow_finish`
-// (after an error frame for a failed run); for an unknown run it sends
-// keepalives until the client leaves.
+// `+00:00`, microseconds. The event stream sends Server-Sent Events
+// (`data: {"id","sequence_id","topic","event_type","data","created_at"}`,
+// topic workflow/{workflow_id}/{run_id}, with `data: keepalive` frames
+// between them) and closes after `workflow_finish` (after an error frame
+// for a failed run); for an unknown run it sends keepalives until the
+// client leaves. /api/v1/events?topic=...&last_sequence_id=N&limit=L answers
+// the same events as a page: {"events","next_sequence_id","has_more"}.
 class PolosSimulator {
  public:
   static absl::StatusOr<std::unique_ptr<PolosSimulator>> Start(
@@ -104,7 +138,7 @@ class PolosSimulator {
   std::string base_url() const;
   const std::string& api_key() const { return options_.api_key; }
   const std::string& project_id() const { return options_.project_id; }
-  http::FaultInjector& faults() { return faults_; }
+  http::FaultInjector& faults() { return api_.faults(); }
 
   // The seeded executions (empty unless seed_demo_data).
   std::vector<SeededExecution> seeded() const;
@@ -138,9 +172,11 @@ class PolosSimulator {
   struct Record;
   explicit PolosSimulator(PolosSimulatorOptions options);
 
-  http::ServerResponse Handle(const http::ServerRequest& request);
-  http::ServerResponse Dispatch(const std::string& endpoint, const http::ServerRequest& request,
-                                const std::vector<std::string>& segments);
+  // An endpoint behind the /api routes' checks (API key, X-Project-ID).
+  http::SimulatedApi::Action Checked(
+      std::function<http::ServerResponse(const http::ServerRequest& request,
+                                         const http::SimulatedApi::Params& params)>
+          action) const;
   std::optional<http::ServerResponse> CheckAuth(const http::ServerRequest& request) const;
   http::ServerResponse GetExecution(const std::string& id);
   http::ServerResponse CancelExecution(const std::string& id);
@@ -154,7 +190,7 @@ class PolosSimulator {
 
   const PolosSimulatorOptions options_;
   Clock* const clock_;
-  http::FaultInjector faults_;
+  http::SimulatedApi api_;
   std::unique_ptr<http::HttpServer> server_;
 
   mutable absl::Mutex mu_;
@@ -163,9 +199,8 @@ class PolosSimulator {
   std::map<std::string, std::string> raw_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Scenario> scenarios_ ABSL_GUARDED_BY(mu_);
   std::vector<SeededExecution> seeded_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace execgw::polos
 
-#endif  // EXECGW_ADAPTERS_POLOS_SIMULATOR_H_
+#endif  // EXECGW_SIM_POLOS_SIMULATOR_H_

@@ -1,6 +1,6 @@
 // The Polos simulator's wire protocol, exercised with the real HTTP client.
 
-#include "adapters/polos/simulator.h"
+#include "sim/polos/simulator.h"
 
 #include <memory>
 #include <regex>

@@ -1,4 +1,4 @@
-#include "adapters/blaxel/simulator.h"
+#include "sim/blaxel/simulator.h"
 
 #include <algorithm>
 #include <tuple>
@@ -32,13 +32,7 @@ constexpr absl::Duration kCursorLifetime = absl::Hours(24);
 
 // ---------------------------------------------------------------- responses
 
-http::ServerResponse JsonResponse(int status, std::string body) {
-  http::ServerResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = std::move(body);
-  return r;
-}
+using http::JsonResponse;
 
 // Blaxel's error body: {"code": <status>, "error": "<text>", "message": "<text>"}.
 http::ServerResponse ErrorResponse(int status, absl::string_view error, absl::string_view message) {
@@ -77,27 +71,6 @@ std::string DurationText(int64_t seconds) {
   if (seconds >= 3600) absl::StrAppend(&out, seconds / 3600, "h");
   if (seconds % 3600 >= 60) absl::StrAppend(&out, (seconds % 3600) / 60, "m");
   if (seconds % 60 != 0 || out.empty()) absl::StrAppend(&out, seconds % 60, "s");
-  return out;
-}
-
-std::string PercentDecode(absl::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    int hi, lo;
-    auto hex = [](char c) {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    if (in[i] == '%' && i + 2 < in.size() && (hi = hex(in[i + 1])) >= 0 &&
-        (lo = hex(in[i + 2])) >= 0) {
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
   return out;
 }
 
@@ -476,7 +449,46 @@ std::string Hex(uint64_t x, int width) {
 
 // ---------------------------------------------------------------- server
 
-BlaxelSimulator::BlaxelSimulator(BlaxelSimulatorOptions options) : options_(std::move(options)) {}
+BlaxelSimulator::BlaxelSimulator(BlaxelSimulatorOptions options)
+    : options_(std::move(options)),
+      api_(
+          [](const http::ServerRequest&) {
+            return ErrorResponse(404, "Not Found", "no such route");
+          },
+          [](const http::ServerRequest& request) {
+            return ErrorResponse(405, "Method Not Allowed",
+                                 absl::StrCat(request.method, " is not allowed here"));
+          }) {
+  using Params = http::SimulatedApi::Params;
+  api_.Add("POST", "/v0/oauth/token", "token",
+           [this](const http::ServerRequest& request, const Params&) { return Token(request); });
+  api_.Add("POST", "/v0/jobs/{}/executions", "create",
+           Checked([this](const http::ServerRequest& request, const Params& p, bool) {
+             return Create(request, p[0]);
+           }));
+  api_.Add("GET", "/v0/jobs/{}/executions", "list",
+           Checked([this](const http::ServerRequest& request, const Params& p, bool legacy) {
+             return List(request, p[0], legacy);
+           }));
+  api_.Add("GET", "/v0/jobs/{}/executions/{}", "get",
+           Checked([this](const http::ServerRequest&, const Params& p, bool) {
+             return Get(p[0], p[1]);
+           }));
+  api_.Add("DELETE", "/v0/jobs/{}/executions/{}", "cancel",
+           Checked([this](const http::ServerRequest&, const Params& p, bool) {
+             return Cancel(p[0], p[1]);
+           }));
+  api_.Add("GET", "/v0/jobs/{}/executions/{}/tasks", "tasks",
+           Checked([this](const http::ServerRequest& request, const Params& p, bool legacy) {
+             if (legacy) {
+               return ErrorResponse(
+                   400, "unsupported_api_version",
+                   absl::StrCat("listing tasks needs Blaxel-Version ", kVersionLatest,
+                                " or later"));
+             }
+             return Tasks(request, p[0], p[1]);
+           }));
+}
 
 BlaxelSimulator::~BlaxelSimulator() { Stop(); }
 
@@ -485,10 +497,7 @@ absl::StatusOr<std::unique_ptr<BlaxelSimulator>> BlaxelSimulator::Start(
   if (options.clock == nullptr) options.clock = SystemClock::Get();
   std::unique_ptr<BlaxelSimulator> sim(new BlaxelSimulator(std::move(options)));
   if (sim->options_.seed_demo_data) sim->Seed();
-  BlaxelSimulator* raw = sim.get();
-  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::StartHttpServer(
-      [raw](const http::ServerRequest& request) { return raw->Handle(request); },
-      sim->options_.port);
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = sim->api_.Serve(sim->options_.port);
   if (!server.ok()) return server.status();
   sim->server_ = *std::move(server);
   return sim;
@@ -602,7 +611,9 @@ http::ServerResponse BlaxelSimulator::Token(const http::ServerRequest& request) 
     grant_type = JsonString(*body, "grant_type").value_or("");
   } else {
     for (absl::string_view pair : absl::StrSplit(request.body, '&')) {
-      if (absl::ConsumePrefix(&pair, "grant_type=")) grant_type = PercentDecode(pair);
+      if (absl::ConsumePrefix(&pair, "grant_type=")) {
+        grant_type = http::PercentDecode(pair, /*plus_is_space=*/true);
+      }
     }
   }
   if (grant_type != "client_credentials") {
@@ -629,116 +640,59 @@ http::ServerResponse BlaxelSimulator::Token(const http::ServerRequest& request) 
 }
 
 int BlaxelSimulator::request_count(const std::string& endpoint) const {
-  absl::MutexLock lock(&mu_);
-  auto it = request_counts_.find(endpoint);
-  return it == request_counts_.end() ? 0 : it->second;
+  return api_.request_count(endpoint);
 }
 
 std::optional<http::ServerRequest> BlaxelSimulator::last_request(
     const std::string& endpoint) const {
-  absl::MutexLock lock(&mu_);
-  auto it = last_requests_.find(endpoint);
-  if (it == last_requests_.end()) return std::nullopt;
-  return it->second;
+  return api_.last_request(endpoint);
 }
 
-http::ServerResponse BlaxelSimulator::Handle(const http::ServerRequest& request) {
-  // Route on the raw target so that an encoded '/' inside an id stays in it.
-  absl::string_view path = request.target;
-  path = path.substr(0, path.find('?'));
-  std::vector<std::string> segments;
-  for (absl::string_view s : absl::StrSplit(path, '/', absl::SkipEmpty())) {
-    segments.push_back(PercentDecode(s));
-  }
-  std::string endpoint;
-  const size_t n = segments.size();
-  const bool token_path =
-      n == 3 && segments[0] == "v0" && segments[1] == "oauth" && segments[2] == "token";
-  if (token_path && request.method == "POST") endpoint = "token";
-  if (token_path && endpoint.empty()) {
-    return ErrorResponse(405, "Method Not Allowed",
-                         absl::StrCat(request.method, " is not allowed here"));
-  }
-  const bool base =
-      n >= 4 && segments[0] == "v0" && segments[1] == "jobs" && segments[3] == "executions";
-  if (base && n == 4 && request.method == "POST") endpoint = "create";
-  if (base && n == 4 && request.method == "GET") endpoint = "list";
-  if (base && n == 5 && request.method == "GET") endpoint = "get";
-  if (base && n == 5 && request.method == "DELETE") endpoint = "cancel";
-  if (base && n == 6 && segments[5] == "tasks" && request.method == "GET") endpoint = "tasks";
-  if (endpoint.empty()) {
-    if (base && n >= 4 && n <= 6) {
-      return ErrorResponse(405, "Method Not Allowed",
-                           absl::StrCat(request.method, " is not allowed here"));
+http::SimulatedApi::Action BlaxelSimulator::Checked(CheckedAction action) const {
+  return [this, action = std::move(action)](const http::ServerRequest& request,
+                                            const http::SimulatedApi::Params& params) {
+    // Credentials. The presented token is never echoed.
+    std::string token;
+    for (absl::string_view header : {"authorization", "x-blaxel-authorization"}) {
+      const std::string* value = request.FindHeader(header);
+      if (value == nullptr) continue;
+      absl::string_view v = absl::StripAsciiWhitespace(*value);
+      if (v.size() > 7 && absl::EqualsIgnoreCase(v.substr(0, 7), "bearer ")) {
+        token = std::string(absl::StripAsciiWhitespace(v.substr(7)));
+        break;
+      }
     }
-    return ErrorResponse(404, "Not Found", "no such route");
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    ++request_counts_[endpoint];
-    last_requests_[endpoint] = request;
-  }
-  std::optional<http::ServerResponse> fault = faults_.Take(endpoint);
-  if (fault.has_value() && fault->status != 0) return *std::move(fault);
-  return http::ApplyFault(std::move(fault), Route(request, endpoint, segments));
-}
-
-http::ServerResponse BlaxelSimulator::Route(const http::ServerRequest& request,
-                                            const std::string& endpoint,
-                                            const std::vector<std::string>& segments) {
-  if (endpoint == "token") return Token(request);
-  // Credentials. The presented token is never echoed.
-  std::string token;
-  for (absl::string_view header : {"authorization", "x-blaxel-authorization"}) {
-    const std::string* value = request.FindHeader(header);
-    if (value == nullptr) continue;
-    absl::string_view v = absl::StripAsciiWhitespace(*value);
-    if (v.size() > 7 && absl::EqualsIgnoreCase(v.substr(0, 7), "bearer ")) {
-      token = std::string(absl::StripAsciiWhitespace(v.substr(7)));
-      break;
+    if (token.empty()) {
+      return ErrorResponse(401, "Unauthorized",
+                           "missing credentials: send Authorization: Bearer <key>");
     }
-  }
-  if (token.empty()) {
-    return ErrorResponse(401, "Unauthorized",
-                         "missing credentials: send Authorization: Bearer <key>");
-  }
-  if (std::string refusal = CheckBearer(token); !refusal.empty()) {
-    return ErrorResponse(401, "Unauthorized", refusal);
-  }
-  // Workspace.
-  const std::string* workspace = request.FindHeader("x-blaxel-workspace");
-  if (workspace == nullptr || workspace->empty()) workspace = request.FindQuery("workspace");
-  if (workspace == nullptr || workspace->empty()) {
-    return ErrorResponse(400, "workspace_required",
-                         "missing workspace: send X-Blaxel-Workspace or ?workspace=");
-  }
-  if (*workspace != options_.workspace) {
-    return ErrorResponse(
-        403, "Forbidden",
-        absl::StrCat("the credential has no access to workspace \"", *workspace, "\""));
-  }
-  // Version.
-  std::string version(kVersionOldest);
-  if (const std::string* v = request.FindHeader("blaxel-version"); v != nullptr && !v->empty()) {
-    if (*v != kVersionLatest && *v != kVersionOldest) {
-      return ErrorResponse(400, "invalid_api_version",
-                           absl::StrCat("Unknown API version \"", *v, "\"; known versions: ",
-                                        kVersionOldest, ", ", kVersionLatest));
+    if (std::string refusal = CheckBearer(token); !refusal.empty()) {
+      return ErrorResponse(401, "Unauthorized", refusal);
     }
-    version = *v;
-  }
-  const bool legacy = version == kVersionOldest;
-  const std::string& job = segments[2];
-  if (endpoint == "create") return Create(request, job);
-  if (endpoint == "list") return List(request, job, legacy);
-  if (endpoint == "get") return Get(job, segments[4]);
-  if (endpoint == "cancel") return Cancel(job, segments[4]);
-  if (legacy) {
-    return ErrorResponse(
-        400, "unsupported_api_version",
-        absl::StrCat("listing tasks needs Blaxel-Version ", kVersionLatest, " or later"));
-  }
-  return Tasks(request, job, segments[4]);
+    // Workspace.
+    const std::string* workspace = request.FindHeader("x-blaxel-workspace");
+    if (workspace == nullptr || workspace->empty()) workspace = request.FindQuery("workspace");
+    if (workspace == nullptr || workspace->empty()) {
+      return ErrorResponse(400, "workspace_required",
+                           "missing workspace: send X-Blaxel-Workspace or ?workspace=");
+    }
+    if (*workspace != options_.workspace) {
+      return ErrorResponse(
+          403, "Forbidden",
+          absl::StrCat("the credential has no access to workspace \"", *workspace, "\""));
+    }
+    // Version.
+    std::string version(kVersionOldest);
+    if (const std::string* v = request.FindHeader("blaxel-version"); v != nullptr && !v->empty()) {
+      if (*v != kVersionLatest && *v != kVersionOldest) {
+        return ErrorResponse(400, "invalid_api_version",
+                             absl::StrCat("Unknown API version \"", *v, "\"; known versions: ",
+                                          kVersionOldest, ", ", kVersionLatest));
+      }
+      version = *v;
+    }
+    return action(request, params, /*legacy=*/version == kVersionOldest);
+  };
 }
 
 std::string BlaxelSimulator::Render(const Execution& e, absl::Time now) const {

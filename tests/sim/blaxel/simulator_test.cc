@@ -1,5 +1,5 @@
 // The Blaxel simulator's wire protocol, spoken to with the real HTTP client.
-#include "adapters/blaxel/simulator.h"
+#include "sim/blaxel/simulator.h"
 
 #include <set>
 #include <string>

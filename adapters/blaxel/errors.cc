@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_time.h"
 
@@ -68,6 +69,13 @@ absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse
   failure.http_status = response.status;
   failure.upstream_code = body.code;
   failure.upstream_message = body.message;
+  if (body.message.empty() && body.code.empty() &&
+      !absl::StripAsciiWhitespace(response.body).empty()) {
+    // Not a Blaxel error (a proxy's page, plain text): described, never
+    // quoted.
+    failure.upstream_message =
+        http::DescribeBody(response, "Blaxel", ParseJson(response.body).ok());
+  }
   if (const std::string* retry_after = FindHeader(response, "retry-after")) {
     failure.retry_after = ParseRetryAfter(*retry_after, now);
   }

@@ -65,6 +65,14 @@ struct HttpResponse {
   const std::string* FindHeader(absl::string_view name) const;
 };
 
+// What kind of body an error response carried, for a caller-visible message
+// when the body is not an error object the upstream is known to send:
+// "an HTML page of 5120 bytes", "a text/plain body of 80 bytes", "JSON that
+// is not a Polos error (12 bytes)". Nothing of the body itself is quoted
+// (it may echo credentials in any encoding); only the media type is taken,
+// and only when it is a plain token. `upstream` names the upstream ("Polos").
+std::string DescribeBody(const HttpResponse& response, absl::string_view upstream, bool is_json);
+
 // Called exactly once per request, on the client's event-loop thread. It
 // must not block: hand long work elsewhere. An HTTP error status is a
 // response, not an error; the status is non-OK only when no complete

@@ -64,30 +64,6 @@ ErrorFields ReadErrorFields(const rapidjson::Value& object) {
   return out;
 }
 
-// What kind of body came back, for a body that is not an error object:
-// "an HTML page of 5120 bytes", "a text/plain body of 80 bytes", "JSON
-// that is not a Polos error (12 bytes)". Only the media type is taken from
-// the upstream, and only when it is a plain token.
-std::string DescribeBody(const http::HttpResponse& response, size_t size, bool is_json) {
-  if (is_json) return absl::StrCat("JSON that is not a Polos error (", size, " bytes)");
-  std::string type;
-  if (const std::string* header = response.FindHeader("content-type"); header != nullptr) {
-    type = absl::AsciiStrToLower(
-        absl::StripAsciiWhitespace(absl::string_view(*header).substr(0, header->find(';'))));
-  }
-  const bool token = !type.empty() && type.size() <= 64 &&
-                     absl::c_all_of(type, [](char c) {
-                       return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
-                              c == '.' || c == '+' || c == '-';
-                     });
-  const absl::string_view text = absl::StripLeadingAsciiWhitespace(response.body);
-  if (absl::StrContains(type, "html") || absl::StartsWith(text, "<")) {
-    return absl::StrCat("an HTML page of ", size, " bytes");
-  }
-  if (token) return absl::StrCat("a ", type, " body of ", size, " bytes");
-  return absl::StrCat("a body of ", size, " bytes that is not JSON");
-}
-
 std::map<std::string, std::string> Metadata(const UpstreamFailure& f,
                                             absl::string_view execution_id) {
   return {{"backend", f.backend},
@@ -132,7 +108,7 @@ UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse&
   }
   // Not a Polos error (a proxy's HTML page, plain text, other JSON): never
   // echoed, as no redaction can know every encoding of a secret in it.
-  f.upstream_message = DescribeBody(response, body.size(), doc.ok());
+  f.upstream_message = http::DescribeBody(response, "Polos", doc.ok());
   return f;
 }
 

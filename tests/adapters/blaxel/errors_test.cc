@@ -101,6 +101,21 @@ TEST(BlaxelHttpError, UpstreamMessageIsQuoted) {
 }
 
 
+// A body that is not a Blaxel error (a proxy's HTML page, which may echo a
+// credential as `bl&#45;...`, plain text) is described, never quoted.
+TEST(BlaxelHttpError, OtherBodiesAreDescribedNeverQuoted) {
+  absl::Status html = BlaxelHttpError(
+      "bx", Response(502, "<html><p>Bearer bl&#45;test&#45;key</p></html>"), kNow, {});
+  EXPECT_TRUE(absl::StrContains(html.message(), "an HTML page of 46 bytes")) << html;
+  EXPECT_FALSE(absl::StrContains(html.message(), "test")) << html;
+  absl::Status text = BlaxelHttpError("bx", Response(503, "overloaded, key=abc"), kNow, {});
+  EXPECT_TRUE(absl::StrContains(text.message(), "a body of 19 bytes that is not JSON")) << text;
+  EXPECT_FALSE(absl::StrContains(text.message(), "abc")) << text;
+  absl::Status json = BlaxelHttpError("bx", Response(500, R"({"x":["abc"]})"), kNow, {});
+  EXPECT_TRUE(absl::StrContains(json.message(), "JSON that is not a Blaxel error")) << json;
+  EXPECT_FALSE(absl::StrContains(json.message(), "abc")) << json;
+}
+
 TEST(BlaxelHttpError, RetryAfterSecondsAndDate) {
   absl::Status secs = BlaxelHttpError("bx", Response(429, "", {{"retry-after", "7"}}), kNow, {});
   EXPECT_EQ(RetryDelayOf(secs), absl::Seconds(7));

@@ -22,6 +22,9 @@ packages=(
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).
+# clang-format: scripts/check-format.sh (part of the test run) holds the C++
+# sources to .clang-format.
+if [ "$lint" = 1 ]; then packages+=(clang-format); fi
 if [ "$lint" = 1 ] && ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()

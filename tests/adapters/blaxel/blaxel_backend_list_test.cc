@@ -10,8 +10,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/blaxel/list_position.h"
 #include "adapters/field_rules.h"
 #include "adapters/upstream_error.h"
+#include "gateway/list_query.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -25,6 +27,13 @@ using ::testing::HasSubstr;
 
 class BlaxelListTest : public BlaxelBackendFixture {
  protected:
+  // What the backend's position bytes hold.
+  static ListPosition At(const UpstreamPosition& position) {
+    absl::StatusOr<ListPosition> at = DecodeListPosition(position, kBackend);
+    EXPECT_TRUE(at.ok()) << at.status();
+    return at.value_or(ListPosition());
+  }
+
   static ListExecutionsQuery Query(int page_size, bool ascending = false) {
     ListExecutionsQuery q;
     q.parent = Job();
@@ -294,7 +303,9 @@ TEST_F(BlaxelListTest, ExpiredOrForeignCursorIsAnInvalidPageToken) {
   EXPECT_EQ(expired.status().message(),
             "page_token: has expired or no longer matches; start again without it");
 
-  later.position.cursor = "not-a-cursor";
+  ListPosition foreign = At(later.position);
+  foreign.cursor = "not-a-cursor";
+  later.position = EncodeListPosition(foreign);
   EXPECT_EQ(ErrorReasonOf(List(later).status()), reason::kInvalidPageToken);
   // Without a cursor a 400 is the error table's.
   sim_->faults().Add("list", [] {
@@ -331,13 +342,23 @@ TEST_F(BlaxelListTest, ParentMustBeAJob) {
   EXPECT_EQ(List(missing).status().code(), absl::StatusCode::kNotFound);
 }
 
+// The gateway normalises page_size (list_query.h); the backend sends what it
+// gets as Blaxel's limit.
 TEST_F(BlaxelListTest, PageSizeIsTheLimit) {
+  auto normalised = [](int page_size) {
+    v1::ListExecutionsRequest request;
+    request.set_parent(Job().ToString());
+    request.set_page_size(page_size);
+    absl::StatusOr<ListExecutionsQuery> query = gateway::ParseListExecutionsRequest(request);
+    EXPECT_TRUE(query.ok()) << query.status();
+    return query.value_or(Query(page_size));
+  };
   sim_->AddExecutions(kJob, 150, clock_.Now() - absl::Hours(2), absl::Seconds(1));
-  absl::StatusOr<ExecutionPage> p = List(Query(0));
+  absl::StatusOr<ExecutionPage> p = List(normalised(0));
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->executions.size(), 20u);
   EXPECT_THAT(client_->sent().back().url, HasSubstr("limit=20&"));
-  p = List(Query(500));
+  p = List(normalised(500));
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->executions.size(), 100u);
   // Named under the job; the basic view by default (no etag: see the next
@@ -438,7 +459,7 @@ TEST_F(BlaxelListTest, AnUpstreamIgnoringLimitNeverOverfillsAPage) {
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->executions.size(), 20u);
   ASSERT_TRUE(first->next.has_value());
-  EXPECT_EQ(first->next->offset, 20);
+  EXPECT_EQ(At(*first->next).offset, 20);
 }
 
 TEST_F(BlaxelListTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
@@ -548,7 +569,10 @@ TEST_F(BlaxelTasksTest, PagesThroughTheTasksEndpoint) {
   EXPECT_TRUE(sent[0].idempotent);
   EXPECT_THAT(sent[1].url, HasSubstr("&cursor="));
 
-  absl::StatusOr<TaskPage> first = Tasks(ListTasksQuery{Name("big"), 0, {}});
+  // A page_size of 0 as the gateway normalises it (list_query.h).
+  absl::StatusOr<int> page_size = gateway::NormalizeTaskPageSize(0);
+  ASSERT_TRUE(page_size.ok()) << page_size.status();
+  absl::StatusOr<TaskPage> first = Tasks(ListTasksQuery{Name("big"), *page_size, {}});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->tasks.size(), 50u);  // the default
   EXPECT_EQ(first->tasks[0].state(), v1::Task::STATE_SUCCEEDED);

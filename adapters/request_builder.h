@@ -54,8 +54,7 @@ class RequestBuilder {
  public:
   // `base_url`: a trailing '/' is dropped. `headers` are sent first, in this
   // order, then "Accept: application/json".
-  RequestBuilder(absl::string_view base_url, http::Headers headers,
-                 absl::Duration attempt_timeout);
+  RequestBuilder(absl::string_view base_url, http::Headers headers, absl::Duration attempt_timeout);
 
   // `method` of `path` (below the base URL), bounded by the context's
   // deadline and cancellation. `idempotent`: whether sending it twice is

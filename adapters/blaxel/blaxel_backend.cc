@@ -412,7 +412,8 @@ void ListTasksByCursor(std::shared_ptr<const Config> config, const ListTasksQuer
         if (data == nullptr || !data->IsArray()) {
           std::move(done)(InvalidResponseStatus(
               config->backend(),
-              absl::StrCat("list of tasks: ", doc.ok() ? "no data array" : doc.status().message())));
+              absl::StrCat("list of tasks: ",
+                           doc.ok() ? "no data array" : doc.status().message())));
           return;
         }
         std::string next_cursor = MetaNextCursor(*doc);
@@ -1031,11 +1032,11 @@ class BlaxelBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::HttpClient& client) {
-  auto config = std::make_shared<Config>(Config{
-      .requests = RequestBuilder(options.base_url,
-                                 {{"X-Blaxel-Workspace", options.workspace},
-                                  {"Blaxel-Version", options.api_version}},
-                                 options.request_timeout)});
+  auto config = std::make_shared<Config>(
+      Config{.requests = RequestBuilder(options.base_url,
+                                        {{"X-Blaxel-Workspace", options.workspace},
+                                         {"Blaxel-Version", options.api_version}},
+                                        options.request_timeout)});
   if (options.api_version < kCursorVersion) {
     config->listing = std::make_shared<LegacyListing>();
   } else {

@@ -30,8 +30,7 @@ UpstreamPosition EncodeListPosition(const ListPosition& position);
 
 // The position `bytes` hold; the first page's for empty bytes. Bytes of
 // another layout give UnreadablePositionStatus(backend).
-absl::StatusOr<ListPosition> DecodeListPosition(absl::string_view bytes,
-                                                absl::string_view backend);
+absl::StatusOr<ListPosition> DecodeListPosition(absl::string_view bytes, absl::string_view backend);
 
 }  // namespace execgw::polos
 

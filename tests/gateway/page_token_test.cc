@@ -80,16 +80,16 @@ TEST_F(PageTokenCodecTest, RoundTrips) {
 TEST_F(PageTokenCodecTest, TokensOfTheFormerLayoutAreRejected) {
   std::string raw(1, '\x01');
   unsigned char digest[32];
-  ASSERT_EQ(EVP_Digest(kFingerprint, sizeof(kFingerprint) - 1, digest, nullptr, EVP_sha256(),
-                       nullptr),
-            1);
+  ASSERT_EQ(
+      EVP_Digest(kFingerprint, sizeof(kFingerprint) - 1, digest, nullptr, EVP_sha256(), nullptr),
+      1);
   raw.append(reinterpret_cast<const char*>(digest), sizeof(digest));
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
   for (int shift = 56; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(now >> shift));
-  raw.append(std::string(4, '\0'));   // nanoseconds
-  raw.append(std::string(8, '\0'));   // offset 0
-  raw.push_back('\0');                // flags: no snapshot
-  raw.append(std::string("\0\0\0\x01" "c", 5));  // cursor "c"
+  raw.append(std::string(4, '\0'));                      // nanoseconds
+  raw.append(std::string(8, '\0'));                      // offset 0
+  raw.push_back('\0');                                   // flags: no snapshot
+  raw.append(std::string("\0\0\0\x01", 4)).append("c");  // cursor "c"
   const std::string signed_bytes = std::string("execgw.dev/page-token\0", 22) + raw;
   const std::string key(32, 'k');
   unsigned char mac[32];

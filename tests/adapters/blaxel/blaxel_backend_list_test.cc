@@ -475,6 +475,65 @@ TEST_F(BlaxelListTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
   EXPECT_THAT(walked.status.message(), HasSubstr("the upstream paging cursor did not advance"));
 }
 
+// The gateway seals positions without reading them; reading them is the
+// backend's, and one it cannot read is a page token it cannot honour.
+TEST_F(BlaxelListTest, PositionsRoundTripAndOthersAreInvalidPageTokens) {
+  for (const ListPosition& p : {ListPosition{"", 0}, ListPosition{"c2", 7},
+                                ListPosition{std::string(kMaxCursorSize, '\0'), -1}}) {
+    const UpstreamPosition bytes = EncodeListPosition(p);
+    EXPECT_FALSE(bytes.empty());
+    EXPECT_LE(bytes.size(), kMaxUpstreamPositionSize);
+    EXPECT_EQ(At(bytes), p);
+  }
+  EXPECT_EQ(At(""), ListPosition());  // the first page
+
+  const UpstreamPosition valid = EncodeListPosition({"c2", 7});
+  const UpstreamPosition unreadable[] = {
+      "B",
+      valid.substr(0, valid.size() - 1),
+      valid + "x",
+      "P" + valid.substr(1),  // another layout's first byte
+      EncodeListPosition({std::string(kMaxCursorSize + 1, 'c'), 0}),
+  };
+  for (const UpstreamPosition& bytes : unreadable) {
+    SCOPED_TRACE(bytes.size());
+    ListExecutionsQuery q = Query(10);
+    q.position = bytes;
+    absl::StatusOr<ExecutionPage> page = List(q);
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(page.status().message(), "page_token: is not a valid page token");
+    EXPECT_EQ(ErrorReasonOf(page.status()), reason::kInvalidPageToken);
+    absl::StatusOr<TaskPage> tasks = Tasks(ListTasksQuery{Name("e1"), 10, bytes});
+    ASSERT_FALSE(tasks.ok());
+    EXPECT_EQ(ErrorReasonOf(tasks.status()), reason::kInvalidPageToken);
+  }
+  EXPECT_TRUE(client_->sent().empty());  // refused before Blaxel is asked
+}
+
+// A next cursor no position can hold would end paging on the next page: the
+// answer is refused at once, as the gateway refused it before positions
+// were the backend's.
+TEST_F(BlaxelListTest, ANextCursorLongerThanAPositionHoldsIsAnInvalidResponse) {
+  auto reply = [](size_t cursor_size) {
+    return JsonReply(absl::StrCat(R"({"data":[{"metadata":{"id":"e1"},"status":"running"}],)",
+                                  R"("meta":{"hasMore":true,"nextCursor":")",
+                                  std::string(cursor_size, 'c'), R"(","total":9}})"));
+  };
+  sim_->faults().Add("list", reply(kMaxCursorSize));
+  absl::StatusOr<ExecutionPage> longest = List(Query(10));
+  ASSERT_TRUE(longest.ok()) << longest.status();
+  ASSERT_TRUE(longest->next.has_value());
+  EXPECT_EQ(At(*longest->next).cursor, std::string(kMaxCursorSize, 'c'));
+
+  sim_->faults().Add("list", reply(kMaxCursorSize + 1));
+  absl::StatusOr<ExecutionPage> longer = List(Query(10));
+  ASSERT_FALSE(longer.ok());
+  EXPECT_EQ(longer.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReasonOf(longer.status()), reason::kUpstreamInvalidResponse);
+  EXPECT_THAT(longer.status().message(), HasSubstr("a paging cursor longer than 8192 bytes"));
+}
+
 // Listed ids are named escaped, and the name reads the execution back; ids
 // no name can hold keep execution_id as sent with an empty name.
 TEST_F(BlaxelListTest, ListedIdsAreNamedSoThatGetReadsThemBack) {

@@ -408,6 +408,42 @@ TEST_F(PolosListTest, FailedReadBackKeepsTheSummary) {
   EXPECT_EQ(page->executions[0].state(), v1::Execution::STATE_CANCELLED);
 }
 
+// The gateway seals positions without reading them; reading them is the
+// backend's, and one it cannot read is a page token it cannot honour.
+TEST_F(PolosListTest, PositionsRoundTripAndOthersAreInvalidPageTokens) {
+  const absl::Time snapshot = absl::FromUnixNanos(1767225600123456789);
+  for (const ListPosition& p : {ListPosition{0, std::nullopt}, ListPosition{40, snapshot},
+                                ListPosition{-1, absl::FromUnixSeconds(-5)}}) {
+    const UpstreamPosition bytes = EncodeListPosition(p);
+    EXPECT_FALSE(bytes.empty());
+    EXPECT_EQ(At(bytes), p);
+  }
+  EXPECT_EQ(At(""), ListPosition());  // the first page
+
+  const UpstreamPosition valid = EncodeListPosition({40, snapshot});
+  std::string bad_flags = valid;
+  bad_flags[9] = '\x02';
+  const UpstreamPosition unreadable[] = {
+      "P",
+      valid.substr(0, valid.size() - 1),
+      valid + "x",
+      "B" + valid.substr(1),  // another layout's first byte
+      bad_flags,
+  };
+  client_->Clear();
+  for (const UpstreamPosition& bytes : unreadable) {
+    SCOPED_TRACE(bytes.size());
+    ListExecutionsQuery q = Query(WholeBackend(), 10);
+    q.position = bytes;
+    absl::StatusOr<ExecutionPage> page = List(q);
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(page.status().message(), "page_token: is not a valid page token");
+    EXPECT_EQ(ErrorReasonOf(page.status()), reason::kInvalidPageToken);
+  }
+  EXPECT_TRUE(client_->sent().empty());  // refused before Polos is asked
+}
+
 TEST_F(PolosListTest, UpstreamFailuresAreMapped) {
   http::ServerResponse broken;
   broken.status = 500;

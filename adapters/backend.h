@@ -1,6 +1,7 @@
 #ifndef EXECGW_ADAPTERS_BACKEND_H_
 #define EXECGW_ADAPTERS_BACKEND_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,26 +28,27 @@ struct CallContext {
   std::shared_ptr<Cancellation> cancellation;
 };
 
-// Where a listing stands upstream. The gateway carries it, sealed, inside
-// its page tokens, so a backend gets back exactly what it handed out.
-struct UpstreamPosition {
-  std::string cursor;  // an upstream cursor (Blaxel)
-  // An upstream offset (Polos; Blaxel's legacy lists). With a cursor: how
-  // many items of the upstream page at `cursor` were already returned (an
-  // upstream that answers more than asked is never returned past
-  // page_size; the next page continues exactly where this one stopped).
-  int64_t offset = 0;
-  // A create-time ceiling fixed on the first page, so that executions
-  // created while a caller pages do not shift offset-based pages (Polos).
-  std::optional<absl::Time> snapshot;
+// Where a listing stands upstream, in bytes that only the adapter that
+// handed them out reads (each adapter has its own layout: a cursor, an
+// offset, a snapshot...). Empty: the first page. The gateway seals a
+// position in a page token and gives the adapter back exactly the bytes it
+// issued for the same query; it reads nothing in them. A position an adapter
+// cannot read (one from an older layout, from another kind of adapter) is
+// INVALID_ARGUMENT, reason INVALID_PAGE_TOKEN, naming page_token.
+using UpstreamPosition = std::string;
 
-  bool operator==(const UpstreamPosition&) const = default;
-};
+// The longest position an adapter may hand out; the gateway refuses longer
+// ones as an invalid upstream answer (a page whose next page could not be
+// reached). An upstream cursor of up to 8 KiB fits, with room to spare for
+// the adapter's own fields.
+inline constexpr size_t kMaxUpstreamPositionSize = 8192 + 256;
 
 // A ListExecutions call, validated and normalised by the gateway.
 struct ListExecutionsQuery {
   ParentName parent;
-  int page_size = 20;     // 1..100
+  // 1..100: the gateway normalises the request's page_size (list_query.h),
+  // so adapters use it as it is.
+  int page_size = 20;
   bool ascending = false;  // order by create time, oldest first
   // Only executions in one of these states; empty: every state.
   std::set<v1::Execution::State> states;
@@ -57,14 +59,14 @@ struct ListExecutionsQuery {
   // the proto. BASIC items carry only the basic fields and no etag; FULL
   // items equal what GetExecution returns.
   v1::ExecutionView view = v1::EXECUTION_VIEW_BASIC;
-  // Where to continue; default-constructed for the first page.
+  // Where to continue; empty for the first page.
   UpstreamPosition position;
 };
 
 struct ExecutionPage {
   // At most the query's page_size.
   std::vector<v1::Execution> executions;
-  // Where the next page starts; nullopt exactly at the end.
+  // Where the next page starts (never empty); nullopt exactly at the end.
   std::optional<UpstreamPosition> next;
   // Executions under the parent ignoring filters, when the upstream says;
   // -1 otherwise.
@@ -73,7 +75,7 @@ struct ExecutionPage {
 
 struct ListTasksQuery {
   ExecutionName execution;
-  int page_size = 50;  // 1..200
+  int page_size = 50;  // 1..200, normalised by the gateway as for executions
   UpstreamPosition position;
 };
 

@@ -260,6 +260,13 @@ void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> s
   RedactValue(doc, doc.GetAllocator(), secrets);
 }
 
+absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
+                                                      absl::Span<const std::string> secrets) {
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+  if (doc.ok()) RedactJsonStrings(*doc, secrets);
+  return doc;
+}
+
 std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets) {
   std::vector<absl::string_view> longest_first;
   for (const std::string& secret : secrets) {

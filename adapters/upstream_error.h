@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -153,6 +154,13 @@ absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::str
 // (in any JSON escape) must not reach callers through the translated
 // execution (extra_fields, unparsed_fields...). Cheap when nothing matches.
 void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets);
+
+// The one way adapters read a 2xx upstream body: parsed (ParseJson, whose
+// error it returns), then each of `secrets` (every credential the upstream
+// could echo) redacted from its strings with RedactJsonStrings, before
+// anything of it is translated.
+absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
+                                                      absl::Span<const std::string> secrets);
 
 // Reads back the ErrorInfo reason of a status built by MakeError ("" if none).
 std::string ErrorReasonOf(const absl::Status& status);

@@ -123,16 +123,16 @@ absl::Status CheckRequestId(absl::string_view id) {
   return CheckPlainId("request_id", id);
 }
 
-// The next_page_token for `next`, or an error when the upstream's cursor
+// The next_page_token for `next`, or an error when the adapter's position
 // is too long to seal in a token.
 absl::StatusOr<std::string> NextPageToken(const PageTokenCodec& codec,
                                           absl::string_view fingerprint,
                                           const std::optional<UpstreamPosition>& next,
                                           absl::string_view backend) {
   if (!next.has_value()) return std::string();
-  if (next->cursor.size() > PageTokenCodec::kMaxCursorSize) {
-    return InvalidResponseStatus(backend, absl::StrCat("a paging cursor longer than ",
-                                                       PageTokenCodec::kMaxCursorSize, " bytes"));
+  if (next->size() > PageTokenCodec::kMaxPositionSize) {
+    return InvalidResponseStatus(backend, absl::StrCat("a paging position longer than ",
+                                                       PageTokenCodec::kMaxPositionSize, " bytes"));
   }
   return codec.Encode(fingerprint, *next);
 }

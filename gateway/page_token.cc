@@ -15,27 +15,26 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/upstream_error.h"
+#include "adapters/upstream_position.h"
 
 namespace execgw::gateway {
 namespace {
 
-// Token layout (integers big-endian; a time is int64 unix seconds followed
-// by uint32 nanoseconds, 0..999999999):
+// Token layout (the fields of upstream_position.h: integers big-endian; a
+// time is int64 unix seconds followed by uint32 nanoseconds, 0..999999999):
 //   u8 version
 //   payload:
 //     32 bytes  SHA-256(fingerprint)
 //     time      issued
-//     i64       offset
-//     u8        flags (kHasSnapshot; other bits zero)
-//     time      snapshot (only with kHasSnapshot)
-//     u32       cursor length, then the cursor's bytes
+//     u32       position length, then the position's bytes
 //   32 bytes    HMAC-SHA256(key, kMacDomain | version | payload)
-constexpr uint8_t kVersion = 1;
-constexpr uint8_t kHasSnapshot = 0x01;
+// Version 1 (before positions became the adapters' own bytes) held an
+// offset, a snapshot and a cursor: such tokens are refused as invalid.
+constexpr uint8_t kVersion = 2;
 constexpr size_t kDigestSize = 32;
 constexpr size_t kTimeSize = 12;
-constexpr size_t kMinPayloadSize = kDigestSize + kTimeSize + 8 + 1 + 4;
-constexpr size_t kMaxPayloadSize = kMinPayloadSize + kTimeSize + PageTokenCodec::kMaxCursorSize;
+constexpr size_t kMinPayloadSize = kDigestSize + kTimeSize + 4;
+constexpr size_t kMaxPayloadSize = kMinPayloadSize + PageTokenCodec::kMaxPositionSize;
 constexpr size_t kMaxRawSize = 1 + kMaxPayloadSize + kDigestSize;
 // Longer text cannot be a token; it is refused before any work is done.
 constexpr size_t kMaxTokenSize = (kMaxRawSize + 2) / 3 * 4;
@@ -62,55 +61,6 @@ std::string Sha256(absl::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), size);
 }
 
-void PutUint(uint64_t value, int bytes, std::string* out) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xff));
-  }
-}
-
-void PutTime(absl::Time t, std::string* out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
-  const int64_t nanos = absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds));
-  PutUint(static_cast<uint64_t>(seconds), 8, out);
-  PutUint(static_cast<uint64_t>(nanos), 4, out);
-}
-
-// Reads the payload front to back; every read checks that the bytes exist.
-class PayloadReader {
- public:
-  explicit PayloadReader(absl::string_view data) : rest_(data) {}
-
-  bool Bytes(size_t n, absl::string_view* out) {
-    if (rest_.size() < n) return false;
-    *out = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return true;
-  }
-
-  bool Uint(int bytes, uint64_t* out) {
-    absl::string_view raw;
-    if (!Bytes(static_cast<size_t>(bytes), &raw)) return false;
-    uint64_t value = 0;
-    for (char c : raw) value = (value << 8) | static_cast<unsigned char>(c);
-    *out = value;
-    return true;
-  }
-
-  bool Time(absl::Time* out) {
-    uint64_t seconds = 0;
-    uint64_t nanos = 0;
-    if (!Uint(8, &seconds) || !Uint(4, &nanos) || nanos >= 1000000000) return false;
-    *out = absl::FromUnixSeconds(static_cast<int64_t>(seconds)) +
-           absl::Nanoseconds(static_cast<int64_t>(nanos));
-    return true;
-  }
-
-  bool empty() const { return rest_.empty(); }
-
- private:
-  absl::string_view rest_;
-};
-
 struct Payload {
   absl::string_view fingerprint_digest;
   absl::Time issued;
@@ -118,27 +68,14 @@ struct Payload {
 };
 
 std::optional<Payload> ParsePayload(absl::string_view data) {
-  PayloadReader reader(data);
+  PositionReader reader(data);
   Payload payload;
-  uint64_t offset = 0;
-  uint64_t flags = 0;
-  uint64_t cursor_size = 0;
-  absl::string_view cursor;
-  if (!reader.Bytes(kDigestSize, &payload.fingerprint_digest) || !reader.Time(&payload.issued) ||
-      !reader.Uint(8, &offset) || !reader.Uint(1, &flags) || (flags & ~kHasSnapshot) != 0) {
+  absl::string_view position;
+  if (!reader.Raw(kDigestSize, &payload.fingerprint_digest) || !reader.Time(&payload.issued) ||
+      !reader.LengthPrefixed(PageTokenCodec::kMaxPositionSize, &position) || !reader.empty()) {
     return std::nullopt;
   }
-  payload.position.offset = static_cast<int64_t>(offset);
-  if (flags & kHasSnapshot) {
-    absl::Time snapshot;
-    if (!reader.Time(&snapshot)) return std::nullopt;
-    payload.position.snapshot = snapshot;
-  }
-  if (!reader.Uint(4, &cursor_size) || cursor_size > PageTokenCodec::kMaxCursorSize ||
-      !reader.Bytes(cursor_size, &cursor) || !reader.empty()) {
-    return std::nullopt;
-  }
-  payload.position.cursor = std::string(cursor);
+  payload.position = UpstreamPosition(position);
   return payload;
 }
 
@@ -177,15 +114,12 @@ std::string PageTokenCodec::Mac(absl::string_view signed_bytes) const {
 
 std::string PageTokenCodec::Encode(absl::string_view fingerprint,
                                    const UpstreamPosition& position) const {
-  std::string raw;
-  raw.push_back(static_cast<char>(kVersion));
-  raw.append(Sha256(fingerprint));
-  PutTime(clock_->Now(), &raw);
-  PutUint(static_cast<uint64_t>(position.offset), 8, &raw);
-  raw.push_back(static_cast<char>(position.snapshot.has_value() ? kHasSnapshot : 0));
-  if (position.snapshot.has_value()) PutTime(*position.snapshot, &raw);
-  PutUint(position.cursor.size(), 4, &raw);
-  raw.append(position.cursor);
+  std::string raw = PositionWriter()
+                        .Uint(kVersion, 1)
+                        .Raw(Sha256(fingerprint))
+                        .Time(clock_->Now())
+                        .LengthPrefixed(position)
+                        .Take();
   raw.append(Mac(raw));
   return absl::WebSafeBase64Escape(raw);
 }

@@ -25,20 +25,22 @@ struct PageTokenOptions {
 // (AIP-158) bound to one query, and opens it again.
 //
 // A token is URL-safe base64 (no padding) of
-//   version (1) | payload | HMAC-SHA256(key, domain label | version | payload)
+//   version (2) | payload | HMAC-SHA256(key, domain label | version | payload)
 // where the payload holds SHA-256(fingerprint), the issue time and the
-// position (offset, snapshot, cursor). Tokens are signed, not encrypted:
-// whoever holds one can read the upstream cursor and offset inside, but
-// cannot change them or use them for another query.
+// position: the adapter's bytes, which the codec does not read. Tokens are
+// signed, not encrypted: whoever holds one can read the position inside
+// (an upstream cursor, an offset), but cannot change it or use it for
+// another query. Tokens of version 1 (earlier releases) are refused as not
+// valid.
 //
 // Thread-safe. The clock must outlive the codec.
 class PageTokenCodec {
  public:
   // Keys shorter than this are refused.
   static constexpr size_t kMinKeySize = 16;
-  // Decode refuses tokens whose cursor is longer (no upstream cursor comes
-  // near it); Encode must not be given one.
-  static constexpr size_t kMaxCursorSize = 8192;
+  // Decode refuses tokens whose position is longer; Encode must not be given
+  // one (see kMaxUpstreamPositionSize).
+  static constexpr size_t kMaxPositionSize = kMaxUpstreamPositionSize;
 
   // Precondition: ValidateKey(key) is OK (the process aborts otherwise:
   // check configured keys with ValidateKey first). `clock` is not owned.
@@ -54,12 +56,11 @@ class PageTokenCodec {
   // A token that Decode(token, fingerprint) turns back into `position`
   // until max_age has passed. Never empty. `fingerprint` identifies the
   // query (QueryFingerprint, TaskQueryFingerprint). Precondition:
-  // position.cursor is at most kMaxCursorSize bytes and the snapshot, if
-  // any, is finite.
+  // `position` is at most kMaxPositionSize bytes.
   std::string Encode(absl::string_view fingerprint, const UpstreamPosition& position) const;
 
-  // The position sealed in `token`; the first page's (default) position
-  // for an empty token. Errors, all INVALID_ARGUMENT with ErrorInfo reason
+  // The position sealed in `token`, byte for byte; the first page's (empty)
+  // position for an empty token. Errors, all INVALID_ARGUMENT with ErrorInfo reason
   // INVALID_PAGE_TOKEN (metadata field=page_token):
   //  - not a token this codec's key signed (malformed, truncated, another
   //    version, altered, another key):

@@ -15,21 +15,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "adapters/blaxel/errors.h"
+#include "adapters/blaxel/list_position.h"
 #include "adapters/blaxel/oauth_token_source.h"
 #include "adapters/blaxel/translator.h"
 #include "adapters/etag.h"
 #include "adapters/field_rules.h"
-#include "adapters/http/url.h"
 #include "adapters/json_value.h"
+#include "adapters/list_filter.h"
+#include "adapters/request_builder.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace execgw::blaxel {
 namespace {
@@ -48,35 +47,28 @@ bool IsFinished(v1::Execution::State state) {
          state == v1::Execution::STATE_TIMED_OUT || state == v1::Execution::STATE_CANCELLED;
 }
 
+class ListingDialect;
+
 // What every in-flight call needs; shared so that callbacks never refer to
 // the backend object itself.
 struct Config {
   BlaxelBackendOptions options;
-  std::string base_url;  // without a trailing '/'
+  // X-Blaxel-Workspace, Blaxel-Version, Accept (no credential: Exchange
+  // adds it).
+  RequestBuilder requests;
   http::HttpClient* client = nullptr;
   // Set when the backend authenticates with OAuth client credentials.
   std::shared_ptr<OAuthTokenSource> tokens;
-  // Blaxel-Version older than kCursorVersion: bare-array lists with
-  // offsets, no tasks endpoint.
-  bool legacy = false;
+  // How the configured Blaxel-Version lists (cursors, or bare arrays with
+  // offsets and no tasks endpoint before kCursorVersion).
+  std::shared_ptr<const ListingDialect> listing;
 
   const std::string& backend() const { return options.name; }
 
   // A request without its credential (Exchange adds it).
-  http::HttpRequest Request(absl::string_view method, absl::string_view path,
+  http::HttpRequest Request(absl::string_view method, const UpstreamPath& path,
                             const CallContext& context, bool idempotent) const {
-    http::HttpRequest request;
-    request.method = std::string(method);
-    request.url = absl::StrCat(base_url, path);
-    request.headers = {
-        {"X-Blaxel-Workspace", options.workspace},
-        {"Blaxel-Version", options.api_version},
-        {"Accept", "application/json"},
-    };
-    request.deadline = context.deadline;
-    request.attempt_timeout = options.request_timeout;
-    request.cancellation = context.cancellation;
-    request.idempotent = idempotent;
+    http::HttpRequest request = requests.Build(method, path, context, idempotent);
     // The error table's word for a retrying client: a 5xx whose body says
     // `retryable: false` is Blaxel's definitive answer.
     request.retryable = [](const http::HttpResponse& response) {
@@ -98,20 +90,16 @@ struct Config {
   // says what could not be read.
   absl::StatusOr<rapidjson::Document> ParseAnswer(const std::string& body,
                                                   const std::string& credential) const {
-    absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
-    if (doc.ok()) {
-      RedactJsonStrings(*doc, {credential, options.api_key, options.oauth_client_secret});
-    }
-    return doc;
+    return ParseRedactedJson(body, {credential, options.api_key, options.oauth_client_secret});
   }
 };
 
-std::string ExecutionsPath(absl::string_view job) {
-  return absl::StrCat("/jobs/", http::PercentEncode(job), "/executions");
+UpstreamPath ExecutionsPath(absl::string_view job) {
+  return UpstreamPath("/jobs").Segment(job).Route("/executions");
 }
 
-std::string ExecutionPath(absl::string_view job, absl::string_view id) {
-  return absl::StrCat(ExecutionsPath(job), "/", http::PercentEncode(id));
+UpstreamPath ExecutionPath(absl::string_view job, absl::string_view id) {
+  return ExecutionsPath(job).Segment(id);
 }
 
 // Gets the upstream's answer whatever its HTTP status, or a final status
@@ -125,7 +113,7 @@ using Answered = absl::AnyInvocable<void(absl::StatusOr<http::HttpResponse> answ
 void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
               const CallContext& context, Answered done, bool retried = false) {
   if (config->tokens == nullptr) {
-    request.headers.push_back({"Authorization", absl::StrCat("Bearer ", config->options.api_key)});
+    request.headers.push_back(BearerAuthorization(config->options.api_key));
     config->client->Send(std::move(request), [config, done = std::move(done)](
                                                  absl::StatusOr<http::HttpResponse> r) mutable {
       const std::string& key = config->options.api_key;
@@ -145,7 +133,7 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
       return;
     }
     http::HttpRequest attempt = request;
-    attempt.headers.push_back({"Authorization", absl::StrCat("Bearer ", *token)});
+    attempt.headers.push_back(BearerAuthorization(*token));
     config->client->Send(
         std::move(attempt),
         [config, request = std::move(request), context, retried, token = *std::move(token),
@@ -268,26 +256,33 @@ std::string MetaNextCursor(const rapidjson::Value& doc) {
   return JsonString(*meta, "nextCursor").value_or("");
 }
 
-// Blaxel's largest `limit` (executions; tasks allow 200).
+// Blaxel's largest `limit` (executions; tasks allow 200, as many as a page
+// of the gateway holds): the upstream's limit, not the gateway's page size.
 constexpr int64_t kMaxExecutionLimit = 100;
-
-// The page size a query asks for: 0 means 20; at most kMaxExecutionLimit.
-int64_t PageSize(const ListExecutionsQuery& query) {
-  return std::clamp<int64_t>(query.page_size <= 0 ? 20 : query.page_size, 1, kMaxExecutionLimit);
-}
 
 // Legacy offset lists ask for one execution more than they return, so that
 // a page is followed by a token exactly when more executions exist. At the
 // upstream's largest limit (100) there is no room for the extra one: such
 // pages return 99.
 int64_t LegacyLimit(const ListExecutionsQuery& query) {
-  return std::min(PageSize(query) + 1, kMaxExecutionLimit);
+  return std::min<int64_t>(query.page_size + 1, kMaxExecutionLimit);
 }
 
 // The error for an upstream page whose next cursor is the cursor that
 // asked for it: following it would hand out the same page forever.
 absl::Status CursorDidNotAdvance(const Config& config) {
   return InvalidResponseStatus(config.backend(), "the upstream paging cursor did not advance");
+}
+
+// The position of the page after an upstream page whose meta.nextCursor is
+// `cursor`: a cursor no position can hold is an invalid answer (a page whose
+// next page could not be reached).
+absl::StatusOr<UpstreamPosition> AfterCursor(const Config& config, std::string cursor) {
+  if (cursor.size() > kMaxCursorSize) {
+    return InvalidResponseStatus(
+        config.backend(), absl::StrCat("a paging cursor longer than ", kMaxCursorSize, " bytes"));
+  }
+  return EncodeListPosition({std::move(cursor), 0});
 }
 
 // Which items of an upstream page a listing returns: from `skip` (items of
@@ -306,89 +301,259 @@ PageSlice Slice(size_t served, int64_t skip, int64_t max) {
   return out;
 }
 
+// One list answer as a listing dialect reads it.
+struct ListAnswer {
+  const rapidjson::Value* items = nullptr;  // the JobExecutions, an array
+  PageSlice slice;                          // the items this page returns
+  // Where the next page starts when slice.rest: the rest of this upstream
+  // page comes first.
+  ListPosition rest;
+  // Where it starts otherwise; nullopt after the upstream's last page.
+  std::optional<ListPosition> after;
+  int64_t total_size = -1;
+};
+
+// How the configured Blaxel-Version lists, chosen once when the backend is
+// built: CursorListing from kCursorVersion on, LegacyListing before.
+class ListingDialect {
+ public:
+  virtual ~ListingDialect() = default;
+
+  // OK, or INVALID_ARGUMENT naming the query field the version cannot
+  // honour.
+  virtual absl::Status Check(const Config& config, const ListExecutionsQuery& query) const = 0;
+
+  // Adds the limit, order and paging parameters of the page at `at`; true
+  // when they carry an upstream cursor (a 400 then means Blaxel refused it).
+  virtual bool AddListParameters(const ListExecutionsQuery& query, const ListPosition& at,
+                                 UpstreamPath& path) const = 0;
+
+  // A parsed list answer: its items, which of them the page at `at`
+  // returns, and where the next page starts.
+  virtual absl::StatusOr<ListAnswer> ReadListAnswer(const Config& config,
+                                                    const ListExecutionsQuery& query,
+                                                    const ListPosition& at,
+                                                    const rapidjson::Value& doc) const = 0;
+
+  // ListExecutionTasks from `at`, once the name is checked.
+  virtual void ListTasks(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+                         const ListPosition& at, const CallContext& context,
+                         Done<TaskPage> done) const = 0;
+};
+
 // Turns one list answer into a page: translation of the items returned
 // (only those), the filters Blaxel cannot apply, the view, and where the
 // next page starts.
 absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
                                                 const ListExecutionsQuery& query,
-                                                const std::string& body,
+                                                const ListPosition& at, const std::string& body,
                                                 const std::string& credential) {
   absl::StatusOr<rapidjson::Document> doc = config.ParseAnswer(body, credential);
   if (!doc.ok()) {
     return InvalidResponseStatus(config.backend(),
                                  absl::StrCat("list of executions: ", doc.status().message()));
   }
-  const rapidjson::Value* items = nullptr;
-  if (config.legacy) {
-    // Bare array; be lenient with a server that answers the new shape.
-    items = doc->IsArray() ? &*doc : JsonMember(*doc, "data");
-  } else if (doc->IsObject()) {
-    items = JsonMember(*doc, "data");
-  } else if (doc->IsArray()) {
-    return InvalidResponseStatus(
-        config.backend(),
-        absl::StrCat("list of executions: a bare array, as before Blaxel-Version ", kCursorVersion,
-                     "; the configured apiVersion \"", BoundedEcho(config.options.api_version),
-                     "\" was not honoured"));
-  }
-  if (items == nullptr || !items->IsArray()) {
-    return InvalidResponseStatus(config.backend(), "list of executions: no data array");
-  }
-  std::string next_cursor;
-  if (!config.legacy) {
-    next_cursor = MetaNextCursor(*doc);
-    if (!query.position.cursor.empty() && next_cursor == query.position.cursor) {
-      return CursorDidNotAdvance(config);
-    }
-  }
-  const PageSlice slice =
-      config.legacy ? Slice(items->Size(), 0, LegacyLimit(query) - 1)
-                    : Slice(items->Size(), query.position.offset, PageSize(query));
+  absl::StatusOr<ListAnswer> answer = config.listing->ReadListAnswer(config, query, at, *doc);
+  if (!answer.ok()) return answer.status();
+  const PageSlice& slice = answer->slice;
   ExecutionPage page;
   bool beyond_range = false;
   for (size_t i = slice.begin; i < slice.end; ++i) {
-    const rapidjson::Value& item = (*items)[static_cast<rapidjson::SizeType>(i)];
+    const rapidjson::Value& item = (*answer->items)[static_cast<rapidjson::SizeType>(i)];
     if (!item.IsObject()) continue;  // still counts for the position
     v1::Execution e = TranslateJobExecution(item, config.backend(), query.parent.job);
-    if (e.has_create_time()) {
-      const absl::Time created = FromProtoTimestamp(e.create_time());
-      const bool before_from = query.created_from.has_value() && created < *query.created_from;
-      const bool after_to = query.created_to.has_value() && created >= *query.created_to;
-      // Pages come in create-time order: past the range's far bound,
-      // nothing later can match.
-      if ((!query.ascending && before_from) || (query.ascending && after_to)) beyond_range = true;
-      if (before_from || after_to) continue;
-    }
-    if (!query.states.empty() && !query.states.contains(e.state())) continue;
+    // Pages come in create-time order: past the range's far bound, nothing
+    // later can match.
+    if (PastRange(query, e)) beyond_range = true;
+    if (!Matches(query, e)) continue;
     // List items are whole JobExecutions: FULL is the item as GetExecution
     // translates it, etag included.
     if (query.view != v1::EXECUTION_VIEW_FULL) KeepBasicView(e);
     page.executions.push_back(std::move(e));
   }
-  if (config.legacy) {
-    if (!beyond_range && slice.rest) {
-      UpstreamPosition next;
-      next.offset = std::max<int64_t>(query.position.offset, 0) +
-                    static_cast<int64_t>(slice.end - slice.begin);
-      page.next = std::move(next);
-    }
-    page.total_size = -1;
-  } else {
-    if (!beyond_range && slice.rest) {
-      // The rest of this upstream page comes first.
-      UpstreamPosition next;
-      next.cursor = query.position.cursor;
-      next.offset = static_cast<int64_t>(slice.end);
-      page.next = std::move(next);
-    } else if (!beyond_range && !next_cursor.empty()) {
-      UpstreamPosition next;
-      next.cursor = std::move(next_cursor);
-      page.next = std::move(next);
-    }
-    page.total_size = MetaTotal(*doc);
+  if (!beyond_range && slice.rest) {
+    page.next = EncodeListPosition(answer->rest);
+  } else if (!beyond_range && answer->after.has_value()) {
+    absl::StatusOr<UpstreamPosition> next = AfterCursor(config, answer->after->cursor);
+    if (!next.ok()) return next.status();
+    page.next = *std::move(next);
   }
+  page.total_size = answer->total_size;
   return page;
 }
+
+// Tasks from the tasks endpoint: GET .../tasks?limit&sort=createdAt:asc
+// &cursor, oldest first (Blaxel's default is newest first): the order of the
+// execution's own task list, as GetExecution and legacy versions show it.
+void ListTasksByCursor(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+                       const ListPosition& at, const CallContext& context, Done<TaskPage> done) {
+  const int64_t limit = query.page_size;
+  const int64_t offset = std::max<int64_t>(at.offset, 0);
+  UpstreamPath path = ExecutionPath(query.execution.job, query.execution.execution)
+                          .Route("/tasks")
+                          .Query("limit", limit)
+                          .QueryLiteral("sort", "createdAt:asc");
+  const bool sent_cursor = !at.cursor.empty();
+  if (sent_cursor) path.Query("cursor", at.cursor);
+  Exchange(
+      config, config->Request("GET", path, context, /*idempotent=*/true), context,
+      [config, cursor = at.cursor, limit, offset, sent_cursor, done = std::move(done)](
+          absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
+        if (!r.ok()) {
+          std::move(done)(r.status());
+          return;
+        }
+        if (!IsSuccess(r->status)) {
+          std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
+          return;
+        }
+        absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
+        const rapidjson::Value* data = doc.ok() ? JsonMember(*doc, "data") : nullptr;
+        if (data == nullptr || !data->IsArray()) {
+          std::move(done)(InvalidResponseStatus(
+              config->backend(),
+              absl::StrCat("list of tasks: ",
+                           doc.ok() ? "no data array" : doc.status().message())));
+          return;
+        }
+        std::string next_cursor = MetaNextCursor(*doc);
+        if (sent_cursor && next_cursor == cursor) {
+          std::move(done)(CursorDidNotAdvance(*config));
+          return;
+        }
+        // `offset`: tasks of the upstream page at the cursor already
+        // returned (an upstream that answers more than `limit`).
+        const PageSlice slice = Slice(data->Size(), offset, limit);
+        TaskPage page;
+        for (size_t i = slice.begin; i < slice.end; ++i) {
+          const rapidjson::Value& item = (*data)[static_cast<rapidjson::SizeType>(i)];
+          if (!item.IsObject()) continue;
+          // On the first upstream page a task's position is its index in
+          // the execution, which names it when Blaxel does not.
+          const int index = sent_cursor ? -1 : static_cast<int>(i);
+          page.tasks.push_back(TranslateTask(item, absl::StrCat("tasks[", i, "]"), index, nullptr));
+        }
+        if (slice.rest) {
+          page.next = EncodeListPosition({std::move(cursor), static_cast<int64_t>(slice.end)});
+        } else if (!next_cursor.empty()) {
+          absl::StatusOr<UpstreamPosition> next = AfterCursor(*config, std::move(next_cursor));
+          if (!next.ok()) {
+            std::move(done)(next.status());
+            return;
+          }
+          page.next = *std::move(next);
+        }
+        page.total_size = MetaTotal(*doc);
+        std::move(done)(std::move(page));
+      });
+}
+
+// Blaxel-Version kCursorVersion and later: `{"data", "meta"}` pages, cursor
+// paging, both orders, a tasks endpoint.
+class CursorListing final : public ListingDialect {
+ public:
+  absl::Status Check(const Config&, const ListExecutionsQuery&) const override {
+    return absl::OkStatus();
+  }
+
+  bool AddListParameters(const ListExecutionsQuery& query, const ListPosition& at,
+                         UpstreamPath& path) const override {
+    path.Query("limit", query.page_size)
+        .QueryLiteral("sort", query.ascending ? "createdAt:asc" : "createdAt:desc");
+    if (at.cursor.empty()) return false;
+    path.Query("cursor", at.cursor);
+    return true;
+  }
+
+  absl::StatusOr<ListAnswer> ReadListAnswer(const Config& config, const ListExecutionsQuery& query,
+                                            const ListPosition& at,
+                                            const rapidjson::Value& doc) const override {
+    if (doc.IsArray()) {
+      return InvalidResponseStatus(
+          config.backend(),
+          absl::StrCat("list of executions: a bare array, as before Blaxel-Version ",
+                       kCursorVersion, "; the configured apiVersion \"",
+                       BoundedEcho(config.options.api_version), "\" was not honoured"));
+    }
+    ListAnswer answer;
+    answer.items = doc.IsObject() ? JsonMember(doc, "data") : nullptr;
+    if (answer.items == nullptr || !answer.items->IsArray()) {
+      return InvalidResponseStatus(config.backend(), "list of executions: no data array");
+    }
+    std::string next_cursor = MetaNextCursor(doc);
+    if (!at.cursor.empty() && next_cursor == at.cursor) return CursorDidNotAdvance(config);
+    answer.slice = Slice(answer.items->Size(), at.offset, query.page_size);
+    answer.rest = {at.cursor, static_cast<int64_t>(answer.slice.end)};
+    if (!next_cursor.empty()) answer.after = ListPosition{std::move(next_cursor), 0};
+    answer.total_size = MetaTotal(doc);
+    return answer;
+  }
+
+  void ListTasks(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+                 const ListPosition& at, const CallContext& context,
+                 Done<TaskPage> done) const override {
+    ListTasksByCursor(std::move(config), query, at, context, std::move(done));
+  }
+};
+
+// Blaxel-Version before kCursorVersion: lists are bare arrays paged by
+// limit/offset, newest first only; there is no tasks endpoint.
+class LegacyListing final : public ListingDialect {
+ public:
+  absl::Status Check(const Config& config, const ListExecutionsQuery& query) const override {
+    if (!query.ascending) return absl::OkStatus();
+    return InvalidField("order_by",
+                        absl::StrCat("order_by: backend \"", config.backend(),
+                                     "\" uses Blaxel-Version \"", config.options.api_version,
+                                     "\", which lists newest first only; use \"create_time desc\""),
+                        config.backend());
+  }
+
+  bool AddListParameters(const ListExecutionsQuery& query, const ListPosition& at,
+                         UpstreamPath& path) const override {
+    path.Query("limit", LegacyLimit(query)).Query("offset", std::max<int64_t>(at.offset, 0));
+    return false;
+  }
+
+  absl::StatusOr<ListAnswer> ReadListAnswer(const Config& config, const ListExecutionsQuery& query,
+                                            const ListPosition& at,
+                                            const rapidjson::Value& doc) const override {
+    ListAnswer answer;
+    // Bare array; be lenient with a server that answers the new shape.
+    answer.items = doc.IsArray() ? &doc : JsonMember(doc, "data");
+    if (answer.items == nullptr || !answer.items->IsArray()) {
+      return InvalidResponseStatus(config.backend(), "list of executions: no data array");
+    }
+    answer.slice = Slice(answer.items->Size(), 0, LegacyLimit(query) - 1);
+    answer.rest.offset = std::max<int64_t>(at.offset, 0) +
+                         static_cast<int64_t>(answer.slice.end - answer.slice.begin);
+    return answer;
+  }
+
+  // No tasks endpoint: pages the execution's own task list.
+  void ListTasks(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+                 const ListPosition& at, const CallContext& context,
+                 Done<TaskPage> done) const override {
+    const int64_t limit = query.page_size;
+    const int64_t offset = std::max<int64_t>(at.offset, 0);
+    FetchExecution(
+        std::move(config), query.execution.job, query.execution.execution, context,
+        [limit, offset, done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+          if (!e.ok()) {
+            std::move(done)(e.status());
+            return;
+          }
+          TaskPage page;
+          const int64_t total = e->tasks_size();
+          for (int64_t i = offset; i < total && i < offset + limit; ++i) {
+            page.tasks.push_back(std::move(*e->mutable_tasks(static_cast<int>(i))));
+          }
+          if (offset + limit < total) page.next = EncodeListPosition({"", offset + limit});
+          page.total_size = total;
+          std::move(done)(std::move(page));
+        });
+  }
+};
 
 // What Blaxel reports of the task parameters of an execution (the create
 // answer's `tasks`, the execution's `input`) matches `request`'s. No
@@ -445,53 +610,22 @@ absl::Status ReusedIdStatus(const std::string& backend,
 }
 
 std::string CreateBody(const v1::CreateExecutionRequest& request, const std::string& execution_id) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto key = [&w](absl::string_view k) {
-    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-  };
-  auto string = [&w](absl::string_view v) {
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  w.StartObject();
-  if (!execution_id.empty()) {
-    key("executionId");
-    string(execution_id);
-  }
-  if (!request.request_id().empty()) {
-    key("id");
-    string(request.request_id());
-  }
+  JsonBody body;
+  body.StringIfSet("executionId", execution_id).StringIfSet("id", request.request_id());
   if (request.task_parameters_size() > 0) {
-    key("tasks");
-    w.StartArray();
+    std::vector<std::string> tasks;
     for (const google::protobuf::Struct& params : request.task_parameters()) {
-      const std::string json = StructToJson(params);
-      w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+      tasks.push_back(StructToJson(params));
     }
-    w.EndArray();
+    body.JsonArray("tasks", tasks);
   }
   if (!request.env().empty()) {
-    // Sorted, so that the same request gives the same body.
-    std::map<std::string, std::string> env(request.env().begin(), request.env().end());
-    key("env");
-    w.StartObject();
-    for (const auto& [k, v] : env) {
-      key(k);
-      string(v);
-    }
-    w.EndObject();
+    body.StringMap("env",
+                   std::map<std::string, std::string>(request.env().begin(), request.env().end()));
   }
-  if (request.memory_mb() > 0) {
-    key("memory");
-    w.Int(request.memory_mb());
-  }
-  if (request.reject_if_no_capacity()) {
-    key("allowQueue");
-    w.Bool(false);
-  }
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  if (request.memory_mb() > 0) body.Int("memory", request.memory_mb());
+  if (request.reject_if_no_capacity()) body.Bool("allowQueue", false);
+  return body.Finish();
 }
 
 // Reads a just-created execution back; see CreateExecution in the header.
@@ -563,36 +697,27 @@ class BlaxelBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    if (config_->legacy && query.ascending) {
-      std::move(done)(
-          InvalidField("order_by",
-                       absl::StrCat("order_by: backend \"", config_->backend(),
-                                    "\" uses Blaxel-Version \"", config_->options.api_version,
-                                    "\", which lists newest first only; use \"create_time desc\""),
-                       config_->backend()));
+    if (absl::Status s = config_->listing->Check(*config_, query); !s.ok()) {
+      std::move(done)(std::move(s));
       return;
     }
-    std::string path = absl::StrCat(ExecutionsPath(query.parent.job), "?limit=",
-                                    config_->legacy ? LegacyLimit(query) : PageSize(query));
-    const bool sent_cursor = !config_->legacy && !query.position.cursor.empty();
-    if (config_->legacy) {
-      absl::StrAppend(&path, "&offset=", std::max<int64_t>(query.position.offset, 0));
-    } else {
-      absl::StrAppend(&path, "&sort=", query.ascending ? "createdAt:asc" : "createdAt:desc");
-      if (sent_cursor) {
-        absl::StrAppend(&path, "&cursor=", http::PercentEncode(query.position.cursor));
-      }
+    absl::StatusOr<ListPosition> at = DecodeListPosition(query.position, config_->backend());
+    if (!at.ok()) {
+      std::move(done)(at.status());
+      return;
     }
+    UpstreamPath path = ExecutionsPath(query.parent.job);
+    const bool sent_cursor = config_->listing->AddListParameters(query, *at, path);
     std::shared_ptr<const Config> config = config_;
     Exchange(config, config->Request("GET", path, context, /*idempotent=*/true), context,
-             [config, query, sent_cursor, done = std::move(done)](
+             [config, query, at = *std::move(at), sent_cursor, done = std::move(done)](
                  absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
                  std::move(done)(r.status());
                } else if (!IsSuccess(r->status)) {
                  std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
                } else {
-                 std::move(done)(ReadExecutionPage(*config, query, r->body, credential));
+                 std::move(done)(ReadExecutionPage(*config, query, at, r->body, credential));
                }
              });
   }
@@ -603,91 +728,12 @@ class BlaxelBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    const int64_t limit = std::clamp(query.page_size <= 0 ? 50 : query.page_size, 1, 200);
-    const int64_t offset = std::max<int64_t>(query.position.offset, 0);
-    std::shared_ptr<const Config> config = config_;
-    // Oldest first (Blaxel's default is newest first): the order of the
-    // execution's own task list, as GetExecution and legacy versions show it.
-    if (config->legacy) {
-      // No tasks endpoint: page the execution's own task list.
-      FetchExecution(
-          config, query.execution.job, query.execution.execution, context,
-          [limit, offset, done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
-            if (!e.ok()) {
-              std::move(done)(e.status());
-              return;
-            }
-            TaskPage page;
-            const int64_t total = e->tasks_size();
-            for (int64_t i = offset; i < total && i < offset + limit; ++i) {
-              page.tasks.push_back(std::move(*e->mutable_tasks(static_cast<int>(i))));
-            }
-            if (offset + limit < total) {
-              UpstreamPosition next;
-              next.offset = offset + limit;
-              page.next = std::move(next);
-            }
-            page.total_size = total;
-            std::move(done)(std::move(page));
-          });
+    absl::StatusOr<ListPosition> at = DecodeListPosition(query.position, config_->backend());
+    if (!at.ok()) {
+      std::move(done)(at.status());
       return;
     }
-    std::string path = absl::StrCat(ExecutionPath(query.execution.job, query.execution.execution),
-                                    "/tasks?limit=", limit, "&sort=createdAt:asc");
-    const bool sent_cursor = !query.position.cursor.empty();
-    if (sent_cursor) absl::StrAppend(&path, "&cursor=", http::PercentEncode(query.position.cursor));
-    Exchange(
-        config, config->Request("GET", path, context, /*idempotent=*/true), context,
-        [config, query, limit, offset, sent_cursor, done = std::move(done)](
-            absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
-          if (!r.ok()) {
-            std::move(done)(r.status());
-            return;
-          }
-          if (!IsSuccess(r->status)) {
-            std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
-            return;
-          }
-          absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
-          const rapidjson::Value* data = doc.ok() ? JsonMember(*doc, "data") : nullptr;
-          if (data == nullptr || !data->IsArray()) {
-            std::move(done)(InvalidResponseStatus(
-                config->backend(),
-                absl::StrCat("list of tasks: ",
-                             doc.ok() ? "no data array" : doc.status().message())));
-            return;
-          }
-          std::string next_cursor = MetaNextCursor(*doc);
-          if (sent_cursor && next_cursor == query.position.cursor) {
-            std::move(done)(CursorDidNotAdvance(*config));
-            return;
-          }
-          // `offset`: tasks of the upstream page at the cursor already
-          // returned (an upstream that answers more than `limit`).
-          const PageSlice slice = Slice(data->Size(), offset, limit);
-          TaskPage page;
-          for (size_t i = slice.begin; i < slice.end; ++i) {
-            const rapidjson::Value& item = (*data)[static_cast<rapidjson::SizeType>(i)];
-            if (!item.IsObject()) continue;
-            // On the first upstream page a task's position is its index in
-            // the execution, which names it when Blaxel does not.
-            const int index = sent_cursor ? -1 : static_cast<int>(i);
-            page.tasks.push_back(
-                TranslateTask(item, absl::StrCat("tasks[", i, "]"), index, nullptr));
-          }
-          if (slice.rest) {
-            UpstreamPosition next;
-            next.cursor = query.position.cursor;
-            next.offset = static_cast<int64_t>(slice.end);
-            page.next = std::move(next);
-          } else if (!next_cursor.empty()) {
-            UpstreamPosition next;
-            next.cursor = std::move(next_cursor);
-            page.next = std::move(next);
-          }
-          page.total_size = MetaTotal(*doc);
-          std::move(done)(std::move(page));
-        });
+    config_->listing->ListTasks(config_, query, *at, context, std::move(done));
   }
 
   void CreateExecution(const ParentName& parent, const v1::CreateExecutionRequest& request,
@@ -707,8 +753,7 @@ class BlaxelBackend final : public Backend {
     // twice harmless.
     http::HttpRequest post = config->Request("POST", ExecutionsPath(parent.job), context,
                                              /*idempotent=*/!execution_id.empty());
-    post.headers.push_back({"Content-Type", "application/json"});
-    post.body = CreateBody(request, execution_id);
+    SetJsonBody(post, CreateBody(request, execution_id));
     Exchange(config, std::move(post), context,
              [config, job = parent.job, request, execution_id, context, done = std::move(done)](
                  absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
@@ -987,14 +1032,21 @@ class BlaxelBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::HttpClient& client) {
-  auto config = std::make_shared<Config>();
-  config->base_url = std::string(absl::StripSuffix(options.base_url, "/"));
-  config->legacy = options.api_version < kCursorVersion;
+  auto config = std::make_shared<Config>(
+      Config{.requests = RequestBuilder(options.base_url,
+                                        {{"X-Blaxel-Workspace", options.workspace},
+                                         {"Blaxel-Version", options.api_version}},
+                                        options.request_timeout)});
+  if (options.api_version < kCursorVersion) {
+    config->listing = std::make_shared<LegacyListing>();
+  } else {
+    config->listing = std::make_shared<CursorListing>();
+  }
   config->client = &client;
   if (options.api_key.empty() && !options.oauth_client_id.empty()) {
     OAuthTokenSourceOptions o;
     o.backend = options.name;
-    o.token_url = absl::StrCat(config->base_url, "/oauth/token");
+    o.token_url = absl::StrCat(config->requests.base_url(), "/oauth/token");
     o.client_id = options.oauth_client_id;
     o.client_secret = options.oauth_client_secret;
     o.request_timeout = options.request_timeout;

@@ -56,7 +56,7 @@ struct BlaxelBackendOptions {
 // INTERNAL, UPSTREAM_INVALID_RESPONSE.
 //
 // ListExecutions: GET /jobs/{job}/executions?limit&sort=createdAt:asc|desc
-// &cursor; page_size becomes limit (0: 20; at most 100); total_size is
+// &cursor; page_size (normalised by the gateway) becomes limit; total_size is
 // meta.total. State and create-time filters are applied to each page here
 // (Blaxel has neither); since pages come in create-time order, the listing
 // ends (next unset) at the first execution beyond the range's far bound
@@ -67,7 +67,12 @@ struct BlaxelBackendOptions {
 // end). A page never holds more than page_size: of an upstream page that
 // holds more (an upstream ignoring limit) only page_size items are
 // translated, and next is the same cursor with the count already returned
-// (UpstreamPosition.offset). Under a legacy Blaxel-Version the list is a
+// (ListPosition.offset). Positions are ListPositions (list_position.h); bytes
+// of another layout give INVALID_ARGUMENT / INVALID_PAGE_TOKEN before Blaxel
+// is asked, and a meta.nextCursor longer than kMaxCursorSize is INTERNAL,
+// UPSTREAM_INVALID_RESPONSE. The listing dialect (cursors, or legacy offsets)
+// follows api_version and is chosen once, when the backend is built. Under a
+// legacy Blaxel-Version the list is a
 // bare array paged by limit/offset: page_size + 1 is asked for (at most 100,
 // so a page_size of 100 returns 99), and next is set exactly when more
 // executions exist (total_size -1; newest first only, so ascending order is

@@ -13,27 +13,32 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "adapters/etag.h"
 #include "adapters/field_rules.h"
-#include "adapters/http/url.h"
 #include "adapters/json_value.h"
+#include "adapters/list_filter.h"
 #include "adapters/polos/errors.h"
 #include "adapters/polos/execution_id.h"
+#include "adapters/polos/list_position.h"
 #include "adapters/polos/translator.h"
+#include "adapters/request_builder.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace execgw::polos {
 namespace {
 
+constexpr absl::string_view kRunsRoute = "/api/v1/workflows/runs";
+
 // The request the health probe makes (see errors.h): cheap, authenticated,
 // and served from the same database as GET execution.
-constexpr absl::string_view kProbePath = "/api/v1/workflows/runs?limit=1";
+UpstreamPath ProbePath() { return UpstreamPath(kRunsRoute).Query("limit", 1); }
+
+UpstreamPath ExecutionPath(absl::string_view id) {
+  return UpstreamPath("/api/v1/executions").Segment(id);
+}
 
 // How many cancelled runs of one list page are read back at the same time
 // (see ListExecutions in polos_backend.h).
@@ -46,7 +51,8 @@ constexpr absl::string_view kNoTasksMessage =
 // the backend object itself.
 struct Config {
   PolosBackendOptions options;
-  std::string base_url;  // without a trailing '/'
+  // The API key as Bearer, X-Project-ID, Accept.
+  RequestBuilder requests;
   http::HttpClient* client;
   // The credentials sent upstream (the API key): ReadFailure redacts them
   // from upstream text before cutting it.
@@ -58,19 +64,9 @@ struct Config {
 
   // A request to `path` (with its query). GET and POST .../cancel are
   // idempotent; POST .../run is not (Polos has no idempotency key).
-  http::HttpRequest Request(absl::string_view method, absl::string_view path,
+  http::HttpRequest Request(absl::string_view method, const UpstreamPath& path,
                             const CallContext& context, bool idempotent) const {
-    http::HttpRequest request;
-    request.method = std::string(method);
-    request.url = absl::StrCat(base_url, path);
-    request.headers = {{"Authorization", absl::StrCat("Bearer ", options.api_key)},
-                       {"X-Project-ID", options.project_id},
-                       {"Accept", "application/json"}};
-    request.deadline = context.deadline;
-    request.attempt_timeout = options.request_timeout;
-    request.cancellation = context.cancellation;
-    request.idempotent = idempotent;
-    return request;
+    return requests.Build(method, path, context, idempotent);
   }
 
   const std::string& backend() const { return options.name; }
@@ -84,9 +80,7 @@ struct Config {
   // anything is translated: what an upstream echoes of a credential would
   // otherwise reach callers (extra_fields, input...).
   absl::StatusOr<rapidjson::Document> ReadJson(const http::HttpResponse& response) const {
-    absl::StatusOr<rapidjson::Document> doc = ParseJson(response.body);
-    if (doc.ok()) RedactJsonStrings(*doc, secrets);
-    return doc;
+    return ParseRedactedJson(response.body, secrets);
   }
 };
 
@@ -154,7 +148,7 @@ void FailCall(std::shared_ptr<const Config> config, PolosCall call,
     std::move(done)(config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
     return;
   }
-  http::HttpRequest probe = config->Request("GET", kProbePath, context, /*idempotent=*/true);
+  http::HttpRequest probe = config->Request("GET", ProbePath(), context, /*idempotent=*/true);
   config->client->Send(
       std::move(probe), [config, call, failure = std::move(failure), id = std::move(id),
                          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
@@ -173,8 +167,7 @@ void FailCall(std::shared_ptr<const Config> config, PolosCall call,
 void FetchExecution(std::shared_ptr<const Config> config, std::string id,
                     const CallContext& context, Done<v1::Execution> done) {
   http::HttpRequest request =
-      config->Request("GET", absl::StrCat("/api/v1/executions/", http::PercentEncode(id)), context,
-                      /*idempotent=*/true);
+      config->Request("GET", ExecutionPath(id), context, /*idempotent=*/true);
   MarkAmbiguousAnswersFinal(request, PolosCall::kGet, *config);
   config->client->Send(std::move(request), [config, id, context, done = std::move(done)](
                                                absl::StatusOr<http::HttpResponse> r) mutable {
@@ -308,12 +301,7 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
     kept.reserve(page.executions.size());
     for (size_t i = 0; i < page.executions.size(); ++i) {
       v1::Execution& e = page.executions[i];
-      if (!query_.states.empty() && !query_.states.contains(e.state())) continue;
-      if (e.has_create_time()) {
-        const absl::Time created = FromProtoTimestamp(e.create_time());
-        if (query_.created_from.has_value() && created < *query_.created_from) continue;
-        if (query_.created_to.has_value() && created >= *query_.created_to) continue;
-      }
+      if (!Matches(query_, e)) continue;
       // A summary (or a FULL item whose read failed) is never passed off as
       // a full execution: BASIC fields only, no etag.
       if (query_.view != v1::EXECUTION_VIEW_FULL || !read_in_full[i]) KeepBasicView(e);
@@ -375,31 +363,15 @@ std::string CancelAnswerProblem(const absl::StatusOr<rapidjson::Document>& answe
 // CreateExecution
 
 std::string RunBody(const v1::CreateExecutionRequest& request) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto key = [&w](absl::string_view k) {
-    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-  };
-  auto string_field = [&](absl::string_view k, const std::string& v) {
-    if (v.empty()) return;
-    key(k);
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  w.StartObject();
-  key("payload");
-  const std::string payload = ValueToJson(request.input());
-  w.RawValue(payload.data(), payload.size(), rapidjson::kObjectType);
-  if (request.has_timeout()) {
-    key("run_timeout_seconds");
-    w.Int64(request.timeout().seconds());
-  }
-  string_field("queue_name", request.queue());
-  string_field("concurrency_key", request.concurrency_key());
-  string_field("session_id", request.session_id());
-  string_field("user_id", request.user_id());
-  string_field("deployment_id", request.deployment_id());
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  JsonBody body;
+  body.Json("payload", ValueToJson(request.input()));
+  if (request.has_timeout()) body.Int("run_timeout_seconds", request.timeout().seconds());
+  return body.StringIfSet("queue_name", request.queue())
+      .StringIfSet("concurrency_key", request.concurrency_key())
+      .StringIfSet("session_id", request.session_id())
+      .StringIfSet("user_id", request.user_id())
+      .StringIfSet("deployment_id", request.deployment_id())
+      .Finish();
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view message,
@@ -439,35 +411,36 @@ class PolosBackend final : public Backend {
           config_->backend()));
       return;
     }
-    const int64_t limit = query.page_size <= 0 ? 20 : std::min(query.page_size, 100);
-    const int64_t offset = std::max<int64_t>(query.position.offset, 0);
+    absl::StatusOr<ListPosition> at = DecodeListPosition(query.position, config_->backend());
+    if (!at.ok()) {
+      std::move(done)(at.status());
+      return;
+    }
+    const int64_t limit = query.page_size;
+    const int64_t offset = std::max<int64_t>(at->offset, 0);
     // Polos keeps microseconds and its bounds may be inclusive or exclusive:
     // widen them to whole microseconds on the safe side and let the page
     // filter apply the exact range.
     std::optional<absl::Time> end;
     if (query.created_to.has_value()) end = CeilMicros(*query.created_to);
-    if (query.position.snapshot.has_value()) {
-      end = end.has_value() ? std::min(*end, *query.position.snapshot) : *query.position.snapshot;
+    if (at->snapshot.has_value()) {
+      end = end.has_value() ? std::min(*end, *at->snapshot) : *at->snapshot;
     }
-    std::string path = "/api/v1/workflows/runs?workflow_type=workflow";
-    if (!query.parent.workflow.empty()) {
-      absl::StrAppend(&path, "&workflow_id=", http::PercentEncode(query.parent.workflow));
-    }
+    UpstreamPath path = UpstreamPath(kRunsRoute).QueryLiteral("workflow_type", "workflow");
+    if (!query.parent.workflow.empty()) path.Query("workflow_id", query.parent.workflow);
     // One more than the page holds: whether more follow is then known
     // without an empty last page.
-    absl::StrAppend(&path, "&limit=", limit + 1, "&offset=", offset);
+    path.Query("limit", limit + 1).Query("offset", offset);
     if (query.created_from.has_value()) {
       const absl::Time start = FloorMicros(*query.created_from) - absl::Microseconds(1);
-      absl::StrAppend(&path, "&start_time=", http::PercentEncode(FormatRfc3339(start)));
+      path.Query("start_time", FormatRfc3339(start));
     }
-    if (end.has_value()) {
-      absl::StrAppend(&path, "&end_time=", http::PercentEncode(FormatRfc3339(*end)));
-    }
+    if (end.has_value()) path.Query("end_time", FormatRfc3339(*end));
 
     std::shared_ptr<const Config> config = config_;
     http::HttpRequest request = config->Request("GET", path, context, /*idempotent=*/true);
     config->client->Send(std::move(request), [config, query, context, limit, offset,
-                                              done = std::move(done)](
+                                              snapshot = at->snapshot, done = std::move(done)](
                                                  absl::StatusOr<http::HttpResponse> r) mutable {
       if (!r.ok()) {
         std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
@@ -510,13 +483,13 @@ class PolosBackend final : public Backend {
         page.executions.push_back(std::move(e));
       }
       if (answered > limit) {
-        UpstreamPosition next;
+        ListPosition next;
         next.offset = offset + returned;
-        next.snapshot = query.position.snapshot;
+        next.snapshot = snapshot;
         if (!next.snapshot.has_value() && offset == 0 && newest.has_value()) {
           next.snapshot = *newest + absl::Microseconds(1);
         }
-        page.next = std::move(next);
+        page.next = EncodeListPosition(next);
       }
       page.total_size = -1;
       std::make_shared<ListPage>(config, query, context, std::move(page), std::move(to_read_back),
@@ -545,11 +518,9 @@ class PolosBackend final : public Backend {
     }
     std::shared_ptr<const Config> config = config_;
     http::HttpRequest post = config->Request(
-        "POST", absl::StrCat("/api/v1/workflows/", http::PercentEncode(parent.workflow), "/run"),
-        context,
+        "POST", UpstreamPath("/api/v1/workflows").Segment(parent.workflow).Route("/run"), context,
         /*idempotent=*/false);
-    post.headers.push_back({"Content-Type", "application/json"});
-    post.body = RunBody(request);
+    SetJsonBody(post, RunBody(request));
     config->client->Send(
         std::move(post), [config, parent, request, context,
                           done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
@@ -597,9 +568,8 @@ class PolosBackend final : public Backend {
     }
     std::shared_ptr<const Config> config = config_;
     const std::string id = CanonicalUuid(name.execution);
-    http::HttpRequest post = config->Request(
-        "POST", absl::StrCat("/api/v1/executions/", http::PercentEncode(id), "/cancel"), context,
-        /*idempotent=*/true);
+    http::HttpRequest post =
+        config->Request("POST", ExecutionPath(id).Route("/cancel"), context, /*idempotent=*/true);
     MarkAmbiguousAnswersFinal(post, PolosCall::kCancel, *config);
     config->client->Send(std::move(post), [config, id, context, done = std::move(done)](
                                               absl::StatusOr<http::HttpResponse> r) mutable {
@@ -723,11 +693,13 @@ class PolosBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> NewPolosBackend(PolosBackendOptions options, http::HttpClient& client) {
-  auto config = std::make_shared<Config>();
-  config->base_url = std::string(absl::StripSuffix(options.base_url, "/"));
-  config->options = std::move(options);
-  config->client = &client;
-  config->secrets = {config->options.api_key};
+  RequestBuilder requests(
+      options.base_url,
+      {BearerAuthorization(options.api_key), {"X-Project-ID", options.project_id}},
+      options.request_timeout);
+  std::vector<std::string> secrets = {options.api_key};
+  auto config = std::make_shared<Config>(
+      Config{std::move(options), std::move(requests), &client, std::move(secrets)});
   return std::make_unique<PolosBackend>(std::move(config));
 }
 

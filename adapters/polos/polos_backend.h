@@ -59,14 +59,16 @@ struct PolosBackendOptions {
 //   the jobs form gives INVALID_ARGUMENT (WRONG_BACKEND_KIND) naming
 //   `parent`; `ascending` gives INVALID_ARGUMENT naming `order_by` (Polos
 //   lists newest first only).
-// - Offset paging: limit = page_size + 1, offset = position.offset. At
+// - Positions are ListPositions (list_position.h); bytes of another layout
+//   give INVALID_ARGUMENT / INVALID_PAGE_TOKEN before Polos is asked.
+// - Offset paging: limit = page_size + 1, offset = ListPosition.offset. At
 //   most page_size items are returned (and only those translated), even
 //   when Polos ignores `limit`; `next` (offset + items returned) is set
 //   exactly when Polos answered more than page_size, so a full last page
 //   is the end. total_size is always -1.
 // - Stable paging while runs are created: the first page (offset 0, no
 //   snapshot) is requested without a ceiling; its newest `created_at` plus
-//   1 microsecond becomes position.snapshot, sent as `end_time` on every
+//   1 microsecond becomes ListPosition.snapshot, sent as `end_time` on every
 //   later page. Every run of the first page is at or below the ceiling and
 //   runs created afterwards are above it, so later pages count offsets in
 //   the same set the first page came from: no duplicate, no gap. The

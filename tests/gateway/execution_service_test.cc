@@ -441,7 +441,7 @@ TEST_F(ExecutionServiceTest, TheNextPositionIsSealedInAPageTokenThatBringsItBack
   auto first = StartList(ListRequest("backends/bx/jobs/etl", "", "state = RUNNING"));
   ASSERT_TRUE(Eventually([&] { return bx_->lists().size() == 1; }));
   EXPECT_EQ(bx_->lists()[0].query.position, UpstreamPosition{});
-  const UpstreamPosition next{"upstream-cursor-42", 1, std::nullopt};
+  const UpstreamPosition next = std::string("upstream-cursor-42\0\x01", 20);
   ExecutionPage page;
   page.executions.push_back(ExecutionNamed(kBlaxelExecution));
   page.next = next;
@@ -467,7 +467,7 @@ TEST_F(ExecutionServiceTest, APageTokenServesOnlyItsOwnQueryAndOnlyUntilItExpire
   auto first = StartList(ListRequest("backends/bx/jobs/etl", "", "state = RUNNING"));
   ASSERT_TRUE(Eventually([&] { return bx_->lists().size() == 1; }));
   ExecutionPage page;
-  page.next = UpstreamPosition{"c", 0, std::nullopt};
+  page.next = UpstreamPosition("c");
   bx_->CompleteList(0, page);
   ASSERT_TRUE(first->Wait());
   const std::string token = first->response.next_page_token();
@@ -520,7 +520,8 @@ TEST_F(ExecutionServiceTest, TaskPagesSealTheirPositionForTheirExecutionOnly) {
   auto first = StartTasks(request);
   ASSERT_TRUE(Eventually([&] { return bx_->tasks().size() == 1; }));
   TaskPage page;
-  page.next = UpstreamPosition{"", 20, std::nullopt};
+  const UpstreamPosition next = "offset 20";
+  page.next = next;
   page.total_size = 40;
   bx_->CompleteTasks(0, page);
   ASSERT_TRUE(first->Wait());
@@ -531,7 +532,7 @@ TEST_F(ExecutionServiceTest, TaskPagesSealTheirPositionForTheirExecutionOnly) {
   request.set_page_token(first->response.next_page_token());
   auto second = StartTasks(request);
   ASSERT_TRUE(Eventually([&] { return bx_->tasks().size() == 2; }));
-  EXPECT_EQ(bx_->tasks()[1].query.position.offset, 20);
+  EXPECT_EQ(bx_->tasks()[1].query.position, next);
   bx_->CompleteTasks(1, TaskPage{});
   ASSERT_TRUE(second->Wait());
 
@@ -543,18 +544,17 @@ TEST_F(ExecutionServiceTest, TaskPagesSealTheirPositionForTheirExecutionOnly) {
   EXPECT_EQ(bx_->tasks().size(), 2u);
 }
 
-TEST_F(ExecutionServiceTest, ACursorTooLongToSealIsAnInvalidUpstreamAnswer) {
+TEST_F(ExecutionServiceTest, APositionTooLongToSealIsAnInvalidUpstreamAnswer) {
   auto rpc = StartList(ListRequest("backends/bx/jobs/etl"));
   ASSERT_TRUE(Eventually([&] { return bx_->lists().size() == 1; }));
   ExecutionPage page;
   page.executions.push_back(ExecutionNamed(kBlaxelExecution));
-  page.next = UpstreamPosition{std::string(PageTokenCodec::kMaxCursorSize + 1, 'c'), 0,
-                               std::nullopt};
+  page.next = UpstreamPosition(PageTokenCodec::kMaxPositionSize + 1, 'c');
   bx_->CompleteList(0, page);
   ASSERT_TRUE(rpc->Wait());
   EXPECT_FALSE(rpc->status.ok());  // never a page whose next page cannot be reached
   EXPECT_EQ(DetailsOf(rpc->status).error_info.reason(), reason::kUpstreamInvalidResponse);
-  EXPECT_THAT(rpc->status.error_message(), HasSubstr("a paging cursor longer than 8192 bytes"));
+  EXPECT_THAT(rpc->status.error_message(), HasSubstr("a paging position longer than 8448 bytes"));
 }
 
 TEST_F(ExecutionServiceTest, TotalSizeIsClampedToTheProtosRange) {

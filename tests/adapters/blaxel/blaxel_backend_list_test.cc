@@ -10,8 +10,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/blaxel/list_position.h"
 #include "adapters/field_rules.h"
 #include "adapters/upstream_error.h"
+#include "gateway/list_query.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -25,6 +27,13 @@ using ::testing::HasSubstr;
 
 class BlaxelListTest : public BlaxelBackendFixture {
  protected:
+  // What the backend's position bytes hold.
+  static ListPosition At(const UpstreamPosition& position) {
+    absl::StatusOr<ListPosition> at = DecodeListPosition(position, kBackend);
+    EXPECT_TRUE(at.ok()) << at.status();
+    return at.value_or(ListPosition());
+  }
+
   static ListExecutionsQuery Query(int page_size, bool ascending = false) {
     ListExecutionsQuery q;
     q.parent = Job();
@@ -294,7 +303,9 @@ TEST_F(BlaxelListTest, ExpiredOrForeignCursorIsAnInvalidPageToken) {
   EXPECT_EQ(expired.status().message(),
             "page_token: has expired or no longer matches; start again without it");
 
-  later.position.cursor = "not-a-cursor";
+  ListPosition foreign = At(later.position);
+  foreign.cursor = "not-a-cursor";
+  later.position = EncodeListPosition(foreign);
   EXPECT_EQ(ErrorReasonOf(List(later).status()), reason::kInvalidPageToken);
   // Without a cursor a 400 is the error table's.
   sim_->faults().Add("list", [] {
@@ -331,13 +342,23 @@ TEST_F(BlaxelListTest, ParentMustBeAJob) {
   EXPECT_EQ(List(missing).status().code(), absl::StatusCode::kNotFound);
 }
 
+// The gateway normalises page_size (list_query.h); the backend sends what it
+// gets as Blaxel's limit.
 TEST_F(BlaxelListTest, PageSizeIsTheLimit) {
+  auto normalised = [](int page_size) {
+    v1::ListExecutionsRequest request;
+    request.set_parent(Job().ToString());
+    request.set_page_size(page_size);
+    absl::StatusOr<ListExecutionsQuery> query = gateway::ParseListExecutionsRequest(request);
+    EXPECT_TRUE(query.ok()) << query.status();
+    return query.value_or(Query(page_size));
+  };
   sim_->AddExecutions(kJob, 150, clock_.Now() - absl::Hours(2), absl::Seconds(1));
-  absl::StatusOr<ExecutionPage> p = List(Query(0));
+  absl::StatusOr<ExecutionPage> p = List(normalised(0));
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->executions.size(), 20u);
   EXPECT_THAT(client_->sent().back().url, HasSubstr("limit=20&"));
-  p = List(Query(500));
+  p = List(normalised(500));
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->executions.size(), 100u);
   // Named under the job; the basic view by default (no etag: see the next
@@ -438,7 +459,7 @@ TEST_F(BlaxelListTest, AnUpstreamIgnoringLimitNeverOverfillsAPage) {
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->executions.size(), 20u);
   ASSERT_TRUE(first->next.has_value());
-  EXPECT_EQ(first->next->offset, 20);
+  EXPECT_EQ(At(*first->next).offset, 20);
 }
 
 TEST_F(BlaxelListTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
@@ -452,6 +473,65 @@ TEST_F(BlaxelListTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
   EXPECT_EQ(walked.status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(ErrorReasonOf(walked.status), reason::kUpstreamInvalidResponse);
   EXPECT_THAT(walked.status.message(), HasSubstr("the upstream paging cursor did not advance"));
+}
+
+// The gateway seals positions without reading them; reading them is the
+// backend's, and one it cannot read is a page token it cannot honour.
+TEST_F(BlaxelListTest, PositionsRoundTripAndOthersAreInvalidPageTokens) {
+  for (const ListPosition& p : {ListPosition{"", 0}, ListPosition{"c2", 7},
+                                ListPosition{std::string(kMaxCursorSize, '\0'), -1}}) {
+    const UpstreamPosition bytes = EncodeListPosition(p);
+    EXPECT_FALSE(bytes.empty());
+    EXPECT_LE(bytes.size(), kMaxUpstreamPositionSize);
+    EXPECT_EQ(At(bytes), p);
+  }
+  EXPECT_EQ(At(""), ListPosition());  // the first page
+
+  const UpstreamPosition valid = EncodeListPosition({"c2", 7});
+  const UpstreamPosition unreadable[] = {
+      "B",
+      valid.substr(0, valid.size() - 1),
+      valid + "x",
+      "P" + valid.substr(1),  // another layout's first byte
+      EncodeListPosition({std::string(kMaxCursorSize + 1, 'c'), 0}),
+  };
+  for (const UpstreamPosition& bytes : unreadable) {
+    SCOPED_TRACE(bytes.size());
+    ListExecutionsQuery q = Query(10);
+    q.position = bytes;
+    absl::StatusOr<ExecutionPage> page = List(q);
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(page.status().message(), "page_token: is not a valid page token");
+    EXPECT_EQ(ErrorReasonOf(page.status()), reason::kInvalidPageToken);
+    absl::StatusOr<TaskPage> tasks = Tasks(ListTasksQuery{Name("e1"), 10, bytes});
+    ASSERT_FALSE(tasks.ok());
+    EXPECT_EQ(ErrorReasonOf(tasks.status()), reason::kInvalidPageToken);
+  }
+  EXPECT_TRUE(client_->sent().empty());  // refused before Blaxel is asked
+}
+
+// A next cursor no position can hold would end paging on the next page: the
+// answer is refused at once, as the gateway refused it before positions
+// were the backend's.
+TEST_F(BlaxelListTest, ANextCursorLongerThanAPositionHoldsIsAnInvalidResponse) {
+  auto reply = [](size_t cursor_size) {
+    return JsonReply(absl::StrCat(R"({"data":[{"metadata":{"id":"e1"},"status":"running"}],)",
+                                  R"("meta":{"hasMore":true,"nextCursor":")",
+                                  std::string(cursor_size, 'c'), R"(","total":9}})"));
+  };
+  sim_->faults().Add("list", reply(kMaxCursorSize));
+  absl::StatusOr<ExecutionPage> longest = List(Query(10));
+  ASSERT_TRUE(longest.ok()) << longest.status();
+  ASSERT_TRUE(longest->next.has_value());
+  EXPECT_EQ(At(*longest->next).cursor, std::string(kMaxCursorSize, 'c'));
+
+  sim_->faults().Add("list", reply(kMaxCursorSize + 1));
+  absl::StatusOr<ExecutionPage> longer = List(Query(10));
+  ASSERT_FALSE(longer.ok());
+  EXPECT_EQ(longer.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReasonOf(longer.status()), reason::kUpstreamInvalidResponse);
+  EXPECT_THAT(longer.status().message(), HasSubstr("a paging cursor longer than 8192 bytes"));
 }
 
 // Listed ids are named escaped, and the name reads the execution back; ids
@@ -548,7 +628,10 @@ TEST_F(BlaxelTasksTest, PagesThroughTheTasksEndpoint) {
   EXPECT_TRUE(sent[0].idempotent);
   EXPECT_THAT(sent[1].url, HasSubstr("&cursor="));
 
-  absl::StatusOr<TaskPage> first = Tasks(ListTasksQuery{Name("big"), 0, {}});
+  // A page_size of 0 as the gateway normalises it (list_query.h).
+  absl::StatusOr<int> page_size = gateway::NormalizeTaskPageSize(0);
+  ASSERT_TRUE(page_size.ok()) << page_size.status();
+  absl::StatusOr<TaskPage> first = Tasks(ListTasksQuery{Name("big"), *page_size, {}});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->tasks.size(), 50u);  // the default
   EXPECT_EQ(first->tasks[0].state(), v1::Task::STATE_SUCCEEDED);

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/field_rules.h"
+#include "adapters/polos/list_position.h"
 #include "adapters/polos/polos_backend.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
@@ -32,6 +33,13 @@ using testing::PolosBackendTest;
 
 class PolosListTest : public PolosBackendTest {
  protected:
+  // What the backend's position bytes hold.
+  static ListPosition At(const UpstreamPosition& position) {
+    absl::StatusOr<ListPosition> at = DecodeListPosition(position, kBackend);
+    EXPECT_TRUE(at.ok()) << at.status();
+    return at.value_or(ListPosition());
+  }
+
   ListExecutionsQuery Query(ParentName parent, int page_size = 100) {
     ListExecutionsQuery q;
     q.parent = std::move(parent);
@@ -53,7 +61,7 @@ class PolosListTest : public PolosBackendTest {
       ++n;
       for (const v1::Execution& e : page->executions) ids.push_back(e.execution_id());
       if (!page->next.has_value()) break;
-      EXPECT_TRUE(page->next->snapshot.has_value()) << "page " << n;
+      EXPECT_TRUE(At(*page->next).snapshot.has_value()) << "page " << n;
       query.position = *page->next;
       if (between) between(n);
       if (n > 1000) {
@@ -160,10 +168,10 @@ TEST_F(PolosListTest, FirstPageFixesTheSnapshotAndLaterPagesSendIt) {
   absl::StatusOr<ExecutionPage> first = List(q);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(first->next.has_value());
-  EXPECT_EQ(first->next->offset, 2);
+  EXPECT_EQ(At(*first->next).offset, 2);
   EXPECT_EQ(first->total_size, -1);
   const absl::Time ceiling = FromProtoTimestamp(newest->create_time()) + absl::Microseconds(1);
-  EXPECT_EQ(first->next->snapshot, ceiling);
+  EXPECT_EQ(At(*first->next).snapshot, ceiling);
 
   NewRun();
   client_->Clear();
@@ -182,7 +190,7 @@ TEST_F(PolosListTest, FirstPageFixesTheSnapshotAndLaterPagesSendIt) {
   EXPECT_TRUE(absl::StrContains(sent.url, absl::StrCat("&end_time=", end))) << sent.url;
   ASSERT_EQ(second->executions.size(), 2u);
   EXPECT_EQ(second->executions[0].execution_id(), bulk[2]);
-  EXPECT_EQ(second->next->snapshot, ceiling);  // carried as it was
+  EXPECT_EQ(At(*second->next).snapshot, ceiling);  // carried as it was
 
   q.position = *second->next;
   absl::StatusOr<ExecutionPage> last = List(q);
@@ -400,6 +408,42 @@ TEST_F(PolosListTest, FailedReadBackKeepsTheSummary) {
   EXPECT_EQ(page->executions[0].state(), v1::Execution::STATE_CANCELLED);
 }
 
+// The gateway seals positions without reading them; reading them is the
+// backend's, and one it cannot read is a page token it cannot honour.
+TEST_F(PolosListTest, PositionsRoundTripAndOthersAreInvalidPageTokens) {
+  const absl::Time snapshot = absl::FromUnixNanos(1767225600123456789);
+  for (const ListPosition& p : {ListPosition{0, std::nullopt}, ListPosition{40, snapshot},
+                                ListPosition{-1, absl::FromUnixSeconds(-5)}}) {
+    const UpstreamPosition bytes = EncodeListPosition(p);
+    EXPECT_FALSE(bytes.empty());
+    EXPECT_EQ(At(bytes), p);
+  }
+  EXPECT_EQ(At(""), ListPosition());  // the first page
+
+  const UpstreamPosition valid = EncodeListPosition({40, snapshot});
+  std::string bad_flags = valid;
+  bad_flags[9] = '\x02';
+  const UpstreamPosition unreadable[] = {
+      "P",
+      valid.substr(0, valid.size() - 1),
+      valid + "x",
+      "B" + valid.substr(1),  // another layout's first byte
+      bad_flags,
+  };
+  client_->Clear();
+  for (const UpstreamPosition& bytes : unreadable) {
+    SCOPED_TRACE(bytes.size());
+    ListExecutionsQuery q = Query(WholeBackend(), 10);
+    q.position = bytes;
+    absl::StatusOr<ExecutionPage> page = List(q);
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(page.status().message(), "page_token: is not a valid page token");
+    EXPECT_EQ(ErrorReasonOf(page.status()), reason::kInvalidPageToken);
+  }
+  EXPECT_TRUE(client_->sent().empty());  // refused before Polos is asked
+}
+
 TEST_F(PolosListTest, UpstreamFailuresAreMapped) {
   http::ServerResponse broken;
   broken.status = 500;
@@ -458,7 +502,7 @@ TEST_F(PolosListTest, PolosIgnoringTheLimitNeverOverfillsAPage) {
   EXPECT_EQ(first->executions[0].execution_id(), "00000000-0000-4000-8000-000000000000");
   EXPECT_EQ(first->executions[19].execution_id(), "00000000-0000-4000-8000-000000000019");
   ASSERT_TRUE(first->next.has_value());
-  EXPECT_EQ(first->next->offset, 20);  // exactly where this page stopped
+  EXPECT_EQ(At(*first->next).offset, 20);  // exactly where this page stopped
 
   client_->Clear();
   q.position = *first->next;
@@ -467,7 +511,7 @@ TEST_F(PolosListTest, PolosIgnoringTheLimitNeverOverfillsAPage) {
   EXPECT_EQ(second->executions.size(), 20u);
   EXPECT_TRUE(absl::StrContains(client_->sent()[0].url, "&limit=21&offset=20"))
       << client_->sent()[0].url;
-  EXPECT_EQ(second->next->offset, 40);
+  EXPECT_EQ(At(*second->next).offset, 40);
 }
 
 TEST_F(PolosListTest, ItemsWhoseIdsCannotBeNamedKeepTheirIdAndHaveNoName) {

@@ -38,7 +38,9 @@ namespace {
 constexpr absl::string_view kCursorVersion = "2026-04-28";
 
 // Reading an execution back right after its create: Blaxel may not serve it
-// at once. Delays before the 2nd and 3rd attempts.
+// at once. Delays before the 2nd and 3rd reads: a deliberate extra beyond
+// the retrying client's policy (README: "Retries and limits"), for a
+// NOT_FOUND, an answer the client never retries.
 constexpr absl::Duration kReadBackDelays[] = {absl::Milliseconds(100), absl::Milliseconds(300)};
 
 bool IsFinished(v1::Execution::State state) {

@@ -28,7 +28,8 @@ namespace execgw::gateway {
 // time a caller is given: when the shared read fails with
 // DEADLINE_EXCEEDED while a joiner's own deadline is still ahead, that
 // joiner reads again (starting or joining a newer read) instead of taking
-// the failure.
+// the failure. That is the coalescer's only retry, and costs a caller at
+// most one read of its own: a read it started ends by its own deadline.
 //
 // A new read runs with the starting caller's deadline and a Cancellation of
 // its own, cancelled only when every caller waiting on it has gone. A

@@ -37,10 +37,10 @@ namespace {
 constexpr absl::string_view kCursorVersion = "2026-04-28";
 
 // Reading an execution back right after its create: Blaxel may not serve it
-// at once. Delays before the 2nd and 3rd attempts.
+// at once. Delays before the 2nd and 3rd reads: a deliberate extra beyond
+// the retrying client's policy (README: "Retries and limits"), for a
+// NOT_FOUND, an answer the client never retries.
 constexpr absl::Duration kReadBackDelays[] = {absl::Milliseconds(100), absl::Milliseconds(300)};
-
-bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 
 bool IsFinished(v1::Execution::State state) {
   return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
@@ -68,19 +68,19 @@ struct Config {
   // A request without its credential (Exchange adds it).
   http::HttpRequest Request(absl::string_view method, const UpstreamPath& path,
                             const CallContext& context, bool idempotent) const {
-    http::HttpRequest request = requests.Build(method, path, context, idempotent);
-    // The error table's word for a retrying client: a 5xx whose body says
-    // `retryable: false` is Blaxel's definitive answer.
-    request.retryable = [](const http::HttpResponse& response) {
-      return ParseBlaxelErrorBody(response.body).retryable != false;
-    };
-    return request;
+    return requests.Build(method, path, context, idempotent);
   }
 
-  // The error table, applied to a non-2xx answer to a request sent with
-  // `credential` (kept out of the status).
-  absl::Status Error(const http::HttpResponse& response, const std::string& credential) const {
-    return BlaxelHttpError(backend(), response, absl::Now(), {credential});
+  // The one retry policy (BlaxelVerdict) for a request sent with
+  // `credential` (kept out of every status); `write` names a create or
+  // cancel, whose transport failures follow the write rule.
+  http::Classifier Classifier(const std::string& credential,
+                              const std::optional<WriteOutcome>& write) const {
+    return [backend = backend(), secrets = std::vector<std::string>{credential},
+            write](const absl::StatusOr<http::HttpResponse>& outcome) {
+      return BlaxelVerdict(backend, outcome, absl::Now(), secrets,
+                           write.has_value() ? &*write : nullptr);
+    };
   }
 
   // A 2xx body, parsed, with every credential the upstream could echo (the
@@ -102,31 +102,47 @@ UpstreamPath ExecutionPath(absl::string_view job, absl::string_view id) {
   return ExecutionsPath(job).Segment(id);
 }
 
-// Gets the upstream's answer whatever its HTTP status, or a final status
-// (transport failure, no OAuth token), and the credential the request was
-// sent with, for Config::Error to keep out of the status it builds.
+// Gets the upstream's 2xx answer, or the status of the verdict on any other
+// outcome (BlaxelVerdict: the error table read once, by the retrying client
+// when there is one) or the failure to get an OAuth token; and the
+// credential the request was sent with, for Config::ParseAnswer to redact.
 using Answered = absl::AnyInvocable<void(absl::StatusOr<http::HttpResponse> answer,
                                          const std::string& credential) &&>;
 
-// Sends `request` with the backend's credential. With OAuth, a 401
-// invalidates the token and the request is sent once more with a fresh one.
+// Hands `r` on as Answered says, by its verdict.
+void Deliver(Answered done, const http::Classifier& classify, absl::StatusOr<http::HttpResponse> r,
+             const std::string& credential) {
+  http::Verdict verdict = http::Settle(classify, r);
+  if (verdict.kind != http::Verdict::Kind::kSuccess) {
+    std::move(done)(std::move(verdict.status), credential);
+    return;
+  }
+  std::move(done)(std::move(r), credential);
+}
+
+// Sends `request` with the backend's credential; `write` for a create or a
+// cancel (see Config::Classifier). With OAuth, a 401 invalidates the token
+// and the request is sent once more with a fresh one: a deliberate extra
+// beyond the retrying client's policy, never more than once (the client
+// never retries a 401, an answer).
 void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
-              const CallContext& context, Answered done, bool retried = false) {
+              const CallContext& context, Answered done,
+              std::optional<WriteOutcome> write = std::nullopt, bool retried = false) {
   if (config->tokens == nullptr) {
-    request.headers.push_back(BearerAuthorization(config->options.api_key));
-    config->client->Send(std::move(request), [config, done = std::move(done)](
-                                                 absl::StatusOr<http::HttpResponse> r) mutable {
-      const std::string& key = config->options.api_key;
-      if (!r.ok()) {
-        std::move(done)(TransportFailureToStatus(config->backend(), r.status()), key);
-        return;
-      }
-      std::move(done)(*std::move(r), key);
-    });
+    const std::string& key = config->options.api_key;
+    request.headers.push_back(BearerAuthorization(key));
+    request.classifier = config->Classifier(key, write);
+    http::Classifier classify = request.classifier;
+    config->client->Send(std::move(request),
+                         [config, classify = std::move(classify), done = std::move(done)](
+                             absl::StatusOr<http::HttpResponse> r) mutable {
+                           Deliver(std::move(done), classify, std::move(r),
+                                   config->options.api_key);
+                         });
     return;
   }
   std::shared_ptr<OAuthTokenSource> tokens = config->tokens;
-  tokens->GetToken(context, [config, request = std::move(request), context, retried,
+  tokens->GetToken(context, [config, request = std::move(request), context, write, retried,
                              done = std::move(done)](absl::StatusOr<std::string> token) mutable {
     if (!token.ok()) {
       std::move(done)(token.status(), "");
@@ -134,23 +150,23 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
     }
     http::HttpRequest attempt = request;
     attempt.headers.push_back(BearerAuthorization(*token));
+    // The classifier redacts the token from the decoded error strings,
+    // which catches an escaped echo too.
+    attempt.classifier = config->Classifier(*token, write);
+    http::Classifier classify = attempt.classifier;
     config->client->Send(
         std::move(attempt),
-        [config, request = std::move(request), context, retried, token = *std::move(token),
+        [config, request = std::move(request), context, write, retried, token = *std::move(token),
+         classify = std::move(classify),
          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
-          if (!r.ok()) {
-            std::move(done)(TransportFailureToStatus(config->backend(), r.status()), token);
-            return;
-          }
-          if (r->status == 401 && !retried) {
+          if (r.ok() && r->status == 401 && !retried) {
             // The token was refused (expired early, revoked): one fresh try.
             config->tokens->Invalidate(token);
-            Exchange(config, std::move(request), context, std::move(done), /*retried=*/true);
+            Exchange(config, std::move(request), context, std::move(done), std::move(write),
+                     /*retried=*/true);
             return;
           }
-          // The body goes on as it is: Config::Error redacts the token from
-          // the decoded error strings, which catches an escaped echo too.
-          std::move(done)(*std::move(r), token);
+          Deliver(std::move(done), classify, std::move(r), token);
         });
   });
 }
@@ -213,8 +229,6 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string job, std::
                absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
              if (!r.ok()) {
                std::move(done)(r.status());
-             } else if (!IsSuccess(r->status)) {
-               std::move(done)(config->Error(*r, credential));
              } else {
                std::move(done)(ReadExecution(*config, job, id, r->body, credential));
              }
@@ -228,19 +242,18 @@ absl::Status InvalidField(absl::string_view field, absl::string_view message,
                    {{"field", std::string(field)}, {"backend", backend}});
 }
 
-// A 400 answered to a request that carried a cursor: Blaxel rejects
-// cursors that expired (24 h) or belong to another query.
-absl::Status MaybeStaleCursor(const Config& config, const http::HttpResponse& response,
-                              const std::string& credential, bool sent_cursor) {
-  if (response.status == 400 && sent_cursor &&
-      !absl::EqualsIgnoreCase(ParseBlaxelErrorBody(response.body).code, "invalid_api_version")) {
+// The failure of a request that carried a cursor: Blaxel answers 400
+// (UPSTREAM_BAD_REQUEST; a refused Blaxel-Version is BACKEND_MISCONFIGURED)
+// to cursors that expired (24 h) or belong to another query.
+absl::Status MaybeStaleCursor(const Config& config, absl::Status failure, bool sent_cursor) {
+  if (sent_cursor && ErrorReasonOf(failure) == reason::kUpstreamBadRequest) {
     return MakeError(
         absl::StatusCode::kInvalidArgument,
         "page_token: has expired or no longer matches; start again without it",
         reason::kInvalidPageToken,
         {{"field", "page_token"}, {"backend", config.backend()}, {"http_status", "400"}});
   }
-  return config.Error(response, credential);
+  return failure;
 }
 
 // The meta.total of a cursor page; -1 when absent.
@@ -400,11 +413,7 @@ void ListTasksByCursor(std::shared_ptr<const Config> config, const ListTasksQuer
       [config, cursor = at.cursor, limit, offset, sent_cursor, done = std::move(done)](
           absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
         if (!r.ok()) {
-          std::move(done)(r.status());
-          return;
-        }
-        if (!IsSuccess(r->status)) {
-          std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
+          std::move(done)(MaybeStaleCursor(*config, r.status(), sent_cursor));
           return;
         }
         absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
@@ -713,9 +722,7 @@ class BlaxelBackend final : public Backend {
              [config, query, at = *std::move(at), sent_cursor, done = std::move(done)](
                  absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
-                 std::move(done)(r.status());
-               } else if (!IsSuccess(r->status)) {
-                 std::move(done)(MaybeStaleCursor(*config, *r, credential, sent_cursor));
+                 std::move(done)(MaybeStaleCursor(*config, r.status(), sent_cursor));
                } else {
                  std::move(done)(ReadExecutionPage(*config, query, at, r->body, credential));
                }
@@ -754,28 +761,19 @@ class BlaxelBackend final : public Backend {
     http::HttpRequest post = config->Request("POST", ExecutionsPath(parent.job), context,
                                              /*idempotent=*/!execution_id.empty());
     SetJsonBody(post, CreateBody(request, execution_id));
+    const std::string sent_name =
+        execution_id.empty() ? ""
+                             : ExecutionName{config->backend(), parent.job, execution_id}.ToString();
     Exchange(config, std::move(post), context,
-             [config, job = parent.job, request, execution_id, context, done = std::move(done)](
-                 absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
+             [config, job = parent.job, request, execution_id, sent_name, context,
+              done = std::move(done)](absl::StatusOr<http::HttpResponse> r,
+                                      const std::string& credential) mutable {
                if (!r.ok()) {
-                 std::move(done)(WriteTransportFailure(
-                     {config->backend(), "create",
-                      execution_id.empty() ? ""
-                                           : ExecutionName{config->backend(), job, execution_id}
-                                                 .ToString()},
-                     r.status()));
-                 return;
-               }
-               if (!IsSuccess(r->status)) {
-                 std::move(done)(config->Error(*r, credential));
+                 std::move(done)(r.status());
                  return;
                }
                // Until the answer is read, nothing says whether the
                // execution exists: an unreadable answer is an unknown outcome.
-               const std::string sent_name =
-                   execution_id.empty()
-                       ? ""
-                       : ExecutionName{config->backend(), job, execution_id}.ToString();
                auto unknown = [&](absl::string_view what) {
                  return OutcomeUnknownStatus(
                      {config->backend(), "create", sent_name, /*confirmed=*/false}, what);
@@ -817,7 +815,8 @@ class BlaxelBackend final : public Backend {
                  return;
                }
                ReadBack(config, job, id, std::move(request), context, 0, std::move(done));
-             });
+             },
+             WriteOutcome{config->backend(), "create", sent_name});
   }
 
   void CancelExecution(const ExecutionName& name, const CallContext& context,
@@ -853,26 +852,18 @@ class BlaxelBackend final : public Backend {
                    [config, job, id, done = std::move(done)](
                        absl::StatusOr<http::HttpResponse> r,
                        const std::string& credential) mutable {
-                     if (!r.ok()) {
-                       std::move(done)(WriteTransportFailure(
-                           {config->backend(), "cancel",
-                            ExecutionName{config->backend(), job, id}.ToString()},
-                           r.status()));
-                       return;
-                     }
-                     if (r->status == 409) {
-                       // Finished between the read and the DELETE.
-                       const absl::Status upstream = config->Error(*r, credential);
+                     if (!r.ok() && ErrorReasonOf(r.status()) == reason::kUpstreamConflict) {
+                       // HTTP 409: finished between the read and the DELETE.
                        std::move(done)(MakeError(
                            absl::StatusCode::kFailedPrecondition,
                            absl::StrCat("execution \"", id, "\" on backend \"", config->backend(),
-                                        "\" cannot be cancelled: ", upstream.message()),
+                                        "\" cannot be cancelled: ", r.status().message()),
                            reason::kFailedPrecondition,
                            {{"backend", config->backend()}, {"execution_id", id}}));
                        return;
                      }
-                     if (!IsSuccess(r->status)) {
-                       std::move(done)(config->Error(*r, credential));
+                     if (!r.ok()) {
+                       std::move(done)(r.status());
                        return;
                      }
                      // The DELETE was answered 2xx, but only a readable
@@ -916,7 +907,9 @@ class BlaxelBackend final : public Backend {
                        return;
                      }
                      std::move(done)(*std::move(after));
-                   });
+                   },
+                   WriteOutcome{config->backend(), "cancel",
+                                ExecutionName{config->backend(), job, id}.ToString()});
         });
   }
 

@@ -44,9 +44,11 @@ struct BlaxelBackendOptions {
 //
 // Requests: GET (get, list, tasks) and DELETE (cancel) are marked
 // idempotent; a create only when it sends an execution id (request_id or
-// execution_id), which Blaxel deduplicates on. With OAuth, an HTTP 401
-// invalidates the token used and the request is sent once more with a fresh
-// token (never more than once).
+// execution_id), which Blaxel deduplicates on. Every request carries
+// Blaxel's classifier (errors.h: BlaxelVerdict), which reads each answer
+// once for the retrying client and the adapter alike. With OAuth, an HTTP
+// 401 invalidates the token used and the request is sent once more with a
+// fresh token (never more than once).
 //
 // Every 2xx body is parsed and every credential it could echo (the API key,
 // the OAuth access token, the client secret), in any JSON escape, redacted

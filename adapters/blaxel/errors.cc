@@ -1,6 +1,8 @@
 #include "adapters/blaxel/errors.h"
 
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -57,9 +59,13 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body) {
   return out;
 }
 
-absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
-                             absl::Time now, absl::Span<const std::string> secrets) {
-  BlaxelErrorBody body = ParseBlaxelErrorBody(response.body);
+namespace {
+
+// The error table, with what the body said of retrying.
+absl::Status ApplyTable(absl::string_view backend, const http::HttpResponse& response,
+                        absl::Time now, absl::Span<const std::string> secrets,
+                        BlaxelErrorBody& body, std::optional<absl::Duration>& retry_after) {
+  body = ParseBlaxelErrorBody(response.body);
   // Redacted first, then bounded: a cut through a secret would hide it
   // from the redaction.
   body.message = RedactSecrets(body.message, secrets);
@@ -79,6 +85,7 @@ absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse
   if (const std::string* retry_after = FindHeader(response, "retry-after")) {
     failure.retry_after = ParseRetryAfter(*retry_after, now);
   }
+  retry_after = failure.retry_after;
   const int s = response.status;
   const std::map<std::string, std::string> metadata = {{"backend", failure.backend},
                                                        {"http_status", absl::StrCat(s)},
@@ -101,6 +108,38 @@ absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse
                      failure.retry_after);
   }
   return HttpFailureToStatus(failure);
+}
+
+}  // namespace
+
+absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
+                             absl::Time now, absl::Span<const std::string> secrets) {
+  BlaxelErrorBody body;
+  std::optional<absl::Duration> retry_after;
+  return ApplyTable(backend, response, now, secrets, body, retry_after);
+}
+
+http::Verdict BlaxelVerdict(absl::string_view backend,
+                            const absl::StatusOr<http::HttpResponse>& outcome, absl::Time now,
+                            absl::Span<const std::string> secrets, const WriteOutcome* write) {
+  if (!outcome.ok()) {
+    return http::FailureVerdict(outcome.status(),
+                                write != nullptr ? WriteTransportFailure(*write, outcome.status())
+                                                 : TransportFailureToStatus(backend, outcome.status()));
+  }
+  const int s = outcome->status;
+  if (s >= 200 && s <= 299) return http::Verdict{};
+  BlaxelErrorBody body;
+  std::optional<absl::Duration> retry_after;
+  absl::Status status = ApplyTable(backend, *outcome, now, secrets, body, retry_after);
+  if (body.retryable == false) {
+    // Blaxel's own word that retrying will not help.
+    http::Verdict answer;
+    answer.kind = http::Verdict::Kind::kAnswer;
+    answer.status = std::move(status);
+    return answer;
+  }
+  return http::ErrorVerdict(s, std::move(status), retry_after);
 }
 
 }  // namespace execgw::blaxel

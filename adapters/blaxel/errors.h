@@ -5,10 +5,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/verdict.h"
 #include "adapters/upstream_error.h"
 
 namespace execgw::blaxel {
@@ -59,6 +61,19 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body);
 // never reaches a caller or a log, not even in part.
 absl::Status BlaxelHttpError(absl::string_view backend, const http::HttpResponse& response,
                              absl::Time now, absl::Span<const std::string> secrets);
+
+// Blaxel's one retry policy: the verdict on one outcome of a request sent
+// with `secrets` (http/verdict.h), the table above read once. 2xx: success.
+// Another status: BlaxelHttpError's status; transient (its Retry-After
+// kept) for 429 and 5xx other than 501, unless the body says `retryable:
+// false`; a definitive answer otherwise. A transport failure:
+// TransportFailureToStatus's status, or WriteTransportFailure's for a
+// write (`write` set, for the create's POST and the cancel's DELETE);
+// transient as http::IsTransientFailure says.
+http::Verdict BlaxelVerdict(absl::string_view backend,
+                            const absl::StatusOr<http::HttpResponse>& outcome, absl::Time now,
+                            absl::Span<const std::string> secrets,
+                            const WriteOutcome* write = nullptr);
 
 }  // namespace execgw::blaxel
 

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
+#include "adapters/http/verdict.h"
 
 namespace execgw::http {
 
@@ -46,20 +48,22 @@ struct HttpRequest {
   // that carries an idempotency key). Only idempotent requests are retried
   // by a retrying client; plain clients ignore it.
   bool idempotent = false;
-  // Optional, read only by a retrying client. Called (on the client's
-  // event-loop thread, must not block) with a response that the client would
-  // otherwise take for a passing upstream failure (5xx other than 501, 429).
-  // Returning false says it is the upstream's definitive answer: it is
-  // delivered at once, not retried, and not counted against the upstream's
-  // health. Polos, for one, answers 500 with an empty body for an execution
-  // it does not know. Empty: every such response is a passing failure.
-  std::function<bool(const HttpResponse&)> retryable;
+  // Optional: the upstream's one retry policy (verdict.h), which maps each
+  // attempt's outcome to a verdict. A retrying client asks it about every
+  // response, retries only transient verdicts (a definitive answer is
+  // delivered at once and counts as a healthy upstream) and attaches the
+  // verdict to the response it delivers; plain clients ignore it. Empty:
+  // IsTransientStatus alone decides.
+  Classifier classifier;
 };
 
 struct HttpResponse {
   int status = 0;
   Headers headers;  // names lower-cased, in arrival order
   std::string body;
+  // Set by a retrying client: the request's classifier's verdict on this
+  // response, for the adapter to reuse (Settle).
+  std::optional<Verdict> verdict;
 
   // The first header with this (case-insensitive) name, or nullptr.
   const std::string* FindHeader(absl::string_view name) const;

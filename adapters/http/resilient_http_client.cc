@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/http/backoff.h"
+#include "adapters/http/verdict.h"
 #include "adapters/upstream_time.h"
 
 namespace execgw::http {
@@ -27,12 +28,6 @@ namespace {
 
 using Admission = CircuitBreaker::Admission;
 using Outcome = CircuitBreaker::Outcome;
-
-// A response status that means the upstream is struggling rather than
-// answering: worth a retry, and a failure for the breaker.
-bool IsTransientStatus(int status) {
-  return status == 429 || (status >= 500 && status <= 599 && status != 501);
-}
 
 bool IsCancelled(const HttpRequest& request) {
   return request.cancellation != nullptr && request.cancellation->cancelled();
@@ -293,20 +288,22 @@ void ResilientHttpClient::State::SendAttempt(std::shared_ptr<Call> call) {
 
 void ResilientHttpClient::State::OnAttemptDone(
     std::shared_ptr<Call> call, absl::StatusOr<HttpResponse> result) {
-  // The caller's predicate runs outside the lock.
+  // The caller's classifier runs outside the lock, once per response.
   bool transient;
   Outcome outcome;
   if (!result.ok()) {
     // An attempt timeout says the upstream is slow; DEADLINE_EXCEEDED
     // otherwise is the caller's deadline, CANCELLED the caller's choice:
     // neither says anything about the upstream.
-    transient = result.status().code() == absl::StatusCode::kUnavailable ||
-                IsAttemptTimeout(result.status());
+    transient = IsTransientFailure(result.status());
     outcome = transient ? Outcome::kFailure : Outcome::kNeutral;
   } else {
-    transient = IsTransientStatus(result->status) &&
-                (call->request.retryable == nullptr ||
-                 call->request.retryable(*result));
+    if (call->request.classifier != nullptr) {
+      result->verdict = call->request.classifier(result);
+    }
+    transient = result->verdict.has_value()
+                    ? result->verdict->kind == Verdict::Kind::kTransient
+                    : IsTransientStatus(result->status);
     outcome = transient ? Outcome::kFailure : Outcome::kSuccess;
   }
   std::optional<absl::Duration> wait;
@@ -361,12 +358,16 @@ std::optional<absl::Duration> ResilientHttpClient::State::RetryWait(
   }
   const absl::Time now = absl::Now();
   if (result.ok()) {
-    if (const std::string* header = result->FindHeader("retry-after")) {
-      std::optional<absl::Duration> retry_after = ParseRetryAfter(*header, now);
-      if (retry_after.has_value()) {
-        if (*retry_after > options_.max_retry_after) return std::nullopt;
-        wait = std::max(wait, *retry_after);
-      }
+    // The classifier read Retry-After with the rest of the answer.
+    std::optional<absl::Duration> retry_after;
+    if (result->verdict.has_value()) {
+      retry_after = result->verdict->retry_after;
+    } else if (const std::string* header = result->FindHeader("retry-after")) {
+      retry_after = ParseRetryAfter(*header, now);
+    }
+    if (retry_after.has_value()) {
+      if (*retry_after > options_.max_retry_after) return std::nullopt;
+      wait = std::max(wait, *retry_after);
     }
   }
   if (now + wait + options_.min_attempt_time > call.request.deadline) {
@@ -400,15 +401,15 @@ void ResilientHttpClient::State::Stream(HttpRequest request,
   }
   std::shared_ptr<State> self = shared_from_this();
   StreamCallbacks wrapped;
-  wrapped.on_headers = [self, tracker, retryable = request.retryable,
+  wrapped.on_headers = [self, tracker, classifier = request.classifier,
                         user = std::move(callbacks.on_headers)](
                            int status, const Headers& headers) mutable {
     bool transient = IsTransientStatus(status);
-    if (transient && retryable != nullptr) {
+    if (transient && classifier != nullptr) {
       HttpResponse response;
       response.status = status;
       response.headers = headers;
-      transient = retryable(response);
+      transient = classifier(response).kind == Verdict::Kind::kTransient;
     }
     self->RecordStream(*tracker,
                        transient ? Outcome::kFailure : Outcome::kSuccess);

@@ -20,15 +20,17 @@ struct ResilienceOptions {
   std::string backend;
 
   // Retries: only of requests marked `idempotent`, only after a transport
-  // UNAVAILABLE (refused, reset, body cut short), an attempt that ran out of
-  // its attempt_timeout (IsAttemptTimeout: the upstream is slow, the caller
-  // still has time), a 5xx other than 501, or a 429 (unless the request's
-  // `retryable` says otherwise). Each attempt gets the request's whole
-  // attempt_timeout, cut short by the deadline.
+  // failure IsTransientFailure calls passing (refused, reset, body cut
+  // short, an attempt that ran out of its attempt_timeout while the caller
+  // still has time), or a response the request's classifier calls transient
+  // (without one: IsTransientStatus, a 5xx other than 501 or a 429). Each
+  // attempt gets the request's whole attempt_timeout, cut short by the
+  // deadline.
   int max_attempts = 3;  // the first attempt included; 1: never retry
   // Before retry n (1, 2, ...) the client waits a random duration in
   // [0, min(max_backoff, initial_backoff * 2^(n-1))] ("full jitter"), and
-  // at least as long as the response's Retry-After.
+  // at least as long as the response's Retry-After (the verdict's, when
+  // the request has a classifier).
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(2);
   // A Retry-After longer than this is not waited out: the response goes

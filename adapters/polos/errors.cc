@@ -176,4 +176,27 @@ absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& f, ProbeResu
   return HttpFailureToStatus(f);
 }
 
+http::Verdict PolosVerdict(PolosCall call, absl::string_view backend,
+                           const absl::StatusOr<http::HttpResponse>& outcome, absl::Time now,
+                           absl::Span<const std::string> secrets, absl::string_view execution_id,
+                           const WriteOutcome* write) {
+  if (!outcome.ok()) {
+    return http::FailureVerdict(outcome.status(),
+                                write != nullptr ? WriteTransportFailure(*write, outcome.status())
+                                                 : TransportFailureToStatus(backend, outcome.status()));
+  }
+  if (outcome->status >= 200 && outcome->status <= 299) return http::Verdict{};
+  const UpstreamFailure failure = ReadFailure(backend, *outcome, now, secrets);
+  if (NeedsHealthProbe(call, failure)) {
+    http::Verdict ambiguous;
+    ambiguous.kind = http::Verdict::Kind::kAnswer;
+    ambiguous.status = FailureToStatus(call, failure, ProbeResult::kUnhealthy, execution_id);
+    ambiguous.if_healthy = FailureToStatus(call, failure, ProbeResult::kHealthy, execution_id);
+    return ambiguous;
+  }
+  return http::ErrorVerdict(
+      outcome->status, FailureToStatus(call, failure, ProbeResult::kNotProbed, execution_id),
+      failure.retry_after);
+}
+
 }  // namespace execgw::polos

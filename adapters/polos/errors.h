@@ -4,10 +4,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/verdict.h"
 #include "adapters/upstream_error.h"
 
 namespace execgw::polos {
@@ -89,6 +91,23 @@ bool NeedsHealthProbe(PolosCall call, const UpstreamFailure& failure);
 absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& failure,
                              ProbeResult probe = ProbeResult::kNotProbed,
                              absl::string_view execution_id = "");
+
+// Polos' one retry policy: the verdict on one outcome of `call`
+// (http/verdict.h), the table above read once. 2xx: success. An ambiguous
+// answer (NeedsHealthProbe): a definitive answer, never retried (it is how
+// Polos says "no such execution"), whose status is the reading of a failed
+// probe and whose if_healthy that of a healthy one: the backend probes to
+// choose. Another status: FailureToStatus's (not probed); transient (its
+// Retry-After kept) for 429 and 5xx other than 501, definitive otherwise. A
+// transport failure: TransportFailureToStatus's status, or
+// WriteTransportFailure's for a write (`write` set, for run and cancel);
+// transient as http::IsTransientFailure says. `now`, `secrets` and
+// `execution_id` are ReadFailure's and FailureToStatus'.
+http::Verdict PolosVerdict(PolosCall call, absl::string_view backend,
+                           const absl::StatusOr<http::HttpResponse>& outcome, absl::Time now,
+                           absl::Span<const std::string> secrets,
+                           absl::string_view execution_id = "",
+                           const WriteOutcome* write = nullptr);
 
 }  // namespace execgw::polos
 

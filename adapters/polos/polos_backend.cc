@@ -71,6 +71,18 @@ struct Config {
 
   const std::string& backend() const { return options.name; }
 
+  // The one retry policy (PolosVerdict) for a request of `call` about
+  // `id`; `write` for run and cancel, whose transport failures follow the
+  // write rule.
+  http::Classifier Classifier(PolosCall call, std::string id = "",
+                              std::optional<WriteOutcome> write = std::nullopt) const {
+    return [call, backend = backend(), secrets = secrets, id = std::move(id),
+            write = std::move(write)](const absl::StatusOr<http::HttpResponse>& outcome) {
+      return PolosVerdict(call, backend, outcome, absl::Now(), secrets, id,
+                          write.has_value() ? &*write : nullptr);
+    };
+  }
+
   // The resource name of the execution with canonical Polos id `id`.
   std::string NameOf(absl::string_view id) const {
     return ExecutionName{backend(), "", std::string(id)}.ToString();
@@ -84,17 +96,11 @@ struct Config {
   }
 };
 
-bool IsSuccess(int status) { return status >= 200 && status <= 299; }
-
-// Tells a retrying client (HttpRequest::retryable) that the ambiguous
-// answers of errors.h are final: Polos' 500 for a missing execution is not
-// a passing failure, so retrying it only delays the NOT_FOUND (and would
-// count against Polos' health). The backend probes instead.
-void MarkAmbiguousAnswersFinal(http::HttpRequest& request, PolosCall call, const Config& config) {
-  request.retryable = [call, backend = config.backend(),
-                       secrets = config.secrets](const http::HttpResponse& response) {
-    return !NeedsHealthProbe(call, ReadFailure(backend, response, absl::Now(), secrets));
-  };
+// Sets the classifier of `call` on `request` (for a retrying client) and
+// answers it (for the adapter's Settle).
+http::Classifier Classify(http::HttpRequest& request, http::Classifier classifier) {
+  request.classifier = std::move(classifier);
+  return request.classifier;
 }
 
 // True for the failures that mean the caller's own limits ran out.
@@ -137,29 +143,30 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
   return execution;
 }
 
-// Maps a non-2xx answer to `call`, running the health probe first when the
-// answer is one of the ambiguous ones (errors.h).
+// Answers the failure `verdict` says. An ambiguous answer (errors.h:
+// if_healthy set) is settled by the health probe first: its success means
+// the if_healthy reading.
 template <typename T>
-void FailCall(std::shared_ptr<const Config> config, PolosCall call,
-              const http::HttpResponse& response, std::string id, const CallContext& context,
-              Done<T> done) {
-  UpstreamFailure failure = ReadFailure(config->backend(), response, absl::Now(), config->secrets);
-  if (!NeedsHealthProbe(call, failure)) {
-    std::move(done)(config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
+void Fail(std::shared_ptr<const Config> config, http::Verdict verdict, const CallContext& context,
+          Done<T> done) {
+  if (!verdict.if_healthy.has_value()) {
+    std::move(done)(config->Redact(verdict.status));
     return;
   }
   http::HttpRequest probe = config->Request("GET", ProbePath(), context, /*idempotent=*/true);
+  http::Classifier classify = Classify(probe, config->Classifier(PolosCall::kList));
   config->client->Send(
-      std::move(probe), [config, call, failure = std::move(failure), id = std::move(id),
+      std::move(probe), [config, verdict = std::move(verdict), classify = std::move(classify),
                          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
-        if (!r.ok() && CallerGaveUp(r.status())) {
+        const http::Verdict found = http::Settle(classify, r);
+        if (CallerGaveUp(found.status)) {
           // The caller's limits ran out: say so rather than guess.
-          std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
+          std::move(done)(config->Redact(found.status));
           return;
         }
-        const ProbeResult found =
-            r.ok() && IsSuccess(r->status) ? ProbeResult::kHealthy : ProbeResult::kUnhealthy;
-        std::move(done)(config->Redact(FailureToStatus(call, failure, found, id)));
+        std::move(done)(config->Redact(found.kind == http::Verdict::Kind::kSuccess
+                                           ? *verdict.if_healthy
+                                           : verdict.status));
       });
 }
 
@@ -168,20 +175,18 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string id,
                     const CallContext& context, Done<v1::Execution> done) {
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(id), context, /*idempotent=*/true);
-  MarkAmbiguousAnswersFinal(request, PolosCall::kGet, *config);
-  config->client->Send(std::move(request), [config, id, context, done = std::move(done)](
+  http::Classifier classify = Classify(request, config->Classifier(PolosCall::kGet, id));
+  config->client->Send(std::move(request), [config, id, context, classify = std::move(classify),
+                                            done = std::move(done)](
                                                absl::StatusOr<http::HttpResponse> r) mutable {
-    if (!r.ok()) {
-      std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
-      return;
-    }
-    if (IsSuccess(r->status)) {
+    http::Verdict verdict = http::Settle(classify, r);
+    if (verdict.kind == http::Verdict::Kind::kSuccess) {
       absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
       if (!execution.ok()) execution = config->Redact(execution.status());
       std::move(done)(std::move(execution));
       return;
     }
-    FailCall(config, PolosCall::kGet, *r, id, context, std::move(done));
+    Fail(config, std::move(verdict), context, std::move(done));
   });
 }
 
@@ -439,15 +444,15 @@ class PolosBackend final : public Backend {
 
     std::shared_ptr<const Config> config = config_;
     http::HttpRequest request = config->Request("GET", path, context, /*idempotent=*/true);
+    http::Classifier classify = Classify(request, config->Classifier(PolosCall::kList));
     config->client->Send(std::move(request), [config, query, context, limit, offset,
-                                              snapshot = at->snapshot, done = std::move(done)](
+                                              snapshot = at->snapshot,
+                                              classify = std::move(classify),
+                                              done = std::move(done)](
                                                  absl::StatusOr<http::HttpResponse> r) mutable {
-      if (!r.ok()) {
-        std::move(done)(config->Redact(TransportFailureToStatus(config->backend(), r.status())));
-        return;
-      }
-      if (!IsSuccess(r->status)) {
-        FailCall(config, PolosCall::kList, *r, "", context, std::move(done));
+      if (http::Verdict verdict = http::Settle(classify, r);
+          verdict.kind != http::Verdict::Kind::kSuccess) {
+        Fail(config, std::move(verdict), context, std::move(done));
         return;
       }
       absl::StatusOr<rapidjson::Document> doc = config->ReadJson(*r);
@@ -521,17 +526,15 @@ class PolosBackend final : public Backend {
         "POST", UpstreamPath("/api/v1/workflows").Segment(parent.workflow).Route("/run"), context,
         /*idempotent=*/false);
     SetJsonBody(post, RunBody(request));
+    http::Classifier classify = Classify(
+        post, config->Classifier(PolosCall::kRun, "", WriteOutcome{config->backend(), "create"}));
     config->client->Send(
-        std::move(post), [config, parent, request, context,
+        std::move(post), [config, parent, request, context, classify = std::move(classify),
                           done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
           const std::string& backend = config->backend();
-          if (!r.ok()) {
-            std::move(done)(
-                config->Redact(WriteTransportFailure({backend, "create"}, r.status())));
-            return;
-          }
-          if (!IsSuccess(r->status)) {
-            FailCall(config, PolosCall::kRun, *r, "", context, std::move(done));
+          if (http::Verdict verdict = http::Settle(classify, r);
+              verdict.kind != http::Verdict::Kind::kSuccess) {
+            Fail(config, std::move(verdict), context, std::move(done));
             return;
           }
           // From here on Polos may have started the run: an answer the
@@ -570,16 +573,16 @@ class PolosBackend final : public Backend {
     const std::string id = CanonicalUuid(name.execution);
     http::HttpRequest post =
         config->Request("POST", ExecutionPath(id).Route("/cancel"), context, /*idempotent=*/true);
-    MarkAmbiguousAnswersFinal(post, PolosCall::kCancel, *config);
-    config->client->Send(std::move(post), [config, id, context, done = std::move(done)](
+    http::Classifier classify =
+        Classify(post, config->Classifier(PolosCall::kCancel, id,
+                                          WriteOutcome{config->backend(), "cancel",
+                                                       config->NameOf(id)}));
+    config->client->Send(std::move(post), [config, id, context, classify = std::move(classify),
+                                           done = std::move(done)](
                                               absl::StatusOr<http::HttpResponse> r) mutable {
-      if (!r.ok()) {
-        std::move(done)(config->Redact(WriteTransportFailure(
-            {config->backend(), "cancel", config->NameOf(id)}, r.status())));
-        return;
-      }
-      if (!IsSuccess(r->status)) {
-        FailCall(config, PolosCall::kCancel, *r, id, context, std::move(done));
+      if (http::Verdict verdict = http::Settle(classify, r);
+          verdict.kind != http::Verdict::Kind::kSuccess) {
+        Fail(config, std::move(verdict), context, std::move(done));
         return;
       }
       if (std::string problem = CancelAnswerProblem(config->ReadJson(*r), id); !problem.empty()) {

@@ -31,10 +31,11 @@ struct PolosBackendOptions {
 // `client`, which must outlive the backend and every call it started.
 //
 // Requests are marked for a retrying client: GETs (executions, lists, the
-// probe) and cancels are `idempotent`, runs never are. GET execution and
-// cancel carry a `retryable` predicate that calls the ambiguous answers of
-// errors.h (500 with an empty body; 500 "Failed to get execution") final,
-// so they reach the probe at once instead of being retried.
+// probe) and cancels are `idempotent`, runs never are. Every request carries
+// Polos' classifier (errors.h: PolosVerdict), which reads each answer once:
+// the ambiguous answers of errors.h (500 with an empty body; 500 "Failed to
+// get execution") are definitive, so they reach the probe at once instead
+// of being retried.
 //
 // GetExecution:
 // - a name with a `jobs/` segment (the Blaxel form) gives INVALID_ARGUMENT

@@ -186,5 +186,52 @@ TEST(BlaxelHttpError, JsonEscapedEchoIsRedactedOnceDecoded) {
   EXPECT_TRUE(absl::StrContains(s.message(), "key [redacted]")) << s;
 }
 
+// The one retry policy: each outcome read once into a verdict that says
+// whether a retrying client may try again and what the caller gets.
+TEST(BlaxelVerdict, ClassifiesEachOutcomeOnce) {
+  using Kind = http::Verdict::Kind;
+  EXPECT_EQ(BlaxelVerdict("bx", Response(200, "{}"), kNow, {}).kind, Kind::kSuccess);
+
+  http::Verdict busy = BlaxelVerdict("bx", Response(503, "", {{"retry-after", "7"}}), kNow, {});
+  EXPECT_EQ(busy.kind, Kind::kTransient);
+  EXPECT_EQ(busy.retry_after, absl::Seconds(7));
+  EXPECT_EQ(busy.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(BlaxelVerdict("bx", Response(429, ""), kNow, {}).kind, Kind::kTransient);
+
+  // Blaxel's own word that retrying will not help is a definitive answer.
+  http::Verdict final = BlaxelVerdict(
+      "bx", Response(500, R"({"error":{"code":500,"message":"bad state","retryable":false}})"),
+      kNow, {});
+  EXPECT_EQ(final.kind, Kind::kAnswer);
+  EXPECT_EQ(final.status.code(), absl::StatusCode::kInternal);
+  EXPECT_FALSE(final.retry_after.has_value());
+
+  for (int status : {400, 401, 404, 409, 501}) {
+    http::Verdict v = BlaxelVerdict("bx", Response(status, ""), kNow, {});
+    EXPECT_EQ(v.kind, Kind::kAnswer) << status;
+    // The same status the error table gives.
+    const absl::Status table = BlaxelHttpError("bx", Response(status, ""), kNow, {});
+    EXPECT_EQ(v.status.code(), table.code()) << status;
+    EXPECT_EQ(v.status.message(), table.message()) << status;
+    EXPECT_EQ(ErrorReasonOf(v.status), ErrorReasonOf(table)) << status;
+  }
+
+  http::Verdict refused = BlaxelVerdict("bx", absl::UnavailableError("connection refused"), kNow, {});
+  EXPECT_EQ(refused.kind, Kind::kTransient);
+  EXPECT_EQ(ErrorReasonOf(refused.status), reason::kUpstreamUnavailable);
+  http::Verdict late =
+      BlaxelVerdict("bx", absl::DeadlineExceededError("deadline"), kNow, {});
+  EXPECT_EQ(late.kind, Kind::kAnswer);
+  EXPECT_EQ(ErrorReasonOf(late.status), reason::kUpstreamTimeout);
+
+  // A write's transport failure after a 2xx status line: the write rule.
+  const WriteOutcome create{"bx", "create", "backends/bx/jobs/j/executions/e"};
+  http::Verdict cut = BlaxelVerdict(
+      "bx", MarkFailedAfterSuccessStatus(absl::UnavailableError("body cut short")), kNow, {},
+      &create);
+  EXPECT_EQ(cut.status.code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(ErrorReasonOf(cut.status), reason::kOutcomeUnknown);
+}
+
 }  // namespace
 }  // namespace execgw::blaxel

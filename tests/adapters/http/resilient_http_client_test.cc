@@ -4,6 +4,7 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "adapters/cancellation.h"
 #include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
+#include "adapters/http/verdict.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/http/http_server.h"
@@ -187,8 +189,16 @@ TEST_F(ResilientHttpClientTest, DefinitiveAnswersAreNotRetried) {
   EXPECT_EQ(client.stats().consecutive_failures, 0);
 }
 
-TEST_F(ResilientHttpClientTest, PerRequestPredicateStopsRetries) {
-  // Polos-style: 500 with an empty body means "no such execution".
+// A classifier in the style of Polos': 500 with an empty body means "no
+// such execution", a definitive answer; any other 5xx is transient.
+Verdict EmptyBodyIsAnAnswer(const absl::StatusOr<HttpResponse>& outcome) {
+  if (!outcome.ok()) return FailureVerdict(outcome.status(), outcome.status());
+  if (outcome->status < 300) return Verdict{};
+  return ErrorVerdict(outcome->body.empty() ? 404 : outcome->status,
+                      absl::NotFoundError(absl::StrCat("HTTP ", outcome->status)), std::nullopt);
+}
+
+TEST_F(ResilientHttpClientTest, PerRequestClassifierStopsRetries) {
   std::atomic<int> hits{0};
   auto server = Serve([&](const ServerRequest&) {
     ++hits;
@@ -199,10 +209,15 @@ TEST_F(ResilientHttpClientTest, PerRequestPredicateStopsRetries) {
   ResilientHttpClient client(*inner_, options);
   for (int i = 0; i < 4; ++i) {
     HttpRequest req = Get(server->base_url() + "/executions/missing");
-    req.retryable = [](const HttpResponse& r) { return !r.body.empty(); };
+    req.classifier = EmptyBodyIsAnAnswer;
     Result r = Fetch(client, req);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->status, 500);
+    // The verdict travels with the response: the caller reads it, not the
+    // answer again.
+    ASSERT_TRUE(r->verdict.has_value());
+    EXPECT_EQ(r->verdict->kind, Verdict::Kind::kAnswer);
+    EXPECT_EQ(r->verdict->status.code(), absl::StatusCode::kNotFound);
   }
   EXPECT_EQ(hits.load(), 4);  // one attempt each
   ResilienceStats s = client.stats();
@@ -210,6 +225,37 @@ TEST_F(ResilientHttpClientTest, PerRequestPredicateStopsRetries) {
   // A definitive answer is a healthy upstream: the breaker stays closed.
   EXPECT_EQ(s.breaker_state, BreakerState::kClosed);
   EXPECT_EQ(s.consecutive_failures, 0);
+}
+
+TEST_F(ResilientHttpClientTest, ClassifierIsAskedOncePerAttemptAndItsRetryAfterIsWaited) {
+  absl::Mutex mu;
+  std::vector<absl::Time> arrivals;
+  auto server = Serve([&](const ServerRequest&) {
+    absl::MutexLock lock(&mu);
+    arrivals.push_back(absl::Now());
+    // No Retry-After header: only the verdict says how long to wait.
+    return Status(arrivals.size() == 1 ? 503 : 200, "{}");
+  });
+  ResilientHttpClient client(*inner_, TestOptions());  // no jitter: 0 wait
+  std::atomic<int> asked{0};
+  HttpRequest req = Get(server->base_url() + "/x");
+  req.classifier = [&asked](const absl::StatusOr<HttpResponse>& outcome) {
+    ++asked;
+    if (outcome.ok() && outcome->status < 300) return Verdict{};
+    return ErrorVerdict(503, absl::UnavailableError("busy"), absl::Milliseconds(500));
+  };
+  Result r = Fetch(client, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(r->verdict.has_value());
+  EXPECT_EQ(r->verdict->kind, Verdict::Kind::kSuccess);
+  EXPECT_EQ(asked.load(), 2);
+  // Settle reuses the attached verdict: the classifier is not asked again.
+  EXPECT_EQ(Settle(req.classifier, r).kind, Verdict::Kind::kSuccess);
+  EXPECT_EQ(asked.load(), 2);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(arrivals.size(), 2u);
+  EXPECT_GE(arrivals[1] - arrivals[0], absl::Milliseconds(490));
 }
 
 TEST_F(ResilientHttpClientTest, HonoursRetryAfterSeconds) {

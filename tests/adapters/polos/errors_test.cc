@@ -317,5 +317,51 @@ TEST(PolosRedaction, JsonEscapedEchoIsRedactedOnceDecoded) {
       MapWithKey(PolosCall::kGet, 401, absl::StrCat(R"({"error":"key )", escaped, R"("})")));
 }
 
+// The one retry policy: each outcome read once into a verdict; the
+// ambiguous answers are definitive, with both readings for the probe.
+TEST(PolosVerdict, ClassifiesEachOutcomeOnce) {
+  using Kind = http::Verdict::Kind;
+  EXPECT_EQ(PolosVerdict(PolosCall::kGet, "polos", Response(200, "{}"), kNow, {}).kind,
+            Kind::kSuccess);
+
+  http::Verdict missing = PolosVerdict(PolosCall::kGet, "polos", Response(500, ""), kNow, {}, kId);
+  EXPECT_EQ(missing.kind, Kind::kAnswer);
+  EXPECT_EQ(missing.status.code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(missing.if_healthy.has_value());
+  EXPECT_EQ(missing.if_healthy->code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(missing.if_healthy->message(), kId)) << *missing.if_healthy;
+
+  http::Verdict cancel = PolosVerdict(
+      PolosCall::kCancel, "polos",
+      Response(500, R"({"error":"Failed to get execution","error_type":"INTERNAL_ERROR"})"), kNow,
+      {}, kId);
+  EXPECT_EQ(cancel.kind, Kind::kAnswer);
+  ASSERT_TRUE(cancel.if_healthy.has_value());
+  EXPECT_EQ(cancel.if_healthy->code(), absl::StatusCode::kNotFound);
+
+  // The same empty 500 to a list is a passing failure, Retry-After kept.
+  http::Verdict list = PolosVerdict(PolosCall::kList, "polos",
+                                    Response(500, "", {{"retry-after", "3"}}), kNow, {});
+  EXPECT_EQ(list.kind, Kind::kTransient);
+  EXPECT_EQ(list.retry_after, absl::Seconds(3));
+  EXPECT_FALSE(list.if_healthy.has_value());
+  EXPECT_EQ(PolosVerdict(PolosCall::kGet, "polos", Response(429, ""), kNow, {}).kind,
+            Kind::kTransient);
+
+  http::Verdict bad =
+      PolosVerdict(PolosCall::kRun, "polos", Response(404, R"({"error":"no such deployment"})"),
+                   kNow, {});
+  EXPECT_EQ(bad.kind, Kind::kAnswer);
+  EXPECT_EQ(bad.status.code(), absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(PolosVerdict(PolosCall::kGet, "polos", absl::UnavailableError("reset"), kNow, {}).kind,
+            Kind::kTransient);
+  const WriteOutcome run{"polos", "create"};
+  http::Verdict cut = PolosVerdict(
+      PolosCall::kRun, "polos",
+      MarkFailedAfterSuccessStatus(absl::UnavailableError("body cut short")), kNow, {}, "", &run);
+  EXPECT_EQ(ErrorReasonOf(cut.status), reason::kOutcomeUnknown);
+}
+
 }  // namespace
 }  // namespace execgw::polos

@@ -84,7 +84,7 @@ class ExecutionServiceTest : public ::testing::Test {
     backends.push_back(std::move(px));
     registry_ = std::make_unique<BackendRegistry>(std::move(backends));
     service_ = std::make_unique<ExecutionService>(
-        ExecutionService::Parts{registry_.get(), &page_tokens_, &creates_, &gets_});
+        ExecutionService::Dependencies{registry_.get(), &page_tokens_, &creates_, &gets_});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

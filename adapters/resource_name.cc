@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "adapters/json_value.h"
+#include "adapters/upstream_error.h"
 
 namespace execgw {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 constexpr size_t kMaxSegmentBytes = 3 * kMaxIdBytes;
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+  return FieldError(field, problem);
 }
 
 // Bytes a name writes as %XX.

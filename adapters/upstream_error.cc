@@ -6,6 +6,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "adapters/json_value.h"
 #include "google/rpc/error_details.pb.h"
@@ -53,6 +54,55 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view message,
     status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
   }
   return status;
+}
+
+absl::Status FieldError(absl::string_view field, absl::string_view description) {
+  return AddFieldViolation(absl::InvalidArgumentError(absl::StrCat(field, ": ", description)),
+                           {std::string(field), std::string(description)});
+}
+
+absl::Status FieldError(absl::string_view field, absl::string_view description,
+                        absl::string_view reason, std::map<std::string, std::string> metadata) {
+  metadata["field"] = std::string(field);
+  return AddFieldViolation(MakeError(absl::StatusCode::kInvalidArgument,
+                                     absl::StrCat(field, ": ", description), reason, metadata),
+                           {std::string(field), std::string(description)});
+}
+
+absl::Status UnsupportedFieldsError(absl::Span<const std::string> fields, absl::string_view kind,
+                                    absl::string_view backend) {
+  const std::string description = absl::StrCat("not supported by ", kind, " backends");
+  absl::Status status = MakeError(
+      absl::StatusCode::kInvalidArgument,
+      absl::StrJoin(fields, "; ",
+                    [&](std::string* out, const std::string& field) {
+                      absl::StrAppend(out, field, ": ", description);
+                    }),
+      reason::kInvalidArgument,
+      {{"field", absl::StrJoin(fields, ",")}, {"backend", std::string(backend)}});
+  for (const std::string& field : fields) status = AddFieldViolation(status, {field, description});
+  return status;
+}
+
+absl::Status AddFieldViolation(absl::Status status, FieldViolation violation) {
+  google::rpc::BadRequest bad;
+  if (auto payload = status.GetPayload(kFieldViolationTypeUrl); payload.has_value()) {
+    bad.ParseFromString(std::string(*payload));
+  }
+  auto* v = bad.add_field_violations();
+  v->set_field(std::move(violation.field));
+  v->set_description(std::move(violation.description));
+  status.SetPayload(kFieldViolationTypeUrl, absl::Cord(bad.SerializeAsString()));
+  return status;
+}
+
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kFieldViolationTypeUrl);
+  google::rpc::BadRequest bad;
+  if (!payload.has_value() || !bad.ParseFromString(std::string(*payload))) return out;
+  for (const auto& v : bad.field_violations()) out.push_back({v.field(), v.description()});
+  return out;
 }
 
 namespace {
@@ -212,10 +262,8 @@ absl::Status WriteTransportFailure(const WriteOutcome& outcome, const absl::Stat
 }
 
 absl::Status RequestIdReusedStatus(absl::string_view backend) {
-  return MakeError(absl::StatusCode::kInvalidArgument,
-                   "request_id: was already used for a different request",
-                   reason::kInvalidArgument,
-                   {{"field", "request_id"}, {"backend", std::string(backend)}});
+  return FieldError("request_id", "was already used for a different request",
+                    reason::kInvalidArgument, {{"backend", std::string(backend)}});
 }
 
 namespace {
@@ -285,6 +333,15 @@ absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::str
   if (status.ok()) return status;
   absl::Status out(status.code(), RedactSecrets(status.message(), secrets));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    if (url == kFieldViolationTypeUrl) {
+      google::rpc::BadRequest bad;
+      if (!bad.ParseFromString(std::string(payload))) return;
+      for (auto& v : *bad.mutable_field_violations()) {
+        v.set_description(RedactSecrets(v.description(), secrets));
+      }
+      out.SetPayload(url, absl::Cord(bad.SerializeAsString()));
+      return;
+    }
     google::rpc::ErrorInfo info;
     if (url != kErrorInfoUrl || !info.ParseFromString(std::string(payload))) {
       out.SetPayload(url, payload);

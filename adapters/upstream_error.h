@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -57,6 +58,44 @@ struct UpstreamFailure {
   std::string upstream_message;  // the upstream's own message, if any
   std::optional<absl::Duration> retry_after;
 };
+
+// The type URL of the field violations a status carries: a serialised
+// google.rpc.BadRequest, under a URL of our own so that only
+// FieldViolationsOf reads it.
+inline constexpr absl::string_view kFieldViolationTypeUrl = "type.execgw.dev/field_violation";
+
+// A rule a request field breaks: the field's path in the request
+// ("request_id", "backends[1].baseUrl") and what is wrong with it.
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
+// The one way to make a caller's field error: INVALID_ARGUMENT with the
+// message "<field>: <description>", carrying that FieldViolation as a
+// payload (kFieldViolationTypeUrl), from which the gateway builds
+// google.rpc.BadRequest; a message is never read for a field.
+// The second form also carries an ErrorInfo (MakeError) with `reason` and
+// `metadata` plus field=<field>.
+absl::Status FieldError(absl::string_view field, absl::string_view description);
+absl::Status FieldError(absl::string_view field, absl::string_view description,
+                        absl::string_view reason, std::map<std::string, std::string> metadata);
+
+// The answer to request fields a backend does not support: INVALID_ARGUMENT
+// "f1: not supported by <kind> backends; f2: ...", ErrorInfo reason
+// INVALID_ARGUMENT (metadata field "f1,f2" and backend), one field violation
+// per field. `kind` is "Blaxel" or "Polos".
+absl::Status UnsupportedFieldsError(absl::Span<const std::string> fields, absl::string_view kind,
+                                    absl::string_view backend);
+
+// `status` (code, message and payloads kept) also carrying `violation`, after
+// any it carries already: for a status naming several fields, or a field
+// error whose code is not INVALID_ARGUMENT (a config secret that cannot be
+// read).
+absl::Status AddFieldViolation(absl::Status status, FieldViolation violation);
+
+// The field violations `status` carries, in the order they were added.
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
 
 // Builds a status carrying a google.rpc.ErrorInfo payload (domain
 // kErrorDomain, `reason`, `metadata`) and, when `retry_after` is set, a
@@ -144,8 +183,8 @@ inline constexpr absl::string_view kRedacted = "[redacted]";
 // "\u0041") only matches once decoded.
 std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets);
 
-// The same for a status: its message and the values of its ErrorInfo
-// metadata; other payloads are kept. A last line of defence for statuses
+// The same for a status: its message, the values of its ErrorInfo
+// metadata and its field violations' descriptions; other payloads are kept. A last line of defence for statuses
 // built from text that did not come through the redaction above.
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets);
 

@@ -61,9 +61,8 @@ bool PositionReader::LengthPrefixed(size_t max_size, absl::string_view* out) {
 }
 
 absl::Status UnreadablePositionStatus(absl::string_view backend) {
-  return MakeError(absl::StatusCode::kInvalidArgument, "page_token: is not a valid page token",
-                   reason::kInvalidPageToken,
-                   {{"field", "page_token"}, {"backend", std::string(backend)}});
+  return FieldError("page_token", "is not a valid page token", reason::kInvalidPageToken,
+                    {{"backend", std::string(backend)}});
 }
 
 }  // namespace execgw

@@ -19,6 +19,7 @@
 #include "absl/time/civil_time.h"
 #include "adapters/polos/execution_id.h"
 #include "adapters/resource_name.h"
+#include "adapters/upstream_error.h"
 #include "google/protobuf/util/json_util.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
@@ -31,7 +32,14 @@ using config::v1::GatewayConfig;
 using config::v1::SecretSource;
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+  return FieldError(field, problem);
+}
+
+// A secret that cannot be read is the environment's fault, not the file's:
+// FAILED_PRECONDITION, naming its field the same way.
+absl::Status SecretError(absl::string_view field, absl::string_view problem) {
+  return AddFieldViolation(absl::FailedPreconditionError(absl::StrCat(field, ": ", problem)),
+                           {std::string(field), std::string(problem)});
 }
 
 // A config value as an error shows it: quoted, bounded, with control
@@ -278,10 +286,12 @@ class DuplicateKeyFinder
     f.key.assign(text, length);
     auto [it, inserted] = f.keys.emplace(FieldKey(f.key), f.key);
     if (!inserted) {
-      duplicate_ = absl::StrCat(
-          Path(), ": is given twice",
-          it->second == f.key ? "" : absl::StrCat(" (also as ", Quoted(it->second), ")"),
-          "; give each setting once");
+      duplicate_ = FieldError(
+          Path(), absl::StrCat("is given twice",
+                               it->second == f.key
+                                   ? ""
+                                   : absl::StrCat(" (also as ", Quoted(it->second), ")"),
+                               "; give each setting once"));
       return false;  // stops the parse
     }
     return true;
@@ -297,8 +307,8 @@ class DuplicateKeyFinder
   }
   bool EndArray(rapidjson::SizeType) { return EndObject(0); }
 
-  // Empty when no key is given twice.
-  const std::string& duplicate() const { return duplicate_; }
+  // OK when no key is given twice.
+  const absl::Status& duplicate() const { return duplicate_; }
 
  private:
   struct Frame {
@@ -325,7 +335,7 @@ class DuplicateKeyFinder
   }
 
   std::vector<Frame> frames_;
-  std::string duplicate_;
+  absl::Status duplicate_;
 };
 
 absl::Status CheckUniqueKeys(absl::string_view json) {
@@ -335,8 +345,7 @@ absl::Status CheckUniqueKeys(absl::string_view json) {
   // Iterative: a deeply nested file cannot exhaust the stack. A file that
   // is not JSON is left to protobuf's parser, whose error says why.
   reader.Parse<rapidjson::kParseIterativeFlag>(stream, finder);
-  if (!finder.duplicate().empty()) return absl::InvalidArgumentError(finder.duplicate());
-  return absl::OkStatus();
+  return finder.duplicate();
 }
 
 }  // namespace
@@ -465,11 +474,20 @@ absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   auto config = ParseConfig(text.str());
-  if (!config.ok()) {
+  if (config.ok()) return config;
+  // "<path>: <field>: <problem>", the field kept for the caller to read.
+  const std::vector<FieldViolation> violations = FieldViolationsOf(config.status());
+  if (violations.empty()) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));
   }
-  return config;
+  absl::Status located(config.status().code(),
+                       absl::StrCat(path, ": ", violations.front().field, ": ",
+                                    violations.front().description));
+  for (const FieldViolation& violation : violations) {
+    located = AddFieldViolation(std::move(located), violation);
+  }
+  return located;
 }
 
 absl::StatusOr<std::string> ResolveSecret(const SecretSource& source, absl::string_view field) {
@@ -477,31 +495,31 @@ absl::StatusOr<std::string> ResolveSecret(const SecretSource& source, absl::stri
     case SecretSource::kEnv: {
       const char* value = std::getenv(source.env().c_str());
       if (value == nullptr || *value == '\0') {
-        return absl::FailedPreconditionError(absl::StrCat(
-            field, ": environment variable ", source.env(), " is not set or empty"));
+        return SecretError(field,
+                           absl::StrCat("environment variable ", source.env(),
+                                        " is not set or empty"));
       }
       return std::string(value);
     }
     case SecretSource::kFile: {
       std::ifstream in(source.file(), std::ios::binary);
       if (!in) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(field, ": cannot read file ", source.file(), ": ", std::strerror(errno)));
+        return SecretError(field, absl::StrCat("cannot read file ", source.file(), ": ",
+                                               std::strerror(errno)));
       }
       std::stringstream text;
       text << in.rdbuf();
       std::string secret = text.str();
       while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
       if (secret.empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(field, ": file ", source.file(), " is empty"));
+        return SecretError(field, absl::StrCat("file ", source.file(), " is empty"));
       }
       return secret;
     }
     case SecretSource::SOURCE_NOT_SET:
       break;
   }
-  return absl::FailedPreconditionError(absl::StrCat(field, ": no secret source set"));
+  return SecretError(field, "no secret source set");
 }
 
 absl::StatusOr<std::string> ResolveHeaderSecret(const SecretSource& source,

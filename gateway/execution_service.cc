@@ -111,13 +111,12 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 absl::Status CheckRequestId(absl::string_view id) {
   if (id.empty()) return absl::OkStatus();
   if (id.size() > 128) {
-    return absl::InvalidArgumentError("request_id: is longer than 128 characters");
+    return FieldError("request_id", "is longer than 128 characters");
   }
   for (char c : id) {
     if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
           c == '-')) {
-      return absl::InvalidArgumentError(
-          "request_id: may contain only letters, digits, '.', '_' and '-'");
+      return FieldError("request_id", "may contain only letters, digits, '.', '_' and '-'");
     }
   }
   return CheckPlainId("request_id", id);
@@ -170,9 +169,9 @@ Done<Page> PageCompletion(Call* call, const PageTokenCodec* codec, std::string f
 // validates the request and hands the call to a backend, whose completion
 // finishes it; a status either returns instead finishes the call at once.
 template <typename Request, typename Start>
-grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                const grpc::ByteBuffer* request_bytes,
-                                grpc::ByteBuffer* response_bytes, Start start) {
+grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request_bytes,
+                                         grpc::ByteBuffer* response_bytes, Start start) {
   auto* call = new UnaryCall<Request>(context, response_bytes);
   absl::Status s = ParseRequest(*request_bytes, &call->request());
   if (s.ok()) s = start(*call, call->request());
@@ -186,7 +185,7 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::GetExecutionRequest>;
-  return Serve<v1::GetExecutionRequest>(
+  return StartUnaryCall<v1::GetExecutionRequest>(
       context, request, response,
       [&](Call& call, const v1::GetExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
@@ -202,7 +201,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionsRequest>;
-  return Serve<v1::ListExecutionsRequest>(
+  return StartUnaryCall<v1::ListExecutionsRequest>(
       context, request, response,
       [&](Call& call, const v1::ListExecutionsRequest& request) -> absl::Status {
         absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
@@ -227,7 +226,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionTasksRequest>;
-  return Serve<v1::ListExecutionTasksRequest>(
+  return StartUnaryCall<v1::ListExecutionTasksRequest>(
       context, request, response,
       [&](Call& call, const v1::ListExecutionTasksRequest& request) -> absl::Status {
         ListTasksQuery query;
@@ -257,15 +256,15 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
                                                             const grpc::ByteBuffer* request,
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CreateExecutionRequest>;
-  return Serve<v1::CreateExecutionRequest>(
+  return StartUnaryCall<v1::CreateExecutionRequest>(
       context, request, response,
       [&](Call& call, const v1::CreateExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ParentName> parent = ParseParentName(request.parent(), "parent");
         if (!parent.ok()) return parent.status();
         if (parent->job.empty() && parent->workflow.empty()) {
-          return absl::InvalidArgumentError(
-              "parent: must name what to run: \"backends/{backend}/jobs/{job}\" or "
-              "\"backends/{backend}/workflows/{workflow}\"");
+          return FieldError("parent",
+                            "must name what to run: \"backends/{backend}/jobs/{job}\" or "
+                            "\"backends/{backend}/workflows/{workflow}\"");
         }
         if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
         absl::StatusOr<Backend*> backend = parts_.backends->Find(parent->backend);
@@ -280,7 +279,7 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
                                                             const grpc::ByteBuffer* request,
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CancelExecutionRequest>;
-  return Serve<v1::CancelExecutionRequest>(
+  return StartUnaryCall<v1::CancelExecutionRequest>(
       context, request, response,
       [&](Call& call, const v1::CancelExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");

@@ -31,14 +31,14 @@ class ExecutionService final : public RawExecutionService {
  public:
   // What the service shares with the rest of the gateway; every member
   // must outlive the service.
-  struct Parts {
+  struct Dependencies {
     const BackendRegistry* backends;
     const PageTokenCodec* page_tokens;
     CreateDeduplicator* creates;
     GetCoalescer* gets;
   };
 
-  explicit ExecutionService(Parts parts) : parts_(parts) {}
+  explicit ExecutionService(Dependencies dependencies) : parts_(dependencies) {}
 
   // Each takes the serialised request of its RPC (GetExecutionRequest...)
   // and answers its serialised response message.
@@ -77,7 +77,7 @@ class ExecutionService final : public RawExecutionService {
                                          absl::string_view page_token,
                                          absl::string_view fingerprint) const;
 
-  const Parts parts_;
+  const Dependencies parts_;
 };
 
 }  // namespace execgw::gateway

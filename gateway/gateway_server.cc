@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   gw->creates_ = std::make_unique<CreateDeduplicator>(dedup);
   gw->gets_ = std::make_unique<GetCoalescer>();
-  gw->service_ = std::make_unique<ExecutionService>(ExecutionService::Parts{
+  gw->service_ = std::make_unique<ExecutionService>(ExecutionService::Dependencies{
       gw->backends_.get(), gw->page_tokens_.get(), gw->creates_.get(), gw->gets_.get()});
 
   grpc::EnableDefaultHealthCheckService(true);

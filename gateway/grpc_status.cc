@@ -1,6 +1,7 @@
 #include "gateway/grpc_status.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,6 +23,8 @@ constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.Bad
 // own messages stay far below; only an unbounded echo reaches them.
 constexpr size_t kMaxMessageBytes = 1024;
 constexpr size_t kMaxMetadataValueBytes = 256;
+// A field violation's description, "..." included, stays within a message's bound.
+constexpr size_t kMaxDescriptionBytes = kMaxMessageBytes - 3;
 // The ErrorInfo payload with every metadata value valid UTF-8 and cut to
 // kMaxMetadataValueBytes.
 std::string BoundedErrorInfo(const absl::Cord& payload) {
@@ -34,21 +37,6 @@ std::string BoundedErrorInfo(const absl::Cord& payload) {
   return info.SerializeAsString();
 }
 
-// "backends[0].name: problem" -> "backends[0].name"; "" if the message does
-// not start with a field path.
-std::string LeadingField(absl::string_view message) {
-  const size_t colon = message.find(": ");
-  if (colon == absl::string_view::npos || colon == 0 || colon > 100) return "";
-  absl::string_view field = message.substr(0, colon);
-  for (char c : field) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-          c == '[' || c == ']')) {
-      return "";
-    }
-  }
-  return std::string(field);
-}
-
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -59,7 +47,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   google::rpc::Status rich;
   rich.set_code(static_cast<int>(status.code()));
   rich.set_message(message);
+  const std::vector<FieldViolation> violations = FieldViolationsOf(status);
   status.ForEachPayload([&rich](absl::string_view type_url, const absl::Cord& payload) {
+    if (type_url == kFieldViolationTypeUrl) return;  // sent as the BadRequest below
     auto* any = rich.add_details();
     any->set_type_url(std::string(type_url));
     any->set_value(type_url == kErrorInfoUrl ? BoundedErrorInfo(payload) : std::string(payload));
@@ -73,18 +63,16 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     any->set_type_url(std::string(kErrorInfoUrl));
     any->set_value(info.SerializeAsString());
   }
-  if (status.code() == absl::StatusCode::kInvalidArgument &&
-      !status.GetPayload(kBadRequestUrl).has_value()) {
-    const std::string field = LeadingField(message);
-    if (!field.empty()) {
-      google::rpc::BadRequest bad;
+  if (!violations.empty() && !status.GetPayload(kBadRequestUrl).has_value()) {
+    google::rpc::BadRequest bad;
+    for (const FieldViolation& violation : violations) {
       auto* v = bad.add_field_violations();
-      v->set_field(field);
-      v->set_description(message.substr(field.size() + 2));
-      auto* any = rich.add_details();
-      any->set_type_url(std::string(kBadRequestUrl));
-      any->set_value(bad.SerializeAsString());
+      v->set_field(BoundedEcho(violation.field, kMaxMetadataValueBytes));
+      v->set_description(BoundedEcho(violation.description, kMaxDescriptionBytes));
     }
+    auto* any = rich.add_details();
+    any->set_type_url(std::string(kBadRequestUrl));
+    any->set_value(bad.SerializeAsString());
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rich.SerializeAsString());

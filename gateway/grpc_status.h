@@ -11,8 +11,9 @@ namespace execgw::gateway {
 // (`grpc-status-details-bin`) holding every payload the status carries
 // (ErrorInfo, RetryInfo, ...) as google.protobuf.Any. A status without an
 // ErrorInfo gets one (domain execgw.dev, reason named after the code), and
-// an INVALID_ARGUMENT whose message reads "field: problem" also gets a
-// google.rpc.BadRequest naming the field. A last line of defence for
+// the field violations a status carries (FieldError, AddFieldViolation)
+// become one google.rpc.BadRequest; a message that merely reads
+// "field: problem" gets none. A last line of defence for
 // trailer size limits: a message over 1,024 bytes and ErrorInfo metadata
 // values over 256 bytes are cut (on a UTF-8 boundary, marked "...").
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -30,8 +30,7 @@ using State = v1::Execution::State;
 constexpr absl::string_view kStatePrefix = "STATE_";
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return MakeError(absl::StatusCode::kInvalidArgument, absl::StrCat(field, ": ", problem),
-                   reason::kInvalidArgument, {{"field", std::string(field)}});
+  return FieldError(field, problem, reason::kInvalidArgument, {});
 }
 
 absl::Status InvalidFilter(absl::string_view problem) { return Invalid("filter", problem); }

@@ -42,8 +42,7 @@ constexpr size_t kMaxTokenSize = (kMaxRawSize + 2) / 3 * 4;
 constexpr absl::string_view kMacDomain("execgw.dev/page-token\0", 22);
 
 absl::Status InvalidToken() {
-  return MakeError(absl::StatusCode::kInvalidArgument, "page_token: is not a valid page token",
-                   reason::kInvalidPageToken, {{"field", "page_token"}});
+  return FieldError("page_token", "is not a valid page token", reason::kInvalidPageToken, {});
 }
 
 [[noreturn]] void Die(const char* message) {
@@ -89,8 +88,8 @@ PageTokenCodec::PageTokenCodec(std::string key, const Clock* clock, PageTokenOpt
 
 absl::Status PageTokenCodec::ValidateKey(absl::string_view key, absl::string_view field) {
   if (key.size() >= kMinKeySize) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": a page token key must be at least ",
-                                                 kMinKeySize, " bytes, found ", key.size()));
+  return FieldError(field, absl::StrCat("a page token key must be at least ", kMinKeySize,
+                                        " bytes, found ", key.size()));
 }
 
 std::string PageTokenCodec::RandomKey() {
@@ -145,19 +144,17 @@ absl::StatusOr<UpstreamPosition> PageTokenCodec::Decode(absl::string_view token,
   if (!payload.has_value()) return InvalidToken();
   const std::string digest = Sha256(fingerprint);
   if (CRYPTO_memcmp(payload->fingerprint_digest.data(), digest.data(), kDigestSize) != 0) {
-    return MakeError(absl::StatusCode::kInvalidArgument,
-                     "page_token: was issued for a different query (parent, filter and "
-                     "order_by must stay the same while paging)",
-                     reason::kInvalidPageToken, {{"field", "page_token"}});
+    return FieldError("page_token",
+                      "was issued for a different query (parent, filter and order_by must stay "
+                      "the same while paging)",
+                      reason::kInvalidPageToken, {});
   }
   const absl::Time now = clock_->Now();
   if (now - payload->issued > options_.max_age) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "page_token: has expired",
-                     reason::kInvalidPageToken, {{"field", "page_token"}});
+    return FieldError("page_token", "has expired", reason::kInvalidPageToken, {});
   }
   if (payload->issued - now > options_.max_clock_skew) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "page_token: was issued in the future",
-                     reason::kInvalidPageToken, {{"field", "page_token"}});
+    return FieldError("page_token", "was issued in the future", reason::kInvalidPageToken, {});
   }
   return std::move(payload->position);
 }

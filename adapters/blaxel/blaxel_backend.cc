@@ -235,11 +235,10 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string job, std::
            });
 }
 
-absl::Status InvalidField(absl::string_view field, absl::string_view message,
+absl::Status InvalidField(absl::string_view field, absl::string_view description,
                           const std::string& backend,
                           absl::string_view reason = reason::kInvalidArgument) {
-  return MakeError(absl::StatusCode::kInvalidArgument, message, reason,
-                   {{"field", std::string(field)}, {"backend", backend}});
+  return FieldError(field, description, reason, {{"backend", backend}});
 }
 
 // The failure of a request that carried a cursor: Blaxel answers 400
@@ -247,11 +246,9 @@ absl::Status InvalidField(absl::string_view field, absl::string_view message,
 // to cursors that expired (24 h) or belong to another query.
 absl::Status MaybeStaleCursor(const Config& config, absl::Status failure, bool sent_cursor) {
   if (sent_cursor && ErrorReasonOf(failure) == reason::kUpstreamBadRequest) {
-    return MakeError(
-        absl::StatusCode::kInvalidArgument,
-        "page_token: has expired or no longer matches; start again without it",
-        reason::kInvalidPageToken,
-        {{"field", "page_token"}, {"backend", config.backend()}, {"http_status", "400"}});
+    return FieldError("page_token", "has expired or no longer matches; start again without it",
+                      reason::kInvalidPageToken,
+                      {{"backend", config.backend()}, {"http_status", "400"}});
   }
   return failure;
 }
@@ -512,7 +509,7 @@ class LegacyListing final : public ListingDialect {
   absl::Status Check(const Config& config, const ListExecutionsQuery& query) const override {
     if (!query.ascending) return absl::OkStatus();
     return InvalidField("order_by",
-                        absl::StrCat("order_by: backend \"", config.backend(),
+                        absl::StrCat("backend \"", config.backend(),
                                      "\" uses Blaxel-Version \"", config.options.api_version,
                                      "\", which lists newest first only; use \"create_time desc\""),
                         config.backend());
@@ -613,9 +610,8 @@ bool SameRequest(const v1::CreateExecutionRequest& request, const v1::Execution&
 absl::Status ReusedIdStatus(const std::string& backend,
                             const v1::CreateExecutionRequest& request) {
   if (!request.request_id().empty()) return RequestIdReusedStatus(backend);
-  return MakeError(absl::StatusCode::kInvalidArgument,
-                   "execution_id: names an execution that a different request created",
-                   reason::kInvalidArgument, {{"field", "execution_id"}, {"backend", backend}});
+  return InvalidField("execution_id", "names an execution that a different request created",
+                      backend);
 }
 
 std::string CreateBody(const v1::CreateExecutionRequest& request, const std::string& execution_id) {
@@ -931,18 +927,17 @@ class BlaxelBackend final : public Backend {
   absl::Status CheckName(const ExecutionName& name, absl::string_view field) const {
     const std::string& backend = config_->backend();
     if (name.job.empty()) {
-      return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat(field, ": backend \"", backend,
-                                    "\" is a Blaxel backend; execution names must have the form "
-                                    "\"backends/{backend}/jobs/{job}/executions/{execution}\", "
-                                    "got \"",
-                                    name.ToString(), "\""),
-                       reason::kWrongBackendKind,
-                       {{"backend", backend}, {"field", std::string(field)}});
+      return InvalidField(field,
+                          absl::StrCat("backend \"", backend,
+                                       "\" is a Blaxel backend; execution names must have the "
+                                       "form \"backends/{backend}/jobs/{job}/executions/"
+                                       "{execution}\", got \"",
+                                       name.ToString(), "\""),
+                          backend, reason::kWrongBackendKind);
     }
     if (name.backend != backend) {
       return InvalidField(field,
-                          absl::StrCat(field, ": backend \"", name.backend,
+                          absl::StrCat("backend \"", name.backend,
                                        "\" was routed to backend \"", backend, "\""),
                           backend);
     }
@@ -953,14 +948,14 @@ class BlaxelBackend final : public Backend {
     const std::string& backend = config_->backend();
     if (parent.backend != backend) {
       return InvalidField("parent",
-                          absl::StrCat("parent: backend \"", parent.backend,
+                          absl::StrCat("backend \"", parent.backend,
                                        "\" was routed to Blaxel backend \"", backend, "\""),
                           backend);
     }
     const std::string jobs = absl::StrCat("\"backends/", backend, "/jobs/{job}\"");
     if (!parent.workflow.empty()) {
       return InvalidField("parent",
-                          absl::StrCat("parent: backend \"", backend,
+                          absl::StrCat("backend \"", backend,
                                        "\" is a Blaxel backend, which has jobs, not workflows: "
                                        "use ",
                                        jobs),
@@ -968,7 +963,7 @@ class BlaxelBackend final : public Backend {
     }
     if (parent.job.empty()) {
       return InvalidField("parent",
-                          absl::StrCat("parent: Blaxel lists and starts executions per job: "
+                          absl::StrCat("Blaxel lists and starts executions per job: "
                                        "use ",
                                        jobs, ", not \"", parent.ToString(), "\""),
                           backend);
@@ -987,33 +982,30 @@ class BlaxelBackend final : public Backend {
     if (!request.user_id().empty()) unsupported.push_back("user_id");
     if (!request.deployment_id().empty()) unsupported.push_back("deployment_id");
     if (!unsupported.empty()) {
-      return InvalidField(absl::StrJoin(unsupported, ","),
-                          absl::StrJoin(unsupported, "; ",
-                                        [](std::string* out, const std::string& field) {
-                                          absl::StrAppend(out, field,
-                                                          ": not supported by Blaxel backends");
-                                        }),
-                          backend);
+      return UnsupportedFieldsError(unsupported, "Blaxel", backend);
     }
     if (request.memory_mb() < 0) {
       return InvalidField("memory_mb",
-                          absl::StrCat("memory_mb: must be a positive number of megabytes (or 0 "
-                                       "for the job's), got ",
+                          absl::StrCat("must be a positive number of megabytes (or 0 for the "
+                                       "job's), got ",
                                        request.memory_mb()),
                           backend);
     }
     if (!request.execution_id().empty()) {
       // The id becomes a path segment upstream and a segment of the name.
       if (absl::Status s = CheckPlainId("execution_id", request.execution_id()); !s.ok()) {
-        return InvalidField("execution_id", s.message(), backend);
+        // The same violation, with the ErrorInfo of Blaxel's other field errors.
+        const std::vector<FieldViolation> violations = FieldViolationsOf(s);
+        if (violations.size() != 1) return s;
+        return InvalidField("execution_id", violations[0].description, backend);
       }
     }
     if (!request.request_id().empty() && !request.execution_id().empty() &&
         request.execution_id() != request.request_id()) {
       return InvalidField(
           "execution_id",
-          "execution_id: Blaxel deduplicates creates on the execution id, so it must equal "
-          "request_id or be empty when request_id is set",
+          "Blaxel deduplicates creates on the execution id, so it must equal request_id or be "
+          "empty when request_id is set",
           backend);
     }
     return absl::OkStatus();

@@ -379,10 +379,10 @@ std::string RunBody(const v1::CreateExecutionRequest& request) {
       .Finish();
 }
 
-absl::Status InvalidField(absl::string_view field, absl::string_view message,
-                          const std::string& backend) {
-  return MakeError(absl::StatusCode::kInvalidArgument, message, reason::kInvalidArgument,
-                   {{"field", std::string(field)}, {"backend", backend}});
+absl::Status InvalidField(absl::string_view field, absl::string_view description,
+                          const std::string& backend,
+                          absl::string_view reason = reason::kInvalidArgument) {
+  return FieldError(field, description, reason, {{"backend", backend}});
 }
 
 // ---------------------------------------------------------------------------
@@ -412,7 +412,7 @@ class PolosBackend final : public Backend {
     }
     if (query.ascending) {
       std::move(done)(InvalidField(
-          "order_by", "order_by: Polos lists newest first only; use \"create_time desc\"",
+          "order_by", "Polos lists newest first only; use \"create_time desc\"",
           config_->backend()));
       return;
     }
@@ -600,28 +600,25 @@ class PolosBackend final : public Backend {
   absl::Status CheckName(const ExecutionName& name, absl::string_view field) const {
     const std::string& backend = config_->backend();
     if (name.backend != backend) {
-      return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat(field, ": backend \"", name.backend,
-                                    "\" was routed to Polos backend \"", backend, "\""),
-                       reason::kInvalidArgument,
-                       {{"field", std::string(field)}, {"backend", backend}});
+      return InvalidField(field,
+                          absl::StrCat("backend \"", name.backend,
+                                       "\" was routed to Polos backend \"", backend, "\""),
+                          backend);
     }
     if (!name.job.empty()) {
-      return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat(field, ": backend \"", backend,
-                                    "\" is a Polos backend, whose executions are named "
-                                    "\"backends/",
-                                    backend, "/executions/{execution}\" (no jobs/ segment)"),
-                       reason::kWrongBackendKind,
-                       {{"field", std::string(field)}, {"backend", backend}});
+      return InvalidField(field,
+                          absl::StrCat("backend \"", backend,
+                                       "\" is a Polos backend, whose executions are named "
+                                       "\"backends/",
+                                       backend, "/executions/{execution}\" (no jobs/ segment)"),
+                          backend, reason::kWrongBackendKind);
     }
     if (!IsCanonicalUuid(name.execution)) {
-      return MakeError(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat(field, ": execution id \"", BoundedEcho(name.execution),
-                                    "\" is not a UUID; Polos execution ids look like "
-                                    "\"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60\""),
-                       reason::kInvalidArgument,
-                       {{"field", std::string(field)}, {"backend", backend}});
+      return InvalidField(field,
+                          absl::StrCat("execution id \"", BoundedEcho(name.execution),
+                                       "\" is not a UUID; Polos execution ids look like "
+                                       "\"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60\""),
+                          backend);
     }
     return absl::OkStatus();
   }
@@ -630,23 +627,23 @@ class PolosBackend final : public Backend {
     const std::string& backend = config_->backend();
     if (parent.backend != backend) {
       return InvalidField("parent",
-                          absl::StrCat("parent: backend \"", parent.backend,
+                          absl::StrCat("backend \"", parent.backend,
                                        "\" was routed to Polos backend \"", backend, "\""),
                           backend);
     }
     const std::string workflows = absl::StrCat("\"backends/", backend, "/workflows/{workflow}\"");
     if (!parent.job.empty()) {
-      return MakeError(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat("parent: backend \"", backend, "\" is a Polos backend, which has ",
+      return InvalidField(
+          "parent",
+          absl::StrCat("backend \"", backend, "\" is a Polos backend, which has ",
                        "workflows, not jobs: use ", workflows,
                        for_create ? "" : absl::StrCat(" or \"backends/", backend, "\"")),
-          reason::kWrongBackendKind, {{"field", "parent"}, {"backend", backend}});
+          backend, reason::kWrongBackendKind);
     }
     if (for_create && parent.workflow.empty()) {
       return InvalidField(
           "parent",
-          absl::StrCat("parent: a Polos execution is started under its workflow: ", workflows),
+          absl::StrCat("a Polos execution is started under its workflow: ", workflows),
           backend);
     }
     return absl::OkStatus();
@@ -663,25 +660,18 @@ class PolosBackend final : public Backend {
     if (request.memory_mb() != 0) blaxel_only.push_back("memory_mb");
     if (request.reject_if_no_capacity()) blaxel_only.push_back("reject_if_no_capacity");
     if (!blaxel_only.empty()) {
-      return InvalidField(absl::StrJoin(blaxel_only, ","),
-                          absl::StrJoin(blaxel_only, "; ",
-                                        [](std::string* out, const std::string& field) {
-                                          absl::StrAppend(out, field,
-                                                          ": not supported by Polos backends");
-                                        }),
-                          backend);
+      return UnsupportedFieldsError(blaxel_only, "Polos", backend);
     }
     if (!request.has_input() ||
         request.input().kind_case() == google::protobuf::Value::KIND_NOT_SET) {
-      return InvalidField("input", "input: is required for Polos workflows (any JSON value)",
-                          backend);
+      return InvalidField("input", "is required for Polos workflows (any JSON value)", backend);
     }
     if (request.has_timeout()) {
       const google::protobuf::Duration& t = request.timeout();
       if (t.seconds() <= 0 || t.nanos() != 0 || t.seconds() > std::numeric_limits<int32_t>::max()) {
         return InvalidField(
             "timeout",
-            absl::StrCat("timeout: Polos run timeouts are whole positive seconds (at most ",
+            absl::StrCat("Polos run timeouts are whole positive seconds (at most ",
                          std::numeric_limits<int32_t>::max(), "), got ",
                          absl::FormatDuration(FromProtoDuration(t))),
             backend);

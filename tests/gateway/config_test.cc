@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "adapters/http/curl_http_client.h"
+#include "adapters/upstream_error.h"
 #include "gateway/backend_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -369,6 +370,54 @@ TEST(ConfigTest, LoadConfigFileReadsAndValidates) {
   auto c = LoadConfigFile(path);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->backends_size(), 2);
+}
+
+// Config errors carry their field as a payload, and the loader's message is
+// built from it: "<path>: <field>: <problem>", the field kept.
+TEST(ConfigTest, ErrorsCarryTheirFieldAndTheLoaderQuotesIt) {
+  const std::string bad_url =
+      R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x",)"
+      R"("projectId":"6f1c2d3e-0000-4000-8000-000000000001","apiKey":{"env":"K"}}},)"
+      R"({"name":"b","polos":{"baseUrl":"ftp://x","projectId":"p","apiKey":{"env":"K"}}}]})";
+  auto parsed = ParseConfig(bad_url);
+  ASSERT_FALSE(parsed.ok());
+  std::vector<FieldViolation> violations = FieldViolationsOf(parsed.status());
+  ASSERT_EQ(violations.size(), 1u) << parsed.status();
+  EXPECT_EQ(violations[0].field, "backends[1].polos.baseUrl");
+  EXPECT_EQ(parsed.status().message(),
+            absl::StrCat(violations[0].field, ": ", violations[0].description));
+
+  const std::string path = ::testing::TempDir() + "/execgw_config_field_test.json";
+  std::ofstream(path) << bad_url;
+  auto loaded = LoadConfigFile(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(loaded.status().message(), absl::StrCat(path, ": ", parsed.status().message()));
+  violations = FieldViolationsOf(loaded.status());
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "backends[1].polos.baseUrl");
+
+  auto twice = ParseConfig(R"({"backends":[{"name":"a","name":"b"}]})");
+  ASSERT_FALSE(twice.ok());
+  violations = FieldViolationsOf(twice.status());
+  ASSERT_EQ(violations.size(), 1u) << twice.status();
+  EXPECT_EQ(violations[0].field, "backends[0].name");
+  EXPECT_EQ(twice.status().message(), "backends[0].name: is given twice; give each setting once");
+
+  // Not a GatewayConfig at all: no field to name.
+  auto junk = ParseConfig("[1, 2]");
+  ASSERT_FALSE(junk.ok());
+  EXPECT_TRUE(FieldViolationsOf(junk.status()).empty()) << junk.status();
+
+  config::v1::SecretSource unset;
+  unset.set_env("EXECGW_TEST_SECRET_UNSET");
+  unsetenv("EXECGW_TEST_SECRET_UNSET");
+  auto secret = ResolveSecret(unset, "backends[0].polos.apiKey");
+  ASSERT_FALSE(secret.ok());
+  EXPECT_EQ(secret.status().code(), absl::StatusCode::kFailedPrecondition);
+  violations = FieldViolationsOf(secret.status());
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "backends[0].polos.apiKey");
 }
 
 TEST(SecretTest, FromEnvironment) {

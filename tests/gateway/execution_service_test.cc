@@ -33,10 +33,12 @@
 #include "gtest/gtest.h"
 #include "tests/gateway/recording_backend.h"
 #include "tests/testing/grpc_error_details.h"
+#include "tests/testing/raw_grpc_call.h"
 
 namespace execgw::gateway {
 namespace {
 
+using ::execgw::testing::CallExecutionServiceRaw;
 using ::execgw::testing::DetailsOf;
 using ::execgw::testing::ErrorDetails;
 using ::testing::HasSubstr;
@@ -84,7 +86,7 @@ class ExecutionServiceTest : public ::testing::Test {
     backends.push_back(std::move(px));
     registry_ = std::make_unique<BackendRegistry>(std::move(backends));
     service_ = std::make_unique<ExecutionService>(
-        ExecutionService::Parts{registry_.get(), &page_tokens_, &creates_, &gets_});
+        ExecutionService::Dependencies{registry_.get(), &page_tokens_, &creates_, &gets_});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -162,30 +164,9 @@ class ExecutionServiceTest : public ::testing::Test {
     return request;
   }
 
-  // Sends `bytes` as the request message of `method` (GenericStub).
+  // Sends `bytes` as the request message of `method`.
   grpc::Status CallRaw(const std::string& method, const std::string& bytes) {
-    grpc::GenericStub stub(channel_);
-    grpc::Slice slice(bytes);
-    // Everything the call touches lives as long as the call does.
-    struct Raw {
-      grpc::ClientContext context;
-      grpc::ByteBuffer request;
-      grpc::ByteBuffer response;
-      grpc::Status status;
-      absl::Notification done;
-    };
-    auto raw = std::make_shared<Raw>();
-    raw->request = grpc::ByteBuffer(&slice, 1);
-    raw->context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
-    stub.UnaryCall(&raw->context, absl::StrCat("/execgw.v1.ExecutionService/", method),
-                   grpc::StubOptions(), &raw->request, &raw->response, [raw](grpc::Status s) {
-                     raw->status = std::move(s);
-                     raw->done.Notify();
-                   });
-    if (!raw->done.WaitForNotificationWithTimeout(kWait)) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "the test gave up waiting");
-    }
-    return raw->status;
+    return CallExecutionServiceRaw(channel_, method, bytes, kWait);
   }
 
   size_t BackendCalls() const { return bx_->calls() + px_->calls(); }

@@ -45,9 +45,10 @@ TEST(GrpcStatusTest, CarriesPayloadsAsDetails) {
   EXPECT_TRUE(saw_retry);
 }
 
-TEST(GrpcStatusTest, AddsErrorInfoAndBadRequestToPlainInvalidArgument) {
-  grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError("name: execution id is empty"));
+TEST(GrpcStatusTest, AddsErrorInfoAndBadRequestToPlainFieldError) {
+  grpc::Status g = ToGrpcStatus(FieldError("name", "execution id is empty"));
   EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(g.error_message(), "name: execution id is empty");
   auto rich = Rich(g);
   bool saw_info = false, saw_bad = false;
   for (const auto& any : rich.details()) {
@@ -77,12 +78,66 @@ TEST(GrpcStatusTest, NoBadRequestWithoutLeadingField) {
   for (const auto& any : rich.details()) EXPECT_FALSE(any.Is<google::rpc::BadRequest>());
 }
 
+// The field comes from the status' field payload only: a message that reads
+// like "field: problem" names no field, whatever builds it.
+TEST(GrpcStatusTest, NoBadRequestFromMessageTextAlone) {
+  const absl::Status plain[] = {
+      absl::InvalidArgumentError("name: execution id is empty"),
+      absl::InvalidArgumentError("x: y"),
+      MakeError(absl::StatusCode::kInvalidArgument, "page_token: has expired",
+                reason::kInvalidPageToken, {{"field", "page_token"}}),
+  };
+  for (const absl::Status& s : plain) {
+    SCOPED_TRACE(s.message());
+    grpc::Status g = ToGrpcStatus(s);
+    EXPECT_EQ(g.error_message(), s.message());
+    const google::rpc::Status rich = Rich(g);
+    ASSERT_GT(rich.details_size(), 0);
+    for (const auto& any : rich.details()) EXPECT_FALSE(any.Is<google::rpc::BadRequest>());
+  }
+}
+
+// Every violation a status carries is one BadRequest field violation, its
+// own payload not sent as it is; any code may carry them.
+TEST(GrpcStatusTest, EveryCarriedViolationIsSentOnce) {
+  absl::Status s = UnsupportedFieldsError({"input", "queue"}, "Blaxel", "bx");
+  s = AddFieldViolation(s, {"env", "is odd"});
+  const google::rpc::Status rich = Rich(ToGrpcStatus(s));
+  int bad_requests = 0;
+  for (const auto& any : rich.details()) {
+    EXPECT_NE(any.type_url(), kFieldViolationTypeUrl);
+    if (!any.Is<google::rpc::BadRequest>()) continue;
+    ++bad_requests;
+    google::rpc::BadRequest bad;
+    ASSERT_TRUE(any.UnpackTo(&bad));
+    ASSERT_EQ(bad.field_violations_size(), 3);
+    EXPECT_EQ(bad.field_violations(0).field(), "input");
+    EXPECT_EQ(bad.field_violations(0).description(), "not supported by Blaxel backends");
+    EXPECT_EQ(bad.field_violations(1).field(), "queue");
+    EXPECT_EQ(bad.field_violations(2).field(), "env");
+    EXPECT_EQ(bad.field_violations(2).description(), "is odd");
+  }
+  EXPECT_EQ(bad_requests, 1);
+
+  absl::Status unreadable =
+      AddFieldViolation(absl::FailedPreconditionError("auth.env: not set"), {"auth.env", "not set"});
+  const google::rpc::Status unreadable_rich = Rich(ToGrpcStatus(unreadable));
+  bool saw_bad = false;
+  for (const auto& any : unreadable_rich.details()) {
+    google::rpc::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    ASSERT_EQ(bad.field_violations_size(), 1);
+    EXPECT_EQ(bad.field_violations(0).field(), "auth.env");
+    saw_bad = true;
+  }
+  EXPECT_TRUE(saw_bad);
+}
+
 // Whatever echoes caller text unbounded, the answer stays within what a
 // default client accepts (8 KB of trailers).
 TEST(GrpcStatusTest, HugeMessagesAndMetadataAreCut) {
   const std::string huge(1 << 20, 'x');
-  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "name: " + huge,
-                             reason::kInvalidArgument, {{"backend", huge}, {"field", "name"}});
+  absl::Status s = FieldError("name", huge, reason::kInvalidArgument, {{"backend", huge}});
   grpc::Status g = ToGrpcStatus(s);
   EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_LE(g.error_message().size(), 1024u + 3);

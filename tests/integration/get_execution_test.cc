@@ -16,6 +16,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/raw_grpc_call.h"
 
 namespace execgw::testing {
 namespace {
@@ -409,32 +410,11 @@ TEST_F(GetExecutionTest, HealthServiceServes) {
   // The standard health service is on, so Kubernetes grpc probes work.
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", h_.port()),
                                      grpc::InsecureChannelCredentials());
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  grpc::ByteBuffer unused;
   // grpc.health.v1.HealthCheckRequest{} is an empty message.
-  grpc::GenericStub generic(channel);
-  grpc::Slice empty;
-  grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                    &response, [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      status = s;
-                      done = true;
-                      cv.notify_one();
-                    });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  RawAnswer answer = CallRaw(channel, "/grpc.health.v1.Health/Check", "", absl::Seconds(5));
+  EXPECT_TRUE(answer.status.ok()) << answer.status.error_message();
+  ASSERT_EQ(answer.responses.size(), 1u);
+  const std::string& bytes = answer.responses[0];
   // HealthCheckResponse{status: SERVING (1)} serialises as field 1 = 1.
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }

@@ -18,6 +18,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/raw_grpc_call.h"
 
 namespace execgw::testing {
 namespace {
@@ -25,7 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kService[] = "/execgw.v1.ExecutionService/";
 
 class RequestSafetyTest : public ::testing::Test {
  protected:
@@ -38,21 +38,9 @@ class RequestSafetyTest : public ::testing::Test {
   // Sends `bytes` as the request message of `method`, as a client built
   // from another proto (or a broken one) would.
   grpc::Status CallRaw(const std::string& method, const std::string& bytes) {
-    grpc::GenericStub stub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", h_.port()),
-                                               grpc::InsecureChannelCredentials()));
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    auto context = Context();
-    grpc::Status result;
-    absl::Notification done;
-    stub.UnaryCall(context.get(), absl::StrCat(kService, method), grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status s) {
-                     result = std::move(s);
-                     done.Notify();
-                   });
-    done.WaitForNotification();
-    return result;
+    return CallExecutionServiceRaw(grpc::CreateChannel(absl::StrCat("127.0.0.1:", h_.port()),
+                                                       grpc::InsecureChannelCredentials()),
+                                   method, bytes);
   }
 
   GatewayHarness h_;

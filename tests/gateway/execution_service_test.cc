@@ -58,17 +58,22 @@ bool Eventually(const std::function<bool()>& condition) {
   return true;
 }
 
-// One RPC in flight. Shared with its completion, so that a test that fails
-// early leaves nothing dangling.
-template <typename Request, typename Response>
-struct Rpc {
-  Request request;
-  Response response;
+// What an RPC in flight has, whatever its messages.
+struct RpcBase {
   grpc::ClientContext context;
   grpc::Status status;
   absl::Notification done;
 
   bool Wait() { return done.WaitForNotificationWithTimeout(kWait); }
+};
+
+// One RPC in flight. The fixture keeps it until the call has ended (see
+// TearDown), so a test that fails early leaves nothing dangling; its
+// completion holds only a pointer to it.
+template <typename Request, typename Response>
+struct Rpc : RpcBase {
+  Request request;
+  Response response;
 };
 
 constexpr char kBlaxelExecution[] = "backends/bx/jobs/etl/executions/exec-1";
@@ -102,6 +107,20 @@ class ExecutionServiceTest : public ::testing::Test {
   void TearDown() override {
     // Calls a test left pending end, so that the server can shut down.
     for (RecordingBackend* b : {bx_, px_}) b->FailPending(absl::CancelledError("test over"));
+    // Every call ends, and is destroyed here on the test's thread, before the
+    // channel is released: each ClientContext holds a reference to the
+    // Channel, and a completion runs on a gRPC callback thread, which must
+    // not drop the last one. With gRPC 1.51 that thread would then shut down
+    // and free the shared callback completion queue it polls (once the
+    // server has let go of it) and abort on its next poll
+    // (`ref_counted.h: prior > 0`).
+    for (const std::shared_ptr<RpcBase>& rpc : rpcs_) {
+      if (!rpc->Wait()) {
+        rpc->context.TryCancel();
+        rpc->done.WaitForNotification();
+      }
+    }
+    rpcs_.clear();
     stub_.reset();
     channel_.reset();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + kWait));
@@ -114,14 +133,15 @@ class ExecutionServiceTest : public ::testing::Test {
   std::shared_ptr<Rpc<Request, Response>> Start(Request request, Invoke invoke,
                                                 absl::Duration timeout = absl::Seconds(30)) {
     auto rpc = std::make_shared<Rpc<Request, Response>>();
+    rpcs_.push_back(rpc);
     rpc->request = std::move(request);
     if (timeout != absl::InfiniteDuration()) {
       rpc->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     }
     invoke(stub_->async(), &rpc->context, &rpc->request, &rpc->response,
-           [rpc](grpc::Status s) {
+           [rpc = rpc.get()](grpc::Status s) {
              rpc->status = std::move(s);
-             rpc->done.Notify();
+             rpc->done.Notify();  // the last use of `rpc` here: TearDown may destroy it
            });
     return rpc;
   }
@@ -182,6 +202,7 @@ class ExecutionServiceTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ExecutionService::Stub> stub_;
+  std::vector<std::shared_ptr<RpcBase>> rpcs_;  // every RPC started, until TearDown
 };
 
 // ------------------------------------------------------------------ routing

@@ -38,14 +38,17 @@ inline std::string BytesOf(const grpc::ByteBuffer& buffer) {
 }
 
 // One call: writes the request, half-closes, reads until the server ends
-// the call. Everything the call touches lives as long as the call does.
+// the call. Owned by the caller, who destroys it on its own thread after
+// Wait: OnDone runs on a gRPC callback thread and must not drop the last
+// reference to the stub's Channel there. With gRPC 1.51 that thread then
+// shuts down and frees the shared callback completion queue it is polling
+// (when the server has already let go of it) and aborts on its next poll
+// (`ref_counted.h: prior > 0`).
 class RawCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit RawCall(std::shared_ptr<grpc::Channel> channel) : stub_(std::move(channel)) {}
 
-  void Start(const std::string& method, absl::string_view bytes, absl::Time deadline,
-             std::shared_ptr<RawCall> self) {
-    self_ = std::move(self);
+  void Start(const std::string& method, absl::string_view bytes, absl::Time deadline) {
     grpc::Slice slice(bytes.data(), bytes.size());
     request_ = grpc::ByteBuffer(&slice, 1);
     context_.set_deadline(absl::ToChronoTime(deadline));
@@ -63,8 +66,7 @@ class RawCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byt
 
   void OnDone(const grpc::Status& status) override {
     answer_.status = status;
-    std::shared_ptr<RawCall> keep = std::move(self_);  // `this` lives to the end of OnDone
-    done_.Notify();
+    done_.Notify();  // the last use of `this`: Wait's caller may destroy it at once
   }
 
   // Waits for the end of the call; after `wait`, cancels it and waits for
@@ -85,7 +87,6 @@ class RawCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byt
   grpc::ByteBuffer response_;
   RawAnswer answer_;
   absl::Notification done_;
-  std::shared_ptr<RawCall> self_;
 };
 
 }  // namespace raw_call_internal
@@ -99,9 +100,9 @@ class RawCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byt
 // never called as a unary one, which its server does not expect.
 inline RawAnswer CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                          absl::string_view bytes, absl::Duration timeout = absl::Seconds(20)) {
-  auto call = std::make_shared<raw_call_internal::RawCall>(channel);
-  call->Start(method, bytes, absl::Now() + timeout, call);
-  return call->Wait(timeout + absl::Seconds(5));
+  raw_call_internal::RawCall call(channel);
+  call.Start(method, bytes, absl::Now() + timeout);
+  return call.Wait(timeout + absl::Seconds(5));
 }
 
 // The status of CallRaw for a method of execgw.v1.ExecutionService, by name

@@ -190,9 +190,9 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
       [&](Call& call, const v1::GetExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
-        absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
+        absl::StatusOr<Backend*> backend = deps_.backends->Find(name->backend);
         if (!backend.ok()) return backend.status();
-        parts_.gets->Get(**backend, *name, call.context(), call.Completion<v1::Execution>());
+        deps_.gets->Get(**backend, *name, call.context(), call.Completion<v1::Execution>());
         return absl::OkStatus();
       });
 }
@@ -214,7 +214,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
         listing->backend->ListExecutions(
             *query, call.context(),
             PageCompletion<ExecutionPage, v1::ListExecutionsResponse>(
-                &call, parts_.page_tokens, std::move(fingerprint), listing->backend->name(),
+                &call, deps_.page_tokens, std::move(fingerprint), listing->backend->name(),
                 [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
                   for (auto& e : page.executions) *out.add_executions() = std::move(e);
                 }));
@@ -244,7 +244,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
         listing->backend->ListExecutionTasks(
             query, call.context(),
             PageCompletion<TaskPage, v1::ListExecutionTasksResponse>(
-                &call, parts_.page_tokens, std::move(fingerprint), listing->backend->name(),
+                &call, deps_.page_tokens, std::move(fingerprint), listing->backend->name(),
                 [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
                   for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
                 }));
@@ -267,9 +267,9 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
                             "\"backends/{backend}/workflows/{workflow}\"");
         }
         if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
-        absl::StatusOr<Backend*> backend = parts_.backends->Find(parent->backend);
+        absl::StatusOr<Backend*> backend = deps_.backends->Find(parent->backend);
         if (!backend.ok()) return backend.status();
-        parts_.creates->Create(**backend, *parent, request, call.context(),
+        deps_.creates->Create(**backend, *parent, request, call.context(),
                                call.Completion<v1::Execution>());
         return absl::OkStatus();
       });
@@ -284,7 +284,7 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
       [&](Call& call, const v1::CancelExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
-        absl::StatusOr<Backend*> backend = parts_.backends->Find(name->backend);
+        absl::StatusOr<Backend*> backend = deps_.backends->Find(name->backend);
         if (!backend.ok()) return backend.status();
         (*backend)->CancelExecution(*name, call.context(), call.Completion<v1::Execution>());
         return absl::OkStatus();
@@ -294,9 +294,9 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
 absl::StatusOr<ExecutionService::Listing> ExecutionService::ResolveListing(
     const std::string& backend_name, absl::string_view page_token,
     absl::string_view fingerprint) const {
-  absl::StatusOr<Backend*> backend = parts_.backends->Find(backend_name);
+  absl::StatusOr<Backend*> backend = deps_.backends->Find(backend_name);
   if (!backend.ok()) return backend.status();
-  absl::StatusOr<UpstreamPosition> position = parts_.page_tokens->Decode(page_token, fingerprint);
+  absl::StatusOr<UpstreamPosition> position = deps_.page_tokens->Decode(page_token, fingerprint);
   if (!position.ok()) return position.status();
   return Listing{*backend, *std::move(position)};
 }

@@ -38,7 +38,7 @@ class ExecutionService final : public RawExecutionService {
     GetCoalescer* gets;
   };
 
-  explicit ExecutionService(Dependencies dependencies) : parts_(dependencies) {}
+  explicit ExecutionService(Dependencies dependencies) : deps_(dependencies) {}
 
   // Each takes the serialised request of its RPC (GetExecutionRequest...)
   // and answers its serialised response message.
@@ -77,7 +77,7 @@ class ExecutionService final : public RawExecutionService {
                                          absl::string_view page_token,
                                          absl::string_view fingerprint) const;
 
-  const Dependencies parts_;
+  const Dependencies deps_;
 };
 
 }  // namespace execgw::gateway

@@ -49,11 +49,12 @@ bool IsFinished(v1::Execution::State state) {
 
 class ListingDialect;
 
-// What every in-flight call needs; shared so that callbacks never refer to
-// the backend object itself.
-struct Config {
+// The Blaxel API as every in-flight call sees it: the backend's options,
+// its HTTP client and credentials, and how requests to it are built. Shared
+// so that callbacks never refer to the backend object itself.
+struct BlaxelApi {
   BlaxelBackendOptions options;
-  // X-Blaxel-Workspace, Blaxel-Version, Accept (no credential: Exchange
+  // X-Blaxel-Workspace, Blaxel-Version, Accept (no credential: SendWithCredential
   // adds it).
   RequestBuilder requests;
   http::HttpClient* client = nullptr;
@@ -65,7 +66,7 @@ struct Config {
 
   const std::string& backend() const { return options.name; }
 
-  // A request without its credential (Exchange adds it).
+  // A request without its credential (SendWithCredential adds it).
   http::HttpRequest Request(absl::string_view method, const UpstreamPath& path,
                             const CallContext& context, bool idempotent) const {
     return requests.Build(method, path, context, idempotent);
@@ -105,12 +106,12 @@ UpstreamPath ExecutionPath(absl::string_view job, absl::string_view id) {
 // Gets the upstream's 2xx answer, or the status of the verdict on any other
 // outcome (BlaxelVerdict: the error table read once, by the retrying client
 // when there is one) or the failure to get an OAuth token; and the
-// credential the request was sent with, for Config::ParseAnswer to redact.
-using Answered = absl::AnyInvocable<void(absl::StatusOr<http::HttpResponse> answer,
+// credential the request was sent with, for BlaxelApi::ParseAnswer to redact.
+using OnAnswer = absl::AnyInvocable<void(absl::StatusOr<http::HttpResponse> answer,
                                          const std::string& credential) &&>;
 
-// Hands `r` on as Answered says, by its verdict.
-void Deliver(Answered done, const http::Classifier& classify, absl::StatusOr<http::HttpResponse> r,
+// Hands `r` on as OnAnswer says, by its verdict.
+void Deliver(OnAnswer done, const http::Classifier& classify, absl::StatusOr<http::HttpResponse> r,
              const std::string& credential) {
   http::Verdict verdict = http::Settle(classify, r);
   if (verdict.kind != http::Verdict::Kind::kSuccess) {
@@ -121,12 +122,12 @@ void Deliver(Answered done, const http::Classifier& classify, absl::StatusOr<htt
 }
 
 // Sends `request` with the backend's credential; `write` for a create or a
-// cancel (see Config::Classifier). With OAuth, a 401 invalidates the token
+// cancel (see BlaxelApi::Classifier). With OAuth, a 401 invalidates the token
 // and the request is sent once more with a fresh one: a deliberate extra
 // beyond the retrying client's policy, never more than once (the client
 // never retries a 401, an answer).
-void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
-              const CallContext& context, Answered done,
+void SendWithCredential(std::shared_ptr<const BlaxelApi> config, http::HttpRequest request,
+              const CallContext& context, OnAnswer done,
               std::optional<WriteOutcome> write = std::nullopt, bool retried = false) {
   if (config->tokens == nullptr) {
     const std::string& key = config->options.api_key;
@@ -162,7 +163,7 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
           if (r.ok() && r->status == 401 && !retried) {
             // The token was refused (expired early, revoked): one fresh try.
             config->tokens->Invalidate(token);
-            Exchange(config, std::move(request), context, std::move(done), std::move(write),
+            SendWithCredential(config, std::move(request), context, std::move(done), std::move(write),
                      /*retried=*/true);
             return;
           }
@@ -175,7 +176,7 @@ void Exchange(std::shared_ptr<const Config> config, http::HttpRequest request,
 // about another execution (metadata.id or metadata.job present, non-empty
 // and different) is INTERNAL, UPSTREAM_INVALID_RESPONSE: the answer is about
 // the execution that was asked, or it is an error (Polos' rule too).
-absl::StatusOr<v1::Execution> TranslateAsked(const Config& config, const std::string& job,
+absl::StatusOr<v1::Execution> TranslateAsked(const BlaxelApi& config, const std::string& job,
                                              const std::string& id, const rapidjson::Value& doc) {
   if (!doc.IsObject()) {
     return InvalidResponseStatus(config.backend(), "the execution body is not a JSON object");
@@ -208,7 +209,7 @@ absl::StatusOr<v1::Execution> TranslateAsked(const Config& config, const std::st
 }
 
 // A 2xx JobExecution body -> the execution asked for.
-absl::StatusOr<v1::Execution> ReadExecution(const Config& config, const std::string& job,
+absl::StatusOr<v1::Execution> ReadExecution(const BlaxelApi& config, const std::string& job,
                                             const std::string& id, const std::string& body,
                                             const std::string& credential) {
   absl::StatusOr<rapidjson::Document> doc = config.ParseAnswer(body, credential);
@@ -220,11 +221,11 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, const std::str
 }
 
 // GET /jobs/{job}/executions/{id}, translated, with the error table applied.
-void FetchExecution(std::shared_ptr<const Config> config, std::string job, std::string id,
+void FetchExecution(std::shared_ptr<const BlaxelApi> config, std::string job, std::string id,
                     const CallContext& context, Done<v1::Execution> done) {
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(job, id), context, /*idempotent=*/true);
-  Exchange(config, std::move(request), context,
+  SendWithCredential(config, std::move(request), context,
            [config, job = std::move(job), id = std::move(id), done = std::move(done)](
                absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
              if (!r.ok()) {
@@ -244,7 +245,7 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 // The failure of a request that carried a cursor: Blaxel answers 400
 // (UPSTREAM_BAD_REQUEST; a refused Blaxel-Version is BACKEND_MISCONFIGURED)
 // to cursors that expired (24 h) or belong to another query.
-absl::Status MaybeStaleCursor(const Config& config, absl::Status failure, bool sent_cursor) {
+absl::Status MaybeStaleCursor(const BlaxelApi& config, absl::Status failure, bool sent_cursor) {
   if (sent_cursor && ErrorReasonOf(failure) == reason::kUpstreamBadRequest) {
     return FieldError("page_token", "has expired or no longer matches; start again without it",
                       reason::kInvalidPageToken,
@@ -280,14 +281,14 @@ int64_t LegacyLimit(const ListExecutionsQuery& query) {
 
 // The error for an upstream page whose next cursor is the cursor that
 // asked for it: following it would hand out the same page forever.
-absl::Status CursorDidNotAdvance(const Config& config) {
+absl::Status CursorDidNotAdvance(const BlaxelApi& config) {
   return InvalidResponseStatus(config.backend(), "the upstream paging cursor did not advance");
 }
 
 // The position of the page after an upstream page whose meta.nextCursor is
 // `cursor`: a cursor no position can hold is an invalid answer (a page whose
 // next page could not be reached).
-absl::StatusOr<UpstreamPosition> AfterCursor(const Config& config, std::string cursor) {
+absl::StatusOr<UpstreamPosition> AfterCursor(const BlaxelApi& config, std::string cursor) {
   if (cursor.size() > kMaxCursorSize) {
     return InvalidResponseStatus(
         config.backend(), absl::StrCat("a paging cursor longer than ", kMaxCursorSize, " bytes"));
@@ -331,7 +332,7 @@ class ListingDialect {
 
   // OK, or INVALID_ARGUMENT naming the query field the version cannot
   // honour.
-  virtual absl::Status Check(const Config& config, const ListExecutionsQuery& query) const = 0;
+  virtual absl::Status Check(const BlaxelApi& config, const ListExecutionsQuery& query) const = 0;
 
   // Adds the limit, order and paging parameters of the page at `at`; true
   // when they carry an upstream cursor (a 400 then means Blaxel refused it).
@@ -340,13 +341,13 @@ class ListingDialect {
 
   // A parsed list answer: its items, which of them the page at `at`
   // returns, and where the next page starts.
-  virtual absl::StatusOr<ListAnswer> ReadListAnswer(const Config& config,
+  virtual absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config,
                                                     const ListExecutionsQuery& query,
                                                     const ListPosition& at,
                                                     const rapidjson::Value& doc) const = 0;
 
   // ListExecutionTasks from `at`, once the name is checked.
-  virtual void ListTasks(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+  virtual void ListTasks(std::shared_ptr<const BlaxelApi> config, const ListTasksQuery& query,
                          const ListPosition& at, const CallContext& context,
                          Done<TaskPage> done) const = 0;
 };
@@ -354,7 +355,7 @@ class ListingDialect {
 // Turns one list answer into a page: translation of the items returned
 // (only those), the filters Blaxel cannot apply, the view, and where the
 // next page starts.
-absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
+absl::StatusOr<ExecutionPage> ReadExecutionPage(const BlaxelApi& config,
                                                 const ListExecutionsQuery& query,
                                                 const ListPosition& at, const std::string& body,
                                                 const std::string& credential) {
@@ -395,7 +396,7 @@ absl::StatusOr<ExecutionPage> ReadExecutionPage(const Config& config,
 // Tasks from the tasks endpoint: GET .../tasks?limit&sort=createdAt:asc
 // &cursor, oldest first (Blaxel's default is newest first): the order of the
 // execution's own task list, as GetExecution and legacy versions show it.
-void ListTasksByCursor(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+void ListTasksByCursor(std::shared_ptr<const BlaxelApi> config, const ListTasksQuery& query,
                        const ListPosition& at, const CallContext& context, Done<TaskPage> done) {
   const int64_t limit = query.page_size;
   const int64_t offset = std::max<int64_t>(at.offset, 0);
@@ -405,7 +406,7 @@ void ListTasksByCursor(std::shared_ptr<const Config> config, const ListTasksQuer
                           .QueryLiteral("sort", "createdAt:asc");
   const bool sent_cursor = !at.cursor.empty();
   if (sent_cursor) path.Query("cursor", at.cursor);
-  Exchange(
+  SendWithCredential(
       config, config->Request("GET", path, context, /*idempotent=*/true), context,
       [config, cursor = at.cursor, limit, offset, sent_cursor, done = std::move(done)](
           absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
@@ -458,7 +459,7 @@ void ListTasksByCursor(std::shared_ptr<const Config> config, const ListTasksQuer
 // paging, both orders, a tasks endpoint.
 class CursorListing final : public ListingDialect {
  public:
-  absl::Status Check(const Config&, const ListExecutionsQuery&) const override {
+  absl::Status Check(const BlaxelApi&, const ListExecutionsQuery&) const override {
     return absl::OkStatus();
   }
 
@@ -471,7 +472,7 @@ class CursorListing final : public ListingDialect {
     return true;
   }
 
-  absl::StatusOr<ListAnswer> ReadListAnswer(const Config& config, const ListExecutionsQuery& query,
+  absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config, const ListExecutionsQuery& query,
                                             const ListPosition& at,
                                             const rapidjson::Value& doc) const override {
     if (doc.IsArray()) {
@@ -495,7 +496,7 @@ class CursorListing final : public ListingDialect {
     return answer;
   }
 
-  void ListTasks(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+  void ListTasks(std::shared_ptr<const BlaxelApi> config, const ListTasksQuery& query,
                  const ListPosition& at, const CallContext& context,
                  Done<TaskPage> done) const override {
     ListTasksByCursor(std::move(config), query, at, context, std::move(done));
@@ -506,7 +507,7 @@ class CursorListing final : public ListingDialect {
 // limit/offset, newest first only; there is no tasks endpoint.
 class LegacyListing final : public ListingDialect {
  public:
-  absl::Status Check(const Config& config, const ListExecutionsQuery& query) const override {
+  absl::Status Check(const BlaxelApi& config, const ListExecutionsQuery& query) const override {
     if (!query.ascending) return absl::OkStatus();
     return InvalidField("order_by",
                         absl::StrCat("backend \"", config.backend(),
@@ -521,7 +522,7 @@ class LegacyListing final : public ListingDialect {
     return false;
   }
 
-  absl::StatusOr<ListAnswer> ReadListAnswer(const Config& config, const ListExecutionsQuery& query,
+  absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config, const ListExecutionsQuery& query,
                                             const ListPosition& at,
                                             const rapidjson::Value& doc) const override {
     ListAnswer answer;
@@ -537,7 +538,7 @@ class LegacyListing final : public ListingDialect {
   }
 
   // No tasks endpoint: pages the execution's own task list.
-  void ListTasks(std::shared_ptr<const Config> config, const ListTasksQuery& query,
+  void ListTasks(std::shared_ptr<const BlaxelApi> config, const ListTasksQuery& query,
                  const ListPosition& at, const CallContext& context,
                  Done<TaskPage> done) const override {
     const int64_t limit = query.page_size;
@@ -634,7 +635,7 @@ std::string CreateBody(const v1::CreateExecutionRequest& request, const std::str
 }
 
 // Reads a just-created execution back; see CreateExecution in the header.
-void ReadBack(std::shared_ptr<const Config> config, std::string job, std::string id,
+void ReadBack(std::shared_ptr<const BlaxelApi> config, std::string job, std::string id,
               v1::CreateExecutionRequest request, CallContext context, size_t attempt,
               Done<v1::Execution> done) {
   FetchExecution(
@@ -681,7 +682,7 @@ void ReadBack(std::shared_ptr<const Config> config, std::string job, std::string
 
 class BlaxelBackend final : public Backend {
  public:
-  explicit BlaxelBackend(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  explicit BlaxelBackend(std::shared_ptr<const BlaxelApi> config) : config_(std::move(config)) {}
 
   const std::string& name() const override { return config_->backend(); }
   v1::BackendKind kind() const override { return v1::BACKEND_KIND_BLAXEL; }
@@ -713,8 +714,8 @@ class BlaxelBackend final : public Backend {
     }
     UpstreamPath path = ExecutionsPath(query.parent.job);
     const bool sent_cursor = config_->listing->AddListParameters(query, *at, path);
-    std::shared_ptr<const Config> config = config_;
-    Exchange(config, config->Request("GET", path, context, /*idempotent=*/true), context,
+    std::shared_ptr<const BlaxelApi> config = config_;
+    SendWithCredential(config, config->Request("GET", path, context, /*idempotent=*/true), context,
              [config, query, at = *std::move(at), sent_cursor, done = std::move(done)](
                  absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
                if (!r.ok()) {
@@ -751,7 +752,7 @@ class BlaxelBackend final : public Backend {
     }
     const std::string execution_id =
         request.execution_id().empty() ? request.request_id() : request.execution_id();
-    std::shared_ptr<const Config> config = config_;
+    std::shared_ptr<const BlaxelApi> config = config_;
     // Blaxel deduplicates creates on the execution id: only then is sending
     // twice harmless.
     http::HttpRequest post = config->Request("POST", ExecutionsPath(parent.job), context,
@@ -760,7 +761,7 @@ class BlaxelBackend final : public Backend {
     const std::string sent_name =
         execution_id.empty() ? ""
                              : ExecutionName{config->backend(), parent.job, execution_id}.ToString();
-    Exchange(config, std::move(post), context,
+    SendWithCredential(config, std::move(post), context,
              [config, job = parent.job, request, execution_id, sent_name, context,
               done = std::move(done)](absl::StatusOr<http::HttpResponse> r,
                                       const std::string& credential) mutable {
@@ -824,7 +825,7 @@ class BlaxelBackend final : public Backend {
     // Read first: Blaxel's contract does not say what its DELETE of a
     // finished execution answers, and one already cancelling needs no
     // second DELETE.
-    std::shared_ptr<const Config> config = config_;
+    std::shared_ptr<const BlaxelApi> config = config_;
     FetchExecution(
         config, name.job, name.execution, context,
         [config, job = name.job, id = name.execution, context,
@@ -841,7 +842,7 @@ class BlaxelBackend final : public Backend {
             std::move(done)(*std::move(current));
             return;
           }
-          Exchange(config,
+          SendWithCredential(config,
                    config->Request("DELETE", ExecutionPath(job, id), context,
                                    /*idempotent=*/true),
                    context,
@@ -911,7 +912,7 @@ class BlaxelBackend final : public Backend {
 
  private:
   // FAILED_PRECONDITION for an execution that has finished.
-  static absl::Status NotCancellable(const Config& config, const v1::Execution& e) {
+  static absl::Status NotCancellable(const BlaxelApi& config, const v1::Execution& e) {
     const std::string message =
         absl::StrCat("execution \"", e.execution_id(), "\" on backend \"", config.backend(),
                      "\" cannot be cancelled: it has already finished (state ",
@@ -1011,14 +1012,14 @@ class BlaxelBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  std::shared_ptr<const Config> config_;
+  std::shared_ptr<const BlaxelApi> config_;
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::HttpClient& client) {
-  auto config = std::make_shared<Config>(
-      Config{.requests = RequestBuilder(options.base_url,
+  auto config = std::make_shared<BlaxelApi>(
+      BlaxelApi{.requests = RequestBuilder(options.base_url,
                                         {{"X-Blaxel-Workspace", options.workspace},
                                          {"Blaxel-Version", options.api_version}},
                                         options.request_timeout)});

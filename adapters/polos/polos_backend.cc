@@ -47,9 +47,10 @@ constexpr int kMaxParallelReadBacks = 8;
 constexpr absl::string_view kNoTasksMessage =
     "Polos executions have no tasks; ListExecutionTasks applies to Blaxel executions";
 
-// What every in-flight call needs; shared so that callbacks never refer to
-// the backend object itself.
-struct Config {
+// The Polos API as every in-flight call sees it: the backend's options,
+// its HTTP client and credentials, and how requests to it are built. Shared
+// so that callbacks never refer to the backend object itself.
+struct PolosApi {
   PolosBackendOptions options;
   // The API key as Bearer, X-Project-ID, Accept.
   RequestBuilder requests;
@@ -112,7 +113,7 @@ bool CallerGaveUp(const absl::Status& s) {
 // Turns a 2xx GET execution body into an Execution. `id` is canonical
 // (CanonicalUuid); the answer must be about that execution, compared as a
 // UUID.
-absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_view id,
+absl::StatusOr<v1::Execution> ReadExecution(const PolosApi& config, absl::string_view id,
                                             const http::HttpResponse& response) {
   const std::string& backend = config.backend();
   absl::StatusOr<rapidjson::Document> doc = config.ReadJson(response);
@@ -147,7 +148,7 @@ absl::StatusOr<v1::Execution> ReadExecution(const Config& config, absl::string_v
 // if_healthy set) is settled by the health probe first: its success means
 // the if_healthy reading.
 template <typename T>
-void Fail(std::shared_ptr<const Config> config, http::Verdict verdict, const CallContext& context,
+void Fail(std::shared_ptr<const PolosApi> config, http::Verdict verdict, const CallContext& context,
           Done<T> done) {
   if (!verdict.if_healthy.has_value()) {
     std::move(done)(config->Redact(verdict.status));
@@ -171,7 +172,7 @@ void Fail(std::shared_ptr<const Config> config, http::Verdict verdict, const Cal
 }
 
 // GET /api/v1/executions/{id}, translated, with the error table applied.
-void FetchExecution(std::shared_ptr<const Config> config, std::string id,
+void FetchExecution(std::shared_ptr<const PolosApi> config, std::string id,
                     const CallContext& context, Done<v1::Execution> done) {
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(id), context, /*idempotent=*/true);
@@ -193,7 +194,7 @@ void FetchExecution(std::shared_ptr<const Config> config, std::string id,
 // Reads the execution after a write Polos confirmed (`operation` "create" or
 // "cancel"); a read that fails is the write rule's confirmed OUTCOME_UNKNOWN
 // (upstream_error.h), naming the execution.
-void ReadAfterConfirmedWrite(std::shared_ptr<const Config> config, std::string id,
+void ReadAfterConfirmedWrite(std::shared_ptr<const PolosApi> config, std::string id,
                              absl::string_view operation, const CallContext& context,
                              Done<v1::Execution> done) {
   std::string name = config->NameOf(id);
@@ -225,9 +226,9 @@ absl::Time CeilMicros(absl::Time t) {
 // for BASIC, so a run cancelled by its timeout reads TIMED_OUT) are read
 // back, at most kMaxParallelReadBacks at a time; then the page is filtered,
 // cut to its view and delivered.
-class ListPage : public std::enable_shared_from_this<ListPage> {
+class PageReadBack : public std::enable_shared_from_this<PageReadBack> {
  public:
-  ListPage(std::shared_ptr<const Config> config, ListExecutionsQuery query, CallContext context,
+  PageReadBack(std::shared_ptr<const PolosApi> config, ListExecutionsQuery query, CallContext context,
            ExecutionPage page, std::vector<size_t> to_read_back, Done<ExecutionPage> done)
       : config_(std::move(config)),
         query_(std::move(query)),
@@ -316,7 +317,7 @@ class ListPage : public std::enable_shared_from_this<ListPage> {
     std::move(done_)(std::move(page));
   }
 
-  const std::shared_ptr<const Config> config_;
+  const std::shared_ptr<const PolosApi> config_;
   const ListExecutionsQuery query_;
   const CallContext context_;
   absl::Mutex mu_;
@@ -389,7 +390,7 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 
 class PolosBackend final : public Backend {
  public:
-  explicit PolosBackend(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  explicit PolosBackend(std::shared_ptr<const PolosApi> config) : config_(std::move(config)) {}
 
   const std::string& name() const override { return config_->backend(); }
   v1::BackendKind kind() const override { return v1::BACKEND_KIND_POLOS; }
@@ -442,7 +443,7 @@ class PolosBackend final : public Backend {
     }
     if (end.has_value()) path.Query("end_time", FormatRfc3339(*end));
 
-    std::shared_ptr<const Config> config = config_;
+    std::shared_ptr<const PolosApi> config = config_;
     http::HttpRequest request = config->Request("GET", path, context, /*idempotent=*/true);
     http::Classifier classify = Classify(request, config->Classifier(PolosCall::kList));
     config->client->Send(std::move(request), [config, query, context, limit, offset,
@@ -497,7 +498,7 @@ class PolosBackend final : public Backend {
         page.next = EncodeListPosition(next);
       }
       page.total_size = -1;
-      std::make_shared<ListPage>(config, query, context, std::move(page), std::move(to_read_back),
+      std::make_shared<PageReadBack>(config, query, context, std::move(page), std::move(to_read_back),
                                  std::move(done))
           ->Start();
     });
@@ -521,7 +522,7 @@ class PolosBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    std::shared_ptr<const Config> config = config_;
+    std::shared_ptr<const PolosApi> config = config_;
     http::HttpRequest post = config->Request(
         "POST", UpstreamPath("/api/v1/workflows").Segment(parent.workflow).Route("/run"), context,
         /*idempotent=*/false);
@@ -569,7 +570,7 @@ class PolosBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    std::shared_ptr<const Config> config = config_;
+    std::shared_ptr<const PolosApi> config = config_;
     const std::string id = CanonicalUuid(name.execution);
     http::HttpRequest post =
         config->Request("POST", ExecutionPath(id).Route("/cancel"), context, /*idempotent=*/true);
@@ -680,7 +681,7 @@ class PolosBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  std::shared_ptr<const Config> config_;
+  std::shared_ptr<const PolosApi> config_;
 };
 
 }  // namespace
@@ -691,8 +692,8 @@ std::unique_ptr<Backend> NewPolosBackend(PolosBackendOptions options, http::Http
       {BearerAuthorization(options.api_key), {"X-Project-ID", options.project_id}},
       options.request_timeout);
   std::vector<std::string> secrets = {options.api_key};
-  auto config = std::make_shared<Config>(
-      Config{std::move(options), std::move(requests), &client, std::move(secrets)});
+  auto config = std::make_shared<PolosApi>(
+      PolosApi{std::move(options), std::move(requests), &client, std::move(secrets)});
   return std::make_unique<PolosBackend>(std::move(config));
 }
 

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/etag.h"
 #include "adapters/field_rules.h"
 #include "adapters/json_value.h"
@@ -91,9 +91,9 @@ bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 // a passing failure, so retrying it only delays the NOT_FOUND (and would
 // count against Polos' health). The backend probes instead.
 void MarkAmbiguousAnswersFinal(http::HttpRequest& request, PolosCall call, const Config& config) {
-  request.retryable = [call, backend = config.backend(),
-                       secrets = config.secrets](const http::HttpResponse& response) {
-    return !NeedsHealthProbe(call, ReadFailure(backend, response, absl::Now(), secrets));
+  request.retryable = [call, backend = config.backend(), secrets = config.secrets,
+                       loop = &config.client->loop()](const http::HttpResponse& response) {
+    return !NeedsHealthProbe(call, ReadFailure(backend, response, loop->Now(), secrets));
   };
 }
 
@@ -143,7 +143,8 @@ template <typename T>
 void FailCall(std::shared_ptr<const Config> config, PolosCall call,
               const http::HttpResponse& response, std::string id, const CallContext& context,
               Done<T> done) {
-  UpstreamFailure failure = ReadFailure(config->backend(), response, absl::Now(), config->secrets);
+  UpstreamFailure failure =
+      ReadFailure(config->backend(), response, config->client->loop().Now(), config->secrets);
   if (!NeedsHealthProbe(call, failure)) {
     std::move(done)(config->Redact(FailureToStatus(call, failure, ProbeResult::kNotProbed, id)));
     return;

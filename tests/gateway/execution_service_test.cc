@@ -16,7 +16,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
 #include "adapters/upstream_error.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/backend_registry.h"
@@ -33,9 +32,12 @@
 #include "gtest/gtest.h"
 #include "tests/gateway/recording_backend.h"
 #include "tests/testing/grpc_error_details.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using ::execgw::testing::DetailsOf;
 using ::execgw::testing::ErrorDetails;
@@ -190,7 +192,7 @@ class ExecutionServiceTest : public ::testing::Test {
 
   size_t BackendCalls() const { return bx_->calls() + px_->calls(); }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   PageTokenCodec page_tokens_{std::string(32, 'k'), &clock_};
   CreateDeduplicator creates_;
   GetCoalescer gets_;

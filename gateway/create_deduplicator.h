@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "adapters/resource_name.h"
 #include "execgw/v1/execution.pb.h"
 #include "execgw/v1/execution_service.pb.h"
@@ -89,7 +89,7 @@ class CreateDeduplicator {
   struct Options {
     size_t max_entries = 100000;
     absl::Duration ttl = absl::Hours(1);
-    const Clock* clock = SystemClock::Get();
+    const Clock* clock = WallClock();
   };
 
   // What has happened so far; for tests and metrics.

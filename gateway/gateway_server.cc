@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "adapters/http/curl_http_client.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     // sidecar; README tells operators of several replicas to set a key.
     key = PageTokenCodec::RandomKey();
   }
-  gw->page_tokens_ = std::make_unique<PageTokenCodec>(std::move(key), SystemClock::Get());
+  gw->page_tokens_ = std::make_unique<PageTokenCodec>(std::move(key), WallClock());
   CreateDeduplicator::Options dedup;
   if (config.request_id_ttl_seconds() > 0) {
     dedup.ttl = absl::Seconds(config.request_id_ttl_seconds());

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "adapters/resource_name.h"
 #include "execgw/v1/execution.pb.h"
 #include "gateway/shared_call.h"
@@ -56,7 +56,7 @@ class GetCoalescer {
   };
 
   // `clock` tells whether a joiner still has time left; not owned.
-  explicit GetCoalescer(const Clock* clock = SystemClock::Get()) : clock_(clock) {}
+  explicit GetCoalescer(const Clock* clock = WallClock()) : clock_(clock) {}
   GetCoalescer(const GetCoalescer&) = delete;
   GetCoalescer& operator=(const GetCoalescer&) = delete;
 

@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 
 namespace execgw::gateway {
 
@@ -23,7 +23,7 @@ class RateLimitedLog {
  public:
   struct Options {
     int max_lines_per_second = 5;
-    const Clock* clock = SystemClock::Get();
+    const Clock* clock = WallClock();
   };
   using Sink = absl::AnyInvocable<void(absl::string_view line)>;
 

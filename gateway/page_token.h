@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 
 namespace execgw::gateway {
 

@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/blaxel/errors.h"
 #include "adapters/blaxel/list_position.h"
 #include "adapters/blaxel/oauth_token_source.h"
@@ -77,9 +77,9 @@ struct BlaxelApi {
   // cancel, whose transport failures follow the write rule.
   http::Classifier Classifier(const std::string& credential,
                               const std::optional<WriteOutcome>& write) const {
-    return [backend = backend(), secrets = std::vector<std::string>{credential},
+    return [loop = &client->loop(), backend = backend(), secrets = std::vector<std::string>{credential},
             write](const absl::StatusOr<http::HttpResponse>& outcome) {
-      return BlaxelVerdict(backend, outcome, absl::Now(), secrets,
+      return BlaxelVerdict(backend, outcome, loop->Now(), secrets,
                            write.has_value() ? &*write : nullptr);
     };
   }
@@ -655,11 +655,11 @@ void ReadBack(std::shared_ptr<const BlaxelApi> config, std::string job, std::str
         }
         if (e.status().code() == absl::StatusCode::kNotFound &&
             attempt < std::size(kReadBackDelays)) {
-          const absl::Time when = absl::Now() + kReadBackDelays[attempt];
+          const absl::Time when = config->client->loop().Now() + kReadBackDelays[attempt];
           if (when < context.deadline) {
             // No cancellation here: a cancelled call fails its next GET at
             // once and still completes.
-            config->client->RunAt(
+            config->client->loop().RunAt(
                 when, [config, job = std::move(job), id = std::move(id),
                        request = std::move(request), context, attempt,
                        done = std::move(done)]() mutable {
@@ -1036,8 +1036,7 @@ std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::Ht
     o.client_id = options.oauth_client_id;
     o.client_secret = options.oauth_client_secret;
     o.request_timeout = options.request_timeout;
-    o.clock = options.clock;
-    config->tokens = std::make_shared<OAuthTokenSource>(std::move(o), client);
+    config->tokens = std::make_shared<OAuthTokenSource>(std::move(o), client, client.loop());
   }
   config->options = std::move(options);
   return std::make_unique<BlaxelBackend>(std::move(config));

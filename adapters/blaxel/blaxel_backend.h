@@ -6,7 +6,6 @@
 
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
 #include "adapters/http/http_client.h"
 
 namespace execgw::blaxel {
@@ -33,12 +32,11 @@ struct BlaxelBackendOptions {
   // retries an idempotent attempt that runs out of it); the caller's
   // deadline bounds the request as a whole.
   absl::Duration request_timeout = absl::Seconds(30);
-  // Measures OAuth token lifetimes; not owned. nullptr: the wall clock.
-  Clock* clock = nullptr;
 };
 
 // A Backend for the Blaxel control plane v0 (job executions). `client` must
-// outlive the backend. Names must have the job form
+// outlive the backend; its loop times the backend (OAuth token lifetimes,
+// the create's read-back delays). Names must have the job form
 // (backends/{b}/jobs/{job}/executions/{id}); parents too
 // (backends/{b}/jobs/{job}): Blaxel lists and creates per job.
 //

@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/blaxel/errors.h"
 #include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
@@ -66,17 +66,15 @@ struct OAuthTokenSource::Waiter {
   }
 };
 
-OAuthTokenSource::OAuthTokenSource(OAuthTokenSourceOptions options, http::HttpClient& client)
+OAuthTokenSource::OAuthTokenSource(OAuthTokenSourceOptions options, http::HttpClient& client,
+                                   EventLoop& loop)
     : options_(std::move(options)),
       client_(client),
+      loop_(loop),
       secrets_({options_.client_secret, BasicCredential(options_)}) {}
 
-absl::Time OAuthTokenSource::Now() const {
-  return options_.clock != nullptr ? options_.clock->Now() : absl::Now();
-}
-
 void OAuthTokenSource::GetToken(const CallContext& context, TokenCallback done) {
-  const absl::Time now = Now();
+  const absl::Time now = loop_.Now();
   std::string ready;
   bool start = false;
   auto waiter = std::make_shared<Waiter>();
@@ -118,7 +116,7 @@ void OAuthTokenSource::GetToken(const CallContext& context, TokenCallback done) 
     if (!waiter->fired) waiter->hook = id;
   }
   if (context.deadline < absl::InfiniteFuture()) {
-    client_.RunAt(
+    loop_.RunAt(
         context.deadline,
         [weak, backend] {
           if (std::shared_ptr<Waiter> w = weak.lock()) {
@@ -151,10 +149,10 @@ void OAuthTokenSource::StartFetch() {
   // attempt that times out can be retried once (the callers' own deadlines
   // still bound their waits).
   request.attempt_timeout = options_.request_timeout;
-  request.deadline = absl::Now() + 2 * options_.request_timeout;
+  request.deadline = loop_.Now() + 2 * options_.request_timeout;
   // Asking for a token twice is harmless.
   request.idempotent = true;
-  const absl::Time started = Now();
+  const absl::Time started = loop_.Now();
   client_.Send(std::move(request), [self = shared_from_this(),
                                     started](absl::StatusOr<http::HttpResponse> response) {
     // The token's life is counted from the request's start: on the safe side.
@@ -181,7 +179,7 @@ void OAuthTokenSource::StartFetch() {
       if (refused) absl::StrAppend(&what, "; check the backend's OAuth client id and secret");
       std::optional<absl::Duration> retry_after;
       if (const std::string* value = response->FindHeader("retry-after")) {
-        retry_after = ParseRetryAfter(*value, absl::Now());
+        retry_after = ParseRetryAfter(*value, self->loop_.Now());
       }
       token = self->TokenFailure(
           refused ? absl::StatusCode::kUnauthenticated : absl::StatusCode::kUnavailable,
@@ -203,7 +201,7 @@ void OAuthTokenSource::StartFetch() {
       }
     }
 
-    const absl::Time now = self->Now();
+    const absl::Time now = self->loop_.Now();
     absl::StatusOr<std::string> outcome;
     std::vector<std::shared_ptr<Waiter>> waiters;
     {

@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "adapters/http/http_client.h"
 
 namespace execgw::blaxel {
@@ -36,8 +36,6 @@ struct OAuthTokenSourceOptions {
   // After a failed refresh while the current token is still valid, the
   // current token is handed out without trying again for this long.
   absl::Duration retry_after_failure = absl::Seconds(5);
-  // Measures token lifetimes; not owned. nullptr: the wall clock.
-  Clock* clock = nullptr;
 };
 
 // OAuth 2.0 client credentials for the Blaxel control plane: POST
@@ -50,7 +48,8 @@ struct OAuthTokenSourceOptions {
 // refresh; a token close to its expiry (the last tenth of its life, at most
 // 30 s) is not handed out any more. At most one token request is in flight:
 // callers that need a token meanwhile are queued and completed, on the HTTP
-// client's thread, when it ends. Nothing blocks. A failed refresh while the
+// client's thread, when it ends. Nothing blocks. Token lifetimes, the
+// callers' deadlines and the token request's own are on `loop`'s clock. A failed refresh while the
 // current token is still valid hands out the current token.
 //
 // Token endpoint failures: 400 or 401 give UNAUTHENTICATED
@@ -59,12 +58,12 @@ struct OAuthTokenSourceOptions {
 // whose own deadline passes or whose cancellation fires gets
 // DEADLINE_EXCEEDED or CANCELLED without disturbing the shared request.
 // Thread-safe. Create with std::make_shared (callbacks keep it alive);
-// `client` must outlive it.
+// `client` and `loop` (the backend's: the client's loop) must outlive it.
 class OAuthTokenSource : public std::enable_shared_from_this<OAuthTokenSource> {
  public:
   using TokenCallback = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
 
-  OAuthTokenSource(OAuthTokenSourceOptions options, http::HttpClient& client);
+  OAuthTokenSource(OAuthTokenSourceOptions options, http::HttpClient& client, EventLoop& loop);
 
   // Calls `done` exactly once with an access token, or the error above;
   // possibly before returning.
@@ -78,7 +77,6 @@ class OAuthTokenSource : public std::enable_shared_from_this<OAuthTokenSource> {
  private:
   struct Waiter;
 
-  absl::Time Now() const;
   void StartFetch();
   void FetchDone(absl::StatusOr<http::HttpResponse> response);
   absl::Status TokenFailure(absl::StatusCode code, absl::string_view reason, absl::string_view what,
@@ -87,6 +85,7 @@ class OAuthTokenSource : public std::enable_shared_from_this<OAuthTokenSource> {
 
   const OAuthTokenSourceOptions options_;
   http::HttpClient& client_;
+  EventLoop& loop_;
   // What token endpoint answers must never show: the client secret and the
   // Basic credential built from it.
   const std::vector<std::string> secrets_;

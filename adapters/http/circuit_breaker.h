@@ -2,7 +2,7 @@
 #define EXECGW_ADAPTERS_HTTP_CIRCUIT_BREAKER_H_
 
 #include "absl/time/time.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 
 namespace execgw::http {
 

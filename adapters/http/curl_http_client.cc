@@ -27,9 +27,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
+#include "adapters/event_loop.h"
 #include "adapters/upstream_error.h"
 
 namespace execgw::http {
@@ -172,20 +172,29 @@ absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
   }
 }
 
-class CurlHttpClient final : public HttpClient {
+// The client is the real event loop: its thread runs the transfers, the
+// timers and the posted functions.
+class CurlHttpClient final : public HttpClient, public EventLoop {
  public:
   explicit CurlHttpClient(CurlHttpClientOptions options);
   ~CurlHttpClient() override;
 
   void Send(HttpRequest request, ResponseCallback done) override;
   void Stream(HttpRequest request, StreamCallbacks callbacks) override;
+  EventLoop& loop() override { return *this; }
+  void Shutdown() override;
+
+  absl::Time Now() const override { return WallClock()->Now(); }
+  void Post(absl::AnyInvocable<void() &&> fn) override;
   void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
              std::shared_ptr<Cancellation> cancellation) override;
-  void Shutdown() override;
+  bool IsLoopThread() const override {
+    return std::this_thread::get_id() == thread_.get_id();
+  }
 
  private:
   // Any thread.
-  void Post(Command command);
+  void Enqueue(Command command);
   uint64_t NextId();
 
   // Event-loop thread only.
@@ -257,7 +266,7 @@ uint64_t CurlHttpClient::NextId() {
   return next_id_++;
 }
 
-void CurlHttpClient::Post(Command command) {
+void CurlHttpClient::Enqueue(Command command) {
   {
     absl::MutexLock lock(&mu_);
     if (!closed_) {
@@ -287,7 +296,7 @@ void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
                               : options_.max_response_bytes;
   Command c(Command::Kind::kAddTransfer);
   c.transfer = std::move(t);
-  Post(std::move(c));
+  Enqueue(std::move(c));
 }
 
 void CurlHttpClient::Stream(HttpRequest request, StreamCallbacks callbacks) {
@@ -298,7 +307,12 @@ void CurlHttpClient::Stream(HttpRequest request, StreamCallbacks callbacks) {
   t->callbacks = std::move(callbacks);
   Command c(Command::Kind::kAddTransfer);
   c.transfer = std::move(t);
-  Post(std::move(c));
+  Enqueue(std::move(c));
+}
+
+void CurlHttpClient::Post(absl::AnyInvocable<void() &&> fn) {
+  // Timers due at the same time run in the order they were set.
+  RunAt(absl::InfinitePast(), std::move(fn), nullptr);
 }
 
 void CurlHttpClient::RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
@@ -310,7 +324,7 @@ void CurlHttpClient::RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
   c.id = NextId();
   c.when = when;
   c.timer = std::move(timer);
-  Post(std::move(c));
+  Enqueue(std::move(c));
 }
 
 void CurlHttpClient::Loop() {
@@ -367,7 +381,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
     Complete(std::move(t), absl::CancelledError("HTTP request cancelled"));
     return;
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = Now();
   if (now >= t->request.deadline) {
     Complete(std::move(t), absl::DeadlineExceededError(absl::StrCat(
                                "HTTP ", t->request.method,
@@ -397,7 +411,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
     Cancellation::HookId hook = cancellation->AddHook([this, id] {
       Command c(Command::Kind::kCancelTransfer);
       c.id = id;
-      Post(std::move(c));
+      Enqueue(std::move(c));
     });
     auto it = transfers_.find(id);
     if (it != transfers_.end()) it->second->hook = hook;
@@ -429,7 +443,7 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
           1, absl::ToInt64Milliseconds(options_.connect_timeout))));
   if (const absl::Time end = std::min(r.deadline, t.attempt_end);
       end != absl::InfiniteFuture()) {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, MillisUntil(end, absl::Now()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, MillisUntil(end, Now()));
   }
   if (!t.streaming && t.max_response_bytes > 0) {
     // Fails early when Content-Length announces too much; OnBody enforces it
@@ -567,7 +581,7 @@ void CurlHttpClient::ReapFinished() {
     if (!t->abort_status.ok()) {
       status = t->abort_status;
     } else if (code != CURLE_OK) {
-      status = MapCurlError(code, *t, absl::Now());
+      status = MapCurlError(code, *t, Now());
     } else if (!t->headers_complete) {
       status = absl::UnavailableError(absl::StrCat(
           "HTTP ", t->request.method, " failed: a response without headers"));
@@ -620,7 +634,7 @@ void CurlHttpClient::AddTimer(uint64_t id, absl::Time when,
     Cancellation::HookId hook = cancellation->AddHook([this, id] {
       Command c(Command::Kind::kCancelTimer);
       c.id = id;
-      Post(std::move(c));
+      Enqueue(std::move(c));
     });
     auto it = timers_.find(id);
     if (it != timers_.end()) it->second->hook = hook;
@@ -638,7 +652,7 @@ void CurlHttpClient::CancelTimer(uint64_t id) {
 }
 
 void CurlHttpClient::RunDueTimers() {
-  absl::Time now = absl::Now();
+  absl::Time now = Now();
   while (!timer_heap_.empty() && timer_heap_.top().first <= now) {
     uint64_t id = timer_heap_.top().second;
     timer_heap_.pop();
@@ -659,7 +673,7 @@ int CurlHttpClient::PollTimeoutMillis() {
   }
   absl::Duration wait = kMaxPollWait;
   if (!timer_heap_.empty()) {
-    wait = std::min(wait, timer_heap_.top().first - absl::Now());
+    wait = std::min(wait, timer_heap_.top().first - Now());
   }
   if (wait <= absl::ZeroDuration()) return 0;
   return static_cast<int>(

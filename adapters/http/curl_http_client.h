@@ -21,10 +21,13 @@ struct CurlHttpClientOptions {
 };
 
 // The one HTTP client: libcurl's multi interface driven by a single
-// event-loop thread that the client owns. Connections are reused
-// (keep-alive) across requests. Destroying the client fails every pending
-// request with CANCELLED (callbacks run before the destructor returns) and
-// joins the thread.
+// event-loop thread that the client owns. The client is the real EventLoop
+// (loop()): that thread also runs its timers and posted functions, and its
+// Now() is the wall clock. One client per worker thread, each with its own
+// connections and timers. Connections are reused (keep-alive) across
+// requests. Destroying the client fails every pending request with
+// CANCELLED and runs pending timers early (callbacks run before the
+// destructor returns), then joins the thread.
 std::unique_ptr<HttpClient> NewCurlHttpClient(CurlHttpClientOptions options = {});
 
 // Makes the process's allocator give the memory of large buffers (a

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
+#include "adapters/event_loop.h"
 #include "adapters/http/verdict.h"
 
 namespace execgw::http {
@@ -77,7 +78,7 @@ struct HttpResponse {
 // and only when it is a plain token. `upstream` names the upstream ("Polos").
 std::string DescribeBody(const HttpResponse& response, absl::string_view upstream, bool is_json);
 
-// Called exactly once per request, on the client's event-loop thread. It
+// Called exactly once per request, on the client's loop() thread. It
 // must not block: hand long work elsewhere. An HTTP error status is a
 // response, not an error; the status is non-OK only when no complete
 // response arrived:
@@ -124,13 +125,9 @@ class HttpClient {
   // Starts `request` and delivers the body piece by piece.
   virtual void Stream(HttpRequest request, StreamCallbacks callbacks) = 0;
 
-  // Runs `fn` on the event-loop thread at `when` (at once if it is past),
-  // unless `cancellation` (optional) fires first, in which case `fn` is
-  // dropped without running. For backoff between retries without sleeping.
-  // When the client shuts down, pending fns run at once (early), so that
-  // whatever waits on them completes; requests they start fail CANCELLED.
-  virtual void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
-                     std::shared_ptr<Cancellation> cancellation = nullptr) = 0;
+  // The loop this client's callbacks run on, whose Now() is the time base
+  // of HttpRequest::deadline. Lives as long as the client.
+  virtual EventLoop& loop() = 0;
 
   // Fails every pending request with CANCELLED (their callbacks, and any
   // work those start, run before it returns), stops the event loop, and

@@ -17,7 +17,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/http/backoff.h"
 #include "adapters/http/verdict.h"
@@ -53,10 +52,10 @@ struct Call {
   std::shared_ptr<Cancellation> queue_timer;  // cancels the deadline timer
 
   ~Call() {
-    // Reached with `done` still set only when the inner client dropped a
-    // function holding the last reference: a wait between attempts whose
-    // cancellation fired, or the inner client shutting down. Either way the
-    // caller still gets exactly one answer.
+    // Reached with `done` still set only when the loop dropped a function
+    // holding the last reference: a wait between attempts whose
+    // cancellation fired, or the loop shutting down. Either way the caller
+    // still gets exactly one answer.
     if (done != nullptr) {
       std::move(done)(absl::CancelledError(
           IsCancelled(request) ? "HTTP request cancelled"
@@ -99,16 +98,15 @@ struct StreamTracker {
 class ResilientHttpClient::State
     : public std::enable_shared_from_this<ResilientHttpClient::State> {
  public:
-  State(HttpClient& inner, ResilienceOptions options)
+  State(HttpClient& inner, EventLoop& loop, ResilienceOptions options)
       : inner_(inner),
+        loop_(loop),
         options_(std::move(options)),
         max_in_flight_(std::max(1, options_.max_in_flight)),
-        clock_(options_.clock != nullptr ? *options_.clock
-                                         : *SystemClock::Get()),
-        breaker_({options_.failure_threshold, options_.open_duration}, clock_) {
+        breaker_({options_.failure_threshold, options_.open_duration}, loop_) {
   }
 
-  HttpClient& inner() { return inner_; }
+  EventLoop& loop() { return loop_; }
   size_t max_response_bytes() const { return options_.max_response_bytes; }
 
   // Lets `call` make its next attempt: through the breaker, then a slot.
@@ -132,7 +130,7 @@ class ResilientHttpClient::State
   std::optional<absl::Duration> RetryWait(
       const Call& call, const absl::StatusOr<HttpResponse>& result) const;
   void RecordStream(StreamTracker& tracker, Outcome outcome);
-  // Answers `call` on the inner client's loop thread.
+  // Answers `call` on the loop thread.
   void Deliver(std::shared_ptr<Call> call, absl::StatusOr<HttpResponse> result);
 
   void TakeSlotLocked(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -148,9 +146,9 @@ class ResilientHttpClient::State
   absl::Status ShutDownStatus() const;
 
   HttpClient& inner_;
+  EventLoop& loop_;
   const ResilienceOptions options_;
   const int max_in_flight_;
-  const Clock& clock_;  // the breaker's
 
   mutable absl::Mutex mu_;
   CircuitBreaker breaker_ ABSL_GUARDED_BY(mu_);
@@ -201,7 +199,7 @@ void ResilientHttpClient::State::Admit(std::shared_ptr<Call> call) {
             queue_.insert(retry ? queue_.begin() : queue_.end(), call);
         call->queued = true;
         call->queue_stint = stint = next_stint_++;
-        call->queued_at = absl::Now();
+        call->queued_at = loop_.Now();
         if (call->request.deadline != absl::InfiniteFuture()) {
           timer = std::make_shared<Cancellation>();
           call->queue_timer = timer;
@@ -225,7 +223,7 @@ void ResilientHttpClient::State::WaitForSlot(
   std::shared_ptr<State> self = shared_from_this();
   std::weak_ptr<Call> weak = call;
   if (timer != nullptr) {
-    inner_.RunAt(
+    loop_.RunAt(
         call->request.deadline,
         [self, weak, stint] {
           if (std::shared_ptr<Call> c = weak.lock()) {
@@ -334,11 +332,10 @@ void ResilientHttpClient::State::OnAttemptDone(
   call->last = std::move(result);
   std::shared_ptr<Cancellation> cancellation = call->request.cancellation;
   std::shared_ptr<State> self = shared_from_this();
-  // If `cancellation` fires first, the inner client drops this function and
-  // with it the last reference to the call, whose destructor answers
-  // CANCELLED.
-  inner_.RunAt(
-      absl::Now() + *wait,
+  // If `cancellation` fires first, the loop drops this function and with it
+  // the last reference to the call, whose destructor answers CANCELLED.
+  loop_.RunAfter(
+      *wait,
       [self, call = std::move(call)]() mutable {
         self->Admit(std::move(call));
       },
@@ -356,7 +353,7 @@ std::optional<absl::Duration> ResilientHttpClient::State::RetryWait(
     thread_local absl::BitGen gen;
     wait = FullJitter(ceiling, gen);
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = loop_.Now();
   if (result.ok()) {
     // The classifier read Retry-After with the rest of the answer.
     std::optional<absl::Duration> retry_after;
@@ -393,10 +390,9 @@ void ResilientHttpClient::State::Stream(HttpRequest request,
     }
   }
   if (!reject.ok()) {
-    inner_.RunAt(absl::InfinitePast(),
-                 [done = std::move(callbacks.on_done), reject]() mutable {
-                   if (done != nullptr) std::move(done)(reject);
-                 });
+    loop_.Post([done = std::move(callbacks.on_done), reject]() mutable {
+      if (done != nullptr) std::move(done)(reject);
+    });
     return;
   }
   std::shared_ptr<State> self = shared_from_this();
@@ -460,10 +456,9 @@ void ResilientHttpClient::State::Shutdown() {
 
 void ResilientHttpClient::State::Deliver(std::shared_ptr<Call> call,
                                          absl::StatusOr<HttpResponse> result) {
-  inner_.RunAt(absl::InfinitePast(),
-               [call = std::move(call), result = std::move(result)]() mutable {
-                 Finish(*call, std::move(result));
-               });
+  loop_.Post([call = std::move(call), result = std::move(result)]() mutable {
+    Finish(*call, std::move(result));
+  });
 }
 
 void ResilientHttpClient::State::TakeSlotLocked(Call& call) {
@@ -487,7 +482,7 @@ QueueExit ResilientHttpClient::State::LeaveQueueLocked(Call& call) {
 void ResilientHttpClient::State::FillSlotsLocked(
     std::vector<std::shared_ptr<Call>>& send, std::vector<Rejection>& rejected,
     std::vector<QueueExit>& exits) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = loop_.Now();
   while (in_flight_ < max_in_flight_ && !queue_.empty()) {
     std::shared_ptr<Call> call = std::move(queue_.front());
     queue_.pop_front();
@@ -532,7 +527,7 @@ absl::Status ResilientHttpClient::State::CircuitOpenLocked() const {
                      reason::kCircuitOpen, metadata, absl::Seconds(1));
   }
   const absl::Duration left = absl::Ceil(
-      std::max(breaker_.open_until() - clock_.Now(), absl::ZeroDuration()), absl::Milliseconds(100));
+      std::max(breaker_.open_until() - loop_.Now(), absl::ZeroDuration()), absl::Milliseconds(100));
   return MakeError(absl::StatusCode::kUnavailable,
                    absl::StrCat("circuit open for backend \"", options_.backend,
                                 "\" (the upstream keeps failing); retry after ",
@@ -547,7 +542,7 @@ absl::Status ResilientHttpClient::State::QueueDeadlineLocked(
       max_in_flight_,
       " requests in flight reached; the deadline passed after waiting ",
       absl::FormatDuration(
-          absl::Trunc(absl::Now() - call.queued_at, absl::Milliseconds(1))),
+          absl::Trunc(loop_.Now() - call.queued_at, absl::Milliseconds(1))),
       " in the queue"));
 }
 
@@ -574,7 +569,11 @@ ResilienceStats ResilientHttpClient::State::stats() const {
 
 ResilientHttpClient::ResilientHttpClient(HttpClient& inner,
                                          ResilienceOptions options)
-    : state_(std::make_shared<State>(inner, std::move(options))) {}
+    : ResilientHttpClient(inner, inner.loop(), std::move(options)) {}
+
+ResilientHttpClient::ResilientHttpClient(HttpClient& inner, EventLoop& loop,
+                                         ResilienceOptions options)
+    : state_(std::make_shared<State>(inner, loop, std::move(options))) {}
 
 ResilientHttpClient::~ResilientHttpClient() { state_->Shutdown(); }
 
@@ -593,11 +592,7 @@ void ResilientHttpClient::Stream(HttpRequest request,
   state_->Stream(std::move(request), std::move(callbacks));
 }
 
-void ResilientHttpClient::RunAt(absl::Time when,
-                                absl::AnyInvocable<void() &&> fn,
-                                std::shared_ptr<Cancellation> cancellation) {
-  state_->inner().RunAt(when, std::move(fn), std::move(cancellation));
-}
+EventLoop& ResilientHttpClient::loop() { return state_->loop(); }
 
 ResilienceStats ResilientHttpClient::stats() const { return state_->stats(); }
 

@@ -9,7 +9,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "adapters/http/circuit_breaker.h"
 #include "adapters/http/http_client.h"
 
@@ -54,10 +54,6 @@ struct ResilienceOptions {
   // for `open_duration`, then lets one probe through.
   int failure_threshold = 5;
   absl::Duration open_duration = absl::Seconds(5);
-  // The breaker's clock (nullptr: the system clock); must outlive the
-  // client. Deadlines and backoff waits are not measured on it: they use
-  // the wall clock, the time base of HttpRequest::deadline and RunAt().
-  const Clock* clock = nullptr;
 
   // Picks the wait before a retry from [0, ceiling]. Empty: uniformly at
   // random. Tests pin it to make waits predictable.
@@ -102,13 +98,22 @@ struct ResilienceStats {
 // previous attempt's outcome instead; a cancelled one returns CANCELLED.
 // Messages never include request headers or the URL.
 //
-// Callbacks run on the inner client's event-loop thread, never inside
-// Send()/Stream(). Thread-safe. The inner client must outlive this one and
-// every request started through it; destroying the inner client ends the
-// requests waiting between attempts with CANCELLED.
+// All time is the loop's: backoff waits, Retry-After, queue time, the
+// breaker's open duration and deadline checks (HttpRequest::deadline is on
+// the loop's clock). Answers the client makes up itself, and retries, run
+// on the loop; upstream answers are passed on from the inner client's
+// callback. Callbacks never run inside Send()/Stream(). Thread-safe. The
+// inner client and the loop must outlive this client and every request
+// started through it; a loop shutting down ends the requests waiting
+// between attempts with CANCELLED (the last answer once this client is
+// gone).
 class ResilientHttpClient final : public HttpClient {
  public:
+  // Times on the inner client's loop.
   ResilientHttpClient(HttpClient& inner, ResilienceOptions options);
+  // Times on `loop`: the inner client's, or one its callbacks may schedule
+  // on (a test's simulated loop).
+  ResilientHttpClient(HttpClient& inner, EventLoop& loop, ResilienceOptions options);
   // Fails queued requests with CANCELLED; requests upstream or between
   // attempts finish on their own (without further retries).
   ~ResilientHttpClient() override;
@@ -118,9 +123,8 @@ class ResilientHttpClient final : public HttpClient {
 
   void Send(HttpRequest request, ResponseCallback done) override;
   void Stream(HttpRequest request, StreamCallbacks callbacks) override;
-  // Forwarded to the inner client.
-  void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
-             std::shared_ptr<Cancellation> cancellation = nullptr) override;
+  // The loop it times on.
+  EventLoop& loop() override;
 
   ResilienceStats stats() const;
 

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/etag.h"
 #include "adapters/field_rules.h"
 #include "adapters/json_value.h"
@@ -77,9 +77,10 @@ struct PolosApi {
   // write rule.
   http::Classifier Classifier(PolosCall call, std::string id = "",
                               std::optional<WriteOutcome> write = std::nullopt) const {
-    return [call, backend = backend(), secrets = secrets, id = std::move(id),
+    return [loop = &client->loop(), call, backend = backend(), secrets = secrets,
+            id = std::move(id),
             write = std::move(write)](const absl::StatusOr<http::HttpResponse>& outcome) {
-      return PolosVerdict(call, backend, outcome, absl::Now(), secrets, id,
+      return PolosVerdict(call, backend, outcome, loop->Now(), secrets, id,
                           write.has_value() ? &*write : nullptr);
     };
   }

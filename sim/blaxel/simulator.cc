@@ -494,7 +494,7 @@ BlaxelSimulator::~BlaxelSimulator() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<BlaxelSimulator>> BlaxelSimulator::Start(
     BlaxelSimulatorOptions options) {
-  if (options.clock == nullptr) options.clock = SystemClock::Get();
+  if (options.clock == nullptr) options.clock = WallClock();
   std::unique_ptr<BlaxelSimulator> sim(new BlaxelSimulator(std::move(options)));
   if (sim->options_.seed_demo_data) sim->Seed();
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server = sim->api_.Serve(sim->options_.port);

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "sim/http/fault_injector.h"
 #include "sim/http/http_server.h"
 #include "sim/http/simulated_api.h"
@@ -53,8 +53,8 @@ struct BlaxelSimulatorOptions {
   std::string oauth_client_id = "sim-client";
   std::string oauth_client_secret = "sim-client-secret";
   absl::Duration token_lifetime = absl::Seconds(7200);
-  // Drives every lifecycle; not owned. Tests pass a ManualClock.
-  Clock* clock = SystemClock::Get();
+  // Drives every lifecycle; not owned. Tests pass a clock they move by hand.
+  const Clock* clock = WallClock();
   int port = 0;
   // Seeds jobs and executions in every interesting state (see seeded()).
   bool seed_demo_data = false;
@@ -134,7 +134,7 @@ struct SeededExecution {
 // on this answer.
 //
 // State is materialized from each execution's creation time, scenario and
-// cancellation time whenever it is read, so a ManualClock moves it:
+// cancellation time whenever it is read, so a clock moved by hand moves it:
 // queued (1 s) -> pending (1 s) -> running -> succeeded | failed | timeout;
 // a cancellation gives `cancelling` for 2 s, then `cancelled`. Times are
 // RFC 3339 UTC with as many fractional digits as needed; times not reached

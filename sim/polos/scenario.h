@@ -65,7 +65,7 @@ struct TimelineEvent {
 };
 
 // The state at `now`: a pure function, so a simulator driven by a
-// ManualClock moves exactly when the test advances the clock.
+// clock the test moves by hand changes exactly when the test moves it.
 ExecutionView Materialize(const Scenario& scenario, const Timing& timing, absl::Time now);
 
 // The events published up to `now`, oldest first.

@@ -155,7 +155,7 @@ std::string EventJson(absl::string_view workflow_id, absl::string_view run_id, i
 
 PolosSimulator::PolosSimulator(PolosSimulatorOptions options)
     : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? options_.clock : SystemClock::Get()),
+      clock_(options_.clock != nullptr ? options_.clock : WallClock()),
       api_([](const ServerRequest&) { return Empty(404); },
            [](const ServerRequest&) { return Empty(405); }) {
   api_.Add("GET", "/health", "", [](const ServerRequest&, const Params&) {

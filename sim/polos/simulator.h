@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "sim/http/fault_injector.h"
 #include "sim/http/http_server.h"
 #include "sim/http/simulated_api.h"
@@ -27,7 +27,7 @@ struct PolosSimulatorOptions {
   std::string project_id = "5f0c6e9a-3b1d-4c7e-9a2f-8d4b6c1e0f37";
   // Drives every lifecycle; nullptr: the wall clock. Must outlive the
   // simulator.
-  Clock* clock = nullptr;
+  const Clock* clock = nullptr;
   int port = 0;
   // Seed a handful of executions in every interesting state (see seeded()).
   bool seed_demo_data = false;
@@ -118,7 +118,7 @@ struct NewExecution {
 //
 // State is materialized from each execution's creation time, scenario and
 // cancellation on every read, so tests move lifecycles with
-// ManualClock::Advance. Times are rendered like the real server: RFC 3339,
+// the clock they give it. Times are rendered like the real server: RFC 3339,
 // `+00:00`, microseconds. The event stream sends Server-Sent Events
 // (`data: {"id","sequence_id","topic","event_type","data","created_at"}`,
 // topic workflow/{workflow_id}/{run_id}, with `data: keepalive` frames
@@ -189,7 +189,7 @@ class PolosSimulator {
   void Seed();
 
   const PolosSimulatorOptions options_;
-  Clock* const clock_;
+  const Clock* const clock_;
   http::SimulatedApi api_;
   std::unique_ptr<http::HttpServer> server_;
 

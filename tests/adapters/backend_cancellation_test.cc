@@ -14,7 +14,6 @@
 #include "adapters/backend.h"
 #include "adapters/blaxel/blaxel_backend.h"
 #include "adapters/cancellation.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/polos/polos_backend.h"
 #include "adapters/upstream_error.h"
@@ -22,6 +21,7 @@
 #include "sim/blaxel/simulator.h"
 #include "sim/polos/simulator.h"
 #include "tests/testing/backend_under_test.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::testing {
 namespace {
@@ -75,7 +75,7 @@ class BlaxelUnderTest final : public BackendUnderTest {
   }
 
  private:
-  ManualClock clock_{absl::FromUnixSeconds(1767225600)};
+  SimulatedEventLoop clock_{absl::FromUnixSeconds(1767225600)};
   std::unique_ptr<blaxel::BlaxelSimulator> sim_;
   std::unique_ptr<http::HttpClient> client_ = http::NewCurlHttpClient();
   std::unique_ptr<Backend> backend_;
@@ -113,7 +113,7 @@ class PolosUnderTest final : public BackendUnderTest {
   }
 
  private:
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   std::unique_ptr<polos::PolosSimulator> sim_;
   std::unique_ptr<http::HttpClient> client_ = http::NewCurlHttpClient();
   std::unique_ptr<Backend> backend_;

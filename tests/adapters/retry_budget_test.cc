@@ -22,7 +22,7 @@
 #include "absl/time/time.h"
 #include "adapters/backend.h"
 #include "adapters/blaxel/blaxel_backend.h"
-#include "adapters/clock.h"
+#include "adapters/event_loop.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/http/resilient_http_client.h"
 #include "adapters/polos/polos_backend.h"
@@ -31,6 +31,7 @@
 #include "sim/blaxel/simulator.h"
 #include "sim/polos/simulator.h"
 #include "tests/testing/backend_under_test.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::testing {
 namespace {
@@ -94,11 +95,10 @@ class BudgetedBackend : public BackendUnderTest {
   }
 
  protected:
-  static CallContext Context() {
-    CallContext context;
-    context.deadline = absl::Now() + absl::Seconds(20);
-    return context;
-  }
+  // No deadline: the OAuth cases time the backend on a clock that runs far
+  // ahead of the wall clock (EverLaterLoop), on which any real deadline has
+  // long passed. Run's own wait bounds each call instead.
+  static CallContext Context() { return CallContext{}; }
 
   // Fast, deterministic retries; a breaker that stays closed (an open one
   // only lowers the count).
@@ -114,19 +114,52 @@ class BudgetedBackend : public BackendUnderTest {
   std::unique_ptr<http::HttpClient> curl_ = http::NewCurlHttpClient();
 };
 
-// Reads ahead of the token's life on every look, so that every exchange
-// starts with a token refresh: the OAuth worst case.
-class EverLaterClock final : public Clock {
+// The real loop of `client`, except that its time runs 3 hours further on
+// every look, so that every exchange starts with a token refresh: the OAuth
+// worst case. Timers are set on the real loop at the same distance from now.
+class EverLaterLoop final : public EventLoop {
  public:
+  explicit EverLaterLoop(EventLoop& real) : real_(real) {}
   absl::Time Now() const override {
     absl::MutexLock lock(&mu_);
-    now_ += absl::Hours(3);
-    return now_;
+    ahead_ += absl::Hours(3);
+    return real_.Now() + ahead_;
   }
+  void Post(absl::AnyInvocable<void() &&> fn) override { real_.Post(std::move(fn)); }
+  void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
+             std::shared_ptr<Cancellation> cancellation = nullptr) override {
+    absl::Duration ahead;
+    {
+      absl::MutexLock lock(&mu_);
+      ahead = ahead_;
+    }
+    real_.RunAt(when - ahead, std::move(fn), std::move(cancellation));
+  }
+  bool IsLoopThread() const override { return real_.IsLoopThread(); }
 
  private:
+  EventLoop& real_;
   mutable absl::Mutex mu_;
-  mutable absl::Time now_ = absl::FromUnixSeconds(1767225600);
+  mutable absl::Duration ahead_ = absl::ZeroDuration();
+};
+
+// `inner`'s requests, timed by an EverLaterLoop: what the Blaxel backend (its
+// OAuth token source and read-back delays) sees, while the retrying client
+// below keeps the real loop for backoff and deadlines.
+class EverLaterClient final : public http::HttpClient {
+ public:
+  explicit EverLaterClient(http::HttpClient& inner) : inner_(inner), loop_(inner.loop()) {}
+  void Send(http::HttpRequest request, http::ResponseCallback done) override {
+    inner_.Send(std::move(request), std::move(done));
+  }
+  void Stream(http::HttpRequest request, http::StreamCallbacks callbacks) override {
+    inner_.Stream(std::move(request), std::move(callbacks));
+  }
+  EventLoop& loop() override { return loop_; }
+
+ private:
+  http::HttpClient& inner_;
+  EverLaterLoop loop_;
 };
 
 class BlaxelBudget final : public BudgetedBackend {
@@ -151,11 +184,12 @@ class BlaxelBudget final : public BudgetedBackend {
     if (oauth) {
       o.oauth_client_id = options.oauth_client_id;
       o.oauth_client_secret = options.oauth_client_secret;
-      o.clock = &token_clock_;
     } else {
       o.api_key = options.api_key;
     }
-    backend_ = blaxel::NewBlaxelBackend(o, *resilient_);
+    if (oauth) ever_later_ = std::make_unique<EverLaterClient>(*resilient_);
+    backend_ = blaxel::NewBlaxelBackend(
+        o, oauth ? static_cast<http::HttpClient&>(*ever_later_) : *resilient_);
   }
   ~BlaxelBudget() override { backend_.reset(); }
 
@@ -184,10 +218,10 @@ class BlaxelBudget final : public BudgetedBackend {
 
  private:
   const bool oauth_;
-  ManualClock sim_clock_{absl::FromUnixSeconds(1767225600)};
-  EverLaterClock token_clock_;
+  testing::SimulatedEventLoop sim_clock_;
   std::unique_ptr<blaxel::BlaxelSimulator> sim_;
   std::unique_ptr<http::ResilientHttpClient> resilient_;
+  std::unique_ptr<EverLaterClient> ever_later_;
   std::unique_ptr<Backend> backend_;
   int added_ = 0;
 };
@@ -225,7 +259,7 @@ class PolosBudget final : public BudgetedBackend {
   ParentName parent() const override { return ParentName{"polos-test", "", "wf"}; }
 
  private:
-  ManualClock clock_;
+  testing::SimulatedEventLoop clock_;
   std::unique_ptr<polos::PolosSimulator> sim_;
   std::unique_ptr<http::ResilientHttpClient> resilient_;
   std::unique_ptr<Backend> backend_;

@@ -9,14 +9,16 @@
 
 #include "absl/status/status.h"
 #include "adapters/cancellation.h"
-#include "adapters/clock.h"
 #include "adapters/upstream_error.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/recording_backend.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using testing::Answers;
 using testing::ExecutionNamed;
@@ -68,7 +70,7 @@ class CreateDeduplicatorTest : public ::testing::Test {
     return {.max_entries = max_entries, .ttl = absl::Hours(1), .clock = &clock_};
   }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   RecordingBackend polos_;
   Answers answers_;
 };

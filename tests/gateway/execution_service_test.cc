@@ -16,7 +16,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
 #include "adapters/upstream_error.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/backend_registry.h"
@@ -34,11 +33,14 @@
 #include "tests/gateway/recording_backend.h"
 #include "tests/testing/grpc_error_details.h"
 #include "tests/testing/raw_grpc_call.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
 namespace {
 
 using ::execgw::testing::CallExecutionServiceRaw;
+using ::execgw::testing::SimulatedEventLoop;
+
 using ::execgw::testing::DetailsOf;
 using ::execgw::testing::ErrorDetails;
 using ::testing::HasSubstr;
@@ -191,7 +193,7 @@ class ExecutionServiceTest : public ::testing::Test {
 
   size_t BackendCalls() const { return bx_->calls() + px_->calls(); }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   PageTokenCodec page_tokens_{std::string(32, 'k'), &clock_};
   CreateDeduplicator creates_;
   GetCoalescer gets_;

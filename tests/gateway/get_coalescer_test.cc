@@ -12,9 +12,12 @@
 #include "adapters/upstream_error.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/recording_backend.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using testing::Answers;
 using testing::ExecutionNamed;
@@ -33,7 +36,7 @@ CallContext Context(absl::Time deadline = absl::InfiniteFuture()) {
 
 class GetCoalescerTest : public ::testing::Test {
  protected:
-  ManualClock clock_{kT0};
+  SimulatedEventLoop clock_{kT0};
   GetCoalescer gets_{&clock_};
   RecordingBackend polos_;
   Answers answers_;
@@ -98,7 +101,7 @@ TEST_F(GetCoalescerTest, LaterDeadlineJoinsAndReadsAgainIfTheSharedReadRunsOutOf
   EXPECT_EQ(gets_.counters().joins, 2u);
 
   // The shared read runs out of the first caller's time.
-  clock_.Set(kT0 + absl::Seconds(1));
+  clock_.AdvanceTo(kT0 + absl::Seconds(1));
   polos_.CompleteGet(0, absl::DeadlineExceededError("upstream too slow"));
   // The first caller takes the failure; the others, with time left, read
   // again: together, in one new read.
@@ -117,7 +120,7 @@ TEST_F(GetCoalescerTest, UpstreamTimeoutBeforeTheSharedDeadlineIsEveryonesAnswer
   ASSERT_EQ(polos_.gets().size(), 1u);
   // The upstream timed out (its request timeout) long before either
   // caller's deadline: not a reason to read again.
-  clock_.Set(kT0 + absl::Seconds(30));
+  clock_.AdvanceTo(kT0 + absl::Seconds(30));
   polos_.CompleteGet(0, absl::DeadlineExceededError("upstream request timeout"));
   EXPECT_EQ(answers_.calls(), 2);
   EXPECT_EQ(polos_.gets().size(), 1u);
@@ -128,7 +131,7 @@ TEST_F(GetCoalescerTest, JoinerWithoutTimeLeftTakesTheDeadlineFailure) {
   gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1)), answers_.For(0));
   gets_.Get(polos_, Name(kRun1), Context(kT0 + absl::Seconds(1) + absl::Milliseconds(5)),
             answers_.For(1));
-  clock_.Set(kT0 + absl::Seconds(1));
+  clock_.AdvanceTo(kT0 + absl::Seconds(1));
   polos_.CompleteGet(0, absl::DeadlineExceededError("upstream too slow"));
   EXPECT_EQ(answers_.calls(), 2);
   EXPECT_EQ(polos_.gets().size(), 1u);

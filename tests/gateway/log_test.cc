@@ -5,13 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -24,7 +26,7 @@ class RateLimitedLogTest : public ::testing::Test {
                           [this](absl::string_view line) { lines_.emplace_back(line); });
   }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   std::vector<std::string> lines_;
 };
 

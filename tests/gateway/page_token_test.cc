@@ -9,14 +9,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
 #include "adapters/upstream_error.h"
 #include "gateway/list_query.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 constexpr char kInvalid[] = "page_token: is not a valid page token";
 constexpr char kOtherQuery[] =
@@ -42,7 +44,7 @@ class PageTokenCodecTest : public ::testing::Test {
     return raw;
   }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   PageTokenCodec codec_{std::string(32, 'k'), &clock_};
   // An adapter's bytes: the codec reads nothing in them.
   const UpstreamPosition position_ = std::string("B\0\0\0\0\0\0\0\x28\0\0\0\ncursor-abc", 23);
@@ -114,7 +116,7 @@ TEST_F(PageTokenCodecTest, EveryAlteredByteIsRejected) {
     for (unsigned char flip : {0x01, 0x80, 0xff}) {
       std::string altered = raw;
       altered[i] = static_cast<char>(altered[i] ^ flip);
-      SCOPED_TRACE(testing::Message() << "byte " << i << " ^ " << int{flip});
+      SCOPED_TRACE(::testing::Message() << "byte " << i << " ^ " << int{flip});
       ExpectTokenError(codec_.Decode(absl::WebSafeBase64Escape(altered), kFingerprint), kInvalid);
     }
   }
@@ -124,12 +126,12 @@ TEST_F(PageTokenCodecTest, TruncatedAndExtendedTokensAreRejected) {
   const std::string token = codec_.Encode(kFingerprint, position_);
   const std::string raw = Raw(token);
   for (size_t n = 1; n < raw.size(); ++n) {
-    SCOPED_TRACE(testing::Message() << "raw prefix " << n);
+    SCOPED_TRACE(::testing::Message() << "raw prefix " << n);
     ExpectTokenError(codec_.Decode(absl::WebSafeBase64Escape(raw.substr(0, n)), kFingerprint),
                      kInvalid);
   }
   for (size_t n = 1; n < token.size(); ++n) {
-    SCOPED_TRACE(testing::Message() << "text prefix " << n);
+    SCOPED_TRACE(::testing::Message() << "text prefix " << n);
     ExpectTokenError(codec_.Decode(token.substr(0, n), kFingerprint), kInvalid);
   }
   ExpectTokenError(codec_.Decode(absl::WebSafeBase64Escape(raw + "x"), kFingerprint), kInvalid);
@@ -273,7 +275,7 @@ TEST_F(PageTokenCodecTest, MaxAgeIsAnOption) {
 // A replica whose clock runs ahead issues tokens "in the future" for the
 // others: up to max_clock_skew (60 s by default) is tolerated, no more.
 TEST_F(PageTokenCodecTest, TokensIssuedInTheFutureAreRejectedBeyondTheSkew) {
-  ManualClock ahead(clock_.Now() + absl::Seconds(60));
+  SimulatedEventLoop ahead(clock_.Now() + absl::Seconds(60));
   const PageTokenCodec replica(std::string(32, 'k'), &ahead);
   EXPECT_TRUE(codec_.Decode(replica.Encode(kFingerprint, position_), kFingerprint).ok());
   ahead.Advance(absl::Nanoseconds(1));
@@ -291,7 +293,7 @@ TEST_F(PageTokenCodecTest, MaxClockSkewIsAnOption) {
   PageTokenOptions options;
   options.max_clock_skew = absl::ZeroDuration();
   const PageTokenCodec strict(std::string(32, 'k'), &clock_, options);
-  ManualClock ahead(clock_.Now() + absl::Nanoseconds(1));
+  SimulatedEventLoop ahead(clock_.Now() + absl::Nanoseconds(1));
   const PageTokenCodec replica(std::string(32, 'k'), &ahead);
   EXPECT_TRUE(strict.Decode(codec_.Encode(kFingerprint, position_), kFingerprint).ok());
   ExpectTokenError(strict.Decode(replica.Encode(kFingerprint, position_), kFingerprint), kFuture);
@@ -321,7 +323,7 @@ TEST(PageTokenKeyTest, RandomKeysAre32FreshBytes) {
 }
 
 TEST(PageTokenKeyDeathTest, ShortKeyIsABug) {
-  ManualClock clock;
+  SimulatedEventLoop clock;
   EXPECT_DEATH(PageTokenCodec(std::string(15, 'k'), &clock), "shorter than kMinKeySize");
 }
 

@@ -4,7 +4,6 @@
 #include <memory>
 #include <string>
 
-#include "adapters/clock.h"
 #include "execgw/config/v1/config.pb.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
@@ -13,11 +12,12 @@
 #include "sim/blaxel/simulator.h"
 #include "sim/polos/simulator.h"
 #include "tests/testing/grpc_error_details.h"  // ErrorDetails, DetailsOf
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::testing {
 
 // The whole gateway, for real: a Blaxel and a Polos simulator on loopback
-// (driven by a ManualClock), the execgw server configured for them through
+// (their lifecycles on simulated time), the execgw server configured for them through
 // the ordinary config path (credentials in environment variables), and a
 // gRPC stub on a real channel.
 class GatewayHarness {
@@ -43,7 +43,7 @@ class GatewayHarness {
   GatewayHarness() : GatewayHarness(Options{}) {}
   ~GatewayHarness();
 
-  ManualClock& clock() { return clock_; }
+  SimulatedEventLoop& clock() { return clock_; }
   blaxel::BlaxelSimulator& blaxel() { return *blaxel_; }
   polos::PolosSimulator& polos() { return *polos_; }
   v1::ExecutionService::Stub& stub() { return *stub_; }
@@ -55,7 +55,7 @@ class GatewayHarness {
                    absl::Duration timeout = absl::Seconds(10));
 
  private:
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   std::unique_ptr<blaxel::BlaxelSimulator> blaxel_;
   std::unique_ptr<polos::PolosSimulator> polos_;
   config::v1::GatewayConfig config_;

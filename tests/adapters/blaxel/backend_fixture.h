@@ -3,8 +3,8 @@
 
 // BlaxelBackend over real loopback HTTP: the curl client (behind a recorder)
 // against the Blaxel simulator on port 0, its lifecycles driven by a
-// ManualClock. Synchronous wrappers for every Backend operation, each
-// checking that no credential leaks into an error.
+// simulated loop's clock. Synchronous wrappers for every Backend
+// operation, each checking that no credential leaks into an error.
 
 #include <functional>
 #include <map>
@@ -24,14 +24,16 @@
 #include "absl/time/time.h"
 #include "adapters/backend.h"
 #include "adapters/blaxel/blaxel_backend.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "sim/blaxel/simulator.h"
 #include "tests/testing/recording_http_client.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::blaxel::testing {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 inline constexpr char kBackend[] = "bx";
 inline constexpr char kKey[] = "bl-test-key-5f3a9c";
@@ -81,17 +83,18 @@ class BlaxelBackendFixture : public ::testing::Test {
     backend_ = MakeBackend();
   }
 
-  // A backend on the simulator with the contract's options, then `edit`.
+  // A backend on the simulator with the contract's options, then `edit`,
+  // over `client` (nullptr: client_).
   std::unique_ptr<Backend> MakeBackend(
-      const std::function<void(BlaxelBackendOptions&)>& edit = nullptr) {
+      const std::function<void(BlaxelBackendOptions&)>& edit = nullptr,
+      http::HttpClient* client = nullptr) {
     BlaxelBackendOptions o;
     o.name = kBackend;
     o.base_url = sim_->base_url();
     o.workspace = kWorkspace;
     o.api_key = kKey;
-    o.clock = &clock_;
     if (edit) edit(o);
-    return NewBlaxelBackend(o, *client_);
+    return NewBlaxelBackend(o, client != nullptr ? *client : *client_);
   }
 
   static ExecutionName Name(absl::string_view id, absl::string_view job = kJob) {
@@ -190,7 +193,7 @@ class BlaxelBackendFixture : public ::testing::Test {
 
   // Set before SetUp (in a derived constructor) to change the simulator.
   std::function<void(BlaxelSimulatorOptions&)> edit_simulator_;
-  ManualClock clock_{absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(123456789)};
+  SimulatedEventLoop clock_{absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(123456789)};
   std::unique_ptr<BlaxelSimulator> sim_;
   std::unique_ptr<RecordingHttpClient> client_;
   std::unique_ptr<Backend> backend_;

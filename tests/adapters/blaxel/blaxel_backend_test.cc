@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
@@ -17,10 +16,13 @@
 #include "gtest/gtest.h"
 #include "sim/blaxel/simulator.h"
 #include "tests/testing/refused_port.h"
+#include "tests/testing/simulated_event_loop.h"
 #include "tests/testing/status_details.h"
 
 namespace execgw::blaxel {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using ::execgw::testing::RetryDelayOf;
 
@@ -79,7 +81,7 @@ class BlaxelBackendTest : public ::testing::Test {
     return result;
   }
 
-  ManualClock clock_{absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(123456789)};
+  SimulatedEventLoop clock_{absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(123456789)};
   std::unique_ptr<BlaxelSimulator> sim_;
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<Backend> backend_;

@@ -1,11 +1,13 @@
 #include "adapters/http/circuit_breaker.h"
 
 #include "absl/time/time.h"
-#include "adapters/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::http {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using Admission = CircuitBreaker::Admission;
 using Outcome = CircuitBreaker::Outcome;
@@ -25,7 +27,7 @@ class CircuitBreakerTest : public ::testing::Test {
       b.Record(Outcome::kFailure, false);
     }
   }
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
 };
 
 TEST_F(CircuitBreakerTest, OpensAfterConsecutiveFailuresOnly) {

@@ -459,11 +459,11 @@ TEST(CurlHttpClientTest, RunAtRunsTimersInTimeOrder) {
       if (order.size() == 5) all_done.Notify();
     };
   };
-  client->RunAt(now + absl::Milliseconds(150), record(4));
-  client->RunAt(now + absl::Milliseconds(50), record(2));
-  client->RunAt(now - absl::Seconds(1), record(1));
-  client->RunAt(now + absl::Milliseconds(100), record(3));
-  client->RunAt(now + absl::Milliseconds(150), record(5));  // ties keep order
+  client->loop().RunAt(now + absl::Milliseconds(150), record(4));
+  client->loop().RunAt(now + absl::Milliseconds(50), record(2));
+  client->loop().RunAt(now - absl::Seconds(1), record(1));
+  client->loop().RunAt(now + absl::Milliseconds(100), record(3));
+  client->loop().RunAt(now + absl::Milliseconds(150), record(5));  // ties keep order
   ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(kWait));
   EXPECT_GE(absl::Now() - now, absl::Milliseconds(150));
   absl::MutexLock lock(&mu);
@@ -476,24 +476,24 @@ TEST(CurlHttpClientTest, CancelledTimerIsDroppedWithoutRunning) {
   auto cancellation = std::make_shared<Cancellation>();
   auto destroyed = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ran{false};
-  client->RunAt(
+  client->loop().RunAt(
       absl::Now() + absl::Milliseconds(200),
       [&ran, d = DestructionFlag(destroyed)] { ran = true; }, cancellation);
   cancellation->Cancel();
   // A later timer on the same loop runs after the cancel was handled.
   absl::Notification later;
-  client->RunAt(absl::Now() + absl::Milliseconds(400), [&] { later.Notify(); });
+  client->loop().RunAt(absl::Now() + absl::Milliseconds(400), [&] { later.Notify(); });
   ASSERT_TRUE(later.WaitForNotificationWithTimeout(kWait));
   EXPECT_FALSE(ran.load());
   EXPECT_TRUE(destroyed->load());
 
   // Already cancelled before RunAt: dropped too.
   auto destroyed2 = std::make_shared<std::atomic<bool>>(false);
-  client->RunAt(
+  client->loop().RunAt(
       absl::Now(), [&ran, d = DestructionFlag(destroyed2)] { ran = true; },
       cancellation);
   absl::Notification later2;
-  client->RunAt(absl::Now() + absl::Milliseconds(50), [&] { later2.Notify(); });
+  client->loop().RunAt(absl::Now() + absl::Milliseconds(50), [&] { later2.Notify(); });
   ASSERT_TRUE(later2.WaitForNotificationWithTimeout(kWait));
   EXPECT_FALSE(ran.load());
   EXPECT_TRUE(destroyed2->load());
@@ -503,10 +503,41 @@ TEST(CurlHttpClientTest, TimerCanScheduleAnotherTimer) {
   auto client = NewCurlHttpClient();
   absl::Notification done;
   HttpClient* c = client.get();
-  client->RunAt(absl::Now(), [&, c] {
-    c->RunAt(absl::Now() + absl::Milliseconds(10), [&] { done.Notify(); });
+  client->loop().RunAt(absl::Now(), [&, c] {
+    c->loop().RunAt(absl::Now() + absl::Milliseconds(10), [&] { done.Notify(); });
   });
   EXPECT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+}
+
+TEST(CurlHttpClientTest, PostedWorkRunsInOrderOnTheLoopThread) {
+  auto client = NewCurlHttpClient();
+  EventLoop& loop = client->loop();
+  EXPECT_FALSE(loop.IsLoopThread());
+  absl::Mutex mu;
+  std::vector<int> order;
+  bool all_on_loop = true;
+  absl::Notification all_done;
+  for (int i = 0; i < 5; ++i) {
+    loop.Post([&, i] {
+      absl::MutexLock lock(&mu);
+      order.push_back(i);
+      all_on_loop = all_on_loop && loop.IsLoopThread();
+      if (order.size() == 5) all_done.Notify();
+    });
+  }
+  ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(kWait));
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_THAT(order, ::testing::ElementsAre(0, 1, 2, 3, 4));
+    EXPECT_TRUE(all_on_loop);
+  }
+  // The real loop's clock is the wall clock.
+  EXPECT_LT(absl::AbsDuration(loop.Now() - absl::Now()), absl::Seconds(1));
+  // After shutdown, posted work runs at once on the caller's thread.
+  client->Shutdown();
+  bool ran = false;
+  loop.Post([&] { ran = true; });
+  EXPECT_TRUE(ran);
 }
 
 TEST(CurlHttpClientTest, ConnectionRefusedIsUnavailable) {
@@ -597,7 +628,7 @@ TEST(CurlHttpClientTest, DestructorCancelsPendingWork) {
   }
   auto destroyed = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ran{false};
-  client->RunAt(absl::Now() + absl::Hours(1),
+  client->loop().RunAt(absl::Now() + absl::Hours(1),
                 [&ran, d = DestructionFlag(destroyed)] { ran = true; });
   ASSERT_TRUE(in_handler.WaitForNotificationWithTimeout(kWait));
   absl::Time start = absl::Now();

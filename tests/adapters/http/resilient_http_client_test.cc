@@ -15,21 +15,26 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/cancellation.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/http/verdict.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/http/http_server.h"
+#include "tests/testing/recording_http_client.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::http {
 namespace {
 
+using ::execgw::testing::RecordingHttpClient;
+using ::execgw::testing::SimulatedEventLoop;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using BreakerState = CircuitBreaker::State;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
+// Requests that never leave the process (SimulatedTimeTest) go here.
+constexpr char kUpstream[] = "http://upstream.invalid/x";
 
 std::unique_ptr<HttpServer> Serve(Handler handler) {
   absl::StatusOr<std::unique_ptr<HttpServer>> server =
@@ -76,18 +81,6 @@ ServerResponse Status(int status, std::string body = "") {
   resp.status = status;
   resp.body = std::move(body);
   return resp;
-}
-
-// Waits (bounded) until `condition` holds; for observing the client from
-// the test thread.
-template <typename F>
-bool Eventually(F condition) {
-  absl::Time give_up = absl::Now() + kWait;
-  while (!condition()) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
 }
 
 // Options with predictable waits: no jitter unless a test asks for it.
@@ -227,80 +220,6 @@ TEST_F(ResilientHttpClientTest, PerRequestClassifierStopsRetries) {
   EXPECT_EQ(s.consecutive_failures, 0);
 }
 
-TEST_F(ResilientHttpClientTest, ClassifierIsAskedOncePerAttemptAndItsRetryAfterIsWaited) {
-  absl::Mutex mu;
-  std::vector<absl::Time> arrivals;
-  auto server = Serve([&](const ServerRequest&) {
-    absl::MutexLock lock(&mu);
-    arrivals.push_back(absl::Now());
-    // No Retry-After header: only the verdict says how long to wait.
-    return Status(arrivals.size() == 1 ? 503 : 200, "{}");
-  });
-  ResilientHttpClient client(*inner_, TestOptions());  // no jitter: 0 wait
-  std::atomic<int> asked{0};
-  HttpRequest req = Get(server->base_url() + "/x");
-  req.classifier = [&asked](const absl::StatusOr<HttpResponse>& outcome) {
-    ++asked;
-    if (outcome.ok() && outcome->status < 300) return Verdict{};
-    return ErrorVerdict(503, absl::UnavailableError("busy"), absl::Milliseconds(500));
-  };
-  Result r = Fetch(client, req);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
-  ASSERT_TRUE(r->verdict.has_value());
-  EXPECT_EQ(r->verdict->kind, Verdict::Kind::kSuccess);
-  EXPECT_EQ(asked.load(), 2);
-  // Settle reuses the attached verdict: the classifier is not asked again.
-  EXPECT_EQ(Settle(req.classifier, r).kind, Verdict::Kind::kSuccess);
-  EXPECT_EQ(asked.load(), 2);
-  absl::MutexLock lock(&mu);
-  ASSERT_EQ(arrivals.size(), 2u);
-  EXPECT_GE(arrivals[1] - arrivals[0], absl::Milliseconds(490));
-}
-
-TEST_F(ResilientHttpClientTest, HonoursRetryAfterSeconds) {
-  absl::Mutex mu;
-  std::vector<absl::Time> arrivals;
-  auto server = Serve([&](const ServerRequest&) {
-    absl::MutexLock lock(&mu);
-    arrivals.push_back(absl::Now());
-    if (arrivals.size() == 1) {
-      ServerResponse resp = Status(429);
-      resp.headers.emplace_back("Retry-After", "1");
-      return resp;
-    }
-    return Status(200);
-  });
-  ResilientHttpClient client(*inner_, TestOptions());  // no jitter: 0 wait
-  Result r = Fetch(client, Get(server->base_url() + "/x"));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
-  absl::MutexLock lock(&mu);
-  ASSERT_EQ(arrivals.size(), 2u);
-  absl::Duration gap = arrivals[1] - arrivals[0];
-  EXPECT_GE(gap, absl::Milliseconds(990));
-  EXPECT_LT(gap, absl::Seconds(5));
-}
-
-TEST_F(ResilientHttpClientTest, RetryAfterBeyondTheDeadlineReturnsAtOnce) {
-  std::atomic<int> hits{0};
-  auto server = Serve([&](const ServerRequest&) {
-    ++hits;
-    ServerResponse resp = Status(429);
-    resp.headers.emplace_back("Retry-After", "5");
-    return resp;
-  });
-  ResilientHttpClient client(*inner_, TestOptions());
-  HttpRequest req = Get(server->base_url() + "/x");
-  absl::Time start = absl::Now();
-  req.deadline = start + absl::Seconds(2);
-  Result r = Fetch(client, req);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 429);
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
-  EXPECT_EQ(hits.load(), 1);
-}
-
 TEST_F(ResilientHttpClientTest, RetryAfterAboveTheCapIsNotWaitedFor) {
   std::atomic<int> hits{0};
   auto server = Serve([&](const ServerRequest&) {
@@ -314,32 +233,6 @@ TEST_F(ResilientHttpClientTest, RetryAfterAboveTheCapIsNotWaitedFor) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(hits.load(), 1);
-}
-
-TEST_F(ResilientHttpClientTest, RetriesStopBeforeTheDeadline) {
-  std::atomic<int> hits{0};
-  auto server = Serve([&](const ServerRequest&) {
-    return Status(503, absl::StrCat("try ", ++hits));
-  });
-  ResilienceOptions options = TestOptions();
-  options.max_attempts = 100;
-  options.initial_backoff = absl::Milliseconds(50);
-  options.max_backoff = absl::Milliseconds(100);
-  // Waits at the ceiling: 50, 100, 100, ... ms.
-  options.jitter = [](absl::Duration ceiling) { return ceiling; };
-  ResilientHttpClient client(*inner_, options);
-  HttpRequest req = Get(server->base_url() + "/x");
-  absl::Time start = absl::Now();
-  req.deadline = start + absl::Milliseconds(400);
-  Result r = Fetch(client, req);
-  absl::Time end = absl::Now();
-  EXPECT_LE(end, req.deadline + absl::Milliseconds(100));
-  // The last answer comes back as is, not a made-up timeout.
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 503);
-  EXPECT_EQ(r->body, absl::StrCat("try ", hits.load()));
-  EXPECT_GE(hits.load(), 3);
-  EXPECT_LE(hits.load(), 5);
 }
 
 TEST_F(ResilientHttpClientTest, SlowAttemptEndsAtTheDeadline) {
@@ -444,335 +337,451 @@ TEST_F(ResilientHttpClientTest, BodyOverTheLimitIsNotRetried) {
   EXPECT_TRUE(Fetch(client, own).ok());
 }
 
-TEST_F(ResilientHttpClientTest, CancellationDuringBackoffEndsPromptly) {
-  std::atomic<int> hits{0};
-  auto server = Serve([&](const ServerRequest&) {
-    ++hits;
-    return Status(503);
-  });
-  ResilienceOptions options = TestOptions();
-  options.initial_backoff = absl::Seconds(30);
-  options.max_backoff = absl::Seconds(30);
-  options.jitter = [](absl::Duration ceiling) { return ceiling; };
-  ResilientHttpClient client(*inner_, options);
-  HttpRequest req = Get(server->base_url() + "/x");
-  req.cancellation = std::make_shared<Cancellation>();
-  std::shared_ptr<Cancellation> cancellation = req.cancellation;
-  std::future<Result> future = SendAsync(client, req);
-  ASSERT_TRUE(Eventually(
-      [&] { return hits.load() == 1 && client.stats().in_flight == 0; }));
-  EXPECT_EQ(future.wait_for(std::chrono::milliseconds(0)),
-            std::future_status::timeout);  // waiting to retry
-  absl::Time cancelled_at = absl::Now();
-  cancellation->Cancel();
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(2)),
-            std::future_status::ready);
-  EXPECT_LT(absl::Now() - cancelled_at, absl::Seconds(1));
-  Result r = future.get();
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
-  EXPECT_EQ(hits.load(), 1);
-}
+// On simulated time: the client in front of a RecordingHttpClient that holds
+// each attempt until the test answers it, both on a SimulatedEventLoop.
+// Every wait (backoff, Retry-After, queue deadlines, the breaker's open
+// duration) passes exactly when the test advances the loop; answers the
+// client makes up itself are posted to the loop and arrive at the next
+// RunPending().
+class SimulatedTimeTest : public ::testing::Test {
+ protected:
+  struct Answer {
+    std::optional<Result> result;
+    int calls = 0;
+    absl::Time at;  // loop time of the last call
+  };
 
-TEST_F(ResilientHttpClientTest, InnerClientShutdownDuringBackoffAnswersOnce) {
-  std::atomic<int> hits{0};
-  auto server = Serve([&](const ServerRequest&) {
-    ++hits;
-    return Status(503);
-  });
-  ResilienceOptions options = TestOptions();
-  options.initial_backoff = absl::Seconds(30);
-  options.max_backoff = absl::Seconds(30);
-  options.jitter = [](absl::Duration ceiling) { return ceiling; };
-  std::atomic<int> answers{0};
-  absl::Notification answered;
-  absl::Status status;
-  int http_status = 0;
-  {
-    ResilientHttpClient client(*inner_, options);
-    client.Send(Get(server->base_url() + "/x"), [&](Result r) {
-      status = r.status();
-      if (r.ok()) http_status = r->status;
-      ++answers;
-      answered.Notify();
+  // Starts `request`; the answer is filled in when its callback runs.
+  std::shared_ptr<Answer> Start(HttpClient& client, HttpRequest request) {
+    auto answer = std::make_shared<Answer>();
+    client.Send(std::move(request), [answer, loop = &loop_](Result r) {
+      answer->result = std::move(r);
+      ++answer->calls;
+      answer->at = loop->Now();
     });
-    ASSERT_TRUE(Eventually(
-        [&] { return hits.load() == 1 && client.stats().in_flight == 0; }));
+    return answer;
   }
-  inner_.reset();
-  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(kWait));
-  // The backoff timer runs early at shutdown; the resilient client is gone
-  // by then, so no retry is made and the caller gets the last answer.
-  EXPECT_TRUE(status.ok()) << status;
-  EXPECT_EQ(http_status, 503);
-  EXPECT_EQ(hits.load(), 1);
-  EXPECT_EQ(answers.load(), 1);
-}
 
-// A handler that answers slowly and records how many requests it saw at once.
-class ConcurrencyProbe {
- public:
-  explicit ConcurrencyProbe(absl::Duration delay) : delay_(delay) {}
-  ServerResponse Handle(const ServerRequest&) {
-    int now = ++current_;
-    int seen = max_.load();
-    while (now > seen && !max_.compare_exchange_weak(seen, now)) {
-    }
-    ++total_;
-    absl::SleepFor(delay_);
-    --current_;
-    return Status(200);
+  // Answers the oldest attempt waiting upstream.
+  bool Reply(int status, std::string body = "", Headers headers = {},
+             absl::string_view url_part = "") {
+    return upstream_.Reply(status, std::move(body), std::move(headers), url_part);
   }
-  int max() const { return max_.load(); }
-  int total() const { return total_.load(); }
 
- private:
-  const absl::Duration delay_;
-  std::atomic<int> current_{0};
-  std::atomic<int> max_{0};
-  std::atomic<int> total_{0};
+  int sent() const { return static_cast<int>(upstream_.sent().size()); }
+  int waiting() const { return static_cast<int>(upstream_.waiting().size()); }
+
+  SimulatedEventLoop loop_;
+  RecordingHttpClient upstream_{loop_};
+  const absl::Time t0_ = loop_.Now();
 };
 
-TEST_F(ResilientHttpClientTest, ConcurrencyLimitQueuesTheRest) {
-  ConcurrencyProbe probe(absl::Milliseconds(200));
-  auto server = Serve([&](const ServerRequest& r) { return probe.Handle(r); });
+HttpRequest SimGet(bool idempotent = true) { return Get(kUpstream, idempotent); }
+
+TEST_F(SimulatedTimeTest, BackoffWaitsRunOnTheLoop) {
+  ResilienceOptions options = TestOptions();
+  options.max_attempts = 4;
+  options.initial_backoff = absl::Milliseconds(100);
+  options.max_backoff = absl::Milliseconds(250);
+  options.jitter = [](absl::Duration ceiling) { return ceiling; };
+  ResilientHttpClient client(upstream_, options);
+  std::shared_ptr<Answer> answer = Start(client, SimGet());
+  // Waits at the ceiling: 100 ms, 200 ms, then 250 ms (the cap).
+  for (absl::Duration wait :
+       {absl::Milliseconds(100), absl::Milliseconds(200), absl::Milliseconds(250)}) {
+    const int before = sent();
+    ASSERT_TRUE(Reply(503));
+    loop_.Advance(wait - absl::Milliseconds(1));
+    EXPECT_EQ(sent(), before) << "retried before " << wait;
+    loop_.Advance(absl::Milliseconds(1));
+    EXPECT_EQ(sent(), before + 1) << "not retried after " << wait;
+  }
+  ASSERT_TRUE(Reply(200, "ok"));
+  ASSERT_TRUE(answer->result.has_value());
+  ASSERT_TRUE(answer->result->ok()) << answer->result->status();
+  EXPECT_EQ((*answer->result)->body, "ok");
+  EXPECT_EQ(answer->at, t0_ + absl::Milliseconds(550));
+  ResilienceStats s = client.stats();
+  EXPECT_EQ(s.attempts, 4);
+  EXPECT_EQ(s.retries, 3);
+  EXPECT_EQ(s.in_flight, 0);
+}
+
+TEST_F(SimulatedTimeTest, HonoursRetryAfterSeconds) {
+  ResilientHttpClient client(upstream_, TestOptions());  // no jitter: 0 wait
+  std::shared_ptr<Answer> answer = Start(client, SimGet());
+  ASSERT_TRUE(Reply(429, "", {{"Retry-After", "1"}}));
+  loop_.Advance(absl::Milliseconds(999));
+  EXPECT_EQ(sent(), 1);
+  loop_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(sent(), 2);
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(answer->result.has_value());
+  ASSERT_TRUE(answer->result->ok()) << answer->result->status();
+  EXPECT_EQ((*answer->result)->status, 200);
+  EXPECT_EQ(answer->at, t0_ + absl::Seconds(1));
+}
+
+TEST_F(SimulatedTimeTest, ClassifierIsAskedOncePerAttemptAndItsRetryAfterIsWaited) {
+  ResilientHttpClient client(upstream_, TestOptions());  // no jitter: 0 wait
+  int asked = 0;
+  HttpRequest req = SimGet();
+  req.classifier = [&asked](const absl::StatusOr<HttpResponse>& outcome) {
+    ++asked;
+    if (outcome.ok() && outcome->status < 300) return Verdict{};
+    return ErrorVerdict(503, absl::UnavailableError("busy"), absl::Milliseconds(500));
+  };
+  std::shared_ptr<Answer> answer = Start(client, req);
+  // No Retry-After header: only the verdict says how long to wait.
+  ASSERT_TRUE(Reply(503, "{}"));
+  loop_.Advance(absl::Milliseconds(499));
+  EXPECT_EQ(sent(), 1);
+  loop_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(sent(), 2);
+  ASSERT_TRUE(Reply(200, "{}"));
+  ASSERT_TRUE(answer->result.has_value());
+  const Result& r = *answer->result;
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(r->verdict.has_value());
+  EXPECT_EQ(r->verdict->kind, Verdict::Kind::kSuccess);
+  EXPECT_EQ(asked, 2);
+  // Settle reuses the attached verdict: the classifier is not asked again.
+  EXPECT_EQ(Settle(req.classifier, r).kind, Verdict::Kind::kSuccess);
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(answer->at, t0_ + absl::Milliseconds(500));
+}
+
+TEST_F(SimulatedTimeTest, RetryAfterBeyondTheDeadlineReturnsAtOnce) {
+  ResilientHttpClient client(upstream_, TestOptions());
+  HttpRequest req = SimGet();
+  req.deadline = t0_ + absl::Seconds(2);
+  std::shared_ptr<Answer> answer = Start(client, req);
+  ASSERT_TRUE(Reply(429, "", {{"Retry-After", "5"}}));
+  ASSERT_TRUE(answer->result.has_value());
+  ASSERT_TRUE(answer->result->ok()) << answer->result->status();
+  EXPECT_EQ((*answer->result)->status, 429);
+  EXPECT_EQ(answer->at, t0_);  // no time passed
+  EXPECT_EQ(sent(), 1);
+  EXPECT_EQ(loop_.pending(), 0);  // no retry waiting
+}
+
+TEST_F(SimulatedTimeTest, RetriesStopBeforeTheDeadline) {
+  ResilienceOptions options = TestOptions();
+  options.max_attempts = 100;
+  options.initial_backoff = absl::Milliseconds(50);
+  options.max_backoff = absl::Milliseconds(100);
+  // Waits at the ceiling: 50, 100, 100, ... ms.
+  options.jitter = [](absl::Duration ceiling) { return ceiling; };
+  ResilientHttpClient client(upstream_, options);
+  HttpRequest req = SimGet();
+  req.deadline = t0_ + absl::Milliseconds(400);
+  std::shared_ptr<Answer> answer = Start(client, req);
+  for (int i = 1; !answer->result.has_value() && i <= 100; ++i) {
+    ASSERT_EQ(waiting(), 1);
+    ASSERT_TRUE(Reply(503, absl::StrCat("try ", i)));
+    if (answer->result.has_value()) break;
+    ASSERT_TRUE(loop_.next_due().has_value());
+    loop_.AdvanceTo(*loop_.next_due());
+  }
+  // Attempts at 0, 50, 150, 250 and 350 ms; a wait of 100 ms more would
+  // leave less than min_attempt_time before the deadline.
+  EXPECT_EQ(sent(), 5);
+  EXPECT_EQ(answer->at, t0_ + absl::Milliseconds(350));
+  // The last answer comes back as is, not a made-up timeout.
+  ASSERT_TRUE(answer->result.has_value());
+  ASSERT_TRUE(answer->result->ok()) << answer->result->status();
+  EXPECT_EQ((*answer->result)->status, 503);
+  EXPECT_EQ((*answer->result)->body, "try 5");
+}
+
+TEST_F(SimulatedTimeTest, CancellationDuringBackoffEndsPromptly) {
+  ResilienceOptions options = TestOptions();
+  options.initial_backoff = absl::Seconds(30);
+  options.max_backoff = absl::Seconds(30);
+  options.jitter = [](absl::Duration ceiling) { return ceiling; };
+  ResilientHttpClient client(upstream_, options);
+  HttpRequest req = SimGet();
+  req.cancellation = std::make_shared<Cancellation>();
+  std::shared_ptr<Cancellation> cancellation = req.cancellation;
+  std::shared_ptr<Answer> answer = Start(client, req);
+  ASSERT_TRUE(Reply(503));
+  // Waiting to retry.
+  EXPECT_FALSE(answer->result.has_value());
+  EXPECT_EQ(client.stats().in_flight, 0);
+  EXPECT_EQ(loop_.next_due(), t0_ + absl::Seconds(30));
+  cancellation->Cancel();
+  // Answered right away, no time passing.
+  ASSERT_TRUE(answer->result.has_value());
+  EXPECT_EQ(answer->result->status().code(), absl::StatusCode::kCancelled)
+      << answer->result->status();
+  EXPECT_EQ(answer->at, t0_);
+  loop_.Advance(absl::Minutes(1));
+  EXPECT_EQ(sent(), 1);
+  EXPECT_EQ(answer->calls, 1);
+}
+
+TEST_F(SimulatedTimeTest, LoopShutdownDuringBackoffAnswersOnce) {
+  ResilienceOptions options = TestOptions();
+  options.initial_backoff = absl::Seconds(30);
+  options.max_backoff = absl::Seconds(30);
+  options.jitter = [](absl::Duration ceiling) { return ceiling; };
+  std::shared_ptr<Answer> answer;
+  {
+    ResilientHttpClient client(upstream_, options);
+    answer = Start(client, SimGet());
+    ASSERT_TRUE(Reply(503));
+    EXPECT_EQ(loop_.pending(), 1);
+  }
+  loop_.Shutdown();
+  // The backoff timer runs early at shutdown; the resilient client is gone
+  // by then, so no retry is made and the caller gets the last answer.
+  ASSERT_TRUE(answer->result.has_value());
+  ASSERT_TRUE(answer->result->ok()) << answer->result->status();
+  EXPECT_EQ((*answer->result)->status, 503);
+  EXPECT_EQ(answer->at, t0_);
+  EXPECT_EQ(sent(), 1);
+  EXPECT_EQ(answer->calls, 1);
+}
+
+TEST_F(SimulatedTimeTest, ConcurrencyLimitQueuesTheRest) {
   ResilienceOptions options = TestOptions();
   options.max_in_flight = 2;
-  ResilientHttpClient client(*inner_, options);
-  std::vector<std::future<Result>> futures;
-  for (int i = 0; i < 5; ++i) {
-    futures.push_back(SendAsync(client, Get(server->base_url() + "/slow")));
-  }
+  ResilientHttpClient client(upstream_, options);
+  std::vector<std::shared_ptr<Answer>> answers;
+  for (int i = 0; i < 5; ++i) answers.push_back(Start(client, SimGet()));
   ResilienceStats s = client.stats();
   EXPECT_EQ(s.in_flight, 2);
   EXPECT_EQ(s.queue_length, 3);
-  for (std::future<Result>& f : futures) {
-    Result r = Await(f);
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->status, 200);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_LE(waiting(), 2);
+    ASSERT_TRUE(Reply(200));
   }
-  EXPECT_EQ(probe.total(), 5);
-  EXPECT_EQ(probe.max(), 2);
+  for (const std::shared_ptr<Answer>& a : answers) {
+    ASSERT_TRUE(a->result.has_value());
+    ASSERT_TRUE(a->result->ok()) << a->result->status();
+    EXPECT_EQ((*a->result)->status, 200);
+  }
+  EXPECT_EQ(sent(), 5);
   s = client.stats();
   EXPECT_EQ(s.in_flight, 0);
   EXPECT_EQ(s.queue_length, 0);
 }
 
-TEST_F(ResilientHttpClientTest, QueuedRequestTimesOutWithDeadlineExceeded) {
-  ConcurrencyProbe probe(absl::Seconds(1));
-  auto server = Serve([&](const ServerRequest& r) { return probe.Handle(r); });
+TEST_F(SimulatedTimeTest, QueuedRequestTimesOutWithDeadlineExceeded) {
   ResilienceOptions options = TestOptions();
   options.max_in_flight = 1;
-  ResilientHttpClient client(*inner_, options);
-  std::future<Result> first =
-      SendAsync(client, Get(server->base_url() + "/slow"));
-  HttpRequest second = Get(server->base_url() + "/slow");
-  absl::Time start = absl::Now();
-  second.deadline = start + absl::Milliseconds(200);
-  Result r = Fetch(client, second);
-  absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
-  EXPECT_THAT(r.status().message(), HasSubstr("concurrency limit"));
-  EXPECT_THAT(r.status().message(), HasSubstr("testbackend"));
-  EXPECT_THAT(r.status().message(), Not(HasSubstr("secret-token")));
-  EXPECT_GE(took, absl::Milliseconds(150));
-  EXPECT_LT(took, absl::Milliseconds(800));
+  ResilientHttpClient client(upstream_, options);
+  std::shared_ptr<Answer> first = Start(client, SimGet());
+  HttpRequest second_request = SimGet();
+  second_request.deadline = t0_ + absl::Milliseconds(200);
+  std::shared_ptr<Answer> second = Start(client, second_request);
+  loop_.Advance(absl::Milliseconds(199));
+  EXPECT_FALSE(second->result.has_value());
+  loop_.Advance(absl::Milliseconds(1));
+  ASSERT_TRUE(second->result.has_value());
+  const absl::Status& status = second->result->status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_THAT(status.message(), HasSubstr("concurrency limit"));
+  EXPECT_THAT(status.message(), HasSubstr("testbackend"));
+  EXPECT_THAT(status.message(), HasSubstr("after waiting 200ms in the queue"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("secret-token")));
+  EXPECT_EQ(second->at, t0_ + absl::Milliseconds(200));
   EXPECT_EQ(client.stats().queue_timeouts, 1);
-  ASSERT_TRUE(Await(first).ok());
-  EXPECT_EQ(probe.total(), 1);  // the second never reached the server
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(first->result.has_value());
+  EXPECT_TRUE(first->result->ok());
+  EXPECT_EQ(sent(), 1);  // the second never went upstream
 }
 
-TEST_F(ResilientHttpClientTest, FullQueueFailsAtOnceWithResourceExhausted) {
-  ConcurrencyProbe probe(absl::Milliseconds(500));
-  auto server = Serve([&](const ServerRequest& r) { return probe.Handle(r); });
+TEST_F(SimulatedTimeTest, FullQueueFailsAtOnceWithResourceExhausted) {
   ResilienceOptions options = TestOptions();
   options.max_in_flight = 1;
   options.max_queued = 1;
-  ResilientHttpClient client(*inner_, options);
-  std::future<Result> first = SendAsync(client, Get(server->base_url() + "/a"));
-  std::future<Result> second =
-      SendAsync(client, Get(server->base_url() + "/b"));
-  absl::Time start = absl::Now();
-  Result third = Fetch(client, Get(server->base_url() + "/c"));
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300));
-  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted)
-      << third.status();
-  EXPECT_THAT(third.status().message(), HasSubstr("queue full"));
+  ResilientHttpClient client(upstream_, options);
+  std::shared_ptr<Answer> first = Start(client, SimGet());
+  std::shared_ptr<Answer> second = Start(client, SimGet());
+  std::shared_ptr<Answer> third = Start(client, SimGet());
+  loop_.RunPending();
+  ASSERT_TRUE(third->result.has_value());
+  EXPECT_EQ(third->result->status().code(), absl::StatusCode::kResourceExhausted)
+      << third->result->status();
+  EXPECT_THAT(third->result->status().message(), HasSubstr("queue full"));
+  EXPECT_EQ(third->at, t0_);
   EXPECT_EQ(client.stats().rejected_queue_full, 1);
-  EXPECT_TRUE(Await(first).ok());
-  EXPECT_TRUE(Await(second).ok());
-  EXPECT_EQ(probe.total(), 2);
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(first->result.has_value() && second->result.has_value());
+  EXPECT_TRUE(first->result->ok());
+  EXPECT_TRUE(second->result->ok());
+  EXPECT_EQ(sent(), 2);
 }
 
-TEST_F(ResilientHttpClientTest, CancellingAQueuedRequestEndsItPromptly) {
-  ConcurrencyProbe probe(absl::Seconds(1));
-  auto server = Serve([&](const ServerRequest& r) { return probe.Handle(r); });
+TEST_F(SimulatedTimeTest, CancellingAQueuedRequestEndsItPromptly) {
   ResilienceOptions options = TestOptions();
   options.max_in_flight = 1;
-  ResilientHttpClient client(*inner_, options);
-  std::future<Result> first = SendAsync(client, Get(server->base_url() + "/a"));
-  HttpRequest second = Get(server->base_url() + "/b");
-  second.cancellation = std::make_shared<Cancellation>();
-  std::shared_ptr<Cancellation> cancellation = second.cancellation;
-  std::future<Result> pending = SendAsync(client, second);
+  ResilientHttpClient client(upstream_, options);
+  std::shared_ptr<Answer> first = Start(client, SimGet());
+  HttpRequest second_request = SimGet();
+  second_request.cancellation = std::make_shared<Cancellation>();
+  std::shared_ptr<Cancellation> cancellation = second_request.cancellation;
+  std::shared_ptr<Answer> second = Start(client, second_request);
   EXPECT_EQ(client.stats().queue_length, 1);
-  absl::Time start = absl::Now();
   cancellation->Cancel();
-  Result r = Await(pending);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  loop_.RunPending();
+  ASSERT_TRUE(second->result.has_value());
+  EXPECT_EQ(second->result->status().code(), absl::StatusCode::kCancelled)
+      << second->result->status();
+  EXPECT_EQ(second->at, t0_);
   EXPECT_EQ(client.stats().queue_length, 0);
-  EXPECT_TRUE(Await(first).ok());
-  EXPECT_EQ(probe.total(), 1);
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(first->result.has_value());
+  EXPECT_TRUE(first->result->ok());
+  EXPECT_EQ(sent(), 1);
 }
 
-TEST_F(ResilientHttpClientTest, DestroyingTheClientCancelsQueuedRequests) {
-  ConcurrencyProbe probe(absl::Milliseconds(300));
-  auto server = Serve([&](const ServerRequest& r) { return probe.Handle(r); });
+TEST_F(SimulatedTimeTest, DestroyingTheClientCancelsQueuedRequests) {
   ResilienceOptions options = TestOptions();
   options.max_in_flight = 1;
-  std::future<Result> first;
-  std::future<Result> queued;
+  std::shared_ptr<Answer> first;
+  std::shared_ptr<Answer> queued;
   {
-    ResilientHttpClient client(*inner_, options);
-    first = SendAsync(client, Get(server->base_url() + "/a"));
-    queued = SendAsync(client, Get(server->base_url() + "/b"));
+    ResilientHttpClient client(upstream_, options);
+    first = Start(client, SimGet());
+    queued = Start(client, SimGet());
   }
-  Result r = Await(queued);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
-  EXPECT_TRUE(Await(first).ok());  // already upstream: finishes normally
-  EXPECT_EQ(probe.total(), 1);
+  loop_.RunPending();
+  ASSERT_TRUE(queued->result.has_value());
+  EXPECT_EQ(queued->result->status().code(), absl::StatusCode::kCancelled)
+      << queued->result->status();
+  // Already upstream: finishes normally.
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(first->result.has_value());
+  EXPECT_TRUE(first->result->ok());
+  EXPECT_EQ(sent(), 1);
 }
 
-TEST_F(ResilientHttpClientTest, StreamsTakeNoSlot) {
-  absl::Notification stream_open;
-  auto server = Serve([&](const ServerRequest& req) {
-    ServerResponse resp;
-    if (req.path == "/events") {
-      resp.stream = [&](ServerStream& s) {
-        s.Write("data: 1\n\n");
-        stream_open.Notify();
-        s.Sleep(absl::Seconds(1));
-      };
-    }
-    return resp;
-  });
+TEST_F(SimulatedTimeTest, StreamsTakeNoSlot) {
   ResilienceOptions options = TestOptions();
   options.max_in_flight = 1;
   options.max_queued = 0;
-  ResilientHttpClient client(*inner_, options);
-  std::promise<absl::Status> stream_done;
+  ResilientHttpClient client(upstream_, options);
+  std::optional<absl::Status> stream_done;
   StreamCallbacks cb;
-  cb.on_done = [&](Result r) { stream_done.set_value(r.status()); };
-  client.Stream(Get(server->base_url() + "/events"), std::move(cb));
-  ASSERT_TRUE(stream_open.WaitForNotificationWithTimeout(kWait));
+  cb.on_done = [&](Result r) { stream_done = r.status(); };
+  client.Stream(SimGet(), std::move(cb));
+  std::optional<StreamCallbacks> stream = upstream_.TakeStream();
+  ASSERT_TRUE(stream.has_value());
+  ASSERT_TRUE(stream->on_headers(200, {}));
   // With the only slot taken and no queue, a unary call would be refused.
-  Result r = Fetch(client, Get(server->base_url() + "/unary"));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
-  EXPECT_TRUE(stream_done.get_future().get().ok());
+  std::shared_ptr<Answer> unary = Start(client, SimGet());
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(unary->result.has_value());
+  ASSERT_TRUE(unary->result->ok()) << unary->result->status();
+  EXPECT_EQ((*unary->result)->status, 200);
+  std::move(stream->on_done)(HttpResponse{});
+  ASSERT_TRUE(stream_done.has_value());
+  EXPECT_TRUE(stream_done->ok()) << *stream_done;
   ResilienceStats s = client.stats();
   EXPECT_EQ(s.streams, 1);
   EXPECT_EQ(s.attempts, 1);
 }
 
-class CircuitBreakerBehaviourTest : public ResilientHttpClientTest {
+class CircuitBreakerBehaviourTest : public SimulatedTimeTest {
  protected:
-  CircuitBreakerBehaviourTest()
-      : server_(Serve([this](const ServerRequest& req) {
-          ++hits_;
-          ServerResponse resp = Status(status_.load());
-          resp.delay = absl::Milliseconds(delay_ms_.load());
-          return resp;
-        })) {}
-
   ResilienceOptions Options() {
     ResilienceOptions o = TestOptions();
     o.failure_threshold = 3;
     o.open_duration = absl::Seconds(5);
-    o.clock = &clock_;
     return o;
   }
 
   // Fails `n` non-idempotent calls with 500 (no retries muddle the count).
   void FailCalls(HttpClient& client, int n) {
-    status_ = 500;
     for (int i = 0; i < n; ++i) {
-      Result r = Fetch(client, Get(server_->base_url() + "/x", false));
-      ASSERT_TRUE(r.ok()) << r.status();
-      ASSERT_EQ(r->status, 500);
+      std::shared_ptr<Answer> a = Start(client, SimGet(false));
+      ASSERT_TRUE(Reply(500));
+      ASSERT_TRUE(a->result.has_value());
+      ASSERT_TRUE(a->result->ok()) << a->result->status();
+      ASSERT_EQ((*a->result)->status, 500);
     }
   }
 
-  ManualClock clock_;
-  std::atomic<int> hits_{0};
-  std::atomic<int> status_{200};
-  std::atomic<int> delay_ms_{0};
-  std::unique_ptr<HttpServer> server_;
+  // A call the client answers itself (posted to the loop).
+  Result FailedFast(HttpClient& client, HttpRequest request) {
+    std::shared_ptr<Answer> a = Start(client, std::move(request));
+    loop_.RunPending();
+    if (!a->result.has_value()) {
+      ADD_FAILURE() << "not answered without the upstream";
+      return absl::InternalError("no answer");
+    }
+    return *a->result;
+  }
 };
 
 TEST_F(CircuitBreakerBehaviourTest, OpensFailsFastThenProbesAndCloses) {
-  ResilientHttpClient client(*inner_, Options());
+  ResilientHttpClient client(upstream_, Options());
   FailCalls(client, 3);
-  EXPECT_EQ(hits_.load(), 3);
+  EXPECT_EQ(sent(), 3);
   EXPECT_EQ(client.stats().breaker_state, BreakerState::kOpen);
 
-  absl::Time start = absl::Now();
-  Result r = Fetch(client, Get(server_->base_url() + "/x"));
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(200));
+  Result r = FailedFast(client, SimGet());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("circuit open"));
   EXPECT_THAT(r.status().message(), HasSubstr("testbackend"));
   EXPECT_THAT(r.status().message(), HasSubstr("retry after 5s"));
   EXPECT_THAT(r.status().message(), Not(HasSubstr("secret-token")));
-  EXPECT_EQ(hits_.load(), 3);  // no network
+  EXPECT_EQ(sent(), 3);  // no network
   EXPECT_EQ(client.stats().rejected_circuit_open, 1);
 
-  clock_.Advance(absl::Seconds(4));
-  EXPECT_EQ(Fetch(client, Get(server_->base_url() + "/x")).status().code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(hits_.load(), 3);
+  loop_.Advance(absl::Seconds(4));
+  EXPECT_EQ(FailedFast(client, SimGet()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sent(), 3);
 
-  clock_.Advance(absl::Seconds(1));
+  loop_.Advance(absl::Seconds(1));
   EXPECT_EQ(client.stats().breaker_state, BreakerState::kHalfOpen);
-  status_ = 200;
-  r = Fetch(client, Get(server_->base_url() + "/x"));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(hits_.load(), 4);
+  std::shared_ptr<Answer> probe = Start(client, SimGet());
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(probe->result.has_value());
+  ASSERT_TRUE(probe->result->ok()) << probe->result->status();
+  EXPECT_EQ((*probe->result)->status, 200);
+  EXPECT_EQ(sent(), 4);
   EXPECT_EQ(client.stats().breaker_state, BreakerState::kClosed);
-  r = Fetch(client, Get(server_->base_url() + "/x"));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(hits_.load(), 5);
+  std::shared_ptr<Answer> after = Start(client, SimGet());
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(after->result.has_value());
+  ASSERT_TRUE(after->result->ok()) << after->result->status();
+  EXPECT_EQ(sent(), 5);
 }
 
 TEST_F(CircuitBreakerBehaviourTest, OneProbeAtATimeAndAFailedProbeReopens) {
-  ResilientHttpClient client(*inner_, Options());
+  ResilientHttpClient client(upstream_, Options());
   FailCalls(client, 3);
-  clock_.Advance(absl::Seconds(5));
-  delay_ms_ = 300;
-  std::future<Result> probe =
-      SendAsync(client, Get(server_->base_url() + "/x", false));
+  loop_.Advance(absl::Seconds(5));
+  std::shared_ptr<Answer> probe = Start(client, SimGet(false));
+  EXPECT_EQ(waiting(), 1);
   // While the probe is out everything else fails fast.
-  Result other = Fetch(client, Get(server_->base_url() + "/x"));
+  Result other = FailedFast(client, SimGet());
   EXPECT_EQ(other.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(other.status().message(), HasSubstr("probe"));
-  Result r = Await(probe);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 500);
-  EXPECT_EQ(hits_.load(), 4);
+  ASSERT_TRUE(Reply(500));
+  ASSERT_TRUE(probe->result.has_value());
+  ASSERT_TRUE(probe->result->ok()) << probe->result->status();
+  EXPECT_EQ((*probe->result)->status, 500);
+  EXPECT_EQ(sent(), 4);
   ResilienceStats s = client.stats();
   EXPECT_EQ(s.breaker_state, BreakerState::kOpen);
-  EXPECT_EQ(Fetch(client, Get(server_->base_url() + "/x")).status().code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(hits_.load(), 4);
+  EXPECT_EQ(FailedFast(client, SimGet()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sent(), 4);
 }
 
 TEST_F(CircuitBreakerBehaviourTest, ClientErrorsKeepTheCircuitClosed) {
-  ResilientHttpClient client(*inner_, Options());
+  ResilientHttpClient client(upstream_, Options());
   FailCalls(client, 2);
-  status_ = 404;
-  ASSERT_TRUE(Fetch(client, Get(server_->base_url() + "/x")).ok());
+  std::shared_ptr<Answer> not_found = Start(client, SimGet());
+  ASSERT_TRUE(Reply(404));
+  ASSERT_TRUE(not_found->result.has_value());
+  ASSERT_TRUE(not_found->result->ok());
   FailCalls(client, 2);
   EXPECT_EQ(client.stats().breaker_state, BreakerState::kClosed);
   EXPECT_EQ(client.stats().consecutive_failures, 2);
@@ -781,71 +790,91 @@ TEST_F(CircuitBreakerBehaviourTest, ClientErrorsKeepTheCircuitClosed) {
 TEST_F(CircuitBreakerBehaviourTest, RetriesCountAsFailuresAndStopWhenOpen) {
   ResilienceOptions options = Options();
   options.max_attempts = 10;
-  ResilientHttpClient client(*inner_, options);
-  status_ = 503;
-  Result r = Fetch(client, Get(server_->base_url() + "/x"));
+  ResilientHttpClient client(upstream_, options);
+  std::shared_ptr<Answer> answer = Start(client, SimGet());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Reply(503)) << "attempt " << i + 1;
+    loop_.RunPending();  // the retry, after a wait of 0
+  }
   // The breaker opened after the third failure; the retry that found it
   // open returned the last answer.
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 503);
-  EXPECT_EQ(hits_.load(), 3);
+  ASSERT_TRUE(answer->result.has_value());
+  ASSERT_TRUE(answer->result->ok()) << answer->result->status();
+  EXPECT_EQ((*answer->result)->status, 503);
+  EXPECT_EQ(sent(), 3);
   EXPECT_EQ(client.stats().breaker_state, BreakerState::kOpen);
 }
 
 TEST_F(CircuitBreakerBehaviourTest, OpenCircuitFailsStreamsFast) {
-  ResilientHttpClient client(*inner_, Options());
+  ResilientHttpClient client(upstream_, Options());
   FailCalls(client, 3);
-  std::promise<absl::Status> done;
+  std::optional<absl::Status> done;
   StreamCallbacks cb;
   bool headers = false;
   cb.on_headers = [&](int, const Headers&) { return headers = true; };
-  cb.on_done = [&](Result r) { done.set_value(r.status()); };
-  client.Stream(Get(server_->base_url() + "/events"), std::move(cb));
-  absl::Status s = done.get_future().get();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  cb.on_done = [&](Result r) { done = r.status(); };
+  client.Stream(SimGet(), std::move(cb));
+  loop_.RunPending();
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->code(), absl::StatusCode::kUnavailable) << *done;
   EXPECT_FALSE(headers);
-  EXPECT_EQ(hits_.load(), 3);
+  EXPECT_FALSE(upstream_.TakeStream().has_value());  // never went upstream
+  EXPECT_EQ(sent(), 3);
 }
 
-TEST_F(ResilientHttpClientTest, OneBackendDownDoesNotStopAnother) {
-  std::atomic<int> down_hits{0};
-  std::atomic<int> up_hits{0};
-  auto server = Serve([&](const ServerRequest& req) {
-    if (req.path == "/down") {
-      ++down_hits;
-      return Status(500);
-    }
-    ++up_hits;
-    return Status(200);
-  });
-  ManualClock clock;
+TEST_F(SimulatedTimeTest, OneBackendDownDoesNotStopAnother) {
   ResilienceOptions down_options = TestOptions();
   down_options.backend = "down";
   down_options.failure_threshold = 2;
-  down_options.clock = &clock;
   ResilienceOptions up_options = down_options;
   up_options.backend = "up";
   // Both in front of the same shared client.
-  ResilientHttpClient down(*inner_, down_options);
-  ResilientHttpClient up(*inner_, up_options);
+  ResilientHttpClient down(upstream_, down_options);
+  ResilientHttpClient up(upstream_, up_options);
 
   for (int i = 0; i < 2; ++i) {
-    Result r = Fetch(down, Get(server->base_url() + "/down", false));
-    ASSERT_TRUE(r.ok()) << r.status();
+    std::shared_ptr<Answer> a = Start(down, Get(absl::StrCat(kUpstream, "/down"), false));
+    ASSERT_TRUE(Reply(500));
+    ASSERT_TRUE(a->result.has_value());
+    ASSERT_TRUE(a->result->ok()) << a->result->status();
   }
   EXPECT_EQ(down.stats().breaker_state, BreakerState::kOpen);
-  Result r = Fetch(down, Get(server->base_url() + "/down"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(r.status().message(), HasSubstr("\"down\""));
-  EXPECT_EQ(down_hits.load(), 2);
+  std::shared_ptr<Answer> refused = Start(down, Get(absl::StrCat(kUpstream, "/down")));
+  loop_.RunPending();
+  ASSERT_TRUE(refused->result.has_value());
+  EXPECT_EQ(refused->result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(refused->result->status().message(), HasSubstr("\"down\""));
+  EXPECT_EQ(upstream_.sent_to("/x/down").size(), 2u);
 
   for (int i = 0; i < 5; ++i) {
-    Result ok = Fetch(up, Get(server->base_url() + "/up"));
-    ASSERT_TRUE(ok.ok()) << ok.status();
-    EXPECT_EQ(ok->status, 200);
+    std::shared_ptr<Answer> ok = Start(up, Get(absl::StrCat(kUpstream, "/up")));
+    ASSERT_TRUE(Reply(200));
+    ASSERT_TRUE(ok->result.has_value());
+    ASSERT_TRUE(ok->result->ok()) << ok->result->status();
+    EXPECT_EQ((*ok->result)->status, 200);
   }
-  EXPECT_EQ(up_hits.load(), 5);
+  EXPECT_EQ(upstream_.sent_to("/x/up").size(), 5u);
   EXPECT_EQ(up.stats().breaker_state, BreakerState::kClosed);
+}
+
+TEST_F(SimulatedTimeTest, ADifferentLoopTimesTheClient) {
+  // The inner client's loop is not the one the client times on.
+  SimulatedEventLoop other;
+  ResilienceOptions options = TestOptions();
+  options.initial_backoff = absl::Seconds(1);
+  options.max_backoff = absl::Seconds(1);
+  options.jitter = [](absl::Duration ceiling) { return ceiling; };
+  ResilientHttpClient client(upstream_, other, options);
+  EXPECT_EQ(&client.loop(), &other);
+  std::shared_ptr<Answer> answer = Start(client, SimGet());
+  ASSERT_TRUE(Reply(503));
+  loop_.Advance(absl::Seconds(1));
+  EXPECT_EQ(sent(), 1);  // the backoff wait is on `other`
+  other.Advance(absl::Seconds(1));
+  EXPECT_EQ(sent(), 2);
+  ASSERT_TRUE(Reply(200));
+  ASSERT_TRUE(answer->result.has_value());
+  EXPECT_TRUE(answer->result->ok());
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 
 // PolosBackend over real loopback HTTP: the curl client (behind a recorder)
 // against the Polos simulator on port 0, its lifecycles driven by a
-// ManualClock. Synchronous wrappers for every Backend operation.
+// simulated loop's clock. Synchronous wrappers for every Backend operation.
 
 #include <map>
 #include <memory>
@@ -20,16 +20,18 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/polos/polos_backend.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "sim/polos/simulator.h"
+#include "tests/testing/simulated_event_loop.h"
 #include "tests/testing/status_details.h"
 #include "tests/testing/recording_http_client.h"
 
 namespace execgw::polos::testing {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 using ::execgw::testing::RetryDelayOf;
 
@@ -158,7 +160,7 @@ class PolosBackendTest : public ::testing::Test {
     return sim_->AddExecution(std::move(e));
   }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   std::unique_ptr<PolosSimulator> sim_;
   std::unique_ptr<RecordingHttpClient> client_;
   std::unique_ptr<Backend> backend_;

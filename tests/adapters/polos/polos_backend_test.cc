@@ -13,7 +13,6 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"

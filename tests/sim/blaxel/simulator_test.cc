@@ -13,9 +13,12 @@
 #include "adapters/upstream_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::blaxel {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 constexpr char kKey[] = "bl-sim-test-key";
 constexpr char kWorkspace[] = "acme";
@@ -91,7 +94,7 @@ class SimulatorTest : public ::testing::Test {
     return ids;
   }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   std::unique_ptr<BlaxelSimulator> sim_;
   std::unique_ptr<http::HttpClient> client_;
 };
@@ -413,7 +416,7 @@ TEST_F(SimulatorTest, FaultsApplyPerEndpoint) {
 }
 
 TEST(SimulatorSeed, DemoDataIsServed) {
-  ManualClock clock;
+  SimulatedEventLoop clock;
   BlaxelSimulatorOptions options;
   options.clock = &clock;
   options.seed_demo_data = true;
@@ -452,7 +455,7 @@ TEST(SimulatorSeed, DemoDataIsServed) {
 // The demo's Blaxel list reads newest first by createdAt: the odd document
 // created 2026-01-01 comes after today's runs, not between them.
 TEST(SimulatorSeed, DemoListsAreInCreateTimeOrder) {
-  ManualClock clock(absl::FromUnixSeconds(1795000000));  // 2026-11-18
+  SimulatedEventLoop clock(absl::FromUnixSeconds(1795000000));  // 2026-11-18
   BlaxelSimulatorOptions options;
   options.clock = &clock;
   options.seed_demo_data = true;

@@ -13,14 +13,16 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "adapters/clock.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/json_value.h"
 #include "adapters/polos/execution_id.h"
 #include "gtest/gtest.h"
+#include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::polos {
 namespace {
+
+using ::execgw::testing::SimulatedEventLoop;
 
 constexpr absl::string_view kMissingId = "00000000-1111-4222-8333-444444444444";
 
@@ -106,7 +108,7 @@ class PolosSimulatorTest : public ::testing::Test {
     return *body;
   }
 
-  ManualClock clock_;
+  SimulatedEventLoop clock_;
   std::unique_ptr<PolosSimulator> sim_;
   std::unique_ptr<http::HttpClient> client_;
 };

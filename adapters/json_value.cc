@@ -14,7 +14,8 @@
 namespace execgw {
 namespace {
 
-void WriteValue(const google::protobuf::Value& value, rapidjson::Writer<rapidjson::StringBuffer>& w);
+void WriteValue(const google::protobuf::Value& value,
+                rapidjson::Writer<rapidjson::StringBuffer>& w);
 
 void WriteStruct(const google::protobuf::Struct& s, rapidjson::Writer<rapidjson::StringBuffer>& w) {
   w.StartObject();
@@ -25,7 +26,8 @@ void WriteStruct(const google::protobuf::Struct& s, rapidjson::Writer<rapidjson:
   w.EndObject();
 }
 
-void WriteValue(const google::protobuf::Value& value, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+void WriteValue(const google::protobuf::Value& value,
+                rapidjson::Writer<rapidjson::StringBuffer>& w) {
   switch (value.kind_case()) {
     case google::protobuf::Value::kNumberValue: {
       const double d = value.number_value();
@@ -95,13 +97,13 @@ size_t Utf8SequenceLength(absl::string_view s) {
   if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
   if (c >= 0xE0 && c <= 0xEF) {
     if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
     if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogates
     return 3;
   }
   if (c >= 0xF0 && c <= 0xF4) {
     if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
     if (c == 0xF4 && b(1) >= 0x90) return 0;  // beyond U+10FFFF
     return 4;
   }
@@ -172,8 +174,8 @@ void FillStruct(const rapidjson::Value& json, int level, google::protobuf::Struc
 google::protobuf::Value ToValue(const rapidjson::Value& json, int enclosing) {
   google::protobuf::Value out;
   if ((json.IsObject() || json.IsArray()) && enclosing + 1 >= kMaxValueNesting) {
-    (*out.mutable_struct_value()->mutable_fields())[std::string(kDeepJsonField)]
-        .set_string_value(JsonToString(json));
+    (*out.mutable_struct_value()->mutable_fields())[std::string(kDeepJsonField)].set_string_value(
+        JsonToString(json));
     return out;
   }
   switch (json.GetType()) {

@@ -30,14 +30,14 @@ int HexValue(char c) {
 }
 
 // The rules every decoded id follows; `what` names it ("execution id").
-absl::Status CheckDecodedId(absl::string_view field, absl::string_view what,
-                            absl::string_view id) {
+absl::Status CheckDecodedId(absl::string_view field, absl::string_view what, absl::string_view id) {
   if (id.empty()) return Invalid(field, absl::StrCat(what, " is empty"));
   if (id.size() > kMaxIdBytes) {
     return Invalid(field, absl::StrCat(what, " is longer than ", kMaxIdBytes, " characters"));
   }
   // Path segments upstream: "." and ".." would walk the upstream URL.
-  if (id == "." || id == "..") return Invalid(field, absl::StrCat(what, " may not be \"", id, "\""));
+  if (id == "." || id == "..")
+    return Invalid(field, absl::StrCat(what, " may not be \"", id, "\""));
   return absl::OkStatus();
 }
 
@@ -114,8 +114,7 @@ absl::Status CheckPlainId(absl::string_view field, absl::string_view id) {
 
 std::string BoundedEcho(absl::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return SanitizeUtf8(text);
-  return absl::StrCat(TruncateUtf8(SanitizeUtf8(text.substr(0, max_bytes + 4)), max_bytes),
-                      "...");
+  return absl::StrCat(TruncateUtf8(SanitizeUtf8(text.substr(0, max_bytes + 4)), max_bytes), "...");
 }
 
 bool IsValidBackendName(absl::string_view name) {
@@ -145,8 +144,7 @@ std::string ParentName::ToString() const {
   return absl::StrCat("backends/", backend);
 }
 
-absl::StatusOr<ExecutionName> ParseExecutionName(absl::string_view name,
-                                                 absl::string_view field) {
+absl::StatusOr<ExecutionName> ParseExecutionName(absl::string_view name, absl::string_view field) {
   constexpr absl::string_view kForms =
       "expected \"backends/{backend}/jobs/{job}/executions/{execution}\" or "
       "\"backends/{backend}/executions/{execution}\"";
@@ -167,8 +165,8 @@ absl::StatusOr<ExecutionName> ParseExecutionName(absl::string_view name,
     if (auto s = CheckBackend(field, out.backend); !s.ok()) return s;
     execution = parts[3];
   } else {
-    return Invalid(field, absl::StrCat("\"", BoundedEcho(name, 300),
-                                       "\" is not an execution name; ", kForms));
+    return Invalid(
+        field, absl::StrCat("\"", BoundedEcho(name, 300), "\" is not an execution name; ", kForms));
   }
   absl::StatusOr<std::string> id = DecodeSegment(field, "execution id", execution);
   if (!id.ok()) return id.status();
@@ -199,8 +197,8 @@ absl::StatusOr<ParentName> ParseParentName(absl::string_view name, absl::string_
     if (!workflow.ok()) return workflow.status();
     out.workflow = *std::move(workflow);
   } else {
-    return Invalid(field, absl::StrCat("\"", BoundedEcho(name, 300),
-                                       "\" is not a parent name; ", kForms));
+    return Invalid(field,
+                   absl::StrCat("\"", BoundedEcho(name, 300), "\" is not a parent name; ", kForms));
   }
   return out;
 }

@@ -32,8 +32,7 @@ std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status) {
 
 }  // namespace
 
-absl::Status MakeError(absl::StatusCode code, absl::string_view message,
-                       absl::string_view reason,
+absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
                        const std::map<std::string, std::string>& metadata,
                        std::optional<absl::Duration> retry_after) {
   absl::Status status(code, message);
@@ -72,14 +71,14 @@ absl::Status FieldError(absl::string_view field, absl::string_view description,
 absl::Status UnsupportedFieldsError(absl::Span<const std::string> fields, absl::string_view kind,
                                     absl::string_view backend) {
   const std::string description = absl::StrCat("not supported by ", kind, " backends");
-  absl::Status status = MakeError(
-      absl::StatusCode::kInvalidArgument,
-      absl::StrJoin(fields, "; ",
-                    [&](std::string* out, const std::string& field) {
-                      absl::StrAppend(out, field, ": ", description);
-                    }),
-      reason::kInvalidArgument,
-      {{"field", absl::StrJoin(fields, ",")}, {"backend", std::string(backend)}});
+  absl::Status status =
+      MakeError(absl::StatusCode::kInvalidArgument,
+                absl::StrJoin(fields, "; ",
+                              [&](std::string* out, const std::string& field) {
+                                absl::StrAppend(out, field, ": ", description);
+                              }),
+                reason::kInvalidArgument,
+                {{"field", absl::StrJoin(fields, ",")}, {"backend", std::string(backend)}});
   for (const std::string& field : fields) status = AddFieldViolation(status, {field, description});
   return status;
 }
@@ -205,31 +204,33 @@ absl::Status MapTransportFailure(absl::string_view backend, const absl::Status& 
   const std::map<std::string, std::string> md = {{"backend", std::string(backend)}};
   switch (transport.code()) {
     case absl::StatusCode::kDeadlineExceeded:
-      return MakeError(absl::StatusCode::kDeadlineExceeded,
-                       absl::StrCat("backend \"", backend, "\" did not answer in time: ",
-                                    transport.message()),
-                       reason::kUpstreamTimeout, md);
+      return MakeError(
+          absl::StatusCode::kDeadlineExceeded,
+          absl::StrCat("backend \"", backend, "\" did not answer in time: ", transport.message()),
+          reason::kUpstreamTimeout, md);
     case absl::StatusCode::kCancelled:
       return MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled,
                        md);
     case absl::StatusCode::kResourceExhausted:
-      return MakeError(absl::StatusCode::kResourceExhausted,
-                       absl::StrCat("backend \"", backend, "\" is overloaded: ", transport.message()),
-                       reason::kBackendOverloaded, md, absl::Seconds(1));
+      return MakeError(
+          absl::StatusCode::kResourceExhausted,
+          absl::StrCat("backend \"", backend, "\" is overloaded: ", transport.message()),
+          reason::kBackendOverloaded, md, absl::Seconds(1));
     default:
-      return MakeError(absl::StatusCode::kUnavailable,
-                       absl::StrCat("backend \"", backend, "\" is unreachable: ", transport.message()),
-                       reason::kUpstreamUnavailable, md);
+      return MakeError(
+          absl::StatusCode::kUnavailable,
+          absl::StrCat("backend \"", backend, "\" is unreachable: ", transport.message()),
+          reason::kUpstreamUnavailable, md);
   }
 }
 
 }  // namespace
 
 absl::Status InvalidResponseStatus(absl::string_view backend, absl::string_view what) {
-  return MakeError(absl::StatusCode::kInternal,
-                   absl::StrCat("backend \"", backend, "\" sent a response the gateway cannot use: ",
-                                what),
-                   reason::kUpstreamInvalidResponse, {{"backend", std::string(backend)}});
+  return MakeError(
+      absl::StatusCode::kInternal,
+      absl::StrCat("backend \"", backend, "\" sent a response the gateway cannot use: ", what),
+      reason::kUpstreamInvalidResponse, {{"backend", std::string(backend)}});
 }
 
 absl::Status OutcomeUnknownStatus(const WriteOutcome& outcome, absl::string_view what) {
@@ -240,8 +241,8 @@ absl::Status OutcomeUnknownStatus(const WriteOutcome& outcome, absl::string_view
     absl::StrAppend(&message, " but the execution could not be read back (", what,
                     "); read it with GetExecution");
   } else {
-    absl::StrAppend(&message, "the outcome of the ", outcome.operation,
-                    " is unknown: ", what, "; check with GetExecution");
+    absl::StrAppend(&message, "the outcome of the ", outcome.operation, " is unknown: ", what,
+                    "; check with GetExecution");
     if (!outcome.name.empty()) absl::StrAppend(&message, " (", outcome.name, ")");
   }
   return MakeError(absl::StatusCode::kUnknown, message, reason::kOutcomeUnknown,

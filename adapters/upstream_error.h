@@ -53,8 +53,8 @@ inline constexpr absl::string_view kBackendMisconfigured = "BACKEND_MISCONFIGURE
 // What the gateway knows about a failed upstream exchange.
 struct UpstreamFailure {
   std::string backend;
-  int http_status = 0;         // 0 when no response arrived
-  std::string upstream_code;   // the upstream's own error code, if any
+  int http_status = 0;           // 0 when no response arrived
+  std::string upstream_code;     // the upstream's own error code, if any
   std::string upstream_message;  // the upstream's own message, if any
   std::optional<absl::Duration> retry_after;
 };
@@ -102,8 +102,7 @@ std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
 // google.rpc.RetryInfo payload. Payloads are keyed by their type URLs
 // (`type.googleapis.com/google.rpc.ErrorInfo`), so the gateway can copy
 // them into `google.rpc.Status.details` as they are.
-absl::Status MakeError(absl::StatusCode code, absl::string_view message,
-                       absl::string_view reason,
+absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
                        const std::map<std::string, std::string>& metadata = {},
                        std::optional<absl::Duration> retry_after = std::nullopt);
 
@@ -184,8 +183,8 @@ inline constexpr absl::string_view kRedacted = "[redacted]";
 std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets);
 
 // The same for a status: its message, the values of its ErrorInfo
-// metadata and its field violations' descriptions; other payloads are kept. A last line of defence for statuses
-// built from text that did not come through the redaction above.
+// metadata and its field violations' descriptions; other payloads are kept. A last line of defence
+// for statuses built from text that did not come through the redaction above.
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets);
 
 // Redacts each of `secrets` from every string (and member name) of a parsed

@@ -73,16 +73,15 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const std::string at = absl::StrCat("backends[", i, "]");
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
-    auto http = std::make_unique<http::ResilientHttpClient>(
-        client, ResilienceFromConfig(b));
+    auto http = std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b));
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {
         auto id = ResolveHeaderSecret(b.blaxel().oauth().client_id(),
-                                absl::StrCat(at, ".blaxel.oauth.clientId"));
+                                      absl::StrCat(at, ".blaxel.oauth.clientId"));
         if (!id.ok()) return id.status();
         auto secret = ResolveHeaderSecret(b.blaxel().oauth().client_secret(),
-                                    absl::StrCat(at, ".blaxel.oauth.clientSecret"));
+                                          absl::StrCat(at, ".blaxel.oauth.clientSecret"));
         if (!secret.ok()) return secret.status();
         options.oauth_client_id = *std::move(id);
         options.oauth_client_secret = *std::move(secret);

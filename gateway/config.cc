@@ -49,14 +49,14 @@ std::string Quoted(absl::string_view text) {
 }
 
 bool HasControlCharacter(absl::string_view text) {
-  return absl::c_any_of(
-      text, [](char c) { return absl::ascii_iscntrl(static_cast<unsigned char>(c)); });
+  return absl::c_any_of(text,
+                        [](char c) { return absl::ascii_iscntrl(static_cast<unsigned char>(c)); });
 }
 
 bool IsDigits(absl::string_view text) {
   return !text.empty() && absl::c_all_of(text, [](char c) {
-           return absl::ascii_isdigit(static_cast<unsigned char>(c));
-         });
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 // Characters of a URL path (RFC 3986 pchar and '/'; '%' starts an escape).
@@ -84,8 +84,9 @@ absl::Status CheckBaseUrl(absl::string_view field, absl::string_view url) {
   for (char c : url) {
     if (absl::ascii_iscntrl(static_cast<unsigned char>(c)) || c == ' ' ||
         static_cast<unsigned char>(c) >= 0x80) {
-      return Invalid(field, absl::StrCat(quoted, " holds a space, a control character or a "
-                                                 "non-ASCII byte (percent-encode them)"));
+      return Invalid(field, absl::StrCat(quoted,
+                                         " holds a space, a control character or a "
+                                         "non-ASCII byte (percent-encode them)"));
     }
   }
   const size_t authority_end = rest.find_first_of("/?#");
@@ -120,8 +121,9 @@ absl::Status CheckBaseUrl(absl::string_view field, absl::string_view url) {
     const size_t colon = authority.find(':');
     const absl::string_view host = authority.substr(0, colon);
     if (host.empty() || !absl::c_all_of(host, IsHostCharacter)) {
-      return Invalid(field, absl::StrCat(quoted, " has no valid host (a name, such as "
-                                                 "api.blaxel.ai, or an IP address)"));
+      return Invalid(field, absl::StrCat(quoted,
+                                         " has no valid host (a name, such as "
+                                         "api.blaxel.ai, or an IP address)"));
     }
     if (colon != absl::string_view::npos) {
       has_port = true;
@@ -150,11 +152,12 @@ absl::Status CheckBaseUrl(absl::string_view field, absl::string_view url) {
   for (size_t i = 0; i < tail.size(); ++i) {
     const bool escape = tail[i] == '%';
     if (!IsPathCharacter(tail[i]) ||
-        (escape && (i + 2 >= tail.size() ||
-                    !absl::ascii_isxdigit(static_cast<unsigned char>(tail[i + 1])) ||
-                    !absl::ascii_isxdigit(static_cast<unsigned char>(tail[i + 2]))))) {
-      return Invalid(field, absl::StrCat(quoted, " has a path with a character a URL path cannot "
-                                                 "hold: ",
+        (escape &&
+         (i + 2 >= tail.size() || !absl::ascii_isxdigit(static_cast<unsigned char>(tail[i + 1])) ||
+          !absl::ascii_isxdigit(static_cast<unsigned char>(tail[i + 2]))))) {
+      return Invalid(field, absl::StrCat(quoted,
+                                         " has a path with a character a URL path cannot "
+                                         "hold: ",
                                          Quoted(tail.substr(i, 1))));
     }
   }
@@ -167,8 +170,9 @@ absl::Status CheckBaseUrl(absl::string_view field, absl::string_view url) {
 absl::Status CheckHeaderWord(absl::string_view field, absl::string_view text) {
   if (text.empty()) return Invalid(field, "is required");
   if (text.size() > 255 || HasControlCharacter(text) || absl::StrContains(text, ' ')) {
-    return Invalid(field, absl::StrCat(Quoted(text), " must be at most 255 characters, without "
-                                                     "spaces or control characters"));
+    return Invalid(field, absl::StrCat(Quoted(text),
+                                       " must be at most 255 characters, without "
+                                       "spaces or control characters"));
   }
   return absl::OkStatus();
 }
@@ -186,8 +190,9 @@ absl::Status CheckApiVersion(absl::string_view field, absl::string_view version)
   // CivilDay normalises an impossible date (2026-02-30) to another one.
   const absl::CivilDay date(year, month, day);
   if (!shaped || date.year() != year || date.month() != month || date.day() != day) {
-    return Invalid(field, absl::StrCat(Quoted(version), " is not a date: Blaxel versions are "
-                                                        "YYYY-MM-DD, such as 2026-04-28"));
+    return Invalid(field, absl::StrCat(Quoted(version),
+                                       " is not a date: Blaxel versions are "
+                                       "YYYY-MM-DD, such as 2026-04-28"));
   }
   return absl::OkStatus();
 }
@@ -204,23 +209,22 @@ struct NumberRule {
 absl::Status CheckNumbers(absl::string_view prefix, std::initializer_list<NumberRule> rules) {
   for (const NumberRule& r : rules) {
     if (r.value == 0 || (r.value >= r.min && r.value <= r.max)) continue;
-    return Invalid(absl::StrCat(prefix, r.field),
-                   absl::StrCat(r.value, " is out of range: 0 (the default) or ", r.min, " to ",
-                                r.max));
+    return Invalid(
+        absl::StrCat(prefix, r.field),
+        absl::StrCat(r.value, " is out of range: 0 (the default) or ", r.min, " to ", r.max));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckResilience(absl::string_view at, const config::v1::Resilience& r) {
   const std::string prefix = absl::StrCat(at, ".resilience.");
-  if (auto s = CheckNumbers(prefix, {{"maxAttempts", r.max_attempts(), 1, 10},
-                                     {"initialBackoffMs", r.initial_backoff_ms(), 1, 60000},
-                                     {"maxBackoffMs", r.max_backoff_ms(), 1, 300000},
-                                     {"maxConcurrentRequests", r.max_concurrent_requests(), 1,
-                                      4096},
-                                     {"breakerFailureThreshold", r.breaker_failure_threshold(), 1,
-                                      1000000},
-                                     {"breakerOpenMs", r.breaker_open_ms(), 1, 600000}});
+  if (auto s = CheckNumbers(prefix,
+                            {{"maxAttempts", r.max_attempts(), 1, 10},
+                             {"initialBackoffMs", r.initial_backoff_ms(), 1, 60000},
+                             {"maxBackoffMs", r.max_backoff_ms(), 1, 300000},
+                             {"maxConcurrentRequests", r.max_concurrent_requests(), 1, 4096},
+                             {"breakerFailureThreshold", r.breaker_failure_threshold(), 1, 1000000},
+                             {"breakerOpenMs", r.breaker_open_ms(), 1, 600000}});
       !s.ok()) {
     return s;
   }
@@ -229,10 +233,10 @@ absl::Status CheckResilience(absl::string_view at, const config::v1::Resilience&
   const int initial = r.initial_backoff_ms() > 0 ? r.initial_backoff_ms() : 100;
   const int max = r.max_backoff_ms() > 0 ? r.max_backoff_ms() : 2000;
   if (initial > max) {
-    return Invalid(absl::StrCat(prefix, "initialBackoffMs"),
-                   absl::StrCat(initial, " is more than maxBackoffMs (", max,
-                                r.max_backoff_ms() > 0 ? "" : ", the default",
-                                "): raise maxBackoffMs too"));
+    return Invalid(
+        absl::StrCat(prefix, "initialBackoffMs"),
+        absl::StrCat(initial, " is more than maxBackoffMs (", max,
+                     r.max_backoff_ms() > 0 ? "" : ", the default", "): raise maxBackoffMs too"));
   }
   return absl::OkStatus();
 }
@@ -286,12 +290,12 @@ class DuplicateKeyFinder
     f.key.assign(text, length);
     auto [it, inserted] = f.keys.emplace(FieldKey(f.key), f.key);
     if (!inserted) {
-      duplicate_ = FieldError(
-          Path(), absl::StrCat("is given twice",
-                               it->second == f.key
-                                   ? ""
-                                   : absl::StrCat(" (also as ", Quoted(it->second), ")"),
-                               "; give each setting once"));
+      duplicate_ =
+          FieldError(Path(), absl::StrCat("is given twice",
+                                          it->second == f.key
+                                              ? ""
+                                              : absl::StrCat(" (also as ", Quoted(it->second), ")"),
+                                          "; give each setting once"));
       return false;  // stops the parse
     }
     return true;
@@ -313,8 +317,8 @@ class DuplicateKeyFinder
  private:
   struct Frame {
     bool array = false;
-    int index = 0;                           // arrays: the current item
-    std::string key;                         // objects: the current key
+    int index = 0;                            // arrays: the current item
+    std::string key;                          // objects: the current key
     std::map<std::string, std::string> keys;  // objects: field key -> as written
   };
 
@@ -352,8 +356,8 @@ absl::Status CheckUniqueKeys(absl::string_view json) {
 
 absl::Status ValidateConfig(const GatewayConfig& config) {
   if (config.backends().empty()) return Invalid("backends", "at least one backend is required");
-  if (auto s = CheckNumbers("", {{"requestIdTtlSeconds", config.request_id_ttl_seconds(), 1,
-                                  7 * 24 * 3600}});
+  if (auto s = CheckNumbers(
+          "", {{"requestIdTtlSeconds", config.request_id_ttl_seconds(), 1, 7 * 24 * 3600}});
       !s.ok()) {
     return s;
   }
@@ -432,8 +436,8 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
                                       " is not a UUID (8-4-4-4-12 hex digits, such as "
                                       "6f1c2d3e-0000-4000-8000-000000000001)"));
         }
-        if (auto s = CheckSecretSource(absl::StrCat(at, ".polos.apiKey"), x.api_key(),
-                                       x.has_api_key());
+        if (auto s =
+                CheckSecretSource(absl::StrCat(at, ".polos.apiKey"), x.api_key(), x.has_api_key());
             !s.ok()) {
           return s;
         }
@@ -481,9 +485,8 @@ absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));
   }
-  absl::Status located(config.status().code(),
-                       absl::StrCat(path, ": ", violations.front().field, ": ",
-                                    violations.front().description));
+  absl::Status located(config.status().code(), absl::StrCat(path, ": ", violations.front().field,
+                                                            ": ", violations.front().description));
   for (const FieldViolation& violation : violations) {
     located = AddFieldViolation(std::move(located), violation);
   }
@@ -495,17 +498,16 @@ absl::StatusOr<std::string> ResolveSecret(const SecretSource& source, absl::stri
     case SecretSource::kEnv: {
       const char* value = std::getenv(source.env().c_str());
       if (value == nullptr || *value == '\0') {
-        return SecretError(field,
-                           absl::StrCat("environment variable ", source.env(),
-                                        " is not set or empty"));
+        return SecretError(
+            field, absl::StrCat("environment variable ", source.env(), " is not set or empty"));
       }
       return std::string(value);
     }
     case SecretSource::kFile: {
       std::ifstream in(source.file(), std::ios::binary);
       if (!in) {
-        return SecretError(field, absl::StrCat("cannot read file ", source.file(), ": ",
-                                               std::strerror(errno)));
+        return SecretError(
+            field, absl::StrCat("cannot read file ", source.file(), ": ", std::strerror(errno)));
       }
       std::stringstream text;
       text << in.rdbuf();

@@ -114,8 +114,7 @@ absl::Status CheckRequestId(absl::string_view id) {
     return FieldError("request_id", "is longer than 128 characters");
   }
   for (char c : id) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-          c == '-')) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
       return FieldError("request_id", "may contain only letters, digits, '.', '_' and '-'");
     }
   }
@@ -222,9 +221,9 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
       });
 }
 
-grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(grpc::CallbackServerContext* context,
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionTasksRequest>;
   return StartUnaryCall<v1::ListExecutionTasksRequest>(
       context, request, response,
@@ -270,7 +269,7 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
         absl::StatusOr<Backend*> backend = deps_.backends->Find(parent->backend);
         if (!backend.ok()) return backend.status();
         deps_.creates->Create(**backend, *parent, request, call.context(),
-                               call.Completion<v1::Execution>());
+                              call.Completion<v1::Execution>());
         return absl::OkStatus();
       });
 }

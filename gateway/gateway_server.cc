@@ -59,9 +59,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", listen_address,
-                     " (address in use, or not a valid host:port?)"));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen_address,
+                                               " (address in use, or not a valid host:port?)"));
   }
   return gw;
 }

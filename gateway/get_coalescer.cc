@@ -31,19 +31,18 @@ void GetCoalescer::Get(Backend& backend, const ExecutionName& name, const CallCo
         // read again for this caller rather than fail it early. Any other
         // failure, an upstream timeout included, is this caller's answer.
         auto plain = std::make_shared<Done<v1::Execution>>(std::move(done));
-        Done<v1::Execution> joined =
-            [this, &backend, name, context, shared_deadline,
-             plain](absl::StatusOr<v1::Execution> result) mutable {
-              const bool cancelled = context.cancellation && context.cancellation->cancelled();
-              const absl::Time now = clock_->Now();
-              if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
-                  !cancelled && now >= shared_deadline &&
-                  now + kMinTimeToReadAgain < context.deadline) {
-                Get(backend, name, context, std::move(*plain));
-                return;
-              }
-              std::move(*plain)(std::move(result));
-            };
+        Done<v1::Execution> joined = [this, &backend, name, context, shared_deadline,
+                                      plain](absl::StatusOr<v1::Execution> result) mutable {
+          const bool cancelled = context.cancellation && context.cancellation->cancelled();
+          const absl::Time now = clock_->Now();
+          if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
+              !cancelled && now >= shared_deadline &&
+              now + kMinTimeToReadAgain < context.deadline) {
+            Get(backend, name, context, std::move(*plain));
+            return;
+          }
+          std::move (*plain)(std::move(result));
+        };
         // Fails when the read has just completed or was abandoned.
         waiter = it->second->Attach(context.cancellation, joined);
         // Not joined: the plain completion goes to a read of its own.

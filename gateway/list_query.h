@@ -53,8 +53,8 @@ absl::StatusOr<int> NormalizeTaskPageSize(int page_size);
 
 // A canonical description of what a query selects and in which order:
 // parent, states (sorted), created_from/created_to and the order, but not
-// page_size, view or position (a caller may change those between pages). Requests that mean the same listing (whatever the
-// spelling, spacing or term order of their filter) give the same string;
+// page_size, view or position (a caller may change those between pages). Requests that mean the
+// same listing (whatever the spelling, spacing or term order of their filter) give the same string;
 // requests that differ give different strings. Page tokens are bound to it.
 std::string QueryFingerprint(const ListExecutionsQuery& query);
 

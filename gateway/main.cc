@@ -74,8 +74,7 @@ int main(int argc, char** argv) {
   std::cout << "execgw: serving " << config.backends_size() << " backend(s) on port "
             << (*server)->port() << "\n";
   for (const auto& b : config.backends()) {
-    std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos")
-              << ")\n";
+    std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos") << ")\n";
   }
   if (demo) {
     std::cout << "\nDemo executions to try (they advance in real time):\n";

@@ -77,7 +77,8 @@ struct BlaxelApi {
   // cancel, whose transport failures follow the write rule.
   http::Classifier Classifier(const std::string& credential,
                               const std::optional<WriteOutcome>& write) const {
-    return [loop = &client->loop(), backend = backend(), secrets = std::vector<std::string>{credential},
+    return [loop = &client->loop(), backend = backend(),
+            secrets = std::vector<std::string>{credential},
             write](const absl::StatusOr<http::HttpResponse>& outcome) {
       return BlaxelVerdict(backend, outcome, loop->Now(), secrets,
                            write.has_value() ? &*write : nullptr);
@@ -127,19 +128,18 @@ void Deliver(OnAnswer done, const http::Classifier& classify, absl::StatusOr<htt
 // beyond the retrying client's policy, never more than once (the client
 // never retries a 401, an answer).
 void SendWithCredential(std::shared_ptr<const BlaxelApi> config, http::HttpRequest request,
-              const CallContext& context, OnAnswer done,
-              std::optional<WriteOutcome> write = std::nullopt, bool retried = false) {
+                        const CallContext& context, OnAnswer done,
+                        std::optional<WriteOutcome> write = std::nullopt, bool retried = false) {
   if (config->tokens == nullptr) {
     const std::string& key = config->options.api_key;
     request.headers.push_back(BearerAuthorization(key));
     request.classifier = config->Classifier(key, write);
     http::Classifier classify = request.classifier;
-    config->client->Send(std::move(request),
-                         [config, classify = std::move(classify), done = std::move(done)](
-                             absl::StatusOr<http::HttpResponse> r) mutable {
-                           Deliver(std::move(done), classify, std::move(r),
-                                   config->options.api_key);
-                         });
+    config->client->Send(
+        std::move(request), [config, classify = std::move(classify),
+                             done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+          Deliver(std::move(done), classify, std::move(r), config->options.api_key);
+        });
     return;
   }
   std::shared_ptr<OAuthTokenSource> tokens = config->tokens;
@@ -155,20 +155,20 @@ void SendWithCredential(std::shared_ptr<const BlaxelApi> config, http::HttpReque
     // which catches an escaped echo too.
     attempt.classifier = config->Classifier(*token, write);
     http::Classifier classify = attempt.classifier;
-    config->client->Send(
-        std::move(attempt),
-        [config, request = std::move(request), context, write, retried, token = *std::move(token),
-         classify = std::move(classify),
-         done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
-          if (r.ok() && r->status == 401 && !retried) {
-            // The token was refused (expired early, revoked): one fresh try.
-            config->tokens->Invalidate(token);
-            SendWithCredential(config, std::move(request), context, std::move(done), std::move(write),
-                     /*retried=*/true);
-            return;
-          }
-          Deliver(std::move(done), classify, std::move(r), token);
-        });
+    config->client->Send(std::move(attempt),
+                         [config, request = std::move(request), context, write, retried,
+                          token = *std::move(token), classify = std::move(classify),
+                          done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+                           if (r.ok() && r->status == 401 && !retried) {
+                             // The token was refused (expired early, revoked): one fresh try.
+                             config->tokens->Invalidate(token);
+                             SendWithCredential(config, std::move(request), context,
+                                                std::move(done), std::move(write),
+                                                /*retried=*/true);
+                             return;
+                           }
+                           Deliver(std::move(done), classify, std::move(r), token);
+                         });
   });
 }
 
@@ -225,15 +225,16 @@ void FetchExecution(std::shared_ptr<const BlaxelApi> config, std::string job, st
                     const CallContext& context, Done<v1::Execution> done) {
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(job, id), context, /*idempotent=*/true);
-  SendWithCredential(config, std::move(request), context,
-           [config, job = std::move(job), id = std::move(id), done = std::move(done)](
-               absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
-             if (!r.ok()) {
-               std::move(done)(r.status());
-             } else {
-               std::move(done)(ReadExecution(*config, job, id, r->body, credential));
-             }
-           });
+  SendWithCredential(
+      config, std::move(request), context,
+      [config, job = std::move(job), id = std::move(id), done = std::move(done)](
+          absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
+        if (!r.ok()) {
+          std::move(done)(r.status());
+        } else {
+          std::move(done)(ReadExecution(*config, job, id, r->body, credential));
+        }
+      });
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view description,
@@ -472,7 +473,8 @@ class CursorListing final : public ListingDialect {
     return true;
   }
 
-  absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config, const ListExecutionsQuery& query,
+  absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config,
+                                            const ListExecutionsQuery& query,
                                             const ListPosition& at,
                                             const rapidjson::Value& doc) const override {
     if (doc.IsArray()) {
@@ -510,8 +512,8 @@ class LegacyListing final : public ListingDialect {
   absl::Status Check(const BlaxelApi& config, const ListExecutionsQuery& query) const override {
     if (!query.ascending) return absl::OkStatus();
     return InvalidField("order_by",
-                        absl::StrCat("backend \"", config.backend(),
-                                     "\" uses Blaxel-Version \"", config.options.api_version,
+                        absl::StrCat("backend \"", config.backend(), "\" uses Blaxel-Version \"",
+                                     config.options.api_version,
                                      "\", which lists newest first only; use \"create_time desc\""),
                         config.backend());
   }
@@ -522,7 +524,8 @@ class LegacyListing final : public ListingDialect {
     return false;
   }
 
-  absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config, const ListExecutionsQuery& query,
+  absl::StatusOr<ListAnswer> ReadListAnswer(const BlaxelApi& config,
+                                            const ListExecutionsQuery& query,
                                             const ListPosition& at,
                                             const rapidjson::Value& doc) const override {
     ListAnswer answer;
@@ -608,8 +611,7 @@ bool SameRequest(const v1::CreateExecutionRequest& request, const v1::Execution&
 // A create whose execution id names an execution another request created:
 // request_id's rule when the id came from it (the same answer as Polos'),
 // else execution_id's.
-absl::Status ReusedIdStatus(const std::string& backend,
-                            const v1::CreateExecutionRequest& request) {
+absl::Status ReusedIdStatus(const std::string& backend, const v1::CreateExecutionRequest& request) {
   if (!request.request_id().empty()) return RequestIdReusedStatus(backend);
   return InvalidField("execution_id", "names an execution that a different request created",
                       backend);
@@ -659,13 +661,12 @@ void ReadBack(std::shared_ptr<const BlaxelApi> config, std::string job, std::str
           if (when < context.deadline) {
             // No cancellation here: a cancelled call fails its next GET at
             // once and still completes.
-            config->client->loop().RunAt(
-                when, [config, job = std::move(job), id = std::move(id),
-                       request = std::move(request), context, attempt,
-                       done = std::move(done)]() mutable {
-                  ReadBack(std::move(config), std::move(job), std::move(id), std::move(request),
-                           std::move(context), attempt + 1, std::move(done));
-                });
+            config->client->loop().RunAt(when, [config, job = std::move(job), id = std::move(id),
+                                                request = std::move(request), context, attempt,
+                                                done = std::move(done)]() mutable {
+              ReadBack(std::move(config), std::move(job), std::move(id), std::move(request),
+                       std::move(context), attempt + 1, std::move(done));
+            });
             return;
           }
         }
@@ -715,15 +716,16 @@ class BlaxelBackend final : public Backend {
     UpstreamPath path = ExecutionsPath(query.parent.job);
     const bool sent_cursor = config_->listing->AddListParameters(query, *at, path);
     std::shared_ptr<const BlaxelApi> config = config_;
-    SendWithCredential(config, config->Request("GET", path, context, /*idempotent=*/true), context,
-             [config, query, at = *std::move(at), sent_cursor, done = std::move(done)](
-                 absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
-               if (!r.ok()) {
-                 std::move(done)(MaybeStaleCursor(*config, r.status(), sent_cursor));
-               } else {
-                 std::move(done)(ReadExecutionPage(*config, query, at, r->body, credential));
-               }
-             });
+    SendWithCredential(
+        config, config->Request("GET", path, context, /*idempotent=*/true), context,
+        [config, query, at = *std::move(at), sent_cursor, done = std::move(done)](
+            absl::StatusOr<http::HttpResponse> r, const std::string& credential) mutable {
+          if (!r.ok()) {
+            std::move(done)(MaybeStaleCursor(*config, r.status(), sent_cursor));
+          } else {
+            std::move(done)(ReadExecutionPage(*config, query, at, r->body, credential));
+          }
+        });
   }
 
   void ListExecutionTasks(const ListTasksQuery& query, const CallContext& context,
@@ -759,61 +761,62 @@ class BlaxelBackend final : public Backend {
                                              /*idempotent=*/!execution_id.empty());
     SetJsonBody(post, CreateBody(request, execution_id));
     const std::string sent_name =
-        execution_id.empty() ? ""
-                             : ExecutionName{config->backend(), parent.job, execution_id}.ToString();
-    SendWithCredential(config, std::move(post), context,
-             [config, job = parent.job, request, execution_id, sent_name, context,
-              done = std::move(done)](absl::StatusOr<http::HttpResponse> r,
-                                      const std::string& credential) mutable {
-               if (!r.ok()) {
-                 std::move(done)(r.status());
-                 return;
-               }
-               // Until the answer is read, nothing says whether the
-               // execution exists: an unreadable answer is an unknown outcome.
-               auto unknown = [&](absl::string_view what) {
-                 return OutcomeUnknownStatus(
-                     {config->backend(), "create", sent_name, /*confirmed=*/false}, what);
-               };
-               absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
-               if (!doc.ok()) {
-                 std::move(done)(unknown(
-                     absl::StrCat("its answer is not JSON (", doc.status().message(), ")")));
-                 return;
-               }
-               if (!doc->IsObject()) {
-                 std::move(done)(unknown("its answer is not a JSON object"));
-                 return;
-               }
-               const std::string id = JsonString(*doc, "executionId").value_or("");
-               if (id.empty()) {
-                 std::move(done)(unknown("its answer carries no executionId"));
-                 return;
-               }
-               if (!execution_id.empty() && id != execution_id) {
-                 std::move(done)(unknown(absl::StrCat("it answered executionId \"",
-                                                      BoundedEcho(id), "\" for \"", execution_id,
-                                                      "\"")));
-                 return;
-               }
-               if (!IsNameableId(id)) {
-                 std::move(done)(OutcomeUnknownStatus(
-                     {config->backend(), "create", "", /*confirmed=*/true},
-                     absl::StrCat("the new execution's id \"", BoundedEcho(id),
-                                  "\" cannot be written in a resource name")));
-                 return;
-               }
-               // An execution id Blaxel already had gives that execution
-               // back: it must be the one this request describes.
-               if (const rapidjson::Value* tasks = JsonMember(*doc, "tasks");
-                   !execution_id.empty() && tasks != nullptr && tasks->IsArray() &&
-                   !SameTaskParameters(request, JsonToValue(*tasks).list_value())) {
-                 std::move(done)(ReusedIdStatus(config->backend(), request));
-                 return;
-               }
-               ReadBack(config, job, id, std::move(request), context, 0, std::move(done));
-             },
-             WriteOutcome{config->backend(), "create", sent_name});
+        execution_id.empty()
+            ? ""
+            : ExecutionName{config->backend(), parent.job, execution_id}.ToString();
+    SendWithCredential(
+        config, std::move(post), context,
+        [config, job = parent.job, request, execution_id, sent_name, context,
+         done = std::move(done)](absl::StatusOr<http::HttpResponse> r,
+                                 const std::string& credential) mutable {
+          if (!r.ok()) {
+            std::move(done)(r.status());
+            return;
+          }
+          // Until the answer is read, nothing says whether the
+          // execution exists: an unreadable answer is an unknown outcome.
+          auto unknown = [&](absl::string_view what) {
+            return OutcomeUnknownStatus(
+                {config->backend(), "create", sent_name, /*confirmed=*/false}, what);
+          };
+          absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
+          if (!doc.ok()) {
+            std::move(done)(
+                unknown(absl::StrCat("its answer is not JSON (", doc.status().message(), ")")));
+            return;
+          }
+          if (!doc->IsObject()) {
+            std::move(done)(unknown("its answer is not a JSON object"));
+            return;
+          }
+          const std::string id = JsonString(*doc, "executionId").value_or("");
+          if (id.empty()) {
+            std::move(done)(unknown("its answer carries no executionId"));
+            return;
+          }
+          if (!execution_id.empty() && id != execution_id) {
+            std::move(done)(unknown(absl::StrCat("it answered executionId \"", BoundedEcho(id),
+                                                 "\" for \"", execution_id, "\"")));
+            return;
+          }
+          if (!IsNameableId(id)) {
+            std::move(done)(
+                OutcomeUnknownStatus({config->backend(), "create", "", /*confirmed=*/true},
+                                     absl::StrCat("the new execution's id \"", BoundedEcho(id),
+                                                  "\" cannot be written in a resource name")));
+            return;
+          }
+          // An execution id Blaxel already had gives that execution
+          // back: it must be the one this request describes.
+          if (const rapidjson::Value* tasks = JsonMember(*doc, "tasks");
+              !execution_id.empty() && tasks != nullptr && tasks->IsArray() &&
+              !SameTaskParameters(request, JsonToValue(*tasks).list_value())) {
+            std::move(done)(ReusedIdStatus(config->backend(), request));
+            return;
+          }
+          ReadBack(config, job, id, std::move(request), context, 0, std::move(done));
+        },
+        WriteOutcome{config->backend(), "create", sent_name});
   }
 
   void CancelExecution(const ExecutionName& name, const CallContext& context,
@@ -842,71 +845,70 @@ class BlaxelBackend final : public Backend {
             std::move(done)(*std::move(current));
             return;
           }
-          SendWithCredential(config,
-                   config->Request("DELETE", ExecutionPath(job, id), context,
-                                   /*idempotent=*/true),
-                   context,
-                   [config, job, id, done = std::move(done)](
-                       absl::StatusOr<http::HttpResponse> r,
-                       const std::string& credential) mutable {
-                     if (!r.ok() && ErrorReasonOf(r.status()) == reason::kUpstreamConflict) {
-                       // HTTP 409: finished between the read and the DELETE.
-                       std::move(done)(MakeError(
-                           absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat("execution \"", id, "\" on backend \"", config->backend(),
-                                        "\" cannot be cancelled: ", r.status().message()),
-                           reason::kFailedPrecondition,
-                           {{"backend", config->backend()}, {"execution_id", id}}));
-                       return;
-                     }
-                     if (!r.ok()) {
-                       std::move(done)(r.status());
-                       return;
-                     }
-                     // The DELETE was answered 2xx, but only a readable
-                     // answer says what it did.
-                     absl::StatusOr<rapidjson::Document> doc =
-                         config->ParseAnswer(r->body, credential);
-                     if (!doc.ok() || !doc->IsObject()) {
-                       std::move(done)(OutcomeUnknownStatus(
-                           {config->backend(), "cancel",
-                            ExecutionName{config->backend(), job, id}.ToString(),
-                            /*confirmed=*/false},
-                           doc.ok() ? "its answer is not a JSON object"
-                                    : absl::StrCat("its answer is not JSON (",
-                                                   doc.status().message(), ")")));
-                       return;
-                     }
-                     const std::string name = ExecutionName{config->backend(), job, id}.ToString();
-                     absl::StatusOr<v1::Execution> after = TranslateAsked(*config, job, id, *doc);
-                     if (!after.ok()) {
-                       // Not an answer about this execution: what the DELETE
-                       // did is unknown.
-                       std::move(done)(OutcomeUnknownStatus(
-                           {config->backend(), "cancel", name, /*confirmed=*/false},
-                           after.status().message()));
-                       return;
-                     }
-                     if (IsFinished(after->state()) &&
-                         after->state() != v1::Execution::STATE_CANCELLED) {
-                       std::move(done)(NotCancellable(*config, *after));
-                       return;
-                     }
-                     if (after->state() != v1::Execution::STATE_CANCELLING &&
-                         after->state() != v1::Execution::STATE_CANCELLED) {
-                       // Blaxel answers the cancelled execution, `cancelling`
-                       // or `cancelled`: anything else does not confirm it.
-                       std::move(done)(OutcomeUnknownStatus(
-                           {config->backend(), "cancel", name, /*confirmed=*/false},
-                           absl::StrCat("the answer to the DELETE has status \"",
-                                        BoundedEcho(after->raw_status()),
-                                        "\", which does not confirm the cancel")));
-                       return;
-                     }
-                     std::move(done)(*std::move(after));
-                   },
-                   WriteOutcome{config->backend(), "cancel",
-                                ExecutionName{config->backend(), job, id}.ToString()});
+          SendWithCredential(
+              config,
+              config->Request("DELETE", ExecutionPath(job, id), context,
+                              /*idempotent=*/true),
+              context,
+              [config, job, id, done = std::move(done)](absl::StatusOr<http::HttpResponse> r,
+                                                        const std::string& credential) mutable {
+                if (!r.ok() && ErrorReasonOf(r.status()) == reason::kUpstreamConflict) {
+                  // HTTP 409: finished between the read and the DELETE.
+                  std::move(done)(MakeError(
+                      absl::StatusCode::kFailedPrecondition,
+                      absl::StrCat("execution \"", id, "\" on backend \"", config->backend(),
+                                   "\" cannot be cancelled: ", r.status().message()),
+                      reason::kFailedPrecondition,
+                      {{"backend", config->backend()}, {"execution_id", id}}));
+                  return;
+                }
+                if (!r.ok()) {
+                  std::move(done)(r.status());
+                  return;
+                }
+                // The DELETE was answered 2xx, but only a readable
+                // answer says what it did.
+                absl::StatusOr<rapidjson::Document> doc = config->ParseAnswer(r->body, credential);
+                if (!doc.ok() || !doc->IsObject()) {
+                  std::move(done)(OutcomeUnknownStatus(
+                      {config->backend(), "cancel",
+                       ExecutionName{config->backend(), job, id}.ToString(),
+                       /*confirmed=*/false},
+                      doc.ok()
+                          ? "its answer is not a JSON object"
+                          : absl::StrCat("its answer is not JSON (", doc.status().message(), ")")));
+                  return;
+                }
+                const std::string name = ExecutionName{config->backend(), job, id}.ToString();
+                absl::StatusOr<v1::Execution> after = TranslateAsked(*config, job, id, *doc);
+                if (!after.ok()) {
+                  // Not an answer about this execution: what the DELETE
+                  // did is unknown.
+                  std::move(done)(
+                      OutcomeUnknownStatus({config->backend(), "cancel", name, /*confirmed=*/false},
+                                           after.status().message()));
+                  return;
+                }
+                if (IsFinished(after->state()) &&
+                    after->state() != v1::Execution::STATE_CANCELLED) {
+                  std::move(done)(NotCancellable(*config, *after));
+                  return;
+                }
+                if (after->state() != v1::Execution::STATE_CANCELLING &&
+                    after->state() != v1::Execution::STATE_CANCELLED) {
+                  // Blaxel answers the cancelled execution, `cancelling`
+                  // or `cancelled`: anything else does not confirm it.
+                  std::move(done)(
+                      OutcomeUnknownStatus({config->backend(), "cancel", name, /*confirmed=*/false},
+                                           absl::StrCat("the answer to the DELETE has status \"",
+                                                        BoundedEcho(after->raw_status()),
+                                                        "\", which does not confirm the cancel")));
+                  return;
+                }
+                std::move(done)(*std::move(after));
+              },
+              WriteOutcome{config->backend(), "cancel",
+                           ExecutionName{config->backend(), job, id}.ToString()});
         });
   }
 
@@ -937,10 +939,10 @@ class BlaxelBackend final : public Backend {
                           backend, reason::kWrongBackendKind);
     }
     if (name.backend != backend) {
-      return InvalidField(field,
-                          absl::StrCat("backend \"", name.backend,
-                                       "\" was routed to backend \"", backend, "\""),
-                          backend);
+      return InvalidField(
+          field,
+          absl::StrCat("backend \"", name.backend, "\" was routed to backend \"", backend, "\""),
+          backend);
     }
     return absl::OkStatus();
   }
@@ -1020,9 +1022,9 @@ class BlaxelBackend final : public Backend {
 std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::HttpClient& client) {
   auto config = std::make_shared<BlaxelApi>(
       BlaxelApi{.requests = RequestBuilder(options.base_url,
-                                        {{"X-Blaxel-Workspace", options.workspace},
-                                         {"Blaxel-Version", options.api_version}},
-                                        options.request_timeout)});
+                                           {{"X-Blaxel-Workspace", options.workspace},
+                                            {"Blaxel-Version", options.api_version}},
+                                           options.request_timeout)});
   if (options.api_version < kCursorVersion) {
     config->listing = std::make_shared<LegacyListing>();
   } else {

@@ -123,9 +123,9 @@ http::Verdict BlaxelVerdict(absl::string_view backend,
                             const absl::StatusOr<http::HttpResponse>& outcome, absl::Time now,
                             absl::Span<const std::string> secrets, const WriteOutcome* write) {
   if (!outcome.ok()) {
-    return http::FailureVerdict(outcome.status(),
-                                write != nullptr ? WriteTransportFailure(*write, outcome.status())
-                                                 : TransportFailureToStatus(backend, outcome.status()));
+    return http::FailureVerdict(
+        outcome.status(), write != nullptr ? WriteTransportFailure(*write, outcome.status())
+                                           : TransportFailureToStatus(backend, outcome.status()));
   }
   const int s = outcome->status;
   if (s >= 200 && s <= 299) return http::Verdict{};

@@ -7,8 +7,7 @@
 
 namespace execgw::http {
 
-absl::Duration BackoffCeiling(absl::Duration initial, absl::Duration max,
-                              int retry) {
+absl::Duration BackoffCeiling(absl::Duration initial, absl::Duration max, int retry) {
   if (initial <= absl::ZeroDuration() || max <= absl::ZeroDuration()) {
     return absl::ZeroDuration();
   }
@@ -21,8 +20,7 @@ absl::Duration BackoffCeiling(absl::Duration initial, absl::Duration max,
 absl::Duration FullJitter(absl::Duration ceiling, absl::BitGenRef gen) {
   if (ceiling <= absl::ZeroDuration()) return absl::ZeroDuration();
   int64_t ns = absl::ToInt64Nanoseconds(ceiling);
-  return absl::Nanoseconds(
-      absl::Uniform(absl::IntervalClosed, gen, int64_t{0}, ns));
+  return absl::Nanoseconds(absl::Uniform(absl::IntervalClosed, gen, int64_t{0}, ns));
 }
 
 }  // namespace execgw::http

@@ -8,8 +8,7 @@ namespace execgw::http {
 
 // The longest wait before retry number `retry` (1 for the first retry) under
 // exponential backoff: min(max, initial * 2^(retry - 1)). Never negative.
-absl::Duration BackoffCeiling(absl::Duration initial, absl::Duration max,
-                              int retry);
+absl::Duration BackoffCeiling(absl::Duration initial, absl::Duration max, int retry);
 
 // "Full jitter": a duration drawn uniformly from [0, ceiling], so clients
 // that failed together do not retry together.

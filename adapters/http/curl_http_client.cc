@@ -43,8 +43,7 @@ constexpr absl::Duration kMaxPollWait = absl::Seconds(1);
 // timeout").
 long MillisUntil(absl::Time when, absl::Time now) {
   absl::Duration left = when - now;
-  int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
   return static_cast<long>(std::clamp<int64_t>(ms, 1, INT32_MAX));
 }
 
@@ -54,8 +53,8 @@ struct Transfer {
   uint64_t id = 0;
   HttpRequest request;
   bool streaming = false;
-  ResponseCallback done;      // when !streaming
-  StreamCallbacks callbacks;  // when streaming
+  ResponseCallback done;          // when !streaming
+  StreamCallbacks callbacks;      // when streaming
   size_t max_response_bytes = 0;  // 0: unbounded (streams)
   // When the attempt times out: its start plus request.attempt_timeout.
   absl::Time attempt_end = absl::InfiniteFuture();
@@ -136,8 +135,7 @@ absl::Status TooLargeStatus(const Transfer& t) {
       absl::StatusCode::kResourceExhausted,
       absl::StrCat("HTTP ", t.request.method, ": response body larger than the limit of ",
                    t.max_response_bytes, " bytes"),
-      reason::kUpstreamResponseTooLarge,
-      {{"limit_bytes", absl::StrCat(t.max_response_bytes)}});
+      reason::kUpstreamResponseTooLarge, {{"limit_bytes", absl::StrCat(t.max_response_bytes)}});
 }
 
 absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
@@ -154,21 +152,20 @@ absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
             absl::StrCat("HTTP ", method, ": no response before the deadline"));
       }
       if (now + absl::Milliseconds(5) >= t.attempt_end) {
-        return MarkAttemptTimeout(absl::DeadlineExceededError(absl::StrCat(
-            "HTTP ", method, ": no response within the request timeout of ",
-            absl::FormatDuration(t.request.attempt_timeout))));
+        return MarkAttemptTimeout(absl::DeadlineExceededError(
+            absl::StrCat("HTTP ", method, ": no response within the request timeout of ",
+                         absl::FormatDuration(t.request.attempt_timeout))));
       }
-      return absl::UnavailableError(
-          absl::StrCat("HTTP ", method, " failed: connect timed out"));
+      return absl::UnavailableError(absl::StrCat("HTTP ", method, " failed: connect timed out"));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad HTTP request: ", FailureKind(code, os_errno)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad HTTP request: ", FailureKind(code, os_errno)));
     case CURLE_FILESIZE_EXCEEDED:
       return TooLargeStatus(t);
     default:
-      return absl::UnavailableError(absl::StrCat(
-          "HTTP ", method, " failed: ", FailureKind(code, os_errno)));
+      return absl::UnavailableError(
+          absl::StrCat("HTTP ", method, " failed: ", FailureKind(code, os_errno)));
   }
 }
 
@@ -188,9 +185,7 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
   void Post(absl::AnyInvocable<void() &&> fn) override;
   void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
              std::shared_ptr<Cancellation> cancellation) override;
-  bool IsLoopThread() const override {
-    return std::this_thread::get_id() == thread_.get_id();
-  }
+  bool IsLoopThread() const override { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
   // Any thread.
@@ -228,17 +223,15 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
   std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::map<uint64_t, std::unique_ptr<Timer>> timers_;
   using TimerKey = std::pair<absl::Time, uint64_t>;  // id breaks ties: FIFO
-  std::priority_queue<TimerKey, std::vector<TimerKey>, std::greater<TimerKey>>
-      timer_heap_;
+  std::priority_queue<TimerKey, std::vector<TimerKey>, std::greater<TimerKey>> timer_heap_;
 
   std::thread thread_;
 };
 
 CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
     : options_(options), multi_(curl_multi_init()) {
-  curl_multi_setopt(
-      multi_, CURLMOPT_MAXCONNECTS,
-      static_cast<long>(std::max(1, options_.max_idle_connections_per_host)));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(std::max(1, options_.max_idle_connections_per_host)));
   if (options_.max_total_connections > 0) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(options_.max_total_connections));
@@ -280,8 +273,7 @@ void CurlHttpClient::Enqueue(Command command) {
   // Reachable after Shutdown(). Keep the exactly-once promise anyway: a
   // request fails, a timer runs now.
   if (command.transfer != nullptr) {
-    Complete(std::move(command.transfer),
-             absl::CancelledError("HTTP client is shutting down"));
+    Complete(std::move(command.transfer), absl::CancelledError("HTTP client is shutting down"));
   }
   if (command.timer != nullptr) std::move(command.timer->fn)();
 }
@@ -291,9 +283,8 @@ void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
   t->id = NextId();
   t->request = std::move(request);
   t->done = std::move(done);
-  t->max_response_bytes = t->request.max_response_bytes > 0
-                              ? t->request.max_response_bytes
-                              : options_.max_response_bytes;
+  t->max_response_bytes = t->request.max_response_bytes > 0 ? t->request.max_response_bytes
+                                                            : options_.max_response_bytes;
   Command c(Command::Kind::kAddTransfer);
   c.transfer = std::move(t);
   Enqueue(std::move(c));
@@ -376,16 +367,15 @@ void CurlHttpClient::RunCommands(std::deque<Command> commands) {
 }
 
 void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
-  if (t->request.cancellation != nullptr &&
-      t->request.cancellation->cancelled()) {
+  if (t->request.cancellation != nullptr && t->request.cancellation->cancelled()) {
     Complete(std::move(t), absl::CancelledError("HTTP request cancelled"));
     return;
   }
   const absl::Time now = Now();
   if (now >= t->request.deadline) {
-    Complete(std::move(t), absl::DeadlineExceededError(absl::StrCat(
-                               "HTTP ", t->request.method,
-                               ": the deadline passed before sending")));
+    Complete(std::move(t),
+             absl::DeadlineExceededError(
+                 absl::StrCat("HTTP ", t->request.method, ": the deadline passed before sending")));
     return;
   }
   if (t->request.attempt_timeout != absl::InfiniteDuration()) {
@@ -397,8 +387,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
   }
   if (CURLMcode mc = curl_multi_add_handle(multi_, t->easy); mc != CURLM_OK) {
     Complete(std::move(t),
-             absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
-                                              curl_multi_strerror(mc))));
+             absl::InternalError(absl::StrCat("curl_multi_add_handle: ", curl_multi_strerror(mc))));
     return;
   }
   uint64_t id = t->id;
@@ -420,8 +409,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
 
 absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
   t.easy = curl_easy_init();
-  if (t.easy == nullptr)
-    return absl::ResourceExhaustedError("curl_easy_init failed");
+  if (t.easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
   CURL* e = t.easy;
   const HttpRequest& r = t.request;
 
@@ -430,8 +418,7 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
   }
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-                   static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlHttpClient::OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
@@ -439,21 +426,17 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(
       e, CURLOPT_CONNECTTIMEOUT_MS,
-      static_cast<long>(std::max<int64_t>(
-          1, absl::ToInt64Milliseconds(options_.connect_timeout))));
-  if (const absl::Time end = std::min(r.deadline, t.attempt_end);
-      end != absl::InfiniteFuture()) {
+      static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.connect_timeout))));
+  if (const absl::Time end = std::min(r.deadline, t.attempt_end); end != absl::InfiniteFuture()) {
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, MillisUntil(end, Now()));
   }
   if (!t.streaming && t.max_response_bytes > 0) {
     // Fails early when Content-Length announces too much; OnBody enforces it
     // for bodies of unannounced length.
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                     static_cast<curl_off_t>(t.max_response_bytes));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_response_bytes));
   }
 
-  bool has_body = !r.body.empty() || r.method == "POST" || r.method == "PUT" ||
-                  r.method == "PATCH";
+  bool has_body = !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
   if (r.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     if (!r.body.empty()) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
@@ -461,17 +444,14 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     has_body = false;
   } else if (r.method != "POST") {
-    if (r.method.empty() ||
-        r.method.find_first_of(" \r\n") != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad HTTP method: '", r.method, "'"));
+    if (r.method.empty() || r.method.find_first_of(" \r\n") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("bad HTTP method: '", r.method, "'"));
     }
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
   if (has_body) {
     // Not copied: the body lives in the Transfer as long as the handle.
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(r.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
   }
 
@@ -480,14 +460,13 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
     if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos) {
       // Never echo the value: headers carry credentials.
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad HTTP request header name or value (header '",
-          name.find_first_of("\r\n") == std::string::npos ? name : "?", "')"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad HTTP request header name or value (header '",
+                       name.find_first_of("\r\n") == std::string::npos ? name : "?", "')"));
     }
     if (absl::EqualsIgnoreCase(name, "content-type")) has_content_type = true;
     // "Name;" is curl's way to send a header with an empty value.
-    std::string line = value.empty() ? absl::StrCat(name, ";")
-                                     : absl::StrCat(name, ": ", value);
+    std::string line = value.empty() ? absl::StrCat(name, ";") : absl::StrCat(name, ": ", value);
     t.header_list = curl_slist_append(t.header_list, line.c_str());
   }
   // No "Expect: 100-continue" round trip, and no form content type unless
@@ -522,8 +501,7 @@ size_t CurlHttpClient::OnHeader(char* data, size_t size, size_t n, void* user) {
     t.headers_complete = true;
     if (t.streaming && t.callbacks.on_headers != nullptr &&
         !t.callbacks.on_headers(t.response.status, t.response.headers)) {
-      t.abort_status =
-          absl::CancelledError("HTTP stream aborted by on_headers");
+      t.abort_status = absl::CancelledError("HTTP stream aborted by on_headers");
       return 0;
     }
     return len;
@@ -547,8 +525,7 @@ size_t CurlHttpClient::OnBody(char* data, size_t size, size_t n, void* user) {
     }
     return len;
   }
-  if (t.max_response_bytes > 0 &&
-      t.response.body.size() + len > t.max_response_bytes) {
+  if (t.max_response_bytes > 0 && t.response.body.size() + len > t.max_response_bytes) {
     t.abort_status = TooLargeStatus(t);
     return 0;
   }
@@ -560,8 +537,7 @@ size_t CurlHttpClient::OnBody(char* data, size_t size, size_t n, void* user) {
     curl_off_t announced = -1;
     curl_easy_getinfo(t.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
     if (announced > 0 &&
-        (t.max_response_bytes == 0 ||
-         static_cast<size_t>(announced) <= t.max_response_bytes)) {
+        (t.max_response_bytes == 0 || static_cast<size_t>(announced) <= t.max_response_bytes)) {
       t.response.body.reserve(static_cast<size_t>(announced));
     }
   }
@@ -574,8 +550,7 @@ void CurlHttpClient::ReapFinished() {
   while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
     Transfer* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                      reinterpret_cast<char**>(&t));
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
     CURLcode code = msg->data.result;
     absl::Status status;
     if (!t->abort_status.ok()) {
@@ -583,8 +558,8 @@ void CurlHttpClient::ReapFinished() {
     } else if (code != CURLE_OK) {
       status = MapCurlError(code, *t, Now());
     } else if (!t->headers_complete) {
-      status = absl::UnavailableError(absl::StrCat(
-          "HTTP ", t->request.method, " failed: a response without headers"));
+      status = absl::UnavailableError(
+          absl::StrCat("HTTP ", t->request.method, " failed: a response without headers"));
     }
     Finish(t->id, std::move(status));
   }
@@ -599,10 +574,8 @@ void CurlHttpClient::Finish(uint64_t id, absl::Status status) {
   Complete(std::move(t), std::move(status));
 }
 
-void CurlHttpClient::Complete(std::unique_ptr<Transfer> t,
-                              absl::Status status) {
-  if (t->request.cancellation != nullptr)
-    t->request.cancellation->RemoveHook(t->hook);
+void CurlHttpClient::Complete(std::unique_ptr<Transfer> t, absl::Status status) {
+  if (t->request.cancellation != nullptr) t->request.cancellation->RemoveHook(t->hook);
   absl::StatusOr<HttpResponse> result;
   if (status.ok()) {
     result = std::move(t->response);
@@ -616,17 +589,14 @@ void CurlHttpClient::Complete(std::unique_ptr<Transfer> t,
     }
     result = std::move(status);
   }
-  ResponseCallback done =
-      t->streaming ? std::move(t->callbacks.on_done) : std::move(t->done);
+  ResponseCallback done = t->streaming ? std::move(t->callbacks.on_done) : std::move(t->done);
   // Free the handle before the callback, which may start a new request.
   t.reset();
   if (done != nullptr) std::move(done)(std::move(result));
 }
 
-void CurlHttpClient::AddTimer(uint64_t id, absl::Time when,
-                              std::unique_ptr<Timer> timer) {
-  if (timer->cancellation != nullptr && timer->cancellation->cancelled())
-    return;
+void CurlHttpClient::AddTimer(uint64_t id, absl::Time when, std::unique_ptr<Timer> timer) {
+  if (timer->cancellation != nullptr && timer->cancellation->cancelled()) return;
   std::shared_ptr<Cancellation> cancellation = timer->cancellation;
   timers_.emplace(id, std::move(timer));
   timer_heap_.emplace(when, id);
@@ -660,8 +630,7 @@ void CurlHttpClient::RunDueTimers() {
     if (it == timers_.end()) continue;  // cancelled
     std::unique_ptr<Timer> timer = std::move(it->second);
     timers_.erase(it);
-    if (timer->cancellation != nullptr)
-      timer->cancellation->RemoveHook(timer->hook);
+    if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
     std::move(timer->fn)();
   }
 }
@@ -676,8 +645,7 @@ int CurlHttpClient::PollTimeoutMillis() {
     wait = std::min(wait, timer_heap_.top().first - Now());
   }
   if (wait <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(
-      absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))));
+  return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))));
 }
 
 void CurlHttpClient::FailEverything() {
@@ -685,14 +653,12 @@ void CurlHttpClient::FailEverything() {
   // until nothing is left, then refuse further posts.
   while (true) {
     while (!transfers_.empty()) {
-      Finish(transfers_.begin()->first,
-             absl::CancelledError("HTTP client is shutting down"));
+      Finish(transfers_.begin()->first, absl::CancelledError("HTTP client is shutting down"));
     }
     while (!timers_.empty()) {
       std::unique_ptr<Timer> timer = std::move(timers_.begin()->second);
       timers_.erase(timers_.begin());
-      if (timer->cancellation != nullptr)
-        timer->cancellation->RemoveHook(timer->hook);
+      if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
       // Early, so that whatever waits on it completes.
       std::move(timer->fn)();
     }
@@ -707,8 +673,7 @@ void CurlHttpClient::FailEverything() {
     }
     for (Command& c : commands) {
       if (c.transfer != nullptr) {
-        Complete(std::move(c.transfer),
-                 absl::CancelledError("HTTP client is shutting down"));
+        Complete(std::move(c.transfer), absl::CancelledError("HTTP client is shutting down"));
       }
       if (c.timer != nullptr) std::move(c.timer->fn)();
     }

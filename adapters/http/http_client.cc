@@ -34,11 +34,10 @@ std::string DescribeBody(const HttpResponse& response, absl::string_view upstrea
     type = absl::AsciiStrToLower(
         absl::StripAsciiWhitespace(absl::string_view(*header).substr(0, header->find(';'))));
   }
-  const bool token = !type.empty() && type.size() <= 64 &&
-                     absl::c_all_of(type, [](char c) {
-                       return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
-                              c == '.' || c == '+' || c == '-';
-                     });
+  const bool token = !type.empty() && type.size() <= 64 && absl::c_all_of(type, [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '+' ||
+           c == '-';
+  });
   const absl::string_view text = absl::StripLeadingAsciiWhitespace(response.body);
   if (absl::StrContains(type, "html") || absl::StartsWith(text, "<")) {
     return absl::StrCat("an HTML page of ", size, " bytes");

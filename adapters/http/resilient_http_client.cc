@@ -1,4 +1,3 @@
-#include "adapters/upstream_error.h"
 #include "adapters/http/resilient_http_client.h"
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include "absl/time/time.h"
 #include "adapters/http/backoff.h"
 #include "adapters/http/verdict.h"
+#include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 
 namespace execgw::http {
@@ -33,7 +33,7 @@ bool IsCancelled(const HttpRequest& request) {
 }
 
 // One Send() from the caller's point of view, across all its attempts. The
-// fields from `probe` on are guarded by State::mu_; the rest belong to
+// fields from `probe` on are guarded by Core::mu_; the rest belong to
 // whichever step currently holds the call (it is in one place at a time:
 // queued, upstream, or waiting to retry).
 struct Call {
@@ -57,9 +57,8 @@ struct Call {
     // cancellation fired, or the loop shutting down. Either way the caller
     // still gets exactly one answer.
     if (done != nullptr) {
-      std::move(done)(absl::CancelledError(
-          IsCancelled(request) ? "HTTP request cancelled"
-                               : "HTTP client is shutting down"));
+      std::move(done)(absl::CancelledError(IsCancelled(request) ? "HTTP request cancelled"
+                                                                : "HTTP client is shutting down"));
     }
   }
 };
@@ -95,16 +94,14 @@ struct StreamTracker {
 
 }  // namespace
 
-class ResilientHttpClient::State
-    : public std::enable_shared_from_this<ResilientHttpClient::State> {
+class ResilientHttpClient::Core : public std::enable_shared_from_this<ResilientHttpClient::Core> {
  public:
-  State(HttpClient& inner, EventLoop& loop, ResilienceOptions options)
+  Core(HttpClient& inner, EventLoop& loop, ResilienceOptions options)
       : inner_(inner),
         loop_(loop),
         options_(std::move(options)),
         max_in_flight_(std::max(1, options_.max_in_flight)),
-        breaker_({options_.failure_threshold, options_.open_duration}, loop_) {
-  }
+        breaker_({options_.failure_threshold, options_.open_duration}, loop_) {}
 
   EventLoop& loop() { return loop_; }
   size_t max_response_bytes() const { return options_.max_response_bytes; }
@@ -120,15 +117,13 @@ class ResilientHttpClient::State
 
   void WaitForSlot(const std::shared_ptr<Call>& call, uint64_t stint,
                    std::shared_ptr<Cancellation> timer);
-  void LeaveQueue(const std::shared_ptr<Call>& call, uint64_t stint,
-                  LeaveReason why);
+  void LeaveQueue(const std::shared_ptr<Call>& call, uint64_t stint, LeaveReason why);
   void SendAttempt(std::shared_ptr<Call> call);
-  void OnAttemptDone(std::shared_ptr<Call> call,
-                     absl::StatusOr<HttpResponse> result);
+  void OnAttemptDone(std::shared_ptr<Call> call, absl::StatusOr<HttpResponse> result);
   // How long to wait before retrying after `result`, or nullopt when the
   // retry would not fit before the deadline.
-  std::optional<absl::Duration> RetryWait(
-      const Call& call, const absl::StatusOr<HttpResponse>& result) const;
+  std::optional<absl::Duration> RetryWait(const Call& call,
+                                          const absl::StatusOr<HttpResponse>& result) const;
   void RecordStream(StreamTracker& tracker, Outcome outcome);
   // Answers `call` on the loop thread.
   void Deliver(std::shared_ptr<Call> call, absl::StatusOr<HttpResponse> result);
@@ -136,13 +131,10 @@ class ResilientHttpClient::State
   void TakeSlotLocked(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueExit LeaveQueueLocked(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands free slots to queued calls, oldest first.
-  void FillSlotsLocked(std::vector<std::shared_ptr<Call>>& send,
-                       std::vector<Rejection>& rejected,
-                       std::vector<QueueExit>& exits)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillSlotsLocked(std::vector<std::shared_ptr<Call>>& send, std::vector<Rejection>& rejected,
+                       std::vector<QueueExit>& exits) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CircuitOpenLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status QueueDeadlineLocked(const Call& call) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status QueueDeadlineLocked(const Call& call) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ShutDownStatus() const;
 
   HttpClient& inner_;
@@ -164,7 +156,7 @@ class ResilientHttpClient::State
   int64_t queue_timeouts_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-void ResilientHttpClient::State::Admit(std::shared_ptr<Call> call) {
+void ResilientHttpClient::Core::Admit(std::shared_ptr<Call> call) {
   const bool retry = call->attempts > 0;
   std::optional<absl::StatusOr<HttpResponse>> reject;
   bool send = false;
@@ -184,19 +176,16 @@ void ResilientHttpClient::State::Admit(std::shared_ptr<Call> call) {
       if (in_flight_ < max_in_flight_) {
         TakeSlotLocked(*call);
         send = true;
-      } else if (!retry && queue_.size() >= static_cast<size_t>(std::max(
-                                                0, options_.max_queued))) {
+      } else if (!retry && queue_.size() >= static_cast<size_t>(std::max(0, options_.max_queued))) {
         if (call->probe) breaker_.ReleaseProbe();
         call->probe = false;
         ++rejected_queue_full_;
-        reject = absl::ResourceExhaustedError(absl::StrCat(
-            "backend \"", options_.backend, "\": request queue full (",
-            queue_.size(), " requests waiting for one of ", max_in_flight_,
-            " slots)"));
+        reject = absl::ResourceExhaustedError(
+            absl::StrCat("backend \"", options_.backend, "\": request queue full (", queue_.size(),
+                         " requests waiting for one of ", max_in_flight_, " slots)"));
       } else {
         // A retry goes ahead of new requests: it arrived before them.
-        call->queue_pos =
-            queue_.insert(retry ? queue_.begin() : queue_.end(), call);
+        call->queue_pos = queue_.insert(retry ? queue_.begin() : queue_.end(), call);
         call->queued = true;
         call->queue_stint = stint = next_stint_++;
         call->queued_at = loop_.Now();
@@ -216,11 +205,10 @@ void ResilientHttpClient::State::Admit(std::shared_ptr<Call> call) {
   }
 }
 
-void ResilientHttpClient::State::WaitForSlot(
-    const std::shared_ptr<Call>& call, uint64_t stint,
-    std::shared_ptr<Cancellation> timer) {
+void ResilientHttpClient::Core::WaitForSlot(const std::shared_ptr<Call>& call, uint64_t stint,
+                                            std::shared_ptr<Cancellation> timer) {
   // The queue holds the call; the timer and the hook only look it up.
-  std::shared_ptr<State> self = shared_from_this();
+  std::shared_ptr<Core> self = shared_from_this();
   std::weak_ptr<Call> weak = call;
   if (timer != nullptr) {
     loop_.RunAt(
@@ -232,8 +220,7 @@ void ResilientHttpClient::State::WaitForSlot(
         },
         std::move(timer));
   }
-  if (const std::shared_ptr<Cancellation>& cancellation =
-          call->request.cancellation) {
+  if (const std::shared_ptr<Cancellation>& cancellation = call->request.cancellation) {
     Cancellation::HookId hook = cancellation->AddHook([self, weak, stint] {
       if (std::shared_ptr<Call> c = weak.lock()) {
         self->LeaveQueue(c, stint, LeaveReason::kCancelled);
@@ -250,8 +237,8 @@ void ResilientHttpClient::State::WaitForSlot(
   }
 }
 
-void ResilientHttpClient::State::LeaveQueue(const std::shared_ptr<Call>& call,
-                                            uint64_t stint, LeaveReason why) {
+void ResilientHttpClient::Core::LeaveQueue(const std::shared_ptr<Call>& call, uint64_t stint,
+                                           LeaveReason why) {
   QueueExit exit;
   absl::StatusOr<HttpResponse> result;
   {
@@ -265,27 +252,25 @@ void ResilientHttpClient::State::LeaveQueue(const std::shared_ptr<Call>& call,
       result = absl::CancelledError("HTTP request cancelled");
     } else {
       ++queue_timeouts_;
-      result = call->attempts > 0 ? std::move(call->last)
-                                  : QueueDeadlineLocked(*call);
+      result = call->attempts > 0 ? std::move(call->last) : QueueDeadlineLocked(*call);
     }
   }
   exit.Run();
   Deliver(call, std::move(result));
 }
 
-void ResilientHttpClient::State::SendAttempt(std::shared_ptr<Call> call) {
+void ResilientHttpClient::Core::SendAttempt(std::shared_ptr<Call> call) {
   // A copy: a retry needs the request again.
   HttpRequest attempt = call->request;
-  std::shared_ptr<State> self = shared_from_this();
+  std::shared_ptr<Core> self = shared_from_this();
   inner_.Send(std::move(attempt),
-              [self, call = std::move(call)](
-                  absl::StatusOr<HttpResponse> result) mutable {
+              [self, call = std::move(call)](absl::StatusOr<HttpResponse> result) mutable {
                 self->OnAttemptDone(std::move(call), std::move(result));
               });
 }
 
-void ResilientHttpClient::State::OnAttemptDone(
-    std::shared_ptr<Call> call, absl::StatusOr<HttpResponse> result) {
+void ResilientHttpClient::Core::OnAttemptDone(std::shared_ptr<Call> call,
+                                              absl::StatusOr<HttpResponse> result) {
   // The caller's classifier runs outside the lock, once per response.
   bool transient;
   Outcome outcome;
@@ -299,14 +284,13 @@ void ResilientHttpClient::State::OnAttemptDone(
     if (call->request.classifier != nullptr) {
       result->verdict = call->request.classifier(result);
     }
-    transient = result->verdict.has_value()
-                    ? result->verdict->kind == Verdict::Kind::kTransient
-                    : IsTransientStatus(result->status);
+    transient = result->verdict.has_value() ? result->verdict->kind == Verdict::Kind::kTransient
+                                            : IsTransientStatus(result->status);
     outcome = transient ? Outcome::kFailure : Outcome::kSuccess;
   }
   std::optional<absl::Duration> wait;
-  if (transient && call->request.idempotent &&
-      call->attempts < options_.max_attempts && !IsCancelled(call->request)) {
+  if (transient && call->request.idempotent && call->attempts < options_.max_attempts &&
+      !IsCancelled(call->request)) {
     wait = RetryWait(*call, result);
   }
 
@@ -331,21 +315,18 @@ void ResilientHttpClient::State::OnAttemptDone(
   }
   call->last = std::move(result);
   std::shared_ptr<Cancellation> cancellation = call->request.cancellation;
-  std::shared_ptr<State> self = shared_from_this();
+  std::shared_ptr<Core> self = shared_from_this();
   // If `cancellation` fires first, the loop drops this function and with it
   // the last reference to the call, whose destructor answers CANCELLED.
   loop_.RunAfter(
-      *wait,
-      [self, call = std::move(call)]() mutable {
-        self->Admit(std::move(call));
-      },
+      *wait, [self, call = std::move(call)]() mutable { self->Admit(std::move(call)); },
       std::move(cancellation));
 }
 
-std::optional<absl::Duration> ResilientHttpClient::State::RetryWait(
+std::optional<absl::Duration> ResilientHttpClient::Core::RetryWait(
     const Call& call, const absl::StatusOr<HttpResponse>& result) const {
-  const absl::Duration ceiling = BackoffCeiling(
-      options_.initial_backoff, options_.max_backoff, call.attempts);
+  const absl::Duration ceiling =
+      BackoffCeiling(options_.initial_backoff, options_.max_backoff, call.attempts);
   absl::Duration wait;
   if (options_.jitter != nullptr) {
     wait = std::clamp(options_.jitter(ceiling), absl::ZeroDuration(), ceiling);
@@ -373,8 +354,7 @@ std::optional<absl::Duration> ResilientHttpClient::State::RetryWait(
   return wait;
 }
 
-void ResilientHttpClient::State::Stream(HttpRequest request,
-                                        StreamCallbacks callbacks) {
+void ResilientHttpClient::Core::Stream(HttpRequest request, StreamCallbacks callbacks) {
   absl::Status reject;
   auto tracker = std::make_shared<StreamTracker>();
   {
@@ -395,11 +375,11 @@ void ResilientHttpClient::State::Stream(HttpRequest request,
     });
     return;
   }
-  std::shared_ptr<State> self = shared_from_this();
+  std::shared_ptr<Core> self = shared_from_this();
   StreamCallbacks wrapped;
   wrapped.on_headers = [self, tracker, classifier = request.classifier,
-                        user = std::move(callbacks.on_headers)](
-                           int status, const Headers& headers) mutable {
+                        user = std::move(callbacks.on_headers)](int status,
+                                                                const Headers& headers) mutable {
     bool transient = IsTransientStatus(status);
     if (transient && classifier != nullptr) {
       HttpResponse response;
@@ -407,33 +387,30 @@ void ResilientHttpClient::State::Stream(HttpRequest request,
       response.headers = headers;
       transient = classifier(response).kind == Verdict::Kind::kTransient;
     }
-    self->RecordStream(*tracker,
-                       transient ? Outcome::kFailure : Outcome::kSuccess);
+    self->RecordStream(*tracker, transient ? Outcome::kFailure : Outcome::kSuccess);
     return user == nullptr || user(status, headers);
   };
   wrapped.on_data = std::move(callbacks.on_data);
   wrapped.on_done = [self, tracker, user = std::move(callbacks.on_done)](
                         absl::StatusOr<HttpResponse> result) mutable {
     // A stream that ends after good headers was already counted a success.
-    self->RecordStream(
-        *tracker,
-        !result.ok() && result.status().code() == absl::StatusCode::kUnavailable
-            ? Outcome::kFailure
-            : Outcome::kNeutral);
+    self->RecordStream(*tracker,
+                       !result.ok() && result.status().code() == absl::StatusCode::kUnavailable
+                           ? Outcome::kFailure
+                           : Outcome::kNeutral);
     if (user != nullptr) std::move(user)(std::move(result));
   };
   inner_.Stream(std::move(request), std::move(wrapped));
 }
 
-void ResilientHttpClient::State::RecordStream(StreamTracker& tracker,
-                                              Outcome outcome) {
+void ResilientHttpClient::Core::RecordStream(StreamTracker& tracker, Outcome outcome) {
   if (tracker.recorded) return;
   tracker.recorded = true;
   absl::MutexLock lock(&mu_);
   breaker_.Record(outcome, tracker.probe);
 }
 
-void ResilientHttpClient::State::Shutdown() {
+void ResilientHttpClient::Core::Shutdown() {
   std::vector<Rejection> rejected;
   std::vector<QueueExit> exits;
   {
@@ -454,21 +431,21 @@ void ResilientHttpClient::State::Shutdown() {
   for (Rejection& r : rejected) Deliver(std::move(r.call), std::move(r.result));
 }
 
-void ResilientHttpClient::State::Deliver(std::shared_ptr<Call> call,
-                                         absl::StatusOr<HttpResponse> result) {
+void ResilientHttpClient::Core::Deliver(std::shared_ptr<Call> call,
+                                        absl::StatusOr<HttpResponse> result) {
   loop_.Post([call = std::move(call), result = std::move(result)]() mutable {
     Finish(*call, std::move(result));
   });
 }
 
-void ResilientHttpClient::State::TakeSlotLocked(Call& call) {
+void ResilientHttpClient::Core::TakeSlotLocked(Call& call) {
   ++in_flight_;
   ++attempts_;
   if (call.attempts > 0) ++retries_;
   ++call.attempts;
 }
 
-QueueExit ResilientHttpClient::State::LeaveQueueLocked(Call& call) {
+QueueExit ResilientHttpClient::Core::LeaveQueueLocked(Call& call) {
   call.queued = false;
   QueueExit exit;
   exit.cancellation = call.request.cancellation;
@@ -479,9 +456,9 @@ QueueExit ResilientHttpClient::State::LeaveQueueLocked(Call& call) {
   return exit;
 }
 
-void ResilientHttpClient::State::FillSlotsLocked(
-    std::vector<std::shared_ptr<Call>>& send, std::vector<Rejection>& rejected,
-    std::vector<QueueExit>& exits) {
+void ResilientHttpClient::Core::FillSlotsLocked(std::vector<std::shared_ptr<Call>>& send,
+                                                std::vector<Rejection>& rejected,
+                                                std::vector<QueueExit>& exits) {
   const absl::Time now = loop_.Now();
   while (in_flight_ < max_in_flight_ && !queue_.empty()) {
     std::shared_ptr<Call> call = std::move(queue_.front());
@@ -503,8 +480,7 @@ void ResilientHttpClient::State::FillSlotsLocked(
       Admission a = breaker_.Admit();
       if (a == Admission::kReject) {
         ++rejected_circuit_open_;
-        absl::StatusOr<HttpResponse> result =
-            retry ? std::move(call->last) : CircuitOpenLocked();
+        absl::StatusOr<HttpResponse> result = retry ? std::move(call->last) : CircuitOpenLocked();
         rejected.push_back({std::move(call), std::move(result)});
         continue;
       }
@@ -515,7 +491,7 @@ void ResilientHttpClient::State::FillSlotsLocked(
   }
 }
 
-absl::Status ResilientHttpClient::State::CircuitOpenLocked() const {
+absl::Status ResilientHttpClient::Core::CircuitOpenLocked() const {
   // Carries its own ErrorInfo (CIRCUIT_OPEN) and RetryInfo, which the
   // adapters pass on unchanged (TransportFailureToStatus).
   const std::map<std::string, std::string> metadata = {{"backend", options_.backend}};
@@ -528,30 +504,27 @@ absl::Status ResilientHttpClient::State::CircuitOpenLocked() const {
   }
   const absl::Duration left = absl::Ceil(
       std::max(breaker_.open_until() - loop_.Now(), absl::ZeroDuration()), absl::Milliseconds(100));
-  return MakeError(absl::StatusCode::kUnavailable,
-                   absl::StrCat("circuit open for backend \"", options_.backend,
-                                "\" (the upstream keeps failing); retry after ",
-                                absl::FormatDuration(left)),
-                   reason::kCircuitOpen, metadata, left);
+  return MakeError(
+      absl::StatusCode::kUnavailable,
+      absl::StrCat("circuit open for backend \"", options_.backend,
+                   "\" (the upstream keeps failing); retry after ", absl::FormatDuration(left)),
+      reason::kCircuitOpen, metadata, left);
 }
 
-absl::Status ResilientHttpClient::State::QueueDeadlineLocked(
-    const Call& call) const {
+absl::Status ResilientHttpClient::Core::QueueDeadlineLocked(const Call& call) const {
   return absl::DeadlineExceededError(absl::StrCat(
-      "backend \"", options_.backend, "\": concurrency limit of ",
-      max_in_flight_,
+      "backend \"", options_.backend, "\": concurrency limit of ", max_in_flight_,
       " requests in flight reached; the deadline passed after waiting ",
-      absl::FormatDuration(
-          absl::Trunc(loop_.Now() - call.queued_at, absl::Milliseconds(1))),
+      absl::FormatDuration(absl::Trunc(loop_.Now() - call.queued_at, absl::Milliseconds(1))),
       " in the queue"));
 }
 
-absl::Status ResilientHttpClient::State::ShutDownStatus() const {
-  return absl::CancelledError(absl::StrCat(
-      "HTTP client for backend \"", options_.backend, "\" is shutting down"));
+absl::Status ResilientHttpClient::Core::ShutDownStatus() const {
+  return absl::CancelledError(
+      absl::StrCat("HTTP client for backend \"", options_.backend, "\" is shutting down"));
 }
 
-ResilienceStats ResilientHttpClient::State::stats() const {
+ResilienceStats ResilientHttpClient::Core::stats() const {
   absl::MutexLock lock(&mu_);
   ResilienceStats s;
   s.attempts = attempts_;
@@ -567,33 +540,31 @@ ResilienceStats ResilientHttpClient::State::stats() const {
   return s;
 }
 
-ResilientHttpClient::ResilientHttpClient(HttpClient& inner,
-                                         ResilienceOptions options)
+ResilientHttpClient::ResilientHttpClient(HttpClient& inner, ResilienceOptions options)
     : ResilientHttpClient(inner, inner.loop(), std::move(options)) {}
 
 ResilientHttpClient::ResilientHttpClient(HttpClient& inner, EventLoop& loop,
                                          ResilienceOptions options)
-    : state_(std::make_shared<State>(inner, loop, std::move(options))) {}
+    : core_(std::make_shared<Core>(inner, loop, std::move(options))) {}
 
-ResilientHttpClient::~ResilientHttpClient() { state_->Shutdown(); }
+ResilientHttpClient::~ResilientHttpClient() { core_->Shutdown(); }
 
 void ResilientHttpClient::Send(HttpRequest request, ResponseCallback done) {
   auto call = std::make_shared<Call>();
   call->request = std::move(request);
   if (call->request.max_response_bytes == 0) {
-    call->request.max_response_bytes = state_->max_response_bytes();
+    call->request.max_response_bytes = core_->max_response_bytes();
   }
   call->done = std::move(done);
-  state_->Admit(std::move(call));
+  core_->Admit(std::move(call));
 }
 
-void ResilientHttpClient::Stream(HttpRequest request,
-                                 StreamCallbacks callbacks) {
-  state_->Stream(std::move(request), std::move(callbacks));
+void ResilientHttpClient::Stream(HttpRequest request, StreamCallbacks callbacks) {
+  core_->Stream(std::move(request), std::move(callbacks));
 }
 
-EventLoop& ResilientHttpClient::loop() { return state_->loop(); }
+EventLoop& ResilientHttpClient::loop() { return core_->loop(); }
 
-ResilienceStats ResilientHttpClient::stats() const { return state_->stats(); }
+ResilienceStats ResilientHttpClient::stats() const { return core_->stats(); }
 
 }  // namespace execgw::http

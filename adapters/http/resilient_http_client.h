@@ -62,9 +62,9 @@ struct ResilienceOptions {
 
 // What the client has done so far; a snapshot.
 struct ResilienceStats {
-  int64_t attempts = 0;  // Send() attempts sent upstream, retries included
-  int64_t retries = 0;   // of those, retries
-  int64_t streams = 0;   // Stream() requests passed upstream
+  int64_t attempts = 0;               // Send() attempts sent upstream, retries included
+  int64_t retries = 0;                // of those, retries
+  int64_t streams = 0;                // Stream() requests passed upstream
   int64_t rejected_circuit_open = 0;  // failed fast by the breaker
   int64_t rejected_queue_full = 0;
   int64_t queue_timeouts = 0;  // deadline passed while waiting for a slot
@@ -129,9 +129,11 @@ class ResilientHttpClient final : public HttpClient {
   ResilienceStats stats() const;
 
  private:
-  class State;
+  // Everything the client does (queue, retries, breaker); the client object
+  // is only its handle.
+  class Core;
   // Shared with pending callbacks, which may outlive this object.
-  std::shared_ptr<State> state_;
+  std::shared_ptr<Core> core_;
 };
 
 }  // namespace execgw::http

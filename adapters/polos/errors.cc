@@ -79,10 +79,10 @@ std::string Subject(absl::string_view execution_id) {
 
 absl::Status NotFound(const UpstreamFailure& f, absl::string_view execution_id,
                       absl::string_view how) {
-  return MakeError(absl::StatusCode::kNotFound,
-                   absl::StrCat("backend \"", f.backend, "\" has no ", Subject(execution_id),
-                                " (", how, ")"),
-                   reason::kUpstreamNotFound, Metadata(f, execution_id));
+  return MakeError(
+      absl::StatusCode::kNotFound,
+      absl::StrCat("backend \"", f.backend, "\" has no ", Subject(execution_id), " (", how, ")"),
+      reason::kUpstreamNotFound, Metadata(f, execution_id));
 }
 
 }  // namespace
@@ -150,16 +150,16 @@ absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& f, ProbeResu
     if (!f.upstream_message.empty()) absl::StrAppend(&message, ": ", f.upstream_message);
     std::map<std::string, std::string> metadata = Metadata(f, execution_id);
     metadata["config_key"] = "projectId";
-    return MakeError(absl::StatusCode::kFailedPrecondition, message,
-                     reason::kBackendMisconfigured, metadata);
+    return MakeError(absl::StatusCode::kFailedPrecondition, message, reason::kBackendMisconfigured,
+                     metadata);
   }
   if (call == PolosCall::kCancel && f.http_status == 400 &&
       f.upstream_code == "CANCELLATION_ERROR") {
     std::string message =
         absl::StrCat(Subject(execution_id), " on backend \"", f.backend, "\" cannot be cancelled");
     if (!f.upstream_message.empty()) absl::StrAppend(&message, ": ", f.upstream_message);
-    return MakeError(absl::StatusCode::kFailedPrecondition, message,
-                     reason::kFailedPrecondition, Metadata(f, execution_id));
+    return MakeError(absl::StatusCode::kFailedPrecondition, message, reason::kFailedPrecondition,
+                     Metadata(f, execution_id));
   }
   if (f.upstream_code == "NOT_FOUND" || f.http_status == 404) {
     const std::string how = f.upstream_message.empty()
@@ -181,9 +181,9 @@ http::Verdict PolosVerdict(PolosCall call, absl::string_view backend,
                            absl::Span<const std::string> secrets, absl::string_view execution_id,
                            const WriteOutcome* write) {
   if (!outcome.ok()) {
-    return http::FailureVerdict(outcome.status(),
-                                write != nullptr ? WriteTransportFailure(*write, outcome.status())
-                                                 : TransportFailureToStatus(backend, outcome.status()));
+    return http::FailureVerdict(
+        outcome.status(), write != nullptr ? WriteTransportFailure(*write, outcome.status())
+                                           : TransportFailureToStatus(backend, outcome.status()));
   }
   if (outcome->status >= 200 && outcome->status <= 299) return http::Verdict{};
   const UpstreamFailure failure = ReadFailure(backend, *outcome, now, secrets);
@@ -194,9 +194,9 @@ http::Verdict PolosVerdict(PolosCall call, absl::string_view backend,
     ambiguous.if_healthy = FailureToStatus(call, failure, ProbeResult::kHealthy, execution_id);
     return ambiguous;
   }
-  return http::ErrorVerdict(
-      outcome->status, FailureToStatus(call, failure, ProbeResult::kNotProbed, execution_id),
-      failure.retry_after);
+  return http::ErrorVerdict(outcome->status,
+                            FailureToStatus(call, failure, ProbeResult::kNotProbed, execution_id),
+                            failure.retry_after);
 }
 
 }  // namespace execgw::polos

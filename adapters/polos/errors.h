@@ -29,20 +29,23 @@ enum class ProbeResult {
 // `{"error": "<text>", "error_type": "<CODE>"}`, or empty; `error_type`
 // becomes UpstreamFailure.upstream_code and `error` upstream_message.
 //
-// | call   | Polos answer                                      | status              | reason                     |
-// | ------ | ------------------------------------------------- | ------------------- | -------------------------- |
-// | get    | 500, empty body, probe healthy                    | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
-// | get    | 500, empty body, probe failed                     | UNAVAILABLE         | UPSTREAM_UNAVAILABLE       |
-// | cancel | 500 INTERNAL_ERROR "Failed to get execution",     | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
-// |        |   probe healthy (or not probed)                   |                     |                            |
-// | cancel | same, probe failed                                | UNAVAILABLE         | UPSTREAM_UNAVAILABLE       |
-// | cancel | 400 CANCELLATION_ERROR (already finished)         | FAILED_PRECONDITION | FAILED_PRECONDITION        |
-// | any    | 400 with an empty body, or naming X-Project-ID    | FAILED_PRECONDITION | BACKEND_MISCONFIGURED      |
-// | any    | error_type NOT_FOUND, or 404                      | NOT_FOUND           | UPSTREAM_NOT_FOUND         |
-// | any    | 401 (UNAUTHORIZED)                                | UNAUTHENTICATED     | UPSTREAM_UNAUTHENTICATED   |
-// | any    | 403 (FORBIDDEN, PROJECT_ACCESS_FORBIDDEN)         | PERMISSION_DENIED   | UPSTREAM_PERMISSION_DENIED |
-// | any    | 429 (+ Retry-After -> RetryInfo)                  | RESOURCE_EXHAUSTED  | UPSTREAM_RATE_LIMITED      |
-// | any    | anything else                                     | HttpFailureToStatus's default mapping          |
+// | call   | Polos answer                                      | status              | reason | |
+// ------ | ------------------------------------------------- | ------------------- |
+// -------------------------- | | get    | 500, empty body, probe healthy                    |
+// NOT_FOUND           | UPSTREAM_NOT_FOUND         | | get    | 500, empty body, probe failed |
+// UNAVAILABLE         | UPSTREAM_UNAVAILABLE       | | cancel | 500 INTERNAL_ERROR "Failed to get
+// execution",     | NOT_FOUND           | UPSTREAM_NOT_FOUND         | |        |   probe healthy
+// (or not probed)                   |                     |                            | | cancel |
+// same, probe failed                                | UNAVAILABLE         | UPSTREAM_UNAVAILABLE |
+// | cancel | 400 CANCELLATION_ERROR (already finished)         | FAILED_PRECONDITION |
+// FAILED_PRECONDITION        | | any    | 400 with an empty body, or naming X-Project-ID    |
+// FAILED_PRECONDITION | BACKEND_MISCONFIGURED      | | any    | error_type NOT_FOUND, or 404 |
+// NOT_FOUND           | UPSTREAM_NOT_FOUND         | | any    | 401 (UNAUTHORIZED) |
+// UNAUTHENTICATED     | UPSTREAM_UNAUTHENTICATED   | | any    | 403 (FORBIDDEN,
+// PROJECT_ACCESS_FORBIDDEN)         | PERMISSION_DENIED   | UPSTREAM_PERMISSION_DENIED | | any    |
+// 429 (+ Retry-After -> RetryInfo)                  | RESOURCE_EXHAUSTED  | UPSTREAM_RATE_LIMITED |
+// | any    | anything else                                     | HttpFailureToStatus's default
+// mapping          |
 //
 // Metadata (HttpFailureToStatus's): backend, http_status, upstream_code.
 //

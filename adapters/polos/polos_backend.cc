@@ -77,12 +77,12 @@ struct PolosApi {
   // write rule.
   http::Classifier Classifier(PolosCall call, std::string id = "",
                               std::optional<WriteOutcome> write = std::nullopt) const {
-    return [loop = &client->loop(), call, backend = backend(), secrets = secrets,
-            id = std::move(id),
-            write = std::move(write)](const absl::StatusOr<http::HttpResponse>& outcome) {
-      return PolosVerdict(call, backend, outcome, loop->Now(), secrets, id,
-                          write.has_value() ? &*write : nullptr);
-    };
+    return
+        [loop = &client->loop(), call, backend = backend(), secrets = secrets, id = std::move(id),
+         write = std::move(write)](const absl::StatusOr<http::HttpResponse>& outcome) {
+          return PolosVerdict(call, backend, outcome, loop->Now(), secrets, id,
+                              write.has_value() ? &*write : nullptr);
+        };
   }
 
   // The resource name of the execution with canonical Polos id `id`.
@@ -166,9 +166,8 @@ void Fail(std::shared_ptr<const PolosApi> config, http::Verdict verdict, const C
           std::move(done)(config->Redact(found.status));
           return;
         }
-        std::move(done)(config->Redact(found.kind == http::Verdict::Kind::kSuccess
-                                           ? *verdict.if_healthy
-                                           : verdict.status));
+        std::move(done)(config->Redact(
+            found.kind == http::Verdict::Kind::kSuccess ? *verdict.if_healthy : verdict.status));
       });
 }
 
@@ -178,18 +177,18 @@ void FetchExecution(std::shared_ptr<const PolosApi> config, std::string id,
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(id), context, /*idempotent=*/true);
   http::Classifier classify = Classify(request, config->Classifier(PolosCall::kGet, id));
-  config->client->Send(std::move(request), [config, id, context, classify = std::move(classify),
-                                            done = std::move(done)](
-                                               absl::StatusOr<http::HttpResponse> r) mutable {
-    http::Verdict verdict = http::Settle(classify, r);
-    if (verdict.kind == http::Verdict::Kind::kSuccess) {
-      absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
-      if (!execution.ok()) execution = config->Redact(execution.status());
-      std::move(done)(std::move(execution));
-      return;
-    }
-    Fail(config, std::move(verdict), context, std::move(done));
-  });
+  config->client->Send(std::move(request),
+                       [config, id, context, classify = std::move(classify),
+                        done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+                         http::Verdict verdict = http::Settle(classify, r);
+                         if (verdict.kind == http::Verdict::Kind::kSuccess) {
+                           absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
+                           if (!execution.ok()) execution = config->Redact(execution.status());
+                           std::move(done)(std::move(execution));
+                           return;
+                         }
+                         Fail(config, std::move(verdict), context, std::move(done));
+                       });
 }
 
 // Reads the execution after a write Polos confirmed (`operation` "create" or
@@ -199,17 +198,17 @@ void ReadAfterConfirmedWrite(std::shared_ptr<const PolosApi> config, std::string
                              absl::string_view operation, const CallContext& context,
                              Done<v1::Execution> done) {
   std::string name = config->NameOf(id);
-  FetchExecution(config, std::move(id), context,
-                 [config, name = std::move(name), operation = std::string(operation),
-                  done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
-                   if (e.ok()) {
-                     std::move(done)(std::move(e));
-                     return;
-                   }
-                   std::move(done)(config->Redact(OutcomeUnknownStatus(
-                       {config->backend(), operation, name, /*confirmed=*/true},
-                       e.status().message())));
-                 });
+  FetchExecution(
+      config, std::move(id), context,
+      [config, name = std::move(name), operation = std::string(operation),
+       done = std::move(done)](absl::StatusOr<v1::Execution> e) mutable {
+        if (e.ok()) {
+          std::move(done)(std::move(e));
+          return;
+        }
+        std::move(done)(config->Redact(OutcomeUnknownStatus(
+            {config->backend(), operation, name, /*confirmed=*/true}, e.status().message())));
+      });
 }
 
 // ---------------------------------------------------------------------------
@@ -229,8 +228,9 @@ absl::Time CeilMicros(absl::Time t) {
 // cut to its view and delivered.
 class PageReadBack : public std::enable_shared_from_this<PageReadBack> {
  public:
-  PageReadBack(std::shared_ptr<const PolosApi> config, ListExecutionsQuery query, CallContext context,
-           ExecutionPage page, std::vector<size_t> to_read_back, Done<ExecutionPage> done)
+  PageReadBack(std::shared_ptr<const PolosApi> config, ListExecutionsQuery query,
+               CallContext context, ExecutionPage page, std::vector<size_t> to_read_back,
+               Done<ExecutionPage> done)
       : config_(std::move(config)),
         query_(std::move(query)),
         context_(std::move(context)),
@@ -324,7 +324,7 @@ class PageReadBack : public std::enable_shared_from_this<PageReadBack> {
   absl::Mutex mu_;
   ExecutionPage page_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> read_in_full_ ABSL_GUARDED_BY(mu_);  // per item of page_
-  const std::vector<size_t> to_read_back_;  // indexes into page_.executions
+  const std::vector<size_t> to_read_back_;               // indexes into page_.executions
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   size_t completed_ ABSL_GUARDED_BY(mu_) = 0;
@@ -413,9 +413,9 @@ class PolosBackend final : public Backend {
       return;
     }
     if (query.ascending) {
-      std::move(done)(InvalidField(
-          "order_by", "Polos lists newest first only; use \"create_time desc\"",
-          config_->backend()));
+      std::move(done)(InvalidField("order_by",
+                                   "Polos lists newest first only; use \"create_time desc\"",
+                                   config_->backend()));
       return;
     }
     absl::StatusOr<ListPosition> at = DecodeListPosition(query.position, config_->backend());
@@ -447,62 +447,62 @@ class PolosBackend final : public Backend {
     std::shared_ptr<const PolosApi> config = config_;
     http::HttpRequest request = config->Request("GET", path, context, /*idempotent=*/true);
     http::Classifier classify = Classify(request, config->Classifier(PolosCall::kList));
-    config->client->Send(std::move(request), [config, query, context, limit, offset,
-                                              snapshot = at->snapshot,
-                                              classify = std::move(classify),
-                                              done = std::move(done)](
-                                                 absl::StatusOr<http::HttpResponse> r) mutable {
-      if (http::Verdict verdict = http::Settle(classify, r);
-          verdict.kind != http::Verdict::Kind::kSuccess) {
-        Fail(config, std::move(verdict), context, std::move(done));
-        return;
-      }
-      absl::StatusOr<rapidjson::Document> doc = config->ReadJson(*r);
-      if (!doc.ok() || !doc->IsArray()) {
-        std::move(done)(config->Redact(InvalidResponseStatus(
-            config->backend(), absl::StrCat("list of runs: ", doc.ok() ? "not a JSON array"
-                                                                       : doc.status().message()))));
-        return;
-      }
-      // At most `limit` items, whatever Polos sent (it may ignore `limit`):
-      // only those are translated, and the next page starts right after
-      // them.
-      const int64_t answered = doc->Size();
-      const int64_t returned = std::min(answered, limit);
-      ExecutionPage page;
-      page.executions.reserve(returned);
-      std::vector<size_t> to_read_back;
-      std::optional<absl::Time> newest;
-      const bool read_cancelled = WantsCancelledReadBack(query);
-      const bool full = query.view == v1::EXECUTION_VIEW_FULL;
-      for (int64_t i = 0; i < returned; ++i) {
-        const rapidjson::Value& item = (*doc)[static_cast<rapidjson::SizeType>(i)];
-        if (!item.IsObject()) continue;  // still counts for the offset
-        v1::Execution e = TranslateRunSummary(item, config->backend());
-        if (e.has_create_time()) {
-          const absl::Time created = FromProtoTimestamp(e.create_time());
-          newest = newest.has_value() ? std::max(*newest, created) : created;
-        }
-        const bool cancelled = e.state() == v1::Execution::STATE_CANCELLED;
-        if ((full || (read_cancelled && cancelled)) && IsCanonicalUuid(e.execution_id())) {
-          to_read_back.push_back(page.executions.size());
-        }
-        page.executions.push_back(std::move(e));
-      }
-      if (answered > limit) {
-        ListPosition next;
-        next.offset = offset + returned;
-        next.snapshot = snapshot;
-        if (!next.snapshot.has_value() && offset == 0 && newest.has_value()) {
-          next.snapshot = *newest + absl::Microseconds(1);
-        }
-        page.next = EncodeListPosition(next);
-      }
-      page.total_size = -1;
-      std::make_shared<PageReadBack>(config, query, context, std::move(page), std::move(to_read_back),
-                                 std::move(done))
-          ->Start();
-    });
+    config->client->Send(
+        std::move(request), [config, query, context, limit, offset, snapshot = at->snapshot,
+                             classify = std::move(classify),
+                             done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
+          if (http::Verdict verdict = http::Settle(classify, r);
+              verdict.kind != http::Verdict::Kind::kSuccess) {
+            Fail(config, std::move(verdict), context, std::move(done));
+            return;
+          }
+          absl::StatusOr<rapidjson::Document> doc = config->ReadJson(*r);
+          if (!doc.ok() || !doc->IsArray()) {
+            std::move(done)(config->Redact(InvalidResponseStatus(
+                config->backend(),
+                absl::StrCat("list of runs: ",
+                             doc.ok() ? "not a JSON array" : doc.status().message()))));
+            return;
+          }
+          // At most `limit` items, whatever Polos sent (it may ignore `limit`):
+          // only those are translated, and the next page starts right after
+          // them.
+          const int64_t answered = doc->Size();
+          const int64_t returned = std::min(answered, limit);
+          ExecutionPage page;
+          page.executions.reserve(returned);
+          std::vector<size_t> to_read_back;
+          std::optional<absl::Time> newest;
+          const bool read_cancelled = WantsCancelledReadBack(query);
+          const bool full = query.view == v1::EXECUTION_VIEW_FULL;
+          for (int64_t i = 0; i < returned; ++i) {
+            const rapidjson::Value& item = (*doc)[static_cast<rapidjson::SizeType>(i)];
+            if (!item.IsObject()) continue;  // still counts for the offset
+            v1::Execution e = TranslateRunSummary(item, config->backend());
+            if (e.has_create_time()) {
+              const absl::Time created = FromProtoTimestamp(e.create_time());
+              newest = newest.has_value() ? std::max(*newest, created) : created;
+            }
+            const bool cancelled = e.state() == v1::Execution::STATE_CANCELLED;
+            if ((full || (read_cancelled && cancelled)) && IsCanonicalUuid(e.execution_id())) {
+              to_read_back.push_back(page.executions.size());
+            }
+            page.executions.push_back(std::move(e));
+          }
+          if (answered > limit) {
+            ListPosition next;
+            next.offset = offset + returned;
+            next.snapshot = snapshot;
+            if (!next.snapshot.has_value() && offset == 0 && newest.has_value()) {
+              next.snapshot = *newest + absl::Microseconds(1);
+            }
+            page.next = EncodeListPosition(next);
+          }
+          page.total_size = -1;
+          std::make_shared<PageReadBack>(config, query, context, std::move(page),
+                                         std::move(to_read_back), std::move(done))
+              ->Start();
+        });
   }
 
   void ListExecutionTasks(const ListTasksQuery& query, const CallContext& context,
@@ -511,10 +511,10 @@ class PolosBackend final : public Backend {
       std::move(done)(std::move(s));
       return;
     }
-    std::move(done)(MakeError(
-        absl::StatusCode::kFailedPrecondition, kNoTasksMessage, reason::kFailedPrecondition,
-        {{"backend", config_->backend()},
-         {"execution_id", CanonicalUuid(query.execution.execution)}}));
+    std::move(done)(MakeError(absl::StatusCode::kFailedPrecondition, kNoTasksMessage,
+                              reason::kFailedPrecondition,
+                              {{"backend", config_->backend()},
+                               {"execution_id", CanonicalUuid(query.execution.execution)}}));
   }
 
   void CreateExecution(const ParentName& parent, const v1::CreateExecutionRequest& request,
@@ -560,8 +560,7 @@ class PolosBackend final : public Backend {
                              "\", which is not a UUID and cannot be read or named"))));
             return;
           }
-          ReadAfterConfirmedWrite(config, CanonicalUuid(*id), "create", context,
-                                  std::move(done));
+          ReadAfterConfirmedWrite(config, CanonicalUuid(*id), "create", context, std::move(done));
         });
   }
 
@@ -575,10 +574,9 @@ class PolosBackend final : public Backend {
     const std::string id = CanonicalUuid(name.execution);
     http::HttpRequest post =
         config->Request("POST", ExecutionPath(id).Route("/cancel"), context, /*idempotent=*/true);
-    http::Classifier classify =
-        Classify(post, config->Classifier(PolosCall::kCancel, id,
-                                          WriteOutcome{config->backend(), "cancel",
-                                                       config->NameOf(id)}));
+    http::Classifier classify = Classify(
+        post, config->Classifier(PolosCall::kCancel, id,
+                                 WriteOutcome{config->backend(), "cancel", config->NameOf(id)}));
     config->client->Send(std::move(post), [config, id, context, classify = std::move(classify),
                                            done = std::move(done)](
                                               absl::StatusOr<http::HttpResponse> r) mutable {
@@ -644,8 +642,7 @@ class PolosBackend final : public Backend {
     }
     if (for_create && parent.workflow.empty()) {
       return InvalidField(
-          "parent",
-          absl::StrCat("a Polos execution is started under its workflow: ", workflows),
+          "parent", absl::StrCat("a Polos execution is started under its workflow: ", workflows),
           backend);
     }
     return absl::OkStatus();
@@ -671,12 +668,11 @@ class PolosBackend final : public Backend {
     if (request.has_timeout()) {
       const google::protobuf::Duration& t = request.timeout();
       if (t.seconds() <= 0 || t.nanos() != 0 || t.seconds() > std::numeric_limits<int32_t>::max()) {
-        return InvalidField(
-            "timeout",
-            absl::StrCat("Polos run timeouts are whole positive seconds (at most ",
-                         std::numeric_limits<int32_t>::max(), "), got ",
-                         absl::FormatDuration(FromProtoDuration(t))),
-            backend);
+        return InvalidField("timeout",
+                            absl::StrCat("Polos run timeouts are whole positive seconds (at most ",
+                                         std::numeric_limits<int32_t>::max(), "), got ",
+                                         absl::FormatDuration(FromProtoDuration(t))),
+                            backend);
       }
     }
     return absl::OkStatus();

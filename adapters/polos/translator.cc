@@ -192,8 +192,7 @@ v1::Execution Translate(const rapidjson::Value& doc, absl::string_view backend) 
     for (const auto& m : doc.GetObject()) {
       const absl::string_view key(m.name.GetString(), m.name.GetStringLength());
       if (KnownFields().contains(key)) continue;
-      (*details->mutable_extra_fields()->mutable_fields())[std::string(key)] =
-          JsonToValue(m.value);
+      (*details->mutable_extra_fields()->mutable_fields())[std::string(key)] = JsonToValue(m.value);
     }
   }
   // Empty sub-messages carry no information; leave them unset so that
@@ -219,7 +218,7 @@ v1::Execution::State StateFromPolosStatus(absl::string_view raw_status,
   if (status == "failed") return v1::Execution::STATE_FAILED;
   if (status == "cancelled") {
     return StatusWord(cancelled_by) == "timeout" ? v1::Execution::STATE_TIMED_OUT
-                                     : v1::Execution::STATE_CANCELLED;
+                                                 : v1::Execution::STATE_CANCELLED;
   }
   return v1::Execution::STATE_UNRECOGNIZED;
 }
@@ -228,8 +227,7 @@ v1::Execution TranslateExecution(const rapidjson::Value& doc, absl::string_view 
   return Translate(doc, backend_name);
 }
 
-v1::Execution TranslateRunSummary(const rapidjson::Value& summary,
-                                  absl::string_view backend_name) {
+v1::Execution TranslateRunSummary(const rapidjson::Value& summary, absl::string_view backend_name) {
   return Translate(summary, backend_name);
 }
 

@@ -51,13 +51,11 @@ v1::Execution TranslateExecution(const rapidjson::Value& doc, absl::string_view 
 // rules. A summary carries no `cancelled_by`, so a run cancelled by its
 // timeout reads STATE_CANCELLED here and STATE_TIMED_OUT from
 // TranslateExecution; it has no `retry_count` either (left 0).
-v1::Execution TranslateRunSummary(const rapidjson::Value& summary,
-                                  absl::string_view backend_name);
+v1::Execution TranslateRunSummary(const rapidjson::Value& summary, absl::string_view backend_name);
 
 // The unified state for a Polos `status` (and `cancelled_by`, which only
 // matters for `cancelled`).
-v1::Execution::State StateFromPolosStatus(absl::string_view status,
-                                          absl::string_view cancelled_by);
+v1::Execution::State StateFromPolosStatus(absl::string_view status, absl::string_view cancelled_by);
 
 }  // namespace execgw::polos
 

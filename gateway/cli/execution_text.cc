@@ -129,18 +129,18 @@ std::string FormatTask(const v1::Task& t) {
 }
 
 std::string FormatSummary(const v1::Execution& e) {
-  return absl::StrFormat("%-70s %-12s %s\n", e.name(), StateName(e),
-                         e.has_create_time()
-                             ? FormatRfc3339(FromProtoTimestamp(e.create_time()))
-                             : std::string("-"));
+  return absl::StrFormat(
+      "%-70s %-12s %s\n", e.name(), StateName(e),
+      e.has_create_time() ? FormatRfc3339(FromProtoTimestamp(e.create_time())) : std::string("-"));
 }
 
 std::string FormatExecution(const v1::Execution& e) {
   Lines l;
   l.Add("name", e.name());
-  l.Add("state", absl::StrCat(StateName(e),
-                              e.raw_status().empty() ? "" : absl::StrCat(" (upstream: \"",
-                                                                           e.raw_status(), "\")")));
+  l.Add("state",
+        absl::StrCat(StateName(e), e.raw_status().empty()
+                                       ? ""
+                                       : absl::StrCat(" (upstream: \"", e.raw_status(), "\")")));
   l.Add("backend", absl::StrCat(e.backend(), " (",
                                 e.backend_kind() == v1::BACKEND_KIND_BLAXEL  ? "blaxel"
                                 : e.backend_kind() == v1::BACKEND_KIND_POLOS ? "polos"

@@ -16,8 +16,8 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view flag, absl::s
   }
   absl::Duration d;
   if (!absl::ParseDuration(text, &d)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": ", quoted, " is not a duration, such as 30s, 500ms or 1m30s"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", quoted, " is not a duration, such as 30s, 500ms or 1m30s"));
   }
   if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(
@@ -31,8 +31,8 @@ absl::StatusOr<v1::ExecutionView> ParseViewFlag(absl::string_view text) {
   if (view.empty()) return v1::EXECUTION_VIEW_UNSPECIFIED;
   if (view == "basic") return v1::EXECUTION_VIEW_BASIC;
   if (view == "full") return v1::EXECUTION_VIEW_FULL;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--view: \"", BoundedEcho(text, 40), "\" must be basic or full"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--view: \"", BoundedEcho(text, 40), "\" must be basic or full"));
 }
 
 }  // namespace execgw::cli

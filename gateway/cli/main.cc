@@ -74,8 +74,7 @@ struct FlagGroup {
 
 const std::vector<FlagGroup>& FlagGroups() {
   static const auto* groups = new std::vector<FlagGroup>{
-      {"flags of every command",
-       {{"server", "HOST:PORT"}, {"json", ""}, {"timeout", "DURATION"}}},
+      {"flags of every command", {{"server", "HOST:PORT"}, {"json", ""}, {"timeout", "DURATION"}}},
       {"list and tasks",
        {{"page_size", "N"},
         {"page_token", "TOKEN"},
@@ -148,8 +147,8 @@ std::string FlagLine(const absl::CommandLineFlag& flag, absl::string_view value)
   const bool shown = !default_value.empty() && default_value != "0" && default_value != "false";
   const std::string text =
       absl::StrCat(flag.Help(), shown ? absl::StrCat(" (default: ", default_value, ")") : "");
-  std::string out = absl::StrFormat("%-30s", absl::StrCat("  --", flag.Name(),
-                                                          value.empty() ? "" : "=", value));
+  std::string out =
+      absl::StrFormat("%-30s", absl::StrCat("  --", flag.Name(), value.empty() ? "" : "=", value));
   size_t column = out.size();
   for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
     if (column > kIndent && column + 1 + word.size() > kWidth) {
@@ -214,8 +213,7 @@ struct Client {
 
   std::unique_ptr<grpc::ClientContext> NewContext() const {
     auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          absl::ToChronoMilliseconds(timeout));
+    context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
     return context;
   }
 };
@@ -345,8 +343,7 @@ absl::Status CheckCreateFlags(absl::string_view parent_text) {
     if (std::vector<std::string> blaxel = BlaxelCreateFlags(); !blaxel.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "create: ", absl::StrJoin(blaxel, ", "),
-          blaxel.size() == 1 ? " is a Blaxel option: it needs"
-                             : " are Blaxel options: they need",
+          blaxel.size() == 1 ? " is a Blaxel option: it needs" : " are Blaxel options: they need",
           " a job parent, backends/B/jobs/J"));
     }
     if (absl::GetFlag(FLAGS_input).empty()) {
@@ -457,8 +454,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<absl::Duration> timeout =
       execgw::cli::ParseDurationFlag("timeout", absl::GetFlag(FLAGS_timeout));
   if (!timeout.ok()) return Usage(timeout.status().message());
-  Client client{ExecutionService::NewStub(grpc::CreateChannel(
-                    absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials())),
+  Client client{ExecutionService::NewStub(grpc::CreateChannel(absl::GetFlag(FLAGS_server),
+                                                              grpc::InsecureChannelCredentials())),
                 *timeout};
   if (command == "get") return Get(client, args[2]);
   if (command == "list") return List(client, args[2]);

@@ -34,8 +34,8 @@ const char* CodeName(grpc::StatusCode code) {
 }  // namespace
 
 std::string FormatStatus(const grpc::Status& status) {
-  std::string out = absl::StrCat("error: ", CodeName(status.error_code()), ": ",
-                                 status.error_message(), "\n");
+  std::string out =
+      absl::StrCat("error: ", CodeName(status.error_code()), ": ", status.error_message(), "\n");
   google::rpc::Status rich;
   if (status.error_details().empty() || !rich.ParseFromString(status.error_details())) return out;
   for (const auto& any : rich.details()) {

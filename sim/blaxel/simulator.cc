@@ -481,10 +481,9 @@ BlaxelSimulator::BlaxelSimulator(BlaxelSimulatorOptions options)
   api_.Add("GET", "/v0/jobs/{}/executions/{}/tasks", "tasks",
            Checked([this](const http::ServerRequest& request, const Params& p, bool legacy) {
              if (legacy) {
-               return ErrorResponse(
-                   400, "unsupported_api_version",
-                   absl::StrCat("listing tasks needs Blaxel-Version ", kVersionLatest,
-                                " or later"));
+               return ErrorResponse(400, "unsupported_api_version",
+                                    absl::StrCat("listing tasks needs Blaxel-Version ",
+                                                 kVersionLatest, " or later"));
              }
              return Tasks(request, p[0], p[1]);
            }));

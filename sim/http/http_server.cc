@@ -112,10 +112,8 @@ std::string PercentDecode(absl::string_view in, bool plus_is_space) {
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
-    if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
-        HexValue(in[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
+    if (c == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
@@ -176,10 +174,8 @@ class RequestReader {
     buffer_.erase(0, end + 4);
 
     std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
-    std::vector<absl::string_view> parts =
-        absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
-    if (parts.size() != 3 || !absl::StartsWith(parts[2], "HTTP/1."))
-      return Result::kBad;
+    std::vector<absl::string_view> parts = absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
+    if (parts.size() != 3 || !absl::StartsWith(parts[2], "HTTP/1.")) return Result::kBad;
     request.method = std::string(parts[0]);
     request.target = std::string(parts[1]);
     bool http10 = parts[2] == "HTTP/1.0";
@@ -187,8 +183,7 @@ class RequestReader {
       size_t colon = lines[i].find(':');
       if (colon == absl::string_view::npos) return Result::kBad;
       request.headers.emplace_back(
-          absl::AsciiStrToLower(
-              absl::StripAsciiWhitespace(lines[i].substr(0, colon))),
+          absl::AsciiStrToLower(absl::StripAsciiWhitespace(lines[i].substr(0, colon))),
           std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
     }
 
@@ -196,8 +191,7 @@ class RequestReader {
     size_t q = target.find('?');
     request.path = PercentDecode(target.substr(0, q), /*plus_is_space=*/false);
     if (q != absl::string_view::npos) {
-      for (absl::string_view pair :
-           absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
+      for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
         size_t eq = pair.find('=');
         request.query.emplace(PercentDecode(pair.substr(0, eq), true),
                               eq == absl::string_view::npos
@@ -208,11 +202,9 @@ class RequestReader {
 
     const std::string* connection = request.FindHeader("connection");
     if (http10) {
-      keep_alive = connection != nullptr &&
-                   absl::EqualsIgnoreCase(*connection, "keep-alive");
+      keep_alive = connection != nullptr && absl::EqualsIgnoreCase(*connection, "keep-alive");
     } else {
-      keep_alive = connection == nullptr ||
-                   !absl::EqualsIgnoreCase(*connection, "close");
+      keep_alive = connection == nullptr || !absl::EqualsIgnoreCase(*connection, "close");
     }
 
     const std::string* expect = request.FindHeader("expect");
@@ -221,8 +213,7 @@ class RequestReader {
     }
 
     const std::string* te = request.FindHeader("transfer-encoding");
-    if (te != nullptr &&
-        absl::StrContains(absl::AsciiStrToLower(*te), "chunked")) {
+    if (te != nullptr && absl::StrContains(absl::AsciiStrToLower(*te), "chunked")) {
       return ReadChunked(request.body);
     }
     const std::string* cl = request.FindHeader("content-length");
@@ -267,8 +258,7 @@ class RequestReader {
       std::string line;
       if (!ReadLine(line)) return Result::kBad;
       absl::string_view size_text = line;
-      size_text =
-          absl::StripAsciiWhitespace(size_text.substr(0, size_text.find(';')));
+      size_text = absl::StripAsciiWhitespace(size_text.substr(0, size_text.find(';')));
       uint64_t size = 0;
       if (!absl::SimpleHexAtoi(size_text, &size)) return Result::kBad;
       if (size == 0) break;
@@ -294,19 +284,14 @@ class RequestReader {
 class HttpServerImpl final : public HttpServer {
  public:
   HttpServerImpl(Handler handler, int listen_fd, int port, std::string host)
-      : handler_(std::move(handler)),
-        listen_fd_(listen_fd),
-        port_(port),
-        host_(std::move(host)) {
+      : handler_(std::move(handler)), listen_fd_(listen_fd), port_(port), host_(std::move(host)) {
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~HttpServerImpl() override { Stop(); }
 
   int port() const override { return port_; }
   std::string base_url() const override {
-    std::string host = host_.find(':') != std::string::npos
-                           ? absl::StrCat("[", host_, "]")
-                           : host_;
+    std::string host = host_.find(':') != std::string::npos ? absl::StrCat("[", host_, "]") : host_;
     return absl::StrCat("http://", host, ":", port_);
   }
   int connections_accepted() const override { return accepted_.load(); }
@@ -364,8 +349,7 @@ class HttpServerImpl final : public HttpServer {
         return false;
       }
       if (data.empty()) return true;  // an empty chunk would end the body
-      std::string chunk =
-          absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
+      std::string chunk = absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
       if (!SendAll(fd_, chunk)) failed_ = true;
       return !failed_;
     }
@@ -382,13 +366,11 @@ class HttpServerImpl final : public HttpServer {
     while (true) {
       sockaddr_storage addr{};
       socklen_t len = sizeof(addr);
-      int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
-                         SOCK_CLOEXEC);
+      int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (stopping()) return;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-            errno == ENOMEM) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           absl::SleepFor(absl::Milliseconds(10));
           continue;
         }
@@ -453,15 +435,12 @@ class HttpServerImpl final : public HttpServer {
       ServerRequest request;
       request.peer = peer;
       bool keep_alive = true;
-      RequestReader::Result r = reader.Read(request, keep_alive, [fd] {
-        return SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
-      });
-      if (r == RequestReader::Result::kBad ||
-          r == RequestReader::Result::kTooLarge) {
+      RequestReader::Result r = reader.Read(
+          request, keep_alive, [fd] { return SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n"); });
+      if (r == RequestReader::Result::kBad || r == RequestReader::Result::kTooLarge) {
         int status = r == RequestReader::Result::kBad ? 400 : 413;
-        SendAll(fd, absl::StrCat(
-                        "HTTP/1.1 ", status, " ", ReasonPhrase(status),
-                        "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+        SendAll(fd, absl::StrCat("HTTP/1.1 ", status, " ", ReasonPhrase(status),
+                                 "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
         break;
       }
       if (r != RequestReader::Result::kOk) break;
@@ -474,10 +453,9 @@ class HttpServerImpl final : public HttpServer {
   }
 
   // Writes `response`; false when the connection must be closed.
-  bool Respond(Connection* c, int fd, const ServerRequest& request,
-               const ServerResponse& response, bool keep_alive) {
-    if (response.delay > absl::ZeroDuration() && !Sleep(response.delay))
-      return false;
+  bool Respond(Connection* c, int fd, const ServerRequest& request, const ServerResponse& response,
+               bool keep_alive) {
+    if (response.delay > absl::ZeroDuration() && !Sleep(response.delay)) return false;
     if (stopping()) return false;
     if (response.fault == ServerResponse::Fault::kResetConnection) {
       CloseConnection(c, /*reset=*/true);
@@ -486,8 +464,8 @@ class HttpServerImpl final : public HttpServer {
     bool head = request.method == "HEAD";
     bool no_body = head || response.status == 204 || response.status == 304 ||
                    (response.status >= 100 && response.status < 200);
-    std::string out = absl::StrCat("HTTP/1.1 ", response.status, " ",
-                                   ReasonPhrase(response.status), "\r\n");
+    std::string out =
+        absl::StrCat("HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status), "\r\n");
     for (const auto& [name, value] : response.headers) {
       if (absl::EqualsIgnoreCase(name, "content-length") ||
           absl::EqualsIgnoreCase(name, "transfer-encoding") ||
@@ -498,8 +476,7 @@ class HttpServerImpl final : public HttpServer {
     }
     bool truncate = response.fault == ServerResponse::Fault::kTruncateBody;
     if (truncate) keep_alive = false;
-    absl::StrAppend(&out, keep_alive ? "Connection: keep-alive\r\n"
-                                     : "Connection: close\r\n");
+    absl::StrAppend(&out, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
 
     if (response.stream != nullptr) {
       if (!no_body) absl::StrAppend(&out, "Transfer-Encoding: chunked\r\n");
@@ -519,9 +496,7 @@ class HttpServerImpl final : public HttpServer {
     if (no_body) return SendAll(fd, out) && keep_alive;
 
     if (truncate) {
-      absl::StrAppend(
-          &out,
-          absl::string_view(response.body).substr(0, response.body.size() / 2));
+      absl::StrAppend(&out, absl::string_view(response.body).substr(0, response.body.size() / 2));
       SendAll(fd, out);
       return false;
     }
@@ -566,32 +541,29 @@ const std::string* ServerRequest::FindQuery(absl::string_view name) const {
   return it == query.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
-    Handler handler, int port, const std::string& host) {
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(Handler handler, int port,
+                                                            const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* info = nullptr;
   std::string service = absl::StrCat(port);
-  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &info);
-      rc != 0) {
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &info); rc != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot resolve '", host, "': ", gai_strerror(rc)));
   }
   int fd = -1;
   std::string last_error = "no address";
   for (addrinfo* ai = info; ai != nullptr; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                  ai->ai_protocol);
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       last_error = std::strerror(errno);
       continue;
     }
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 512) == 0)
-      break;
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 512) == 0) break;
     last_error = std::strerror(errno);
     ::close(fd);
     fd = -1;
@@ -604,12 +576,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  int bound_port =
-      bound.ss_family == AF_INET
-          ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
-          : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  return std::unique_ptr<HttpServer>(
-      new HttpServerImpl(std::move(handler), fd, bound_port, host));
+  int bound_port = bound.ss_family == AF_INET
+                       ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
+                       : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  return std::unique_ptr<HttpServer>(new HttpServerImpl(std::move(handler), fd, bound_port, host));
 }
 
 }  // namespace execgw::http

@@ -19,7 +19,7 @@ struct ServerRequest {
   std::string target;  // path and query as sent, e.g. "/v0/jobs/a?limit=2"
   std::string path;    // percent-decoded path, without the query
   std::multimap<std::string, std::string> query;  // percent-decoded
-  Headers headers;  // names lower-cased
+  Headers headers;                                // names lower-cased
   std::string body;
   std::string peer;  // "127.0.0.1:54321"
 
@@ -105,8 +105,8 @@ std::string PercentDecode(absl::string_view in, bool plus_is_space);
 
 // Starts a server on `host:port` (port 0 picks a free one) that answers
 // every request with `handler`, called concurrently from connection threads.
-absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(
-    Handler handler, int port = 0, const std::string& host = "127.0.0.1");
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(Handler handler, int port = 0,
+                                                            const std::string& host = "127.0.0.1");
 
 }  // namespace execgw::http
 

@@ -31,8 +31,8 @@ void SimulatedApi::Add(std::string method, absl::string_view pattern, std::strin
                        Action action) {
   std::vector<std::string> segments;
   for (absl::string_view s : Segments(pattern)) segments.emplace_back(s);
-  routes_.push_back({std::move(method), std::move(segments), std::move(endpoint),
-                     std::move(action)});
+  routes_.push_back(
+      {std::move(method), std::move(segments), std::move(endpoint), std::move(action)});
 }
 
 ServerResponse SimulatedApi::Handle(const ServerRequest& request) {

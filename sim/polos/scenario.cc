@@ -117,9 +117,9 @@ struct Cut {
 
 Cut CutOf(const Scenario& s, const Timing& timing, const Plan& plan) {
   Cut cut;
-  const absl::Time timeout_at =
-      timing.run_timeout.has_value() ? Plus(timing.created_at, *timing.run_timeout)
-                                     : absl::InfiniteFuture();
+  const absl::Time timeout_at = timing.run_timeout.has_value()
+                                    ? Plus(timing.created_at, *timing.run_timeout)
+                                    : absl::InfiniteFuture();
   const absl::Time cancel_at = timing.cancel_requested_at.value_or(absl::InfiniteFuture());
   if (cancel_at < plan.end && cancel_at < timeout_at) {
     cut.at = cancel_at;

@@ -163,26 +163,22 @@ PolosSimulator::PolosSimulator(PolosSimulatorOptions options)
   });
   api_.Add("GET", "/api/v1/executions/{}", "get",
            Checked([this](const ServerRequest&, const Params& p) { return GetExecution(p[0]); }));
-  api_.Add("POST", "/api/v1/executions/{}/cancel", "cancel",
-           Checked([this](const ServerRequest&, const Params& p) {
-             return CancelExecution(p[0]);
-           }));
-  api_.Add("GET", "/api/v1/workflows/runs", "list",
-           Checked([this](const ServerRequest& request, const Params&) {
-             return ListRuns(request);
-           }));
-  api_.Add("POST", "/api/v1/workflows/batch_run", "run",
-           Checked([this](const ServerRequest& request, const Params&) {
-             return BatchRun(request);
-           }));
+  api_.Add(
+      "POST", "/api/v1/executions/{}/cancel", "cancel",
+      Checked([this](const ServerRequest&, const Params& p) { return CancelExecution(p[0]); }));
+  api_.Add(
+      "GET", "/api/v1/workflows/runs", "list",
+      Checked([this](const ServerRequest& request, const Params&) { return ListRuns(request); }));
+  api_.Add(
+      "POST", "/api/v1/workflows/batch_run", "run",
+      Checked([this](const ServerRequest& request, const Params&) { return BatchRun(request); }));
   api_.Add("POST", "/api/v1/workflows/{}/run", "run",
            Checked([this](const ServerRequest& request, const Params& p) {
              return Run(p[0], request);
            }));
-  api_.Add("GET", "/api/v1/events", "events",
-           Checked([this](const ServerRequest& request, const Params&) {
-             return PollEvents(request);
-           }));
+  api_.Add(
+      "GET", "/api/v1/events", "events",
+      Checked([this](const ServerRequest& request, const Params&) { return PollEvents(request); }));
   api_.Add("GET", "/api/v1/events/stream", "events",
            Checked([this](const ServerRequest& request, const Params&) {
              return StreamEvents(request);
@@ -223,9 +219,9 @@ std::string PolosSimulator::AddExecution(NewExecution execution) {
 }
 
 std::vector<std::string> PolosSimulator::AddExecutions(const std::string& workflow_id, int n,
-                                                      absl::Time first_created_at,
-                                                      absl::Duration spacing,
-                                                      const Scenario& scenario) {
+                                                       absl::Time first_created_at,
+                                                       absl::Duration spacing,
+                                                       const Scenario& scenario) {
   std::vector<std::string> ids;
   ids.reserve(std::max(n, 0));
   absl::MutexLock lock(&mu_);
@@ -675,7 +671,7 @@ ServerResponse PolosSimulator::ListRuns(const ServerRequest& request) {
     }
     if (start.has_value() && r->timing.created_at < *start) continue;
     if (end.has_value() && (options_.end_time_exclusive ? r->timing.created_at >= *end
-                                                         : r->timing.created_at > *end)) {
+                                                        : r->timing.created_at > *end)) {
       continue;
     }
     matches.push_back(r.get());
@@ -807,8 +803,8 @@ ServerResponse PolosSimulator::StreamEvents(const ServerRequest& request) {
       for (size_t i = 0; i < events.size(); ++i) {
         const int64_t seq = static_cast<int64_t>(i) + 1;
         if (seq <= last) continue;
-        if (!stream.Write(absl::StrCat("data: ", EventJson(workflow_id, run_id, seq, events[i]),
-                                       "\n\n"))) {
+        if (!stream.Write(
+                absl::StrCat("data: ", EventJson(workflow_id, run_id, seq, events[i]), "\n\n"))) {
           return;
         }
         last = seq;
@@ -829,8 +825,8 @@ ServerResponse PolosSimulator::StreamEvents(const ServerRequest& request) {
         return;
       }
       if (!stream.Sleep(options_.keepalive_interval)) return;
-      const bool ok = tick % 10 == 9 ? stream.Write(": ping\n\n")
-                                     : stream.Write("data: keepalive\n\n");
+      const bool ok =
+          tick % 10 == 9 ? stream.Write(": ping\n\n") : stream.Write("data: keepalive\n\n");
       if (!ok) return;
     }
   };

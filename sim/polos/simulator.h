@@ -60,8 +60,8 @@ struct NewExecution {
   std::optional<int> run_timeout_seconds;
   // Makes it a child: root_execution_id follows the parent's.
   std::string parent_execution_id;
-  std::string batch_id, session_id, user_id, queue_name, concurrency_key, deployment_id,
-      step_key, output_schema_name;
+  std::string batch_id, session_id, user_id, queue_name, concurrency_key, deployment_id, step_key,
+      output_schema_name;
   // Defaults to the clock's now.
   std::optional<absl::Time> created_at;
   // Fixed id; a new random UUID when empty.
@@ -128,8 +128,7 @@ struct NewExecution {
 // the same events as a page: {"events","next_sequence_id","has_more"}.
 class PolosSimulator {
  public:
-  static absl::StatusOr<std::unique_ptr<PolosSimulator>> Start(
-      PolosSimulatorOptions options = {});
+  static absl::StatusOr<std::unique_ptr<PolosSimulator>> Start(PolosSimulatorOptions options = {});
   ~PolosSimulator();
   PolosSimulator(const PolosSimulator&) = delete;
   PolosSimulator& operator=(const PolosSimulator&) = delete;

@@ -70,9 +70,7 @@ class BlaxelUnderTest final : public BackendUnderTest {
   void StallNext(const std::string& endpoint, absl::Duration delay) override {
     sim_->faults().Add(endpoint, Stall(delay));
   }
-  int requests(const std::string& endpoint) const override {
-    return sim_->request_count(endpoint);
-  }
+  int requests(const std::string& endpoint) const override { return sim_->request_count(endpoint); }
 
  private:
   SimulatedEventLoop clock_{absl::FromUnixSeconds(1767225600)};
@@ -108,9 +106,7 @@ class PolosUnderTest final : public BackendUnderTest {
   void StallNext(const std::string& endpoint, absl::Duration delay) override {
     sim_->faults().Add(endpoint, Stall(delay));
   }
-  int requests(const std::string& endpoint) const override {
-    return sim_->request_count(endpoint);
-  }
+  int requests(const std::string& endpoint) const override { return sim_->request_count(endpoint); }
 
  private:
   SimulatedEventLoop clock_;

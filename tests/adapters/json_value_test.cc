@@ -99,7 +99,8 @@ TEST(JsonValueTest, RejectsGarbageAndTrailingBytes) {
 }
 
 TEST(JsonValueTest, TolerantReaders) {
-  auto doc = ParseJson(R"({"s":"x","n":3,"d":3.0,"f":3.5,"ns":"12","b":false,"z":null,"big":1e300})");
+  auto doc =
+      ParseJson(R"({"s":"x","n":3,"d":3.0,"f":3.5,"ns":"12","b":false,"z":null,"big":1e300})");
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(JsonString(*doc, "s"), "x");
   EXPECT_FALSE(JsonString(*doc, "n").has_value());

@@ -98,10 +98,10 @@ TEST(BackendNameTest, Rules) {
 // name gives the id back.
 TEST(IdEscapingTest, UpstreamIdsRoundTripThroughNames) {
   for (const std::string id :
-       {std::string("exec-abc123"), std::string("my exec"), std::string("a/b"),
-        std::string("100%"), std::string("%41"), std::string("line\r\nbreak"),
-        std::string("nul\0byte", 8), std::string("tab\there"), std::string("..."),
-        std::string("caf\xc3\xa9"), std::string(kMaxIdBytes, '/')}) {
+       {std::string("exec-abc123"), std::string("my exec"), std::string("a/b"), std::string("100%"),
+        std::string("%41"), std::string("line\r\nbreak"), std::string("nul\0byte", 8),
+        std::string("tab\there"), std::string("..."), std::string("caf\xc3\xa9"),
+        std::string(kMaxIdBytes, '/')}) {
     const ExecutionName blaxel{"bx", id, id};
     auto parsed = ParseExecutionName(blaxel.ToString());
     ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -147,10 +147,9 @@ TEST(IdEscapingTest, RejectsBrokenEscapes) {
 
 TEST(PlainIdTest, CallerIdsFollowTheLiteralSegmentRules) {
   EXPECT_TRUE(CheckPlainId("execution_id", "exec-1.2_3").ok());
-  for (const std::string bad :
-       {std::string(""), std::string("."), std::string(".."), std::string("a b"),
-        std::string("a\r\nb"), std::string("nul\0", 4), std::string("a/b"),
-        std::string(kMaxIdBytes + 1, 'x')}) {
+  for (const std::string bad : {std::string(""), std::string("."), std::string(".."),
+                                std::string("a b"), std::string("a\r\nb"), std::string("nul\0", 4),
+                                std::string("a/b"), std::string(kMaxIdBytes + 1, 'x')}) {
     absl::Status s = CheckPlainId("execution_id", bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(s.message()), HasSubstr("execution_id: "));

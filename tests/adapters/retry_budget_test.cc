@@ -210,9 +210,7 @@ class BlaxelBudget final : public BudgetedBackend {
     sim_->PutExecution(kJob, id, blaxel::SimulatedScenario::kSucceed, sim_clock_.Now(), 1);
     return ExecutionName{"bx", kJob, id};
   }
-  int requests(const std::string& endpoint) const override {
-    return sim_->request_count(endpoint);
-  }
+  int requests(const std::string& endpoint) const override { return sim_->request_count(endpoint); }
   http::FaultInjector& faults() override { return sim_->faults(); }
   ParentName parent() const override { return ParentName{"bx", kJob, ""}; }
 
@@ -252,9 +250,7 @@ class PolosBudget final : public BudgetedBackend {
     e.scenario.running_for = absl::InfiniteDuration();
     return ExecutionName{"polos-test", "", sim_->AddExecution(std::move(e))};
   }
-  int requests(const std::string& endpoint) const override {
-    return sim_->request_count(endpoint);
-  }
+  int requests(const std::string& endpoint) const override { return sim_->request_count(endpoint); }
   http::FaultInjector& faults() override { return sim_->faults(); }
   ParentName parent() const override { return ParentName{"polos-test", "", "wf"}; }
 
@@ -345,19 +341,28 @@ std::vector<BudgetCase> BlaxelCases(bool oauth) {
          b.Exchange("get", kUnavailable);
          return Get(b, b.AddExecution());
        },
-       [=] { return with_tokens({{"get", per_send}}, 1); }, absl::StatusCode::kUnavailable},
+       [=] {
+         return with_tokens({{"get", per_send}}, 1);
+       },
+       absl::StatusCode::kUnavailable},
       {kind + "_List", make,
        [](BudgetedBackend& b) {
          b.Exchange("list", kUnavailable);
          return List(b, v1::EXECUTION_VIEW_BASIC, 20);
        },
-       [=] { return with_tokens({{"list", per_send}}, 1); }, absl::StatusCode::kUnavailable},
+       [=] {
+         return with_tokens({{"list", per_send}}, 1);
+       },
+       absl::StatusCode::kUnavailable},
       {kind + "_ListTasks", make,
        [](BudgetedBackend& b) {
          b.Exchange("tasks", kUnavailable);
          return Tasks(b, b.AddExecution());
        },
-       [=] { return with_tokens({{"tasks", per_send}}, 1); }, absl::StatusCode::kUnavailable},
+       [=] {
+         return with_tokens({{"tasks", per_send}}, 1);
+       },
+       absl::StatusCode::kUnavailable},
       // 2E: the read first, then the DELETE.
       {kind + "_Cancel", make,
        [](BudgetedBackend& b) {
@@ -366,7 +371,9 @@ std::vector<BudgetCase> BlaxelCases(bool oauth) {
          b.Exchange("cancel", kUnavailable);
          return Cancel(b, name);
        },
-       [=] { return with_tokens({{"get", per_send}, {"cancel", per_send}}, 2); },
+       [=] {
+         return with_tokens({{"get", per_send}, {"cancel", per_send}}, 2);
+       },
        absl::StatusCode::kUnavailable},
       // 4E: the POST (idempotent: it carries an execution id), then up to
       // three reads of the new execution, the 2nd and 3rd after a 404.
@@ -380,7 +387,9 @@ std::vector<BudgetCase> BlaxelCases(bool oauth) {
          request.set_request_id("budget-1");
          return Create(b, request);
        },
-       [=] { return with_tokens({{"create", per_send}, {"get", 3 * per_send}}, 4); },
+       [=] {
+         return with_tokens({{"create", per_send}, {"get", 3 * per_send}}, 4);
+       },
        absl::StatusCode::kUnknown},
   };
 }
@@ -396,7 +405,9 @@ std::vector<BudgetCase> PolosCases() {
          b.Attempts("list", Real());
          return Get(b, b.AddExecution());
        },
-       [] { return std::map<std::string, int>{{"get", M}, {"list", M}}; },
+       [] {
+         return std::map<std::string, int>{{"get", M}, {"list", M}};
+       },
        absl::StatusCode::kNotFound},
       // M + 2M·n for n items read in full: here one (EXECUTION_VIEW_FULL,
       // one run), whose read ends like Polos_Get.
@@ -408,10 +419,11 @@ std::vector<BudgetCase> PolosCases() {
          b.Attempts("list", Real());
          return List(b, v1::EXECUTION_VIEW_FULL, 1);
        },
-       [] { return std::map<std::string, int>{{"list", 2 * M}, {"get", M}}; },
+       [] {
+         return std::map<std::string, int>{{"list", 2 * M}, {"get", M}};
+       },
        absl::StatusCode::kOk},
-      {"Polos_ListTasks", make,
-       [](BudgetedBackend& b) { return Tasks(b, b.AddExecution()); },
+      {"Polos_ListTasks", make, [](BudgetedBackend& b) { return Tasks(b, b.AddExecution()); },
        [] { return std::map<std::string, int>{}; }, absl::StatusCode::kFailedPrecondition},
       // 1 + 2M: the run is never retried (Polos has no idempotency key);
       // the read-back ends like Polos_Get.
@@ -424,7 +436,9 @@ std::vector<BudgetCase> PolosCases() {
          request.mutable_input()->set_string_value("x");
          return Create(b, request);
        },
-       [] { return std::map<std::string, int>{{"run", 1}, {"get", M}, {"list", M}}; },
+       [] {
+         return std::map<std::string, int>{{"run", 1}, {"get", M}, {"list", M}};
+       },
        absl::StatusCode::kUnknown},
       // 3M: the cancel's attempts, then the read-back, which ends like
       // Polos_Get (an ambiguous cancel answer instead costs M + M).
@@ -436,7 +450,9 @@ std::vector<BudgetCase> PolosCases() {
          b.Attempts("list", Real());
          return Cancel(b, name);
        },
-       [] { return std::map<std::string, int>{{"cancel", M}, {"get", M}, {"list", M}}; },
+       [] {
+         return std::map<std::string, int>{{"cancel", M}, {"get", M}, {"list", M}};
+       },
        absl::StatusCode::kUnknown},
       {"Polos_CancelAmbiguous", make,
        [](BudgetedBackend& b) {
@@ -445,7 +461,9 @@ std::vector<BudgetCase> PolosCases() {
          b.Attempts("list", Real());
          return Cancel(b, name);
        },
-       [] { return std::map<std::string, int>{{"cancel", M}, {"list", M}}; },
+       [] {
+         return std::map<std::string, int>{{"cancel", M}, {"list", M}};
+       },
        absl::StatusCode::kNotFound},
   };
 }

@@ -52,7 +52,8 @@ INSTANTIATE_TEST_SUITE_P(
     Table, HttpMappingTest,
     ::testing::Values(MapCase{400, absl::StatusCode::kInvalidArgument, "UPSTREAM_BAD_REQUEST"},
                       MapCase{401, absl::StatusCode::kUnauthenticated, "UPSTREAM_UNAUTHENTICATED"},
-                      MapCase{403, absl::StatusCode::kPermissionDenied, "UPSTREAM_PERMISSION_DENIED"},
+                      MapCase{403, absl::StatusCode::kPermissionDenied,
+                              "UPSTREAM_PERMISSION_DENIED"},
                       MapCase{404, absl::StatusCode::kNotFound, "UPSTREAM_NOT_FOUND"},
                       MapCase{409, absl::StatusCode::kAlreadyExists, "UPSTREAM_CONFLICT"},
                       MapCase{429, absl::StatusCode::kResourceExhausted, "UPSTREAM_RATE_LIMITED"},
@@ -173,9 +174,9 @@ TEST(RedactSecretsTest, StatusMessageAndErrorInfoMetadata) {
 // values and member names, however deep.
 TEST(RedactJsonStringsTest, DecodedStringsAndKeys) {
   const std::vector<std::string> secrets = {"sk_live_0123456789"};
-  absl::StatusOr<rapidjson::Document> doc = ParseJson(
-      R"({"a":"\u0073k_live_0123456789","sk_live_0123456789":1,)"
-      R"("n":{"m":[["x sk\/live_0123456789"]]},"keep":"plain"})");
+  absl::StatusOr<rapidjson::Document> doc =
+      ParseJson(R"({"a":"\u0073k_live_0123456789","sk_live_0123456789":1,)"
+                R"("n":{"m":[["x sk\/live_0123456789"]]},"keep":"plain"})");
   ASSERT_TRUE(doc.ok()) << doc.status();
   // "\/" decodes to "/", which is not the secret: only exact decoded matches go.
   RedactJsonStrings(*doc, secrets);

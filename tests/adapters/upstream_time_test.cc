@@ -27,24 +27,21 @@ TEST_P(UpstreamTimeTest, Parses) {
 // 2025-12-19T22:36:29Z is 1766183789.
 INSTANTIATE_TEST_SUITE_P(
     Styles, UpstreamTimeTest,
-    ::testing::Values(
-        TimeCase{"2025-12-19T22:36:29Z", true, 1766183789, 0},
-        TimeCase{"2025-12-19T22:36:29.3Z", true, 1766183789, 300000000},
-        TimeCase{"2025-12-19T22:36:29.33Z", true, 1766183789, 330000000},
-        TimeCase{"2025-12-19T22:36:29.336Z", true, 1766183789, 336000000},
-        TimeCase{"2025-12-19T22:36:29.336304Z", true, 1766183789, 336304000},
-        TimeCase{"2025-12-19T22:36:29.336304095Z", true, 1766183789, 336304095},
-        TimeCase{"2025-12-19T22:36:29.336304+00:00", true, 1766183789, 336304000},
-        TimeCase{"2025-12-19T23:36:29+01:00", true, 1766183789, 0},
-        TimeCase{"2025-12-19T17:36:29.5-05:00", true, 1766183789, 500000000},
-        TimeCase{"", false, 0, 0},
-        TimeCase{"   ", false, 0, 0},
-        TimeCase{"0001-01-01T00:00:00Z", false, 0, 0},
-        TimeCase{"not a time", false, 0, 0},
-        TimeCase{"2025-12-19", false, 0, 0},
-        TimeCase{"2025-13-19T22:36:29Z", false, 0, 0},
-        TimeCase{"2025-12-19T22:36:29", false, 0, 0},
-        TimeCase{"1766183789", false, 0, 0}));
+    ::testing::Values(TimeCase{"2025-12-19T22:36:29Z", true, 1766183789, 0},
+                      TimeCase{"2025-12-19T22:36:29.3Z", true, 1766183789, 300000000},
+                      TimeCase{"2025-12-19T22:36:29.33Z", true, 1766183789, 330000000},
+                      TimeCase{"2025-12-19T22:36:29.336Z", true, 1766183789, 336000000},
+                      TimeCase{"2025-12-19T22:36:29.336304Z", true, 1766183789, 336304000},
+                      TimeCase{"2025-12-19T22:36:29.336304095Z", true, 1766183789, 336304095},
+                      TimeCase{"2025-12-19T22:36:29.336304+00:00", true, 1766183789, 336304000},
+                      TimeCase{"2025-12-19T23:36:29+01:00", true, 1766183789, 0},
+                      TimeCase{"2025-12-19T17:36:29.5-05:00", true, 1766183789, 500000000},
+                      TimeCase{"", false, 0, 0}, TimeCase{"   ", false, 0, 0},
+                      TimeCase{"0001-01-01T00:00:00Z", false, 0, 0},
+                      TimeCase{"not a time", false, 0, 0}, TimeCase{"2025-12-19", false, 0, 0},
+                      TimeCase{"2025-13-19T22:36:29Z", false, 0, 0},
+                      TimeCase{"2025-12-19T22:36:29", false, 0, 0},
+                      TimeCase{"1766183789", false, 0, 0}));
 
 TEST(UpstreamDurationTest, GoStyle) {
   EXPECT_EQ(ParseUpstreamDuration("30m"), absl::Minutes(30));

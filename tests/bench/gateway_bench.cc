@@ -88,7 +88,8 @@ void BM_GatewayGet(benchmark::State& state) {
   for (auto _ : state) {
     grpc::ClientContext context;
     v1::Execution e;
-    if (!w.stub->GetExecution(&context, request, &e).ok()) state.SkipWithError("gateway GET failed");
+    if (!w.stub->GetExecution(&context, request, &e).ok())
+      state.SkipWithError("gateway GET failed");
   }
 }
 BENCHMARK(BM_GatewayGet)->UseRealTime();

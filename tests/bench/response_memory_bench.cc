@@ -188,8 +188,7 @@ int RunCases() {
     absl::SleepFor(absl::Milliseconds(300));
     const double peak = StatusMiB(child.pid, "VmHWM");
     const double after = StatusMiB(child.pid, "VmRSS");
-    const std::string body =
-        absl::StrFormat("%.1fMB", (n + ExecutionJson(kBigId, 0).size()) / 1e6);
+    const std::string body = absl::StrFormat("%.1fMB", (n + ExecutionJson(kBigId, 0).size()) / 1e6);
     const std::string limit_text =
         absl::GetFlag(FLAGS_max_response_bytes) > 0 ? absl::StrCat(limit) : "default";
     const std::string answer = s.ok() ? "OK" : absl::StrCat("code ", s.error_code());

@@ -63,33 +63,43 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{R"({"backends":[{"name":"a"}]})", "backends[0]: needs a kind"},
         BadConfig{R"({"backends":[{"name":"a","polos":{"projectId":"p","apiKey":{"env":"K"}}}]})",
                   "backends[0].polos.baseUrl: is required"},
-        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"ftp://x","projectId":"p","apiKey":{"env":"K"}}}]})",
-                  "must start with http:// or https://"},
-        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","apiKey":{"env":"K"}}}]})",
-                  "backends[0].polos.projectId: is required"},
-        BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","apiKey":{"env":"K"}}}]})",
-                  "backends[0].blaxel.workspace: is required"},
+        BadConfig{
+            R"({"backends":[{"name":"a","polos":{"baseUrl":"ftp://x","projectId":"p","apiKey":{"env":"K"}}}]})",
+            "must start with http:// or https://"},
+        BadConfig{
+            R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","apiKey":{"env":"K"}}}]})",
+            "backends[0].polos.projectId: is required"},
+        BadConfig{
+            R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","apiKey":{"env":"K"}}}]})",
+            "backends[0].blaxel.workspace: is required"},
         BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w"}}]})",
                   "backends[0].blaxel.apiKey: is required"},
-        BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","apiKey":{"env":""}}}]})",
-                  "backends[0].blaxel.apiKey"},
+        BadConfig{
+            R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","apiKey":{"env":""}}}]})",
+            "backends[0].blaxel.apiKey"},
         BadConfig{R"({"backends":[
             {"name":"a","polos":{"baseUrl":"http://x","projectId":"6f1c2d3e-0000-4000-8000-000000000001","apiKey":{"env":"K"}}},
             {"name":"a","polos":{"baseUrl":"http://x","projectId":"6f1c2d3e-0000-4000-8000-000000000001","apiKey":{"env":"K"}}}]})",
                   "backends[1].name: \"a\" is used twice"},
-        BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","apiKey":{"env":"K"},"oauth":{}}}]})",
-                  "backends[0].blaxel: set either \"apiKey\" or \"oauth\""},
-        BadConfig{R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","oauth":{"clientId":{"env":"I"}}}}]})",
-                  "backends[0].blaxel.oauth.clientSecret: is required"},
-        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}},"resilience":{"maxAttempts":-1}}]})",
-                  "backends[0].resilience.maxAttempts: -1 is out of range: 0 (the default) or 1 to 10"},
-        BadConfig{R"({"pageTokenKey":{},"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}}}]})",
-                  "pageTokenKey: is required"},
-        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://u:pw@x:8080/api","projectId":"p","apiKey":{"env":"K"}}}]})",
-                  "must not carry credentials"},
+        BadConfig{
+            R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","apiKey":{"env":"K"},"oauth":{}}}]})",
+            "backends[0].blaxel: set either \"apiKey\" or \"oauth\""},
+        BadConfig{
+            R"({"backends":[{"name":"a","blaxel":{"baseUrl":"http://x","workspace":"w","oauth":{"clientId":{"env":"I"}}}}]})",
+            "backends[0].blaxel.oauth.clientSecret: is required"},
+        BadConfig{
+            R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}},"resilience":{"maxAttempts":-1}}]})",
+            "backends[0].resilience.maxAttempts: -1 is out of range: 0 (the default) or 1 to 10"},
+        BadConfig{
+            R"({"pageTokenKey":{},"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":{"env":"K"}}}]})",
+            "pageTokenKey: is required"},
+        BadConfig{
+            R"({"backends":[{"name":"a","polos":{"baseUrl":"http://u:pw@x:8080/api","projectId":"p","apiKey":{"env":"K"}}}]})",
+            "must not carry credentials"},
         // A secret written into the config itself is not a field: rejected.
-        BadConfig{R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":"sk_live"}}]})",
-                  "not a valid GatewayConfig"}));
+        BadConfig{
+            R"({"backends":[{"name":"a","polos":{"baseUrl":"http://x","projectId":"p","apiKey":"sk_live"}}]})",
+            "not a valid GatewayConfig"}));
 
 // A config of one Blaxel and one Polos backend in which `{BLAXEL}`,
 // `{POLOS}`, `{BACKEND}` (more fields of the Polos backend) and `{TOP}`
@@ -133,8 +143,7 @@ TEST_P(ConfigRuleTest, RefusesWhatCannotWorkNamingTheField) {
   }
   ASSERT_FALSE(c.ok()) << GetParam().json;
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr(GetParam().fragment))
-      << GetParam().json;
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr(GetParam().fragment)) << GetParam().json;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -143,7 +152,8 @@ INSTANTIATE_TEST_SUITE_P(
         // The path of every request is appended to the base URL: it must be
         // scheme, host, optional port and path, nothing else.
         ConfigCase{PolosBaseUrl("http://"), "backends[1].polos.baseUrl: \"http://\" has no host"},
-        ConfigCase{PolosBaseUrl("http:///api"), "backends[1].polos.baseUrl: \"http:///api\" has no host"},
+        ConfigCase{PolosBaseUrl("http:///api"),
+                   "backends[1].polos.baseUrl: \"http:///api\" has no host"},
         ConfigCase{PolosBaseUrl("http://polos:99999"),
                    "backends[1].polos.baseUrl: \"http://polos:99999\" has port \"99999\": a port "
                    "is a number from 1 to 65535"},
@@ -190,16 +200,22 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigCase{Blaxel(absl::StrCat(R"("baseUrl": "http://x", "workspace": ")",
                                        std::string(255, 'w'), "\"")),
                    ""},
-        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-04-28\r\n")"),
-                   "backends[0].blaxel.apiVersion: \"2026-04-28\\r\\n\" is not a date: Blaxel "
-                   "versions are YYYY-MM-DD, such as 2026-04-28"},
+        ConfigCase{
+            Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-04-28\r\n")"),
+            "backends[0].blaxel.apiVersion: \"2026-04-28\\r\\n\" is not a date: Blaxel "
+            "versions are YYYY-MM-DD, such as 2026-04-28"},
         ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "latest")"),
                    "backends[0].blaxel.apiVersion: \"latest\" is not a date"},
-        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-4-28")"), "is not a date"},
-        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-02-30")"), "is not a date"},
-        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-13-01")"), "is not a date"},
-        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "+202-04-28")"), "is not a date"},
-        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-04-16")"), ""},
+        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-4-28")"),
+                   "is not a date"},
+        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-02-30")"),
+                   "is not a date"},
+        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-13-01")"),
+                   "is not a date"},
+        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "+202-04-28")"),
+                   "is not a date"},
+        ConfigCase{Blaxel(R"("baseUrl": "http://x", "workspace": "w", "apiVersion": "2026-04-16")"),
+                   ""},
         ConfigCase{Polos(R"("baseUrl": "http://x", "projectId": "p")"),
                    "backends[1].polos.projectId: \"p\" is not a UUID (8-4-4-4-12 hex digits"},
         ConfigCase{Polos(R"("baseUrl": "http://x",
@@ -334,8 +350,9 @@ TEST_F(HeaderSecretTest, ControlCharactersInACredentialAreRefusedWithoutShowingI
     absl::Status s = Build(c.json);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field << ": " << s;
     EXPECT_THAT(std::string(s.message()),
-                HasSubstr(absl::StrCat(c.field, ": the secret in environment variable "
-                                                "EXECGW_CFG_BAD holds a control character")));
+                HasSubstr(absl::StrCat(c.field,
+                                       ": the secret in environment variable "
+                                       "EXECGW_CFG_BAD holds a control character")));
     EXPECT_THAT(std::string(s.message()), Not(HasSubstr("sk_secret_value")));
     EXPECT_THAT(std::string(s.message()), Not(HasSubstr("Injected")));
   }

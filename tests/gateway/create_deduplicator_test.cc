@@ -55,8 +55,7 @@ void ExpectRequestIdReused(const absl::Status& status, const std::string& backen
   EXPECT_EQ(info.reason(), reason::kInvalidArgument);
   const std::map<std::string, std::string> expected_metadata = {{"field", "request_id"},
                                                                 {"backend", backend}};
-  const std::map<std::string, std::string> metadata(info.metadata().begin(),
-                                                     info.metadata().end());
+  const std::map<std::string, std::string> metadata(info.metadata().begin(), info.metadata().end());
   EXPECT_EQ(metadata, expected_metadata);
 }
 

@@ -43,8 +43,8 @@ using ::execgw::testing::SimulatedEventLoop;
 
 using ::execgw::testing::DetailsOf;
 using ::execgw::testing::ErrorDetails;
-using ::testing::HasSubstr;
 using testing::ExecutionNamed;
+using ::testing::HasSubstr;
 using testing::RecordingBackend;
 
 // How long a test waits for what must happen soon.
@@ -101,8 +101,8 @@ class ExecutionServiceTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
     stub_ = v1::ExecutionService::NewStub(channel_);
   }
 
@@ -158,12 +158,14 @@ class ExecutionServiceTest : public ::testing::Test {
   auto StartCancel(const std::string& name) {
     v1::CancelExecutionRequest request;
     request.set_name(name);
-    return Start<v1::Execution>(std::move(request), [](auto* a, auto* c, auto* q, auto* p,
-                                                       auto d) { a->CancelExecution(c, q, p, d); });
+    return Start<v1::Execution>(std::move(request), [](auto* a, auto* c, auto* q, auto* p, auto d) {
+      a->CancelExecution(c, q, p, d);
+    });
   }
   auto StartCreate(v1::CreateExecutionRequest request) {
-    return Start<v1::Execution>(std::move(request), [](auto* a, auto* c, auto* q, auto* p,
-                                                       auto d) { a->CreateExecution(c, q, p, d); });
+    return Start<v1::Execution>(std::move(request), [](auto* a, auto* c, auto* q, auto* p, auto d) {
+      a->CreateExecution(c, q, p, d);
+    });
   }
   auto StartList(v1::ListExecutionsRequest request) {
     return Start<v1::ListExecutionsResponse>(
@@ -375,11 +377,9 @@ TEST_F(ExecutionServiceTest, InvalidRequestsNameTheFieldAndCallNoBackend) {
       {"list with a negative page_size", [&] { return list(negative); }, "page_size"},
       {"list with an unknown order", [&] { return list(unordered); }, "order_by"},
       {"list with a forged token",
-       [&] { return list(ListRequest("backends/bx/jobs/etl", "bm90LWEtdG9rZW4")); },
-       "page_token"},
+       [&] { return list(ListRequest("backends/bx/jobs/etl", "bm90LWEtdG9rZW4")); }, "page_token"},
       {"tasks of a job", [&] { return tasks("backends/bx/jobs/etl", 0); }, "parent"},
-      {"tasks with a negative page_size", [&] { return tasks(kBlaxelExecution, -3); },
-       "page_size"},
+      {"tasks with a negative page_size", [&] { return tasks(kBlaxelExecution, -3); }, "page_size"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.label);
@@ -419,9 +419,9 @@ TEST_F(ExecutionServiceTest, UnparsableRequestsAreInvalidArgumentNamingTheirType
 }
 
 TEST_F(ExecutionServiceTest, WatchChecksItsNameThenSaysItIsNotImplemented) {
-  for (const auto& [name, code] : {std::pair<std::string, grpc::StatusCode>{
-                                       "", grpc::StatusCode::INVALID_ARGUMENT},
-                                   {kPolosExecution, grpc::StatusCode::UNIMPLEMENTED}}) {
+  for (const auto& [name, code] :
+       {std::pair<std::string, grpc::StatusCode>{"", grpc::StatusCode::INVALID_ARGUMENT},
+        {kPolosExecution, grpc::StatusCode::UNIMPLEMENTED}}) {
     SCOPED_TRACE(name);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));

@@ -119,8 +119,8 @@ TEST(GrpcStatusTest, EveryCarriedViolationIsSentOnce) {
   }
   EXPECT_EQ(bad_requests, 1);
 
-  absl::Status unreadable =
-      AddFieldViolation(absl::FailedPreconditionError("auth.env: not set"), {"auth.env", "not set"});
+  absl::Status unreadable = AddFieldViolation(absl::FailedPreconditionError("auth.env: not set"),
+                                              {"auth.env", "not set"});
   const google::rpc::Status unreadable_rich = Rich(ToGrpcStatus(unreadable));
   bool saw_bad = false;
   for (const auto& any : unreadable_rich.details()) {

@@ -70,8 +70,8 @@ TEST_F(RateLimitedLogTest, ClockSetBackStartsANewSecond) {
   log.Write("dropped");
   clock_.Advance(-absl::Hours(1));
   log.Write("b");
-  EXPECT_THAT(lines_, ElementsAre("a", "execgw: WARNING: 1 log lines dropped (more than 1 a second)",
-                                  "b"));
+  EXPECT_THAT(lines_,
+              ElementsAre("a", "execgw: WARNING: 1 log lines dropped (more than 1 a second)", "b"));
 }
 
 // Protobuf's own log lines go through the gateway's log: labelled, and

@@ -22,8 +22,8 @@ struct CliRun {
 class CliTest : public ::testing::Test {
  protected:
   CliRun Cli(const std::string& args) {
-    const std::string command = absl::StrCat(EXECGW_CLI_PATH, " --server=127.0.0.1:", h_.port(),
-                                             " ", args, " 2>&1");
+    const std::string command =
+        absl::StrCat(EXECGW_CLI_PATH, " --server=127.0.0.1:", h_.port(), " ", args, " 2>&1");
     CliRun run{-1, ""};
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) return run;
@@ -70,16 +70,18 @@ TEST_F(CliTest, GetListTasksCancel) {
 }
 
 TEST_F(CliTest, CreatePolosAndBlaxel) {
-  CliRun px = Cli("create backends/px/workflows/summarize --input='{\"doc\":\"q3\"}' "
-               "--request_id=cli-1 --run_timeout=90s");
+  CliRun px =
+      Cli("create backends/px/workflows/summarize --input='{\"doc\":\"q3\"}' "
+          "--request_id=cli-1 --run_timeout=90s");
   EXPECT_EQ(px.exit_code, 0) << px.output;
   EXPECT_THAT(px.output, HasSubstr("workflow: summarize"));
   EXPECT_THAT(px.output, HasSubstr("input: {\"doc\":\"q3\"}"));
   EXPECT_THAT(px.output, HasSubstr("timeout: 1m30s"));
 
   h_.blaxel().PutJob("etl", blaxel::SimulatedJob{});
-  CliRun bx = Cli("create backends/bx/jobs/etl --tasks='[{\"n\":1},{\"n\":2}]' --env=A=1,B=2 "
-               "--request_id=cli-bx-1");
+  CliRun bx =
+      Cli("create backends/bx/jobs/etl --tasks='[{\"n\":1},{\"n\":2}]' --env=A=1,B=2 "
+          "--request_id=cli-bx-1");
   EXPECT_EQ(bx.exit_code, 0) << bx.output;
   EXPECT_THAT(bx.output, HasSubstr("execution id: cli-bx-1"));
   EXPECT_THAT(bx.output, HasSubstr("env A: ***"));
@@ -106,15 +108,21 @@ TEST_F(CliTest, HelpExplainsCommandsFlagsAndExamples) {
   // Abseil's own --help ended here, listing no flag at all.
   EXPECT_THAT(help.output, Not(HasSubstr("No flags matched")));
   EXPECT_THAT(help.output, Not(HasSubstr("helpfull")));
-  for (const char* command : {"get NAME", "list PARENT", "tasks NAME", "create PARENT",
-                              "cancel NAME"}) {
+  for (const char* command :
+       {"get NAME", "list PARENT", "tasks NAME", "create PARENT", "cancel NAME"}) {
     EXPECT_THAT(help.output, HasSubstr(absl::StrCat("  ", command, " "))) << command;
   }
-  for (const char* flag :
-       {"server", "json", "timeout", "page_size", "page_token", "all", "filter", "order_by",
-        "view", "request_id", "input", "run_timeout", "queue", "concurrency_key", "session_id",
-        "user_id", "deployment_id", "tasks", "env", "memory_mb", "execution_id",
-        "reject_if_no_capacity"}) {
+  for (const char* flag : {"server",        "json",
+                           "timeout",       "page_size",
+                           "page_token",    "all",
+                           "filter",        "order_by",
+                           "view",          "request_id",
+                           "input",         "run_timeout",
+                           "queue",         "concurrency_key",
+                           "session_id",    "user_id",
+                           "deployment_id", "tasks",
+                           "env",           "memory_mb",
+                           "execution_id",  "reject_if_no_capacity"}) {
     EXPECT_THAT(help.output, HasSubstr(absl::StrCat("\n  --", flag))) << flag;
   }
   EXPECT_THAT(help.output, HasSubstr("--server=HOST:PORT"));
@@ -141,8 +149,9 @@ TEST_F(CliTest, DurationsWithoutAUnitSaySo) {
   CliRun run = Cli("create backends/px/workflows/summarize --input='{}' --run_timeout=90");
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_THAT(run.output, HasSubstr("--run_timeout: \"90\" needs a unit"));
-  CliRun fraction = Cli("create backends/px/workflows/summarize --input='{}' "
-                        "--run_timeout=1500ms");
+  CliRun fraction =
+      Cli("create backends/px/workflows/summarize --input='{}' "
+          "--run_timeout=1500ms");
   EXPECT_EQ(fraction.exit_code, 2) << fraction.output;
   EXPECT_THAT(fraction.output, HasSubstr("--run_timeout: \"1500ms\" must be whole seconds"));
   EXPECT_EQ(h_.polos().request_count("run"), 0);

@@ -32,11 +32,10 @@ GatewayHarness::GatewayHarness(Options options) {
                                               : options.blaxel_key_override)
              .c_str(),
          1);
-  setenv("EXECGW_IT_POLOS_KEY",
-         (options.polos_key_override.empty() ? polos_->api_key()
-                                             : options.polos_key_override)
-             .c_str(),
-         1);
+  setenv(
+      "EXECGW_IT_POLOS_KEY",
+      (options.polos_key_override.empty() ? polos_->api_key() : options.polos_key_override).c_str(),
+      1);
   auto* b = config_.add_backends();
   b->set_name(kBlaxel);
   b->mutable_blaxel()->set_base_url(blaxel_->base_url());

@@ -1,6 +1,8 @@
 // GetExecution end to end: gRPC client -> execgw -> adapters -> HTTP ->
 // upstream simulators, all over real loopback sockets.
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -8,9 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include <condition_variable>
-#include <mutex>
-
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
@@ -234,8 +233,8 @@ TEST_P(UpstreamFaultTest, MapsToTheRightCode) {
     h_.polos().faults().Add("get", r, -1);
     name = PolosName(kPolosId);
   } else {
-    h_.blaxel().PutExecution("etl", "exec-f", blaxel::SimulatedScenario::kSucceed,
-                             h_.clock().Now(), 1);
+    h_.blaxel().PutExecution("etl", "exec-f", blaxel::SimulatedScenario::kSucceed, h_.clock().Now(),
+                             1);
     h_.blaxel().faults().Add("get", r, -1);
     name = BlaxelName("etl", "exec-f");
   }
@@ -284,8 +283,8 @@ class TransportFaultTest : public GetExecutionTest, public ::testing::WithParamI
       h_.polos().faults().Add("get", std::move(fault), -1);
       return PolosName(kPolosId);
     }
-    h_.blaxel().PutExecution("etl", "exec-t", blaxel::SimulatedScenario::kSucceed,
-                             h_.clock().Now(), 1);
+    h_.blaxel().PutExecution("etl", "exec-t", blaxel::SimulatedScenario::kSucceed, h_.clock().Now(),
+                             1);
     h_.blaxel().faults().Add("get", std::move(fault), -1);
     return BlaxelName("etl", "exec-t");
   }
@@ -349,8 +348,7 @@ INSTANTIATE_TEST_SUITE_P(Both, TransportFaultTest, ::testing::Bool(),
 TEST(GatewayCredentialsTest, RejectedCredentialsAreUnauthenticatedAndNeverEchoed) {
   GatewayHarness h(GatewayHarness::Options{.blaxel_key_override = "bl-WRONG-secret-123",
                                            .polos_key_override = "sk_WRONG_secret_456"});
-  h.blaxel().PutExecution("etl", "exec-c", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
-                          1);
+  h.blaxel().PutExecution("etl", "exec-c", blaxel::SimulatedScenario::kSucceed, h.clock().Now(), 1);
   AddPolos(h, "wf", polos::Scenario{});
   v1::Execution e;
   grpc::Status bs = h.Get(BlaxelName("etl", "exec-c"), &e);
@@ -384,8 +382,8 @@ TEST_F(GetExecutionTest, ManyConcurrentCallsAllAnswered) {
 }
 
 TEST_F(GetExecutionTest, IdenticalConcurrentGetsShareOneUpstreamRequest) {
-  h_.blaxel().PutExecution("etl", "exec-hot", blaxel::SimulatedScenario::kSucceed,
-                           h_.clock().Now(), 1);
+  h_.blaxel().PutExecution("etl", "exec-hot", blaxel::SimulatedScenario::kSucceed, h_.clock().Now(),
+                           1);
   // A slow upstream, so that the calls overlap.
   http::ServerResponse slow;
   slow.status = 0;

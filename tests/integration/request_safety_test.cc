@@ -26,7 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-
 class RequestSafetyTest : public ::testing::Test {
  protected:
   std::unique_ptr<grpc::ClientContext> Context() {
@@ -76,7 +75,9 @@ TEST_F(RequestSafetyTest, UnparsableRequestsAreInvalidArgumentOnEveryRpc) {
   const std::vector<std::pair<const char*, std::string>> bad = {
       {"garbage", std::string("\xff\xff\xff\xff", 4)},
       {"truncated varint", std::string("\x10\x80", 2)},  // page_size / request_id...
-      {"length past the end", std::string("\x0a\x05" "ab", 4)},
+      {"length past the end", std::string("\x0a\x05"
+                                          "ab",
+                                          4)},
       {"invalid UTF-8 in field 1", kInvalidUtf8},
   };
   for (const Method& method : kMethods) {
@@ -102,8 +103,8 @@ TEST_F(RequestSafetyTest, WellFormedRawRequestsAreServed) {
   grpc::Status s = CallRaw("GetExecution", "");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("name: is required"));
-  h_.blaxel().PutExecution("etl", "exec-raw", blaxel::SimulatedScenario::kSucceed,
-                           h_.clock().Now(), 1);
+  h_.blaxel().PutExecution("etl", "exec-raw", blaxel::SimulatedScenario::kSucceed, h_.clock().Now(),
+                           1);
   v1::GetExecutionRequest request;
   request.set_name("backends/bx/jobs/etl/executions/exec-raw");
   s = CallRaw("GetExecution", request.SerializeAsString());
@@ -114,7 +115,10 @@ TEST_F(RequestSafetyTest, WellFormedRawRequestsAreServed) {
 // lets a few a second through and counts the rest, so callers cannot flood
 // stderr (and nothing of the request is written).
 TEST_F(RequestSafetyTest, InvalidUtf8RequestsDoNotFloodStderr) {
-  const std::string marker("\x0a\x0b" "secret-\xc3\x28zz", 13);
+  const std::string marker(
+      "\x0a\x0b"
+      "secret-\xc3\x28zz",
+      13);
   ::testing::internal::CaptureStderr();
   for (int i = 0; i < 40; ++i) {
     EXPECT_EQ(CallRaw("GetExecution", i % 2 == 0 ? kInvalidUtf8 : marker).error_code(),

@@ -37,8 +37,7 @@ class UnaryRpcsTest : public ::testing::Test {
 
   // Pages through `parent` to the end, calling `between` after each page.
   std::vector<std::string> ListAll(const std::string& parent, int page_size,
-                                   const std::string& filter = "",
-                                   const std::string& order_by = "",
+                                   const std::string& filter = "", const std::string& order_by = "",
                                    const std::function<void()>& between = nullptr,
                                    int* pages = nullptr) {
     std::vector<std::string> names;
@@ -73,8 +72,8 @@ TEST_F(UnaryRpcsTest, BlaxelPagesThroughMoreThanAThousandWhileNewOnesArrive) {
   std::set<std::string> expected;
   for (int i = 0; i < 1050; ++i) {
     const std::string id = absl::StrCat("exec-", 100000 + i);
-    h_.blaxel().PutExecution("etl", id, blaxel::SimulatedScenario::kSucceed,
-                             t0 + absl::Seconds(i), 1);
+    h_.blaxel().PutExecution("etl", id, blaxel::SimulatedScenario::kSucceed, t0 + absl::Seconds(i),
+                             1);
     expected.insert(absl::StrCat(kJobParent, "/executions/", id));
   }
   int added = 0;
@@ -137,9 +136,9 @@ TEST_F(UnaryRpcsTest, BlaxelOrderTotalAndStateFilter) {
   for (const auto& n : queued) EXPECT_THAT(n, HasSubstr("exec-now-"));
   auto done = ListAll(kJobParent, 7, "(state = SUCCEEDED OR state = FAILED)");
   EXPECT_EQ(done.size(), 12u);
-  auto recent = ListAll(kJobParent, 7,
-                        absl::StrCat("create_time >= \"",
-                                     FormatRfc3339(t0 + absl::Minutes(10)), "\""));
+  auto recent =
+      ListAll(kJobParent, 7,
+              absl::StrCat("create_time >= \"", FormatRfc3339(t0 + absl::Minutes(10)), "\""));
   EXPECT_EQ(recent.size(), 7u);  // old-10, old-11 and the five new ones
 }
 
@@ -520,8 +519,8 @@ TEST_P(RpcFaultTest, EveryRpcMapsTheFault) {
     n.workflow_id = "ingest";
     execution = absl::StrCat("backends/px/executions/", h_.polos().AddExecution(n));
   } else {
-    h_.blaxel().PutExecution("etl", "exec-f", blaxel::SimulatedScenario::kSucceed,
-                             h_.clock().Now(), 1);
+    h_.blaxel().PutExecution("etl", "exec-f", blaxel::SimulatedScenario::kSucceed, h_.clock().Now(),
+                             1);
     execution = "backends/bx/jobs/etl/executions/exec-f";
   }
   http::ServerResponse r;
@@ -638,8 +637,7 @@ INSTANTIATE_TEST_SUITE_P(Both, TrickleTest, ::testing::Bool(),
 
 TEST(BlaxelAuthTest, OAuthTokenExpiryMidTraffic) {
   GatewayHarness h(GatewayHarness::Options{.blaxel_oauth = true});
-  h.blaxel().PutExecution("etl", "exec-a", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
-                          1);
+  h.blaxel().PutExecution("etl", "exec-a", blaxel::SimulatedScenario::kSucceed, h.clock().Now(), 1);
   const std::string name = "backends/bx/jobs/etl/executions/exec-a";
   std::atomic<int> failures{0};
   auto traffic = [&] {
@@ -677,8 +675,7 @@ TEST(BlaxelAuthTest, RejectedClientSecretIsUnauthenticatedAndNeverEchoed) {
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::ExecutionService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
-  h.blaxel().PutExecution("etl", "exec-a", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
-                          1);
+  h.blaxel().PutExecution("etl", "exec-a", blaxel::SimulatedScenario::kSucceed, h.clock().Now(), 1);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::GetExecutionRequest request;
@@ -693,8 +690,8 @@ TEST(BlaxelVersionTest, LegacyVersionListsPageByOffset) {
   GatewayHarness h(GatewayHarness::Options{.blaxel_api_version = "2026-04-16"});
   for (int i = 0; i < 45; ++i) {
     h.blaxel().PutExecution("etl", absl::StrCat("exec-", 100 + i),
-                            blaxel::SimulatedScenario::kSucceed,
-                            h.clock().Now() - absl::Minutes(i), 1);
+                            blaxel::SimulatedScenario::kSucceed, h.clock().Now() - absl::Minutes(i),
+                            1);
   }
   std::set<std::string> seen;
   v1::ListExecutionsRequest request;
@@ -726,8 +723,7 @@ TEST(BreakerTest, OneBackendDownTheOtherKeepsServing) {
   h.blaxel().PutExecution("etl", "exec-ok", blaxel::SimulatedScenario::kSucceed, h.clock().Now(),
                           1);
   polos::NewExecution n;
-  const std::string polos_name =
-      absl::StrCat("backends/px/executions/", h.polos().AddExecution(n));
+  const std::string polos_name = absl::StrCat("backends/px/executions/", h.polos().AddExecution(n));
   http::ServerResponse down;
   down.status = 503;
   h.polos().faults().Add("*", down, -1);

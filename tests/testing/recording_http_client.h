@@ -120,9 +120,8 @@ class RecordingHttpClient final : public http::HttpClient {
   // contains `url_part` with `result`, on this thread; false when none
   // waits.
   bool Answer(absl::StatusOr<http::HttpResponse> result, absl::string_view url_part = "") {
-    std::shared_ptr<Held> h = held_->Take([&](const Held& held) {
-      return absl::StrContains(held.request.url, url_part);
-    });
+    std::shared_ptr<Held> h = held_->Take(
+        [&](const Held& held) { return absl::StrContains(held.request.url, url_part); });
     if (h == nullptr) return false;
     Finish(*h, std::move(result));
     return true;

@@ -68,8 +68,7 @@ TEST(SimulatedEventLoopTest, WorkScheduledByAFnForATimeReachedRunsInTheSameAdvan
     loop.RunAfter(absl::Seconds(5), [&] { at.push_back(loop.Now()); });
   });
   loop.Advance(absl::Seconds(2));
-  EXPECT_THAT(at, ElementsAre(t0 + absl::Seconds(1), t0 + absl::Seconds(1),
-                              t0 + absl::Seconds(2)));
+  EXPECT_THAT(at, ElementsAre(t0 + absl::Seconds(1), t0 + absl::Seconds(1), t0 + absl::Seconds(2)));
   EXPECT_EQ(loop.next_due(), t0 + absl::Seconds(6));
 }
 
@@ -78,12 +77,14 @@ TEST(SimulatedEventLoopTest, CancelledTimersAreDroppedUnrun) {
   auto cancellation = std::make_shared<Cancellation>();
   auto fn_alive = std::make_shared<int>(0);
   bool ran = false;
-  loop.RunAfter(absl::Seconds(1), [&ran, fn_alive] { ran = true; }, cancellation);
+  loop.RunAfter(
+      absl::Seconds(1), [&ran, fn_alive] { ran = true; }, cancellation);
   EXPECT_EQ(fn_alive.use_count(), 2);
   cancellation->Cancel();
   EXPECT_EQ(fn_alive.use_count(), 1);  // dropped at once
   EXPECT_EQ(loop.pending(), 0);
-  loop.RunAfter(absl::Seconds(1), [&] { ran = true; }, cancellation);  // already cancelled
+  loop.RunAfter(
+      absl::Seconds(1), [&] { ran = true; }, cancellation);  // already cancelled
   loop.Advance(absl::Seconds(2));
   EXPECT_FALSE(ran);
 }

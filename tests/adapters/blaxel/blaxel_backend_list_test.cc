@@ -14,8 +14,8 @@
 #include "adapters/field_rules.h"
 #include "adapters/upstream_error.h"
 #include "gateway/list_query.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/adapters/blaxel/backend_fixture.h"
 
@@ -385,7 +385,8 @@ TEST_F(BlaxelListTest, ViewsBasicByDefaultFullAsGetExecution) {
     v1::Execution expected = *Get(e.execution_id());
     KeepBasicView(expected);
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(e, expected))
-        << e.DebugString() << "\nvs\n" << expected.DebugString();
+        << e.DebugString() << "\nvs\n"
+        << expected.DebugString();
     EXPECT_TRUE(e.etag().empty());
     EXPECT_EQ(e.tasks_size(), 0);
     EXPECT_TRUE(e.has_create_time());
@@ -463,11 +464,10 @@ TEST_F(BlaxelListTest, AnUpstreamIgnoringLimitNeverOverfillsAPage) {
 }
 
 TEST_F(BlaxelListTest, ACursorThatDoesNotAdvanceIsAnInvalidResponse) {
-  sim_->faults().Add(
-      "list",
-      JsonReply(R"({"data":[{"metadata":{"id":"e1"},"status":"running"}],)"
-                R"("meta":{"hasMore":true,"nextCursor":"same","total":9}})"),
-      -1);
+  sim_->faults().Add("list",
+                     JsonReply(R"({"data":[{"metadata":{"id":"e1"},"status":"running"}],)"
+                               R"("meta":{"hasMore":true,"nextCursor":"same","total":9}})"),
+                     -1);
   Walked walked = WalkList(Query(10));
   EXPECT_EQ(walked.pages, 1);
   EXPECT_EQ(walked.status.code(), absl::StatusCode::kInternal);

@@ -30,7 +30,6 @@ constexpr char kKey[] = "bl-test-key-5f3a9c";
 constexpr char kWorkspace[] = "acme";
 constexpr char kJob[] = "data-processing-job";
 
-
 class BlaxelBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -247,9 +247,9 @@ TEST_F(BlaxelCreateTest, AFailedReadBackIsAConfirmedUnknownOutcomeNamingTheExecu
 }
 
 TEST_F(BlaxelCreateTest, AReadBackOfAnotherExecutionIsAConfirmedUnknownOutcome) {
-  sim_->faults().Add(
-      "get", Reply(200, R"({"metadata":{"id":"someone-else","job":"data-processing-job"},)"
-                        R"("status":"running"})"));
+  sim_->faults().Add("get",
+                     Reply(200, R"({"metadata":{"id":"someone-else","job":"data-processing-job"},)"
+                                R"("status":"running"})"));
   v1::CreateExecutionRequest request;
   request.set_request_id("mine");
   absl::StatusOr<v1::Execution> e = Create(request);
@@ -345,10 +345,10 @@ TEST_F(BlaxelCreateTest, AnUnusableCreateAnswerIsAnUnknownOutcome) {
     std::map<std::string, std::string> md = ErrorMetadataOf(e.status());
     EXPECT_EQ(md["operation"], "create");
     EXPECT_EQ(md.count("confirmed"), 0u);
-    EXPECT_EQ(md["name"], *c.request_id == '\0'
-                              ? ""
-                              : absl::StrCat("backends/bx/jobs/data-processing-job/executions/",
-                                             c.request_id));
+    EXPECT_EQ(md["name"],
+              *c.request_id == '\0'
+                  ? ""
+                  : absl::StrCat("backends/bx/jobs/data-processing-job/executions/", c.request_id));
   }
   EXPECT_EQ(sim_->request_count("get"), 0);
 }
@@ -372,8 +372,8 @@ TEST_F(BlaxelCreateTest, ExecutionIdFollowsTheRulesOfANameSegment) {
   client_->Clear();
   for (const std::string& id :
        {std::string(".."), std::string("."), std::string("a/b"), std::string("a b"),
-        std::string("a\r\nb"), std::string("a\0b", 3), std::string("tab\t"),
-        std::string(201, 'x'), std::string(10000, 'y')}) {
+        std::string("a\r\nb"), std::string("a\0b", 3), std::string("tab\t"), std::string(201, 'x'),
+        std::string(10000, 'y')}) {
     SCOPED_TRACE(absl::CEscape(id.substr(0, 20)));
     v1::CreateExecutionRequest request;
     request.set_execution_id(id);

@@ -100,7 +100,6 @@ TEST(BlaxelHttpError, UpstreamMessageIsQuoted) {
   EXPECT_TRUE(absl::StrContains(s.message(), "Job execution e not found")) << s;
 }
 
-
 // A body that is not a Blaxel error (a proxy's HTML page, which may echo a
 // credential as `bl&#45;...`, plain text) is described, never quoted.
 TEST(BlaxelHttpError, OtherBodiesAreDescribedNeverQuoted) {
@@ -216,19 +215,19 @@ TEST(BlaxelVerdict, ClassifiesEachOutcomeOnce) {
     EXPECT_EQ(ErrorReasonOf(v.status), ErrorReasonOf(table)) << status;
   }
 
-  http::Verdict refused = BlaxelVerdict("bx", absl::UnavailableError("connection refused"), kNow, {});
+  http::Verdict refused =
+      BlaxelVerdict("bx", absl::UnavailableError("connection refused"), kNow, {});
   EXPECT_EQ(refused.kind, Kind::kTransient);
   EXPECT_EQ(ErrorReasonOf(refused.status), reason::kUpstreamUnavailable);
-  http::Verdict late =
-      BlaxelVerdict("bx", absl::DeadlineExceededError("deadline"), kNow, {});
+  http::Verdict late = BlaxelVerdict("bx", absl::DeadlineExceededError("deadline"), kNow, {});
   EXPECT_EQ(late.kind, Kind::kAnswer);
   EXPECT_EQ(ErrorReasonOf(late.status), reason::kUpstreamTimeout);
 
   // A write's transport failure after a 2xx status line: the write rule.
   const WriteOutcome create{"bx", "create", "backends/bx/jobs/j/executions/e"};
-  http::Verdict cut = BlaxelVerdict(
-      "bx", MarkFailedAfterSuccessStatus(absl::UnavailableError("body cut short")), kNow, {},
-      &create);
+  http::Verdict cut =
+      BlaxelVerdict("bx", MarkFailedAfterSuccessStatus(absl::UnavailableError("body cut short")),
+                    kNow, {}, &create);
   EXPECT_EQ(cut.status.code(), absl::StatusCode::kUnknown);
   EXPECT_EQ(ErrorReasonOf(cut.status), reason::kOutcomeUnknown);
 }

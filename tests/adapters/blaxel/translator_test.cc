@@ -157,23 +157,23 @@ TEST(SharedOddValues, Statuses) {
 }
 
 TEST(EndTime, AFinishedExecutionWithoutCompletedAtEndsAtItsLastUpdate) {
-  for (const char* completed : std::vector<const char*>{"", "0001-01-01T00:00:00Z", "soon",
-                                                        nullptr}) {
+  for (const char* completed :
+       std::vector<const char*>{"", "0001-01-01T00:00:00Z", "soon", nullptr}) {
     for (const char* status : {"succeeded", "failed", "cancelled", "TIMEOUT", "completed"}) {
       SCOPED_TRACE(absl::StrCat(status, " / ", completed ? completed : "(absent)"));
       const std::string completed_member =
           completed ? absl::StrCat(R"(,"completedAt":")", completed, "\"") : "";
-      v1::Execution e = TranslateText(absl::StrCat(
-          R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z")", completed_member,
-          R"(},"status":")", status, "\"}"));
+      v1::Execution e =
+          TranslateText(absl::StrCat(R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z")",
+                                     completed_member, R"(},"status":")", status, "\"}"));
       ASSERT_TRUE(e.has_end_time());
       EXPECT_EQ(At(e.end_time()), Rfc("2026-02-24T19:45:54Z"));
     }
   }
   // A usable completedAt wins; unfinished executions have no end time.
-  v1::Execution done = TranslateText(
-      R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z",)"
-      R"("completedAt":"2026-02-24T19:40:00Z"},"status":"succeeded"})");
+  v1::Execution done =
+      TranslateText(R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z",)"
+                    R"("completedAt":"2026-02-24T19:40:00Z"},"status":"succeeded"})");
   EXPECT_EQ(At(done.end_time()), Rfc("2026-02-24T19:40:00Z"));
   v1::Execution running = TranslateText(
       R"({"metadata":{"id":"e1","updatedAt":"2026-02-24T19:45:54Z"},"status":"running"})");
@@ -186,8 +186,7 @@ TEST(Names, IdsNoNameCanHoldLeaveTheNameEmptyAndIdsWithSpacesAreEscaped) {
   EXPECT_EQ(spaced.execution_id(), "my exec/1");
   for (const std::string& id : {std::string(".."), std::string("."), std::string(201, 'x')}) {
     SCOPED_TRACE(id);
-    v1::Execution e =
-        TranslateText(absl::StrCat(R"({"metadata":{"id":")", id, R"(","job":"j"}})"));
+    v1::Execution e = TranslateText(absl::StrCat(R"({"metadata":{"id":")", id, R"(","job":"j"}})"));
     EXPECT_EQ(e.name(), "");
     EXPECT_EQ(e.execution_id(), id);  // as sent
   }

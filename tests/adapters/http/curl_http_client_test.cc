@@ -50,8 +50,7 @@ class Signal {
 };
 
 std::unique_ptr<HttpServer> Serve(Handler handler) {
-  absl::StatusOr<std::unique_ptr<HttpServer>> server =
-      StartHttpServer(std::move(handler));
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = StartHttpServer(std::move(handler));
   EXPECT_TRUE(server.ok()) << server.status();
   return std::move(server).value();
 }
@@ -60,11 +59,9 @@ std::unique_ptr<HttpServer> Serve(Handler handler) {
 absl::StatusOr<HttpResponse> Fetch(HttpClient& client, HttpRequest request) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<HttpResponse>>>();
   std::future<absl::StatusOr<HttpResponse>> future = promise->get_future();
-  client.Send(std::move(request), [promise](absl::StatusOr<HttpResponse> r) {
-    promise->set_value(std::move(r));
-  });
-  if (future.wait_for(absl::ToChronoSeconds(kWait)) !=
-      std::future_status::ready) {
+  client.Send(std::move(request),
+              [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); });
+  if (future.wait_for(absl::ToChronoSeconds(kWait)) != std::future_status::ready) {
     ADD_FAILURE() << "no callback within " << kWait;
     return absl::InternalError("test timed out");
   }
@@ -81,10 +78,8 @@ ServerResponse Echo(const ServerRequest& req) {
   ServerResponse resp;
   resp.headers.emplace_back("X-Method", req.method);
   resp.headers.emplace_back("X-Path", req.path);
-  if (const std::string* q = req.FindQuery("q"))
-    resp.headers.emplace_back("X-Query", *q);
-  if (const std::string* h = req.FindHeader("x-test"))
-    resp.headers.emplace_back("X-Echo", *h);
+  if (const std::string* q = req.FindQuery("q")) resp.headers.emplace_back("X-Query", *q);
+  if (const std::string* h = req.FindHeader("x-test")) resp.headers.emplace_back("X-Echo", *h);
   if (const std::string* ct = req.FindHeader("content-type")) {
     resp.headers.emplace_back("X-Content-Type", *ct);
   }
@@ -115,8 +110,7 @@ TEST(CurlHttpClientTest, GetPostDeleteWithBodiesAndHeaders) {
   HttpRequest post = Get(server->base_url() + "/v0/jobs");
   post.method = "POST";
   post.headers.emplace_back("Content-Type", "application/json");
-  post.body = std::string(
-      5000, 'p');  // large enough to have tempted Expect: 100-continue
+  post.body = std::string(5000, 'p');  // large enough to have tempted Expect: 100-continue
   r = Fetch(*client, post);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r->FindHeader("x-method"), "POST");
@@ -147,8 +141,7 @@ TEST(CurlHttpClientTest, ErrorStatusIsAResponse) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r =
-      Fetch(*client, Get(server->base_url() + "/x"));
+  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/x"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(r->body, "nope");
@@ -181,8 +174,7 @@ TEST(CurlHttpClientTest, DeadlineExceededArrivesNearTheDeadline) {
   req.deadline = start + absl::Milliseconds(300);
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
   absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_GE(took, absl::Milliseconds(250));
   EXPECT_LT(took, absl::Seconds(3));
 }
@@ -197,8 +189,7 @@ TEST(CurlHttpClientTest, PastDeadlineFailsWithoutNetworkCall) {
   HttpRequest req = Get(server->base_url() + "/late");
   req.deadline = absl::Now() - absl::Seconds(1);
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_EQ(calls.load(), 0);
   EXPECT_EQ(server->connections_accepted(), 0);
 }
@@ -228,13 +219,11 @@ TEST(CurlHttpClientTest, CancellationMidRequest) {
   ASSERT_TRUE(in_handler.WaitForNotificationWithTimeout(kWait));
   absl::Time start = absl::Now();
   cancellation->Cancel();
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)),
-            std::future_status::ready);
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kCancelled);
   // The client still works and the callback ran once.
-  absl::StatusOr<HttpResponse> r =
-      Fetch(*client, Get(server->base_url() + "/x"));
+  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/x"));
   EXPECT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(callbacks.load(), 1);
 }
@@ -286,8 +275,7 @@ TEST(CurlHttpClientTest, TruncatedBodyIsUnavailable) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r =
-      Fetch(*client, Get(server->base_url() + "/cut?token=sekrit"));
+  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/cut?token=sekrit"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("cut short"));
   EXPECT_THAT(r.status().message(), Not(HasSubstr("sekrit")));
@@ -306,8 +294,7 @@ TEST(CurlHttpClientTest, TrickledBodyCompletes) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r =
-      Fetch(*client, Get(server->base_url() + "/t"));
+  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/t"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "abcdefghijklmnop");
 }
@@ -347,12 +334,9 @@ TEST(CurlHttpClientTest, StreamsChunkedBody) {
     state->events.push_back(absl::StrCat("data:", chunk));
     return true;
   };
-  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) {
-    promise->set_value(std::move(r));
-  };
+  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); };
   client->Stream(Get(server->base_url() + "/events"), std::move(cb));
-  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)),
-            std::future_status::ready);
+  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)), std::future_status::ready);
   absl::StatusOr<HttpResponse> r = future.get();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 200);
@@ -387,12 +371,9 @@ TEST(CurlHttpClientTest, OnDataReturningFalseAbortsTheStream) {
   StreamCallbacks cb;
   cb.on_headers = [](int, const Headers&) { return true; };
   cb.on_data = [chunks](absl::string_view) { return ++*chunks < 2; };
-  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) {
-    promise->set_value(std::move(r));
-  };
+  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); };
   client->Stream(Get(server->base_url() + "/forever"), std::move(cb));
-  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)),
-            std::future_status::ready);
+  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)), std::future_status::ready);
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(chunks->load(), 2);
   // The server notices that the client went away.
@@ -419,25 +400,20 @@ TEST(CurlHttpClientTest, StreamCancelledByCancellation) {
     first_chunk.Notify();
     return true;
   };
-  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) {
-    promise->set_value(std::move(r));
-  };
+  cb.on_done = [promise](absl::StatusOr<HttpResponse> r) { promise->set_value(std::move(r)); };
   HttpRequest req = Get(server->base_url() + "/forever");
   req.cancellation = cancellation;
   client->Stream(std::move(req), std::move(cb));
   ASSERT_TRUE(first_chunk.WaitForNotificationWithTimeout(kWait));
   cancellation->Cancel();
-  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)),
-            std::future_status::ready);
+  ASSERT_EQ(future.wait_for(absl::ToChronoSeconds(kWait)), std::future_status::ready);
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kCancelled);
 }
 
 // Sets a flag when destroyed: tells whether a dropped fn was destroyed.
 struct DestructionFlag {
-  explicit DestructionFlag(std::shared_ptr<std::atomic<bool>> f)
-      : flag(std::move(f)) {}
-  DestructionFlag(DestructionFlag&& other) noexcept
-      : flag(std::move(other.flag)) {}
+  explicit DestructionFlag(std::shared_ptr<std::atomic<bool>> f) : flag(std::move(f)) {}
+  DestructionFlag(DestructionFlag&& other) noexcept : flag(std::move(other.flag)) {}
   ~DestructionFlag() {
     if (flag != nullptr) *flag = true;
   }
@@ -477,8 +453,8 @@ TEST(CurlHttpClientTest, CancelledTimerIsDroppedWithoutRunning) {
   auto destroyed = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ran{false};
   client->loop().RunAt(
-      absl::Now() + absl::Milliseconds(200),
-      [&ran, d = DestructionFlag(destroyed)] { ran = true; }, cancellation);
+      absl::Now() + absl::Milliseconds(200), [&ran, d = DestructionFlag(destroyed)] { ran = true; },
+      cancellation);
   cancellation->Cancel();
   // A later timer on the same loop runs after the cancel was handled.
   absl::Notification later;
@@ -490,8 +466,7 @@ TEST(CurlHttpClientTest, CancelledTimerIsDroppedWithoutRunning) {
   // Already cancelled before RunAt: dropped too.
   auto destroyed2 = std::make_shared<std::atomic<bool>>(false);
   client->loop().RunAt(
-      absl::Now(), [&ran, d = DestructionFlag(destroyed2)] { ran = true; },
-      cancellation);
+      absl::Now(), [&ran, d = DestructionFlag(destroyed2)] { ran = true; }, cancellation);
   absl::Notification later2;
   client->loop().RunAt(absl::Now() + absl::Milliseconds(50), [&] { later2.Notify(); });
   ASSERT_TRUE(later2.WaitForNotificationWithTimeout(kWait));
@@ -581,8 +556,7 @@ TEST(CurlHttpClientTest, AttemptTimeoutEndsTheAttemptBeforeTheDeadline) {
   req.attempt_timeout = absl::Milliseconds(300);
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
   absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_TRUE(IsAttemptTimeout(r.status())) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("request timeout of 300ms"));
   EXPECT_GE(took, absl::Milliseconds(250));
@@ -592,19 +566,16 @@ TEST(CurlHttpClientTest, AttemptTimeoutEndsTheAttemptBeforeTheDeadline) {
   req.deadline = absl::Now() + absl::Milliseconds(300);
   req.attempt_timeout = absl::Seconds(8);
   r = Fetch(*client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_FALSE(IsAttemptTimeout(r.status())) << r.status();
 }
 
 TEST(CurlHttpClientTest, BadUrlIsInvalidArgument) {
   auto client = NewCurlHttpClient();
   absl::StatusOr<HttpResponse> r = Fetch(*client, Get("nosuchscheme://host/x"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   r = Fetch(*client, Get("http://"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
 }
 
 TEST(CurlHttpClientTest, DestructorCancelsPendingWork) {
@@ -629,7 +600,7 @@ TEST(CurlHttpClientTest, DestructorCancelsPendingWork) {
   auto destroyed = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ran{false};
   client->loop().RunAt(absl::Now() + absl::Hours(1),
-                [&ran, d = DestructionFlag(destroyed)] { ran = true; });
+                       [&ran, d = DestructionFlag(destroyed)] { ran = true; });
   ASSERT_TRUE(in_handler.WaitForNotificationWithTimeout(kWait));
   absl::Time start = absl::Now();
   client.reset();
@@ -656,13 +627,10 @@ TEST(CurlHttpClientTest, MaxResponseBytes) {
   CurlHttpClientOptions options;
   options.max_response_bytes = 100;
   auto client = NewCurlHttpClient(options);
-  absl::StatusOr<HttpResponse> r =
-      Fetch(*client, Get(server->base_url() + "/sized"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
-      << r.status();
+  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/sized"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   r = Fetch(*client, Get(server->base_url() + "/chunked"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
 
   options.max_response_bytes = 1000;
   auto exact = NewCurlHttpClient(options);
@@ -680,8 +648,7 @@ TEST(CurlHttpClientTest, RequestsOwnLimitWinsAndSaysWhatItWas) {
   HttpRequest req = Get(server->base_url() + "/sized");
   req.max_response_bytes = 999;
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
-  ASSERT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
-      << r.status();
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_EQ(ErrorReasonOf(r.status()), "UPSTREAM_RESPONSE_TOO_LARGE");
   EXPECT_THAT(testing::AllText(r.status()), HasSubstr("limit_bytes"));
   EXPECT_THAT(r.status().message(), HasSubstr("999 bytes"));
@@ -707,8 +674,7 @@ TEST(CurlHttpClientTest, AnnouncedLengthOverTheLimitIsRefusedBeforeTheBody) {
   req.max_response_bytes = 1000;
   absl::Time start = absl::Now();
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
@@ -722,8 +688,7 @@ TEST(CurlHttpClientTest, AnnouncedBodyIsReadIntoOneBufferOfItsSize) {
     return resp;
   });
   auto client = NewCurlHttpClient();
-  absl::StatusOr<HttpResponse> r =
-      Fetch(*client, Get(server->base_url() + "/big"));
+  absl::StatusOr<HttpResponse> r = Fetch(*client, Get(server->base_url() + "/big"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body.size(), kSize);
   EXPECT_LT(r->body.capacity(), kSize + kSize / 10);
@@ -743,13 +708,12 @@ TEST(CurlHttpClientTest, ManyConcurrentRequestsComplete) {
   std::set<std::thread::id> threads;
   for (int i = 0; i < kRequests; ++i) {
     std::string path = absl::StrCat("/r", i);
-    client->Send(Get(server->base_url() + path),
-                 [&, path](absl::StatusOr<HttpResponse> r) {
-                   absl::MutexLock lock(&mu);
-                   ++done;
-                   if (r.ok() && r->body == path) ++ok;
-                   threads.insert(std::this_thread::get_id());
-                 });
+    client->Send(Get(server->base_url() + path), [&, path](absl::StatusOr<HttpResponse> r) {
+      absl::MutexLock lock(&mu);
+      ++done;
+      if (r.ok() && r->body == path) ++ok;
+      threads.insert(std::this_thread::get_id());
+    });
   }
   absl::MutexLock lock(&mu);
   auto all_done = [&] { return done == kRequests; };
@@ -771,11 +735,10 @@ TEST(CurlHttpClientTest, MaxTotalConnectionsQueuesRequests) {
   absl::Mutex mu;
   int ok = 0;
   for (int i = 0; i < 10; ++i) {
-    client->Send(Get(server->base_url() + "/q"),
-                 [&](absl::StatusOr<HttpResponse> r) {
-                   absl::MutexLock lock(&mu);
-                   if (r.ok()) ++ok;
-                 });
+    client->Send(Get(server->base_url() + "/q"), [&](absl::StatusOr<HttpResponse> r) {
+      absl::MutexLock lock(&mu);
+      if (r.ok()) ++ok;
+    });
   }
   absl::MutexLock lock(&mu);
   auto all_ok = [&] { return ok == 10; };

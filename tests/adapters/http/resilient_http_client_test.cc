@@ -37,8 +37,7 @@ constexpr absl::Duration kWait = absl::Seconds(20);
 constexpr char kUpstream[] = "http://upstream.invalid/x";
 
 std::unique_ptr<HttpServer> Serve(Handler handler) {
-  absl::StatusOr<std::unique_ptr<HttpServer>> server =
-      StartHttpServer(std::move(handler));
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = StartHttpServer(std::move(handler));
   EXPECT_TRUE(server.ok()) << server.status();
   return std::move(server).value();
 }
@@ -49,14 +48,12 @@ using Result = absl::StatusOr<HttpResponse>;
 std::future<Result> SendAsync(HttpClient& client, HttpRequest request) {
   auto promise = std::make_shared<std::promise<Result>>();
   std::future<Result> future = promise->get_future();
-  client.Send(std::move(request),
-              [promise](Result r) { promise->set_value(std::move(r)); });
+  client.Send(std::move(request), [promise](Result r) { promise->set_value(std::move(r)); });
   return future;
 }
 
 Result Await(std::future<Result>& future) {
-  if (future.wait_for(absl::ToChronoSeconds(kWait)) !=
-      std::future_status::ready) {
+  if (future.wait_for(absl::ToChronoSeconds(kWait)) != std::future_status::ready) {
     ADD_FAILURE() << "no callback within " << kWait;
     return absl::InternalError("test timed out");
   }
@@ -99,9 +96,8 @@ class ResilientHttpClientTest : public ::testing::Test {
 
 TEST_F(ResilientHttpClientTest, RetriesServiceUnavailableUntilSuccess) {
   std::atomic<int> hits{0};
-  auto server = Serve([&](const ServerRequest&) {
-    return ++hits <= 2 ? Status(503) : Status(200, "ok");
-  });
+  auto server =
+      Serve([&](const ServerRequest&) { return ++hits <= 2 ? Status(503) : Status(200, "ok"); });
   ResilientHttpClient client(*inner_, TestOptions());
   Result r = Fetch(client, Get(server->base_url() + "/x"));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -118,9 +114,8 @@ TEST_F(ResilientHttpClientTest, RetriesServiceUnavailableUntilSuccess) {
 
 TEST_F(ResilientHttpClientTest, GivesUpAfterMaxAttemptsWithTheLastResponse) {
   std::atomic<int> hits{0};
-  auto server = Serve([&](const ServerRequest&) {
-    return Status(502, absl::StrCat("try ", ++hits));
-  });
+  auto server =
+      Serve([&](const ServerRequest&) { return Status(502, absl::StrCat("try ", ++hits)); });
   ResilientHttpClient client(*inner_, TestOptions());
   Result r = Fetch(client, Get(server->base_url() + "/x"));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -247,8 +242,7 @@ TEST_F(ResilientHttpClientTest, SlowAttemptEndsAtTheDeadline) {
   absl::Time start = absl::Now();
   req.deadline = start + absl::Milliseconds(300);
   Result r = Fetch(client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_EQ(hits.load(), 2);
 }
@@ -286,8 +280,7 @@ TEST_F(ResilientHttpClientTest, AttemptTimeoutOfAWriteIsNotRetried) {
   req.deadline = absl::Now() + absl::Seconds(10);
   req.attempt_timeout = absl::Milliseconds(200);
   Result r = Fetch(client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_TRUE(IsAttemptTimeout(r.status()));
   EXPECT_EQ(hits.load(), 1);
 }
@@ -308,8 +301,7 @@ TEST_F(ResilientHttpClientTest, EveryAttemptGetsItsTimeoutAndTheLastEndsByTheDea
   req.deadline = start + absl::Milliseconds(700);
   req.attempt_timeout = absl::Milliseconds(300);
   Result r = Fetch(client, req);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
   // 300 ms, 300 ms, then the 100 ms the deadline leaves.
   EXPECT_EQ(hits.load(), 3);
   EXPECT_LE(absl::Now(), req.deadline + absl::Milliseconds(100));
@@ -325,8 +317,7 @@ TEST_F(ResilientHttpClientTest, BodyOverTheLimitIsNotRetried) {
   options.max_response_bytes = 500;
   ResilientHttpClient client(*inner_, options);
   Result r = Fetch(client, Get(server->base_url() + "/x"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
-      << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_EQ(hits.load(), 1);
   EXPECT_EQ(client.stats().breaker_state, BreakerState::kClosed);
   EXPECT_EQ(client.stats().consecutive_failures, 0);

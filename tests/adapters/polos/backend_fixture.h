@@ -25,9 +25,9 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "sim/polos/simulator.h"
+#include "tests/testing/recording_http_client.h"
 #include "tests/testing/simulated_event_loop.h"
 #include "tests/testing/status_details.h"
-#include "tests/testing/recording_http_client.h"
 
 namespace execgw::polos::testing {
 
@@ -37,7 +37,6 @@ using ::execgw::testing::RetryDelayOf;
 
 inline constexpr absl::string_view kBackend = "polos-test";
 inline constexpr absl::string_view kMissingId = "00000000-1111-4222-8333-444444444444";
-
 
 using ::execgw::testing::AllText;
 using ::execgw::testing::RecordingHttpClient;

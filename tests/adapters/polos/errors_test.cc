@@ -34,9 +34,9 @@ UpstreamFailure Read(int status, std::string body, http::Headers headers = {}) {
   return ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow, {});
 }
 
-
 TEST(PolosReadFailure, PolosErrorBody) {
-  UpstreamFailure f = Read(403, R"({"error":"Access denied","error_type":"PROJECT_ACCESS_FORBIDDEN"})");
+  UpstreamFailure f =
+      Read(403, R"({"error":"Access denied","error_type":"PROJECT_ACCESS_FORBIDDEN"})");
   EXPECT_EQ(f.backend, "polos");
   EXPECT_EQ(f.http_status, 403);
   EXPECT_EQ(f.upstream_code, "PROJECT_ACCESS_FORBIDDEN");
@@ -85,7 +85,8 @@ TEST(PolosReadFailure, RetryAfterSecondsAndDate) {
 
 TEST(PolosHealthProbe, OnlyForTheAmbiguousAnswers) {
   EXPECT_TRUE(NeedsHealthProbe(PolosCall::kGet, Read(500, "")));
-  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet, Read(500, R"({"error":"db","error_type":"INTERNAL_ERROR"})")));
+  EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet,
+                                Read(500, R"({"error":"db","error_type":"INTERNAL_ERROR"})")));
   EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet, Read(502, "")));
   EXPECT_FALSE(NeedsHealthProbe(PolosCall::kGet, Read(400, "")));
   EXPECT_FALSE(NeedsHealthProbe(PolosCall::kList, Read(500, "")));
@@ -113,7 +114,8 @@ TEST(PolosFailureToStatus, GetMissingIsUnavailableWhenTheProbeFails) {
 }
 
 TEST(PolosFailureToStatus, CancelNotFound) {
-  UpstreamFailure f = Read(500, R"({"error":"Failed to get execution","error_type":"INTERNAL_ERROR"})");
+  UpstreamFailure f =
+      Read(500, R"({"error":"Failed to get execution","error_type":"INTERNAL_ERROR"})");
   EXPECT_EQ(FailureToStatus(PolosCall::kCancel, f, ProbeResult::kHealthy, kId).code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(FailureToStatus(PolosCall::kCancel, f, ProbeResult::kNotProbed, kId).code(),
@@ -127,7 +129,9 @@ TEST(PolosFailureToStatus, CancelNotFound) {
 TEST(PolosFailureToStatus, CancelOfAFinishedExecutionIsFailedPrecondition) {
   absl::Status s = FailureToStatus(
       PolosCall::kCancel,
-      Read(400, R"j({"error":"Execution cannot be cancelled (status: completed)","error_type":"CANCELLATION_ERROR"})j"),
+      Read(
+          400,
+          R"j({"error":"Execution cannot be cancelled (status: completed)","error_type":"CANCELLATION_ERROR"})j"),
       ProbeResult::kNotProbed, kId);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReasonOf(s), reason::kFailedPrecondition);
@@ -156,8 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Row{PolosCall::kGet, 401, R"({"error":"Invalid API key","error_type":"UNAUTHORIZED"})",
             absl::StatusCode::kUnauthenticated, reason::kUpstreamUnauthenticated},
-        Row{PolosCall::kList, 403,
-            R"({"error":"no","error_type":"PROJECT_ACCESS_FORBIDDEN"})",
+        Row{PolosCall::kList, 403, R"({"error":"no","error_type":"PROJECT_ACCESS_FORBIDDEN"})",
             absl::StatusCode::kPermissionDenied, reason::kUpstreamPermissionDenied},
         Row{PolosCall::kGet, 403, "", absl::StatusCode::kPermissionDenied,
             reason::kUpstreamPermissionDenied},
@@ -173,8 +176,7 @@ INSTANTIATE_TEST_SUITE_P(
             reason::kUpstreamRateLimited},
         Row{PolosCall::kGet, 502, "<html>bad gateway</html>", absl::StatusCode::kUnavailable,
             reason::kUpstreamUnavailable},
-        Row{PolosCall::kGet, 503, "", absl::StatusCode::kUnavailable,
-            reason::kUpstreamUnavailable},
+        Row{PolosCall::kGet, 503, "", absl::StatusCode::kUnavailable, reason::kUpstreamUnavailable},
         Row{PolosCall::kList, 500, "", absl::StatusCode::kUnavailable,
             reason::kUpstreamUnavailable},
         Row{PolosCall::kEvents, 418, "", absl::StatusCode::kUnknown, reason::kUpstreamError},
@@ -242,8 +244,8 @@ absl::Status MapWithKey(PolosCall call, int status, std::string body) {
 absl::Status MapWithKey(PolosCall call, int status, std::string body, http::Headers headers) {
   const std::vector<std::string> secrets = {std::string(kKey)};
   return FailureToStatus(
-      call, ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow,
-                        secrets),
+      call,
+      ReadFailure("polos", Response(status, std::move(body), std::move(headers)), kNow, secrets),
       ProbeResult::kNotProbed, kId);
 }
 
@@ -272,10 +274,9 @@ TEST(PolosRedaction, OddBodiesAreNeverEchoed) {
   std::string html_entities = "sk&#95;live&#95;9Qe4Tz0Lm2Wx7Rb5";
   ExpectNoKeyAtAll(MapWithKey(PolosCall::kGet, 401, absl::StrCat("key ", escaped),
                               {{"content-type", "text/plain"}}));
-  absl::Status html =
-      MapWithKey(PolosCall::kGet, 500,
-                 absl::StrCat("<html><body>Bearer ", html_entities, "</body></html>"),
-                 {{"content-type", "text/html"}});
+  absl::Status html = MapWithKey(
+      PolosCall::kGet, 500, absl::StrCat("<html><body>Bearer ", html_entities, "</body></html>"),
+      {{"content-type", "text/html"}});
   ExpectNoKeyAtAll(html);
   EXPECT_FALSE(absl::StrContains(html.message(), "&#95;")) << html;
   EXPECT_TRUE(absl::StrContains(html.message(), "an HTML page of ")) << html;
@@ -340,17 +341,16 @@ TEST(PolosVerdict, ClassifiesEachOutcomeOnce) {
   EXPECT_EQ(cancel.if_healthy->code(), absl::StatusCode::kNotFound);
 
   // The same empty 500 to a list is a passing failure, Retry-After kept.
-  http::Verdict list = PolosVerdict(PolosCall::kList, "polos",
-                                    Response(500, "", {{"retry-after", "3"}}), kNow, {});
+  http::Verdict list =
+      PolosVerdict(PolosCall::kList, "polos", Response(500, "", {{"retry-after", "3"}}), kNow, {});
   EXPECT_EQ(list.kind, Kind::kTransient);
   EXPECT_EQ(list.retry_after, absl::Seconds(3));
   EXPECT_FALSE(list.if_healthy.has_value());
   EXPECT_EQ(PolosVerdict(PolosCall::kGet, "polos", Response(429, ""), kNow, {}).kind,
             Kind::kTransient);
 
-  http::Verdict bad =
-      PolosVerdict(PolosCall::kRun, "polos", Response(404, R"({"error":"no such deployment"})"),
-                   kNow, {});
+  http::Verdict bad = PolosVerdict(PolosCall::kRun, "polos",
+                                   Response(404, R"({"error":"no such deployment"})"), kNow, {});
   EXPECT_EQ(bad.kind, Kind::kAnswer);
   EXPECT_EQ(bad.status.code(), absl::StatusCode::kNotFound);
 

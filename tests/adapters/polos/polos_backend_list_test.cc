@@ -517,18 +517,18 @@ TEST_F(PolosListTest, PolosIgnoringTheLimitNeverOverfillsAPage) {
 TEST_F(PolosListTest, ItemsWhoseIdsCannotBeNamedKeepTheirIdAndHaveNoName) {
   http::ServerResponse odd;
   odd.status = 200;
-  odd.body = absl::StrCat(
-      "[", SummaryJson(1), ",",
-      R"({"id":"string","workflow_id":"w","created_at":"2026-02-24T19:45:54+00:00",)",
-      R"("status":"cancelled","payload":{}},)",
-      R"({"id":"","workflow_id":"w","status":"queued","payload":{}}])");
+  odd.body =
+      absl::StrCat("[", SummaryJson(1), ",",
+                   R"({"id":"string","workflow_id":"w","created_at":"2026-02-24T19:45:54+00:00",)",
+                   R"("status":"cancelled","payload":{}},)",
+                   R"({"id":"","workflow_id":"w","status":"queued","payload":{}}])");
   sim_->faults().Add("list", odd);
   absl::StatusOr<ExecutionPage> page = List(Query(WholeBackend()));
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->executions.size(), 3u);
-  EXPECT_EQ(page->executions[0].name(),
-            absl::StrCat("backends/", kBackend,
-                         "/executions/00000000-0000-4000-8000-000000000001"));
+  EXPECT_EQ(
+      page->executions[0].name(),
+      absl::StrCat("backends/", kBackend, "/executions/00000000-0000-4000-8000-000000000001"));
   EXPECT_EQ(page->executions[1].execution_id(), "string");
   EXPECT_EQ(page->executions[1].name(), "");
   EXPECT_EQ(page->executions[1].state(), v1::Execution::STATE_CANCELLED);  // not read back

@@ -170,9 +170,9 @@ TEST_F(PolosBackendTest, UpperCaseIdIsReadUnderItsCanonicalName) {
   // Polos ids are UUIDs and Polos answers in lower case (it used to be
   // INTERNAL "asked for A000..., got a000...").
   const std::string id = Add(Scenario{});
-  for (const std::string& asked : {absl::AsciiStrToUpper(id),
-                                   absl::StrCat(absl::AsciiStrToUpper(id.substr(0, 8)),
-                                                id.substr(8))}) {
+  for (const std::string& asked :
+       {absl::AsciiStrToUpper(id),
+        absl::StrCat(absl::AsciiStrToUpper(id.substr(0, 8)), id.substr(8))}) {
     client_->Clear();
     absl::StatusOr<v1::Execution> e = Get(asked);
     ASSERT_TRUE(e.ok()) << e.status();
@@ -209,8 +209,8 @@ TEST_F(PolosBackendTest, WrongKeyIsUnauthenticatedAndNeverEchoed) {
 TEST_F(PolosBackendTest, KeyEchoedByUpstreamIsRedacted) {
   http::ServerResponse echo;
   echo.status = 401;
-  echo.body = absl::StrCat(R"({"error":"bad key )", sim_->api_key(),
-                           R"(","error_type":"UNAUTHORIZED"})");
+  echo.body =
+      absl::StrCat(R"({"error":"bad key )", sim_->api_key(), R"(","error_type":"UNAUTHORIZED"})");
   sim_->faults().Add("get", echo);
   absl::StatusOr<v1::Execution> e = Get(kMissingId);  // Get() checks for leaks
   ASSERT_FALSE(e.ok());
@@ -307,7 +307,13 @@ TEST_F(PolosBackendTest, KeyInASuccessfulBodyIsRedacted) {
   ASSERT_TRUE(e.ok()) << e.status();
   const std::string text = e->DebugString();
   EXPECT_FALSE(absl::StrContains(text, key.substr(0, 8))) << text;
-  EXPECT_EQ(e->polos().extra_fields().fields().at("debug").struct_value().fields().at("auth")
+  EXPECT_EQ(e->polos()
+                .extra_fields()
+                .fields()
+                .at("debug")
+                .struct_value()
+                .fields()
+                .at("auth")
                 .string_value(),
             "Bearer [redacted]");
   EXPECT_EQ(e->input().struct_value().fields().at("token").string_value(), "[redacted]");
@@ -326,8 +332,7 @@ TEST_F(PolosBackendTest, KeyInTheErrorTypeIsRedactedFromMetadata) {
 }
 
 TEST_F(PolosBackendTest, WrongProjectIsPermissionDenied) {
-  std::unique_ptr<Backend> b =
-      MakeBackend(sim_->api_key(), "99999999-9999-4999-8999-999999999999");
+  std::unique_ptr<Backend> b = MakeBackend(sim_->api_key(), "99999999-9999-4999-8999-999999999999");
   absl::StatusOr<v1::Execution> e = Get(kMissingId, {}, b.get());
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kPermissionDenied) << e.status();

@@ -226,8 +226,9 @@ TEST_F(PolosBackendTest, ReadBackThatDescribesNoExecutionIsAConfirmedUnknownOutc
   EXPECT_EQ(testing::ErrorMetadataOf(created.status()).at("confirmed"), "true");
   EXPECT_NE(created.status().message().find("neither id nor status"), absl::string_view::npos)
       << created.status();
-  const std::string id = testing::ErrorMetadataOf(created.status()).at("name").substr(
-      absl::StrCat("backends/", kBackend, "/executions/").size());
+  const std::string id = testing::ErrorMetadataOf(created.status())
+                             .at("name")
+                             .substr(absl::StrCat("backends/", kBackend, "/executions/").size());
   absl::StatusOr<v1::Execution> cancelled = Cancel(id);
   ASSERT_FALSE(cancelled.ok());
   EXPECT_EQ(ErrorReasonOf(cancelled.status()), reason::kOutcomeUnknown);

@@ -166,7 +166,8 @@ const std::map<std::string, Mapping>& Mappings() {
       {"status", {[](const E& e) { return e.raw_status(); }, AsText}},
       {"payload",
        {[](const E& e) { return e.has_input() ? ValueToJson(e.input()) : ""; }, AsText, "null"}},
-      {"result", {[](const E& e) { return e.has_result() ? ValueToJson(e.result()) : ""; }, AsText}},
+      {"result",
+       {[](const E& e) { return e.has_result() ? ValueToJson(e.result()) : ""; }, AsText}},
       {"error", {[](const E& e) { return e.error_message(); }, AsText}},
       {"created_at",
        {[](const E& e) { return TimeText(e.has_create_time(), e.create_time()); }, ExpectTime}},
@@ -182,8 +183,9 @@ const std::map<std::string, Mapping>& Mappings() {
         AsText}},
       {"run_timeout_seconds",
        {[](const E& e) {
-          return e.has_timeout() ? absl::StrCat(absl::ToInt64Seconds(FromProtoDuration(e.timeout())))
-                                 : "";
+          return e.has_timeout()
+                     ? absl::StrCat(absl::ToInt64Seconds(FromProtoDuration(e.timeout())))
+                     : "";
         },
         AsText}},
       {"parent_execution_id",
@@ -218,8 +220,8 @@ void CheckMappings(const rapidjson::Value& schema, const rapidjson::Document& do
   for (const auto& p : JsonMember(schema, "properties")->GetObject()) {
     const std::string name = p.name.GetString();
     auto it = Mappings().find(name);
-    ASSERT_NE(it, Mappings().end()) << "spec property \"" << name
-                                    << "\" has no mapping: map it in the translator and here";
+    ASSERT_NE(it, Mappings().end())
+        << "spec property \"" << name << "\" has no mapping: map it in the translator and here";
     const rapidjson::Value* sample = JsonMember(doc, name.c_str());
     std::string expected;
     if (sample == nullptr) {
@@ -229,8 +231,8 @@ void CheckMappings(const rapidjson::Value& schema, const rapidjson::Document& do
     } else {
       expected = it->second.expect(*sample);
     }
-    EXPECT_EQ(it->second.extract(e), expected) << "property " << name << " in "
-                                               << JsonToString(doc);
+    EXPECT_EQ(it->second.extract(e), expected)
+        << "property " << name << " in " << JsonToString(doc);
   }
   EXPECT_TRUE(e.unparsed_fields().empty()) << JsonToString(doc);
   EXPECT_TRUE(e.polos().extra_fields().fields().empty()) << JsonToString(doc);
@@ -244,8 +246,8 @@ TEST_F(PolosSpecTest, ExecutionResponseRequiredFieldsMatchTheContract) {
   for (const auto& r : JsonMember(Schema("ExecutionResponse"), "required")->GetArray()) {
     required.insert(r.GetString());
   }
-  EXPECT_EQ(required, (std::set<std::string>{"id", "workflow_id", "status", "payload",
-                                             "created_at", "retry_count"}));
+  EXPECT_EQ(required, (std::set<std::string>{"id", "workflow_id", "status", "payload", "created_at",
+                                             "retry_count"}));
 }
 
 TEST_F(PolosSpecTest, ExecutionResponseInstances) {
@@ -276,8 +278,8 @@ TEST_F(PolosSpecTest, WorkflowRunSummaryInstances) {
 // The spec describes status as "Execution status (pending, running,
 // completed, failed, cancelled)": each word it names must be recognized.
 TEST_F(PolosSpecTest, EveryStatusTheSpecNamesIsRecognized) {
-  const rapidjson::Value* status = JsonMember(*JsonMember(Schema("ExecutionResponse"), "properties"),
-                                              "status");
+  const rapidjson::Value* status =
+      JsonMember(*JsonMember(Schema("ExecutionResponse"), "properties"), "status");
   ASSERT_NE(status, nullptr);
   std::string description = JsonString(*status, "description").value_or("");
   const size_t open = description.find('(');

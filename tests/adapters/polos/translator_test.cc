@@ -32,8 +32,8 @@ v1::Execution FromJson(const std::string& json, absl::string_view backend = "pol
 std::string WithStatus(absl::string_view status_json, absl::string_view cancelled_by_json) {
   return absl::StrCat(R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w",)",
                       R"("payload":{},"created_at":"2026-02-24T19:45:54.123456+00:00",)",
-                      R"("retry_count":0,"status":)", status_json,
-                      R"(,"cancelled_by":)", cancelled_by_json, "}");
+                      R"("retry_count":0,"status":)", status_json, R"(,"cancelled_by":)",
+                      cancelled_by_json, "}");
 }
 
 struct StatusCase {
@@ -70,13 +70,11 @@ INSTANTIATE_TEST_SUITE_P(
         StatusCase{R"("cancelled")", R"("manual")", v1::Execution::STATE_CANCELLED, "cancelled"},
         StatusCase{R"("cancelled")", "null", v1::Execution::STATE_CANCELLED, "cancelled"},
         StatusCase{R"("cancelled")", R"("user")", v1::Execution::STATE_CANCELLED, "cancelled"},
-        StatusCase{R"("cancelled")", R"("timeout")", v1::Execution::STATE_TIMED_OUT,
-                   "cancelled"},
+        StatusCase{R"("cancelled")", R"("timeout")", v1::Execution::STATE_TIMED_OUT, "cancelled"},
         // Statuses match case-insensitively (field_rules.h; it used to be
         // UNRECOGNIZED); raw_status keeps the word as sent.
         StatusCase{R"("Completed")", "null", v1::Execution::STATE_SUCCEEDED, "Completed"},
-        StatusCase{R"("CANCELLED")", R"("TIMEOUT")", v1::Execution::STATE_TIMED_OUT,
-                   "CANCELLED"},
+        StatusCase{R"("CANCELLED")", R"("TIMEOUT")", v1::Execution::STATE_TIMED_OUT, "CANCELLED"},
         StatusCase{R"("succeeded")", "null", v1::Execution::STATE_UNRECOGNIZED, "succeeded"},
         StatusCase{R"("paused")", "null", v1::Execution::STATE_UNRECOGNIZED, "paused"},
         StatusCase{R"("")", "null", v1::Execution::STATE_UNRECOGNIZED, ""},
@@ -180,14 +178,13 @@ TEST(PolosTranslate, TerminalRunWithoutCompletedAtEndsWhenCancelled) {
   EXPECT_EQ(timed_out.state(), v1::Execution::STATE_TIMED_OUT);
   ASSERT_TRUE(timed_out.has_end_time());
   EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()), Utc(2026, 2, 24, 19, 55, 54, 500000));
-  EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()),
-            FromProtoTimestamp(timed_out.cancel_time()));
+  EXPECT_EQ(FromProtoTimestamp(timed_out.end_time()), FromProtoTimestamp(timed_out.cancel_time()));
   // Not terminal yet: pending_cancel has a cancel time but has not ended.
-  v1::Execution cancelling = FromJson(
-      R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w",)"
-      R"("status":"pending_cancel","payload":{},"retry_count":0,)"
-      R"("created_at":"2026-02-24T19:45:54.123456+00:00",)"
-      R"("cancelled_at":"2026-02-24T19:55:54.5+00:00"})");
+  v1::Execution cancelling =
+      FromJson(R"({"id":"6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60","workflow_id":"w",)"
+               R"("status":"pending_cancel","payload":{},"retry_count":0,)"
+               R"("created_at":"2026-02-24T19:45:54.123456+00:00",)"
+               R"("cancelled_at":"2026-02-24T19:55:54.5+00:00"})");
   EXPECT_FALSE(cancelling.has_end_time());
   // A completed_at, when there is one, wins.
   v1::Execution both = FromJson(
@@ -211,10 +208,10 @@ TEST(PolosTranslate, NamesAreCanonicalAndOnlyForUuids) {
   EXPECT_EQ(upper.lineage().root_execution(),
             "backends/p/executions/ab2c3d4e-0000-4000-8000-00000000000a");
   for (const char* id : {"string", "", "my exec", "6f1c2a4e9b0d4c3e8f7a1b2c3d4e5f60"}) {
-    v1::Execution odd = FromJson(absl::StrCat(R"({"id":")", id,
-                                              R"(","workflow_id":"w","status":"queued",)",
-                                              R"("payload":{},"retry_count":0})"),
-                                 "p");
+    v1::Execution odd =
+        FromJson(absl::StrCat(R"({"id":")", id, R"(","workflow_id":"w","status":"queued",)",
+                              R"("payload":{},"retry_count":0})"),
+                 "p");
     EXPECT_EQ(odd.execution_id(), id);
     EXPECT_EQ(odd.name(), "") << id;
   }
@@ -385,7 +382,8 @@ TEST(PolosEtag, ChangesWithContentAndIsStable) {
   v1::Execution a = FromJson(json);
   v1::Execution b = FromJson(json);
   EXPECT_EQ(a.etag(), b.etag());
-  v1::Execution c = FromJson(absl::StrReplaceAll(json, {{R"("retry_count": 1)", R"("retry_count": 2)"}}));
+  v1::Execution c =
+      FromJson(absl::StrReplaceAll(json, {{R"("retry_count": 1)", R"("retry_count": 2)"}}));
   EXPECT_EQ(c.retry_count(), 2);
   EXPECT_NE(a.etag(), c.etag());
   v1::Execution d = FromJson(json, "other-backend");

@@ -139,8 +139,7 @@ TEST(ExecutionTextTest, KeysPrintSortedInTextAndJson) {
     EXPECT_TRUE(InOrder(text, env)) << text;
     EXPECT_TRUE(InOrder(text, unparsed)) << text;
     EXPECT_TRUE(InOrder(text.substr(text.find("extra fields: ")), sorted)) << text;
-    for (const char* object : {"\"input\"", "\"nested\"", "\"envOverride\"",
-                               "\"extraFields\""}) {
+    for (const char* object : {"\"input\"", "\"nested\"", "\"envOverride\"", "\"extraFields\""}) {
       EXPECT_TRUE(InOrder(json.substr(json.find(object)), sorted)) << object << "\n" << json;
     }
     std::vector<std::string> unparsed_json;

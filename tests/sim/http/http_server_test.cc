@@ -34,8 +34,7 @@ class RawClient {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-              0);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     timeval tv{10, 0};  // a bound, not a pacing
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
@@ -82,8 +81,7 @@ class RawClient {
 };
 
 std::unique_ptr<HttpServer> Serve(Handler handler) {
-  absl::StatusOr<std::unique_ptr<HttpServer>> server =
-      StartHttpServer(std::move(handler));
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = StartHttpServer(std::move(handler));
   EXPECT_TRUE(server.ok()) << server.status();
   return std::move(server).value();
 }
@@ -99,8 +97,7 @@ TEST(HttpServerTest, ParsesAndDecodesRequest) {
     resp.body = "made";
     return resp;
   });
-  EXPECT_EQ(server->base_url(),
-            absl::StrCat("http://127.0.0.1:", server->port()));
+  EXPECT_EQ(server->base_url(), absl::StrCat("http://127.0.0.1:", server->port()));
   RawClient c(server->port());
   c.Send(
       "POST /v0/jobs/a%2Fb%20c?limit=2&name=x+y%26z&flag HTTP/1.1\r\n"
@@ -114,8 +111,7 @@ TEST(HttpServerTest, ParsesAndDecodesRequest) {
   EXPECT_EQ(seen.target, "/v0/jobs/a%2Fb%20c?limit=2&name=x+y%26z&flag");
   EXPECT_EQ(seen.path, "/v0/jobs/a/b c");
   EXPECT_THAT(seen.query,
-              UnorderedElementsAre(Pair("limit", "2"), Pair("name", "x y&z"),
-                                   Pair("flag", "")));
+              UnorderedElementsAre(Pair("limit", "2"), Pair("name", "x y&z"), Pair("flag", "")));
   ASSERT_NE(seen.FindQuery("limit"), nullptr);
   EXPECT_EQ(*seen.FindQuery("limit"), "2");
   EXPECT_EQ(seen.FindQuery("none"), nullptr);
@@ -228,8 +224,8 @@ TEST(HttpServerTest, DelayedResponseIsCutShortByStop) {
 
 TEST(HttpServerTest, ReportsPortInUse) {
   auto server = Serve([](const ServerRequest&) { return ServerResponse{}; });
-  absl::StatusOr<std::unique_ptr<HttpServer>> second = StartHttpServer(
-      [](const ServerRequest&) { return ServerResponse{}; }, server->port());
+  absl::StatusOr<std::unique_ptr<HttpServer>> second =
+      StartHttpServer([](const ServerRequest&) { return ServerResponse{}; }, server->port());
   EXPECT_FALSE(second.ok());
 }
 

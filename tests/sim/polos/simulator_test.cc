@@ -48,8 +48,8 @@ class PolosSimulatorTest : public ::testing::Test {
             {"X-Project-ID", sim_->project_id()}};
   }
 
-  http::HttpResponse Call(const std::string& method, const std::string& path,
-                          std::string body = "", std::optional<http::Headers> headers = {}) {
+  http::HttpResponse Call(const std::string& method, const std::string& path, std::string body = "",
+                          std::optional<http::Headers> headers = {}) {
     http::HttpRequest r;
     r.method = method;
     r.url = sim_->base_url() + path;
@@ -126,9 +126,9 @@ TEST_F(PolosSimulatorTest, Auth) {
   EXPECT_EQ(JsonString(Json(none), "error_type"), "UNAUTHORIZED");
   EXPECT_TRUE(JsonString(Json(none), "error").has_value());
 
-  http::HttpResponse wrong =
-      Call("GET", path, "", http::Headers{{"Authorization", "Bearer sk_nope"},
-                                          {"X-Project-ID", sim_->project_id()}});
+  http::HttpResponse wrong = Call(
+      "GET", path, "",
+      http::Headers{{"Authorization", "Bearer sk_nope"}, {"X-Project-ID", sim_->project_id()}});
   EXPECT_EQ(wrong.status, 401);
 
   http::HttpResponse no_project = Call(
@@ -165,12 +165,30 @@ TEST_F(PolosSimulatorTest, ExecutionDocumentLooksLikeTheRealOne) {
   http::HttpResponse r = Call("GET", "/api/v1/executions/" + id);
   ASSERT_EQ(r.status, 200);
   rapidjson::Document doc = Json(r);
-  for (const char* field :
-       {"id", "workflow_id", "status", "payload", "created_at", "retry_count", "started_at",
-        "completed_at", "cancelled_at", "cancelled_by", "result", "error", "parent_execution_id",
-        "root_execution_id", "batch_id", "session_id", "user_id", "queue_name", "concurrency_key",
-        "deployment_id", "assigned_to_worker", "output_schema_name", "run_timeout_seconds",
-        "step_key"}) {
+  for (const char* field : {"id",
+                            "workflow_id",
+                            "status",
+                            "payload",
+                            "created_at",
+                            "retry_count",
+                            "started_at",
+                            "completed_at",
+                            "cancelled_at",
+                            "cancelled_by",
+                            "result",
+                            "error",
+                            "parent_execution_id",
+                            "root_execution_id",
+                            "batch_id",
+                            "session_id",
+                            "user_id",
+                            "queue_name",
+                            "concurrency_key",
+                            "deployment_id",
+                            "assigned_to_worker",
+                            "output_schema_name",
+                            "run_timeout_seconds",
+                            "step_key"}) {
     EXPECT_NE(JsonMember(doc, field), nullptr) << field;
   }
   EXPECT_EQ(JsonString(doc, "status"), "queued");
@@ -180,8 +198,8 @@ TEST_F(PolosSimulatorTest, ExecutionDocumentLooksLikeTheRealOne) {
   EXPECT_EQ(JsonString(doc, "user_id"), "u1");
   EXPECT_TRUE(JsonMember(doc, "started_at")->IsNull());
   const std::string created = JsonString(doc, "created_at").value_or("");
-  EXPECT_TRUE(std::regex_match(created,
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00)")))
+  EXPECT_TRUE(
+      std::regex_match(created, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00)")))
       << created;
 }
 
@@ -302,7 +320,7 @@ TEST_F(PolosSimulatorTest, ListPagingFiltersAndOrder) {
   ASSERT_EQ(all.status, 200);
   rapidjson::Document doc = Json(all);
   ASSERT_TRUE(doc.IsArray());
-  EXPECT_EQ(doc.Size(), 50u);  // default limit
+  EXPECT_EQ(doc.Size(), 50u);                       // default limit
   EXPECT_EQ(JsonString(doc[0], "id"), ids.back());  // newest first
   for (const char* field : {"id", "root_execution_id", "workflow_id", "session_id", "created_at",
                             "status", "completed_at", "payload", "result", "error"}) {
@@ -322,14 +340,14 @@ TEST_F(PolosSimulatorTest, ListPagingFiltersAndOrder) {
   rapidjson::Document special = Json(Call("GET", "/api/v1/workflows/runs?workflow_id=special"));
   EXPECT_EQ(special.Size(), 11u);
 
-  const std::string cutoff =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", clock_.Now() - absl::Milliseconds(105),
-                       absl::UTCTimeZone());
-  rapidjson::Document recent =
-      Json(Call("GET", "/api/v1/workflows/runs?start_time=" + absl::StrReplaceAll(cutoff, {{"+", "%2B"}})));
+  const std::string cutoff = absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%E6S+00:00", clock_.Now() - absl::Milliseconds(105), absl::UTCTimeZone());
+  rapidjson::Document recent = Json(Call(
+      "GET", "/api/v1/workflows/runs?start_time=" + absl::StrReplaceAll(cutoff, {{"+", "%2B"}})));
   EXPECT_EQ(recent.Size(), 10u);
   // An unparseable time is silently ignored.
-  rapidjson::Document ignored = Json(Call("GET", "/api/v1/workflows/runs?start_time=yesterday&limit=100"));
+  rapidjson::Document ignored =
+      Json(Call("GET", "/api/v1/workflows/runs?start_time=yesterday&limit=100"));
   EXPECT_EQ(ignored.Size(), 55u);
   EXPECT_EQ(Json(Call("GET", "/api/v1/workflows/runs?workflow_type=agent")).Size(), 0u);
   EXPECT_EQ(Call("GET", "/api/v1/workflows/runs?limit=abc").status, 400);
@@ -355,9 +373,9 @@ TEST_F(PolosSimulatorTest, AddExecutionsAndTimeFilterBounds) {
             absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", t0, absl::UTCTimeZone()));
   EXPECT_EQ(JsonToString(*JsonMember(first, "payload")), R"({"i":0})");
   // Both bounds inclusive by default.
-  EXPECT_EQ(listed("&start_time=" + at(t0 + absl::Seconds(1)) + "&end_time=" +
-                   at(t0 + absl::Seconds(3))),
-            (std::vector<std::string>{ids[3], ids[2], ids[1]}));
+  EXPECT_EQ(
+      listed("&start_time=" + at(t0 + absl::Seconds(1)) + "&end_time=" + at(t0 + absl::Seconds(3))),
+      (std::vector<std::string>{ids[3], ids[2], ids[1]}));
 
   PolosSimulatorOptions options;
   options.clock = &clock_;
@@ -366,9 +384,9 @@ TEST_F(PolosSimulatorTest, AddExecutionsAndTimeFilterBounds) {
   ASSERT_TRUE(exclusive.ok()) << exclusive.status();
   sim_ = *std::move(exclusive);
   const std::vector<std::string> more = sim_->AddExecutions("bulk", 5, t0, absl::Seconds(1));
-  EXPECT_EQ(listed("&start_time=" + at(t0 + absl::Seconds(1)) + "&end_time=" +
-                   at(t0 + absl::Seconds(3))),
-            (std::vector<std::string>{more[2], more[1]}));
+  EXPECT_EQ(
+      listed("&start_time=" + at(t0 + absl::Seconds(1)) + "&end_time=" + at(t0 + absl::Seconds(3))),
+      (std::vector<std::string>{more[2], more[1]}));
 }
 
 TEST_F(PolosSimulatorTest, ChildExecutionsAreListed) {
@@ -475,8 +493,8 @@ TEST_F(PolosSimulatorTest, SeededDemoData) {
     if (status == "cancelled") status += "/" + JsonString(doc, "cancelled_by").value_or("");
     statuses.insert(status);
   }
-  for (const char* expected : {"completed", "queued", "failed", "cancelled/timeout",
-                               "cancelled/manual", "waiting"}) {
+  for (const char* expected :
+       {"completed", "queued", "failed", "cancelled/timeout", "cancelled/manual", "waiting"}) {
     EXPECT_TRUE(statuses.contains(expected)) << expected;
   }
 }

@@ -395,16 +395,8 @@ TEST_F(ExecutionServiceTest, InvalidRequestsNameTheFieldAndCallNoBackend) {
 }
 
 TEST_F(ExecutionServiceTest, UnparsableRequestsAreInvalidArgumentNamingTheirType) {
-  const std::pair<const char*, const char*> methods[] = {
-      {"GetExecution", "execgw.v1.GetExecutionRequest"},
-      {"ListExecutions", "execgw.v1.ListExecutionsRequest"},
-      {"ListExecutionTasks", "execgw.v1.ListExecutionTasksRequest"},
-      {"CreateExecution", "execgw.v1.CreateExecutionRequest"},
-      {"CancelExecution", "execgw.v1.CancelExecutionRequest"},
-      {"WatchExecution", "execgw.v1.WatchExecutionRequest"},
-  };
   const std::string garbage("\xff\xff\xff\xff", 4);
-  for (const auto& [method, type] : methods) {
+  for (const auto& [method, type] : ::execgw::testing::kExecutionServiceMethods) {
     SCOPED_TRACE(method);
     grpc::Status s = CallRaw(method, garbage);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();

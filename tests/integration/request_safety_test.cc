@@ -45,19 +45,6 @@ class RequestSafetyTest : public ::testing::Test {
   GatewayHarness h_;
 };
 
-struct Method {
-  const char* name;
-  const char* request_type;
-};
-const Method kMethods[] = {
-    {"GetExecution", "execgw.v1.GetExecutionRequest"},
-    {"ListExecutions", "execgw.v1.ListExecutionsRequest"},
-    {"ListExecutionTasks", "execgw.v1.ListExecutionTasksRequest"},
-    {"CreateExecution", "execgw.v1.CreateExecutionRequest"},
-    {"CancelExecution", "execgw.v1.CancelExecutionRequest"},
-    {"WatchExecution", "execgw.v1.WatchExecutionRequest"},
-};
-
 // An ErrorInfo metadata value, "" when absent.
 std::string MetadataOf(const ErrorDetails& details, const std::string& key) {
   auto it = details.error_info.metadata().find(key);
@@ -80,7 +67,7 @@ TEST_F(RequestSafetyTest, UnparsableRequestsAreInvalidArgumentOnEveryRpc) {
                                           4)},
       {"invalid UTF-8 in field 1", kInvalidUtf8},
   };
-  for (const Method& method : kMethods) {
+  for (const ExecutionServiceMethod& method : kExecutionServiceMethods) {
     for (const auto& [label, bytes] : bad) {
       SCOPED_TRACE(absl::StrCat(method.name, ": ", label));
       grpc::Status s = CallRaw(method.name, bytes);

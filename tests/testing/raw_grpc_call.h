@@ -22,6 +22,20 @@
 namespace execgw::testing {
 
 // What a raw call answered: its status and every response message.
+// Every ExecutionService method, with the full name of its request message.
+struct ExecutionServiceMethod {
+  const char* name;
+  const char* request_type;
+};
+inline constexpr ExecutionServiceMethod kExecutionServiceMethods[] = {
+    {"GetExecution", "execgw.v1.GetExecutionRequest"},
+    {"ListExecutions", "execgw.v1.ListExecutionsRequest"},
+    {"ListExecutionTasks", "execgw.v1.ListExecutionTasksRequest"},
+    {"CreateExecution", "execgw.v1.CreateExecutionRequest"},
+    {"CancelExecution", "execgw.v1.CancelExecutionRequest"},
+    {"WatchExecution", "execgw.v1.WatchExecutionRequest"},
+};
+
 struct RawAnswer {
   grpc::Status status;
   std::vector<std::string> responses;

@@ -11,8 +11,10 @@
 namespace execgw::gateway {
 namespace {
 
-// A zero in the config means "the default".
-http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b) {
+// A zero in the config means "the default". The concurrency limit and its
+// queue are shared out among `workers` workers (rounded up, at least one
+// each), so that together they keep to the configured figure.
+http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, int workers) {
   const config::v1::Resilience& r = b.resilience();
   http::ResilienceOptions o;
   o.backend = b.name();
@@ -23,6 +25,8 @@ http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b) {
   if (r.max_concurrent_requests() > 0) o.max_in_flight = r.max_concurrent_requests();
   if (r.breaker_failure_threshold() > 0) o.failure_threshold = r.breaker_failure_threshold();
   if (r.breaker_open_ms() > 0) o.open_duration = absl::Milliseconds(r.breaker_open_ms());
+  o.max_in_flight = (o.max_in_flight + workers - 1) / workers;
+  o.max_queued = (o.max_queued + workers - 1) / workers;
   return o;
 }
 
@@ -65,7 +69,7 @@ std::vector<const Backend*> BackendRegistry::All() const {
 }
 
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
-    const config::v1::GatewayConfig& config, http::HttpClient& client) {
+    const config::v1::GatewayConfig& config, http::HttpClient& client, int workers) {
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   std::vector<BackendRegistry::Entry> entries;
   for (int i = 0; i < config.backends_size(); ++i) {
@@ -73,7 +77,8 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const std::string at = absl::StrCat("backends[", i, "]");
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
-    auto http = std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b));
+    auto http =
+        std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b, workers));
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {

@@ -42,10 +42,11 @@ class BackendRegistry {
 // Builds one adapter per configured backend, resolving each credential
 // from its environment variable or file. Each backend talks to its upstream
 // through its own ResilientHttpClient (retries, concurrency limit, circuit
-// breaker, per the backend's `resilience` settings) over the shared
-// `client`, which must outlive the result.
+// breaker, per the backend's `resilience` settings) over `client`, which
+// must outlive the result. `workers`: how many such registries the gateway
+// builds, one per worker; each gets its share of the concurrency limit.
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
-    const config::v1::GatewayConfig& config, http::HttpClient& client);
+    const config::v1::GatewayConfig& config, http::HttpClient& client, int workers = 1);
 
 }  // namespace execgw::gateway
 

@@ -357,7 +357,8 @@ absl::Status CheckUniqueKeys(absl::string_view json) {
 absl::Status ValidateConfig(const GatewayConfig& config) {
   if (config.backends().empty()) return Invalid("backends", "at least one backend is required");
   if (auto s = CheckNumbers(
-          "", {{"requestIdTtlSeconds", config.request_id_ttl_seconds(), 1, 7 * 24 * 3600}});
+          "", {{"requestIdTtlSeconds", config.request_id_ttl_seconds(), 1, 7 * 24 * 3600},
+               {"workers", config.workers(), 1, 256}});
       !s.ok()) {
     return s;
   }

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -189,9 +191,12 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
       [&](Call& call, const v1::GetExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
-        absl::StatusOr<Backend*> backend = deps_.backends->Find(name->backend);
+        Worker& worker = WorkerFor(request.name());
+        absl::StatusOr<Backend*> backend = worker.backends().Find(name->backend);
         if (!backend.ok()) return backend.status();
-        deps_.gets->Get(**backend, *name, call.context(), call.Completion<v1::Execution>());
+        worker.loop().Post([&worker, &call, backend = *backend, name = *std::move(name)] {
+          worker.gets().Get(*backend, name, call.context(), call.Completion<v1::Execution>());
+        });
         return absl::OkStatus();
       });
 }
@@ -206,17 +211,21 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
         absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
         if (!query.ok()) return query.status();
         std::string fingerprint = QueryFingerprint(*query);
+        Worker& worker = NextWorker();
         absl::StatusOr<Listing> listing =
-            ResolveListing(query->parent.backend, request.page_token(), fingerprint);
+            ResolveListing(worker, query->parent.backend, request.page_token(), fingerprint);
         if (!listing.ok()) return listing.status();
         query->position = std::move(listing->position);
-        listing->backend->ListExecutions(
-            *query, call.context(),
-            PageCompletion<ExecutionPage, v1::ListExecutionsResponse>(
-                &call, deps_.page_tokens, std::move(fingerprint), listing->backend->name(),
-                [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
-                  for (auto& e : page.executions) *out.add_executions() = std::move(e);
-                }));
+        worker.loop().Post([this, &call, backend = listing->backend, query = *std::move(query),
+                            fingerprint = std::move(fingerprint)]() mutable {
+          backend->ListExecutions(
+              query, call.context(),
+              PageCompletion<ExecutionPage, v1::ListExecutionsResponse>(
+                  &call, deps_.page_tokens, std::move(fingerprint), backend->name(),
+                  [](ExecutionPage& page, v1::ListExecutionsResponse& out) {
+                    for (auto& e : page.executions) *out.add_executions() = std::move(e);
+                  }));
+        });
         return absl::OkStatus();
       });
 }
@@ -236,17 +245,21 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(grpc::CallbackSer
         if (!page_size.ok()) return page_size.status();
         query.page_size = *page_size;
         std::string fingerprint = TaskQueryFingerprint(query.execution);
+        Worker& worker = WorkerFor(request.parent());
         absl::StatusOr<Listing> listing =
-            ResolveListing(query.execution.backend, request.page_token(), fingerprint);
+            ResolveListing(worker, query.execution.backend, request.page_token(), fingerprint);
         if (!listing.ok()) return listing.status();
         query.position = std::move(listing->position);
-        listing->backend->ListExecutionTasks(
-            query, call.context(),
-            PageCompletion<TaskPage, v1::ListExecutionTasksResponse>(
-                &call, deps_.page_tokens, std::move(fingerprint), listing->backend->name(),
-                [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
-                  for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
-                }));
+        worker.loop().Post([this, &call, backend = listing->backend, query = std::move(query),
+                            fingerprint = std::move(fingerprint)]() mutable {
+          backend->ListExecutionTasks(
+              query, call.context(),
+              PageCompletion<TaskPage, v1::ListExecutionTasksResponse>(
+                  &call, deps_.page_tokens, std::move(fingerprint), backend->name(),
+                  [](TaskPage& page, v1::ListExecutionTasksResponse& out) {
+                    for (auto& t : page.tasks) *out.add_tasks() = std::move(t);
+                  }));
+        });
         return absl::OkStatus();
       });
 }
@@ -266,10 +279,15 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
                             "\"backends/{backend}/workflows/{workflow}\"");
         }
         if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
-        absl::StatusOr<Backend*> backend = deps_.backends->Find(parent->backend);
+        Worker& worker =
+            request.request_id().empty() ? NextWorker() : WorkerFor(request.request_id());
+        absl::StatusOr<Backend*> backend = worker.backends().Find(parent->backend);
         if (!backend.ok()) return backend.status();
-        deps_.creates->Create(**backend, *parent, request, call.context(),
-                              call.Completion<v1::Execution>());
+        worker.loop().Post(
+            [&worker, &call, &request, backend = *backend, parent = *std::move(parent)] {
+              worker.creates().Create(*backend, parent, request, call.context(),
+                                      call.Completion<v1::Execution>());
+            });
         return absl::OkStatus();
       });
 }
@@ -283,17 +301,31 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
       [&](Call& call, const v1::CancelExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
-        absl::StatusOr<Backend*> backend = deps_.backends->Find(name->backend);
+        Worker& worker = WorkerFor(request.name());
+        absl::StatusOr<Backend*> backend = worker.backends().Find(name->backend);
         if (!backend.ok()) return backend.status();
-        (*backend)->CancelExecution(*name, call.context(), call.Completion<v1::Execution>());
+        worker.loop().Post([&call, backend = *backend, name = *std::move(name)] {
+          backend->CancelExecution(name, call.context(), call.Completion<v1::Execution>());
+        });
         return absl::OkStatus();
       });
 }
 
+Worker& ExecutionService::WorkerFor(absl::string_view key) const {
+  return *deps_.workers[absl::HashOf(key) % deps_.workers.size()];
+}
+
+Worker& ExecutionService::NextWorker() const {
+  // Per gRPC thread, so that taking turns shares no counter between
+  // threads; each thread starts at a worker of its own.
+  thread_local size_t turn = absl::HashOf(std::this_thread::get_id());
+  return *deps_.workers[turn++ % deps_.workers.size()];
+}
+
 absl::StatusOr<ExecutionService::Listing> ExecutionService::ResolveListing(
-    const std::string& backend_name, absl::string_view page_token,
+    const Worker& worker, const std::string& backend_name, absl::string_view page_token,
     absl::string_view fingerprint) const {
-  absl::StatusOr<Backend*> backend = deps_.backends->Find(backend_name);
+  absl::StatusOr<Backend*> backend = worker.backends().Find(backend_name);
   if (!backend.ok()) return backend.status();
   absl::StatusOr<UpstreamPosition> position = deps_.page_tokens->Decode(page_token, fingerprint);
   if (!position.ok()) return position.status();

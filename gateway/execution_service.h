@@ -1,11 +1,11 @@
 #ifndef EXECGW_GATEWAY_EXECUTION_SERVICE_H_
 #define EXECGW_GATEWAY_EXECUTION_SERVICE_H_
 
+#include <vector>
+
 #include "execgw/v1/execution_service.grpc.pb.h"
-#include "gateway/backend_registry.h"
-#include "gateway/create_deduplicator.h"
-#include "gateway/get_coalescer.h"
 #include "gateway/page_token.h"
+#include "gateway/worker.h"
 #include "grpcpp/support/byte_buffer.h"
 
 namespace execgw::gateway {
@@ -27,18 +27,24 @@ using RawExecutionService = v1::ExecutionService::WithRawCallbackMethod_GetExecu
 // resource name to a backend, and turns results and errors into gRPC
 // answers. Every method returns at once; the answer is sent from the
 // backend's completion, never by blocking a gRPC thread.
+//
+// A valid call is handed to one worker and runs on that worker's loop from
+// the backend request to Finish. Calls about one execution (Get, Cancel,
+// ListExecutionTasks) go to the worker its name hashes to, so identical
+// GetExecution calls always meet in one worker's GetCoalescer; creates with
+// a request_id go by that id (one worker remembers it); the rest are spread
+// round-robin.
 class ExecutionService final : public RawExecutionService {
  public:
   // What the service shares with the rest of the gateway; every member
   // must outlive the service.
   struct Dependencies {
-    const BackendRegistry* backends;
+    // At least one; each serves the same backends.
+    std::vector<Worker*> workers;
     const PageTokenCodec* page_tokens;
-    CreateDeduplicator* creates;
-    GetCoalescer* gets;
   };
 
-  explicit ExecutionService(Dependencies dependencies) : deps_(dependencies) {}
+  explicit ExecutionService(Dependencies dependencies) : deps_(std::move(dependencies)) {}
 
   // Each takes the serialised request of its RPC (GetExecutionRequest...)
   // and answers its serialised response message.
@@ -66,6 +72,11 @@ class ExecutionService final : public RawExecutionService {
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
  private:
+  // The worker for calls about the resource `key` names (always the same
+  // one), and the next in turn for calls bound to nothing.
+  Worker& WorkerFor(absl::string_view key) const;
+  Worker& NextWorker() const;
+
   // The backend a listing goes to, and where the page token says it stands.
   struct Listing {
     Backend* backend;
@@ -73,7 +84,7 @@ class ExecutionService final : public RawExecutionService {
   };
   // Errors: backend not configured, or a page token that is forged,
   // expired or from another query.
-  absl::StatusOr<Listing> ResolveListing(const std::string& backend_name,
+  absl::StatusOr<Listing> ResolveListing(const Worker& worker, const std::string& backend_name,
                                          absl::string_view page_token,
                                          absl::string_view fingerprint) const;
 

@@ -20,10 +20,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // flood stderr with them.
   RouteProtobufLogging();
   std::unique_ptr<GatewayServer> gw(new GatewayServer());
-  gw->http_ = http::NewCurlHttpClient();
-  auto backends = BuildBackends(config, *gw->http_);
-  if (!backends.ok()) return backends.status();
-  gw->backends_ = *std::move(backends);
+  if (auto s = ValidateConfig(config); !s.ok()) return s;
+  auto workers = StartWorkers(config, WorkerCount(config));
+  if (!workers.ok()) return workers.status();
+  gw->workers_ = *std::move(workers);
 
   std::string key;
   if (config.has_page_token_key()) {
@@ -37,14 +37,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     key = PageTokenCodec::RandomKey();
   }
   gw->page_tokens_ = std::make_unique<PageTokenCodec>(std::move(key), WallClock());
-  CreateDeduplicator::Options dedup;
-  if (config.request_id_ttl_seconds() > 0) {
-    dedup.ttl = absl::Seconds(config.request_id_ttl_seconds());
-  }
-  gw->creates_ = std::make_unique<CreateDeduplicator>(dedup);
-  gw->gets_ = std::make_unique<GetCoalescer>();
-  gw->service_ = std::make_unique<ExecutionService>(ExecutionService::Dependencies{
-      gw->backends_.get(), gw->page_tokens_.get(), gw->creates_.get(), gw->gets_.get()});
+  ExecutionService::Dependencies deps;
+  for (auto& w : gw->workers_) deps.workers.push_back(w.get());
+  deps.page_tokens = gw->page_tokens_.get();
+  gw->service_ = std::make_unique<ExecutionService>(std::move(deps));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -83,10 +79,9 @@ void GatewayServer::Shutdown(absl::Duration grace) {
   // Every gRPC call has finished, but upstream work may still run for
   // callers that left early (a shared read or create they had joined):
   // stop it all (its callbacks run now, while the backends they use are
-  // alive), then take the backends down, and the HTTP client last.
-  if (http_) http_->Shutdown();
-  backends_.reset();
-  http_.reset();
+  // alive), then take the workers down.
+  for (auto& w : workers_) w->Shutdown();
+  workers_.clear();
   shut_down_ = true;
 }
 

@@ -7,18 +7,16 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "adapters/http/http_client.h"
 #include "execgw/config/v1/config.pb.h"
-#include "gateway/backend_registry.h"
-#include "gateway/create_deduplicator.h"
 #include "gateway/execution_service.h"
-#include "gateway/get_coalescer.h"
 #include "gateway/page_token.h"
+#include "gateway/worker.h"
 #include "grpcpp/server.h"
 
 namespace execgw::gateway {
 
-// The running gateway: one shared HTTP client, the configured backends and
+// The running gateway: its workers (each an event loop with its own HTTP
+// client and its own instance of every configured backend; worker.h) and
 // the gRPC server (ExecutionService, the standard health service and
 // server reflection) listening on one address.
 class GatewayServer {
@@ -34,6 +32,7 @@ class GatewayServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  int worker_count() const { return static_cast<int>(workers_.size()); }
 
   // Blocks until Shutdown(), called from another thread, has finished.
   void Wait();
@@ -46,11 +45,8 @@ class GatewayServer {
  private:
   GatewayServer() = default;
 
-  std::unique_ptr<http::HttpClient> http_;
-  std::unique_ptr<BackendRegistry> backends_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PageTokenCodec> page_tokens_;
-  std::unique_ptr<CreateDeduplicator> creates_;
-  std::unique_ptr<GetCoalescer> gets_;
   std::unique_ptr<ExecutionService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

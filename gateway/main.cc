@@ -1,7 +1,7 @@
 // execgw: the gRPC gateway for Blaxel job executions and Polos workflow
 // executions. See README.md.
 //
-//   execgw --config=execgw.json [--listen=0.0.0.0:50051]
+//   execgw --config=execgw.json [--listen=0.0.0.0:50051] [--workers=N]
 //   execgw --demo               (embedded simulators, no config needed)
 #include <csignal>
 #include <iostream>
@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "adapters/http/curl_http_client.h"
 #include "gateway/config.h"
 #include "gateway/demo.h"
@@ -19,6 +20,9 @@
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to serve gRPC on, host:port.");
 ABSL_FLAG(std::string, config, "", "Path of the config file (JSON; see README.md).");
+ABSL_FLAG(int, workers, 0,
+          "Worker threads, overriding the config's `workers` (0: as the config says, whose "
+          "default is one per core).");
 ABSL_FLAG(bool, demo, false,
           "Start embedded Blaxel and Polos simulators with live demo data and serve them; "
           "--config is then not needed.");
@@ -38,6 +42,10 @@ int main(int argc, char** argv) {
       "[--listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
   execgw::http::ReturnLargeBuffersToTheSystem();
+  // Debian's Abseil is built without NDEBUG, so every mutex would keep a
+  // lock graph for deadlock detection (GraphCycles), a cost on every lock.
+  // The tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // execgw-cli is built beside execgw: show a command that runs as printed.
   std::string cli = "execgw-cli";
   if (const std::string self = argv[0]; self.find('/') != std::string::npos) {
@@ -68,11 +76,12 @@ int main(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     config = *std::move(loaded);
   }
+  if (absl::GetFlag(FLAGS_workers) != 0) config.set_workers(absl::GetFlag(FLAGS_workers));
 
   auto server = execgw::gateway::GatewayServer::Start(config, absl::GetFlag(FLAGS_listen));
   if (!server.ok()) return Fail(server.status());
   std::cout << "execgw: serving " << config.backends_size() << " backend(s) on port "
-            << (*server)->port() << "\n";
+            << (*server)->port() << " with " << (*server)->worker_count() << " worker(s)\n";
   for (const auto& b : config.backends()) {
     std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos") << ")\n";
   }

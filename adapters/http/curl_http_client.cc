@@ -48,7 +48,7 @@ long MillisUntil(absl::Time when, absl::Time now) {
 }
 
 // One request in flight. Created by Send()/Stream() on the caller's thread,
-// then touched only by the event-loop thread.
+// then touched only by the event-loop thread, which gives it its id.
 struct Transfer {
   uint64_t id = 0;
   HttpRequest request;
@@ -83,13 +83,14 @@ struct Timer {
 
 // Work posted to the event-loop thread.
 struct Command {
-  enum class Kind { kAddTransfer, kCancelTransfer, kAddTimer, kCancelTimer };
+  enum class Kind { kAddTransfer, kCancelTransfer, kAddTimer, kCancelTimer, kRun };
   explicit Command(Kind k) : kind(k) {}
   Kind kind;
   uint64_t id = 0;
   std::unique_ptr<Transfer> transfer;
   std::unique_ptr<Timer> timer;
   absl::Time when;
+  absl::AnyInvocable<void() &&> fn;  // kRun
 };
 
 // The kind of a transport failure, in words that name no URL, host, port
@@ -190,7 +191,6 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
  private:
   // Any thread.
   void Enqueue(Command command);
-  uint64_t NextId();
 
   // Event-loop thread only.
   void Loop();
@@ -205,6 +205,10 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
   void RunDueTimers();
   int PollTimeoutMillis();
   void FailEverything();
+  // A cleared easy handle from the pool, or a new one (nullptr if curl has
+  // no memory); and back into the pool.
+  CURL* TakeEasy();
+  void RecycleEasy(CURL* easy);
 
   static size_t OnHeader(char* data, size_t size, size_t n, void* user);
   static size_t OnBody(char* data, size_t size, size_t n, void* user);
@@ -217,9 +221,19 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set by the loop once it has drained everything on shutdown.
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
 
   // Event-loop thread state.
+  // Commands given on the loop thread itself (a completion starting the
+  // next request, a call handed to its worker's loop and sending): they
+  // need neither the lock nor a wake-up, since the loop runs them before it
+  // next waits. Not used once shutdown has begun (`draining_`), so that
+  // everything then goes through the queue FailEverything empties.
+  std::deque<Command> local_commands_;
+  bool draining_ = false;
+  uint64_t next_id_ = 1;
+  // Easy handles of finished transfers, reset and ready for the next one:
+  // curl_easy_init and the first setopts cost more than a reset.
+  std::vector<CURL*> idle_easy_;
   std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::map<uint64_t, std::unique_ptr<Timer>> timers_;
   using TimerKey = std::pair<absl::Time, uint64_t>;  // id breaks ties: FIFO
@@ -241,6 +255,7 @@ CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
 
 CurlHttpClient::~CurlHttpClient() {
   Shutdown();
+  for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
   curl_multi_cleanup(multi_);
 }
 
@@ -254,12 +269,11 @@ void CurlHttpClient::Shutdown() {
   thread_.join();
 }
 
-uint64_t CurlHttpClient::NextId() {
-  absl::MutexLock lock(&mu_);
-  return next_id_++;
-}
-
 void CurlHttpClient::Enqueue(Command command) {
+  if (IsLoopThread() && !draining_) {
+    local_commands_.push_back(std::move(command));
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
     if (!closed_) {
@@ -276,11 +290,11 @@ void CurlHttpClient::Enqueue(Command command) {
     Complete(std::move(command.transfer), absl::CancelledError("HTTP client is shutting down"));
   }
   if (command.timer != nullptr) std::move(command.timer->fn)();
+  if (command.fn != nullptr) std::move(command.fn)();
 }
 
 void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
   auto t = std::make_unique<Transfer>();
-  t->id = NextId();
   t->request = std::move(request);
   t->done = std::move(done);
   t->max_response_bytes = t->request.max_response_bytes > 0 ? t->request.max_response_bytes
@@ -292,7 +306,6 @@ void CurlHttpClient::Send(HttpRequest request, ResponseCallback done) {
 
 void CurlHttpClient::Stream(HttpRequest request, StreamCallbacks callbacks) {
   auto t = std::make_unique<Transfer>();
-  t->id = NextId();
   t->request = std::move(request);
   t->streaming = true;
   t->callbacks = std::move(callbacks);
@@ -302,8 +315,9 @@ void CurlHttpClient::Stream(HttpRequest request, StreamCallbacks callbacks) {
 }
 
 void CurlHttpClient::Post(absl::AnyInvocable<void() &&> fn) {
-  // Timers due at the same time run in the order they were set.
-  RunAt(absl::InfinitePast(), std::move(fn), nullptr);
+  Command c(Command::Kind::kRun);
+  c.fn = std::move(fn);
+  Enqueue(std::move(c));
 }
 
 void CurlHttpClient::RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
@@ -312,7 +326,6 @@ void CurlHttpClient::RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
   timer->fn = std::move(fn);
   timer->cancellation = std::move(cancellation);
   Command c(Command::Kind::kAddTimer);
-  c.id = NextId();
   c.when = when;
   c.timer = std::move(timer);
   Enqueue(std::move(c));
@@ -339,11 +352,19 @@ void CurlHttpClient::Loop() {
       return;
     }
     RunCommands(std::move(commands));
+    // Until no command given on this thread is left: each may give more.
+    while (!local_commands_.empty()) {
+      std::deque<Command> local;
+      local.swap(local_commands_);
+      RunCommands(std::move(local));
+    }
     int running = 0;
     curl_multi_perform(multi_, &running);
     ReapFinished();
     RunDueTimers();
-    curl_multi_poll(multi_, nullptr, 0, PollTimeoutMillis(), nullptr);
+    // Commands the completions and timers just gave run at once.
+    const int wait = local_commands_.empty() ? PollTimeoutMillis() : 0;
+    curl_multi_poll(multi_, nullptr, 0, wait, nullptr);
   }
 }
 
@@ -357,7 +378,10 @@ void CurlHttpClient::RunCommands(std::deque<Command> commands) {
         Finish(c.id, absl::CancelledError("HTTP request cancelled"));
         break;
       case Command::Kind::kAddTimer:
-        AddTimer(c.id, c.when, std::move(c.timer));
+        AddTimer(next_id_++, c.when, std::move(c.timer));
+        break;
+      case Command::Kind::kRun:
+        std::move(c.fn)();
         break;
       case Command::Kind::kCancelTimer:
         CancelTimer(c.id);
@@ -378,6 +402,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
                  absl::StrCat("HTTP ", t->request.method, ": the deadline passed before sending")));
     return;
   }
+  t->id = next_id_++;
   if (t->request.attempt_timeout != absl::InfiniteDuration()) {
     t->attempt_end = now + t->request.attempt_timeout;
   }
@@ -408,7 +433,7 @@ void CurlHttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
 }
 
 absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
-  t.easy = curl_easy_init();
+  t.easy = TakeEasy();
   if (t.easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
   CURL* e = t.easy;
   const HttpRequest& r = t.request;
@@ -591,6 +616,10 @@ void CurlHttpClient::Complete(std::unique_ptr<Transfer> t, absl::Status status) 
   }
   ResponseCallback done = t->streaming ? std::move(t->callbacks.on_done) : std::move(t->done);
   // Free the handle before the callback, which may start a new request.
+  if (t->easy != nullptr && IsLoopThread()) {
+    RecycleEasy(t->easy);
+    t->easy = nullptr;
+  }
   t.reset();
   if (done != nullptr) std::move(done)(std::move(result));
 }
@@ -648,9 +677,36 @@ int CurlHttpClient::PollTimeoutMillis() {
   return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))));
 }
 
+CURL* CurlHttpClient::TakeEasy() {
+  if (idle_easy_.empty()) return curl_easy_init();
+  CURL* easy = idle_easy_.back();
+  idle_easy_.pop_back();
+  return easy;
+}
+
+void CurlHttpClient::RecycleEasy(CURL* easy) {
+  // Enough for the transfers of a busy moment; more are cleaned up.
+  constexpr size_t kMaxIdleEasy = 256;
+  if (idle_easy_.size() >= kMaxIdleEasy) {
+    curl_easy_cleanup(easy);
+    return;
+  }
+  // Back to the defaults, CURLOPT_PRIVATE and the callbacks included; the
+  // connection cache belongs to the multi handle and is kept.
+  curl_easy_reset(easy);
+  idle_easy_.push_back(easy);
+}
+
 void CurlHttpClient::FailEverything() {
   // Callbacks may post more work while we fail what is here; keep going
-  // until nothing is left, then refuse further posts.
+  // until nothing is left, then refuse further posts. Commands given on
+  // this thread from now on go through the queue.
+  draining_ = true;
+  for (Command& c : local_commands_) {
+    absl::MutexLock lock(&mu_);
+    commands_.push_back(std::move(c));
+  }
+  local_commands_.clear();
   while (true) {
     while (!transfers_.empty()) {
       Finish(transfers_.begin()->first, absl::CancelledError("HTTP client is shutting down"));
@@ -676,6 +732,7 @@ void CurlHttpClient::FailEverything() {
         Complete(std::move(c.transfer), absl::CancelledError("HTTP client is shutting down"));
       }
       if (c.timer != nullptr) std::move(c.timer->fn)();
+      if (c.fn != nullptr) std::move(c.fn)();
     }
   }
 }

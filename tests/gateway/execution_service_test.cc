@@ -16,12 +16,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
+#include "adapters/http/curl_http_client.h"
 #include "adapters/upstream_error.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/backend_registry.h"
-#include "gateway/create_deduplicator.h"
-#include "gateway/get_coalescer.h"
 #include "gateway/page_token.h"
+#include "gateway/worker.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -91,9 +91,11 @@ class ExecutionServiceTest : public ::testing::Test {
     std::vector<std::unique_ptr<Backend>> backends;
     backends.push_back(std::move(bx));
     backends.push_back(std::move(px));
-    registry_ = std::make_unique<BackendRegistry>(std::move(backends));
+    worker_ = std::make_unique<Worker>(http::NewCurlHttpClient(),
+                                       std::make_unique<BackendRegistry>(std::move(backends)),
+                                       CreateDeduplicator::Options());
     service_ = std::make_unique<ExecutionService>(
-        ExecutionService::Dependencies{registry_.get(), &page_tokens_, &creates_, &gets_});
+        ExecutionService::Dependencies{{worker_.get()}, &page_tokens_});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -197,11 +199,9 @@ class ExecutionServiceTest : public ::testing::Test {
 
   SimulatedEventLoop clock_;
   PageTokenCodec page_tokens_{std::string(32, 'k'), &clock_};
-  CreateDeduplicator creates_;
-  GetCoalescer gets_;
   RecordingBackend* bx_ = nullptr;
   RecordingBackend* px_ = nullptr;
-  std::unique_ptr<BackendRegistry> registry_;
+  std::unique_ptr<Worker> worker_;
   std::unique_ptr<ExecutionService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;

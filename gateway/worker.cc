@@ -1,0 +1,52 @@
+#include "gateway/worker.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/time/time.h"
+#include "adapters/http/curl_http_client.h"
+
+namespace execgw::gateway {
+
+Worker::Worker(std::unique_ptr<http::HttpClient> http, std::unique_ptr<BackendRegistry> backends,
+               CreateDeduplicator::Options creates)
+    : http_(std::move(http)),
+      backends_(std::move(backends)),
+      creates_(std::make_unique<CreateDeduplicator>(creates)),
+      gets_(std::make_unique<GetCoalescer>(&http_->loop())) {}
+
+Worker::~Worker() {
+  Shutdown();
+  backends_.reset();
+  http_.reset();
+}
+
+void Worker::Shutdown() { http_->Shutdown(); }
+
+int WorkerCount(const config::v1::GatewayConfig& config) {
+  if (config.workers() > 0) return config.workers();
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
+    const config::v1::GatewayConfig& config, int count) {
+  CreateDeduplicator::Options creates;
+  if (config.request_id_ttl_seconds() > 0) {
+    creates.ttl = absl::Seconds(config.request_id_ttl_seconds());
+  }
+  // Each worker remembers the request ids routed to it: its share of the
+  // memory bound.
+  creates.max_entries = std::max<size_t>(1, creates.max_entries / count);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < count; ++i) {
+    std::unique_ptr<http::HttpClient> http = http::NewCurlHttpClient();
+    auto backends = BuildBackends(config, *http, count);
+    if (!backends.ok()) return backends.status();
+    workers.push_back(
+        std::make_unique<Worker>(std::move(http), *std::move(backends), creates));
+  }
+  return workers;
+}
+
+}  // namespace execgw::gateway

@@ -1,0 +1,62 @@
+#ifndef EXECGW_GATEWAY_WORKER_H_
+#define EXECGW_GATEWAY_WORKER_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/event_loop.h"
+#include "adapters/http/http_client.h"
+#include "execgw/config/v1/config.pb.h"
+#include "gateway/backend_registry.h"
+#include "gateway/create_deduplicator.h"
+#include "gateway/get_coalescer.h"
+
+namespace execgw::gateway {
+
+// One worker of the gateway, as in Envoy: an event loop (its HTTP client's
+// thread, with that client's connections and timers) and everything a call
+// needs built for that loop alone: the backends (their retrying clients,
+// breakers and credentials), the shared GetExecution reads and the
+// remembered create request ids. A call handed to a worker runs on its loop
+// from the backend request to the gRPC answer, so no lock on that path is
+// shared with the other workers.
+class Worker {
+ public:
+  // `http` is the loop; `backends` were built on it (BuildBackends).
+  Worker(std::unique_ptr<http::HttpClient> http, std::unique_ptr<BackendRegistry> backends,
+         CreateDeduplicator::Options creates);
+  // Stops the loop first (Shutdown), then the backends, then the client.
+  ~Worker();
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  EventLoop& loop() { return http_->loop(); }
+  const BackendRegistry& backends() const { return *backends_; }
+  CreateDeduplicator& creates() { return *creates_; }
+  GetCoalescer& gets() { return *gets_; }
+
+  // Fails the upstream work still pending (its completions run now, while
+  // the backends they use are alive) and stops the loop. Idempotent.
+  void Shutdown();
+
+ private:
+  std::unique_ptr<http::HttpClient> http_;
+  std::unique_ptr<BackendRegistry> backends_;
+  std::unique_ptr<CreateDeduplicator> creates_;
+  std::unique_ptr<GetCoalescer> gets_;
+};
+
+// The number of workers `config` asks for: its `workers`, or one per core
+// when that is 0.
+int WorkerCount(const config::v1::GatewayConfig& config);
+
+// Starts `count` workers serving the backends of `config` (validated here:
+// errors name the config field at fault), each on its own CurlHttpClient.
+absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
+    const config::v1::GatewayConfig& config, int count);
+
+}  // namespace execgw::gateway
+
+#endif  // EXECGW_GATEWAY_WORKER_H_

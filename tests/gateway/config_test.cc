@@ -281,7 +281,12 @@ INSTANTIATE_TEST_SUITE_P(
                    "requestIdTtlSeconds: 604801 is out of range: 0 (the default) or 1 to 604800"},
         ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("requestIdTtlSeconds": -1,)"),
                    "requestIdTtlSeconds: -1 is out of range"},
-        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("requestIdTtlSeconds": 604800,)"), ""}));
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("requestIdTtlSeconds": 604800,)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("workers": 257,)"),
+                   "workers: 257 is out of range: 0 (the default) or 1 to 256"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("workers": -2,)"),
+                   "workers: -2 is out of range"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("workers": 256,)"), ""}));
 
 // protobuf's JSON parser keeps the last of duplicate keys without a word.
 INSTANTIATE_TEST_SUITE_P(

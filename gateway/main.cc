@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   auto server = execgw::gateway::GatewayServer::Start(config, absl::GetFlag(FLAGS_listen));
   if (!server.ok()) return Fail(server.status());
   std::cout << "execgw: serving " << config.backends_size() << " backend(s) on port "
-            << (*server)->port() << " with " << (*server)->worker_count() << " worker(s)\n";
+            << (*server)->port() << "\n";
+  std::cout << "  " << (*server)->worker_count() << " worker(s)\n";
   for (const auto& b : config.backends()) {
     std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos") << ")\n";
   }

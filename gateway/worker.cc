@@ -4,6 +4,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "adapters/http/curl_http_client.h"
 
@@ -40,11 +41,12 @@ absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
   creates.max_entries = std::max<size_t>(1, creates.max_entries / count);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < count; ++i) {
-    std::unique_ptr<http::HttpClient> http = http::NewCurlHttpClient();
+    http::CurlHttpClientOptions options;
+    options.thread_name = absl::StrCat("worker-", i);
+    std::unique_ptr<http::HttpClient> http = http::NewCurlHttpClient(options);
     auto backends = BuildBackends(config, *http, count);
     if (!backends.ok()) return backends.status();
-    workers.push_back(
-        std::make_unique<Worker>(std::move(http), *std::move(backends), creates));
+    workers.push_back(std::make_unique<Worker>(std::move(http), *std::move(backends), creates));
   }
   return workers;
 }

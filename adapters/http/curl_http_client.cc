@@ -1,6 +1,7 @@
 #include "adapters/http/curl_http_client.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -250,7 +251,10 @@ CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(options_.max_total_connections));
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), options_.thread_name.substr(0, 15).c_str());
+    Loop();
+  });
 }
 
 CurlHttpClient::~CurlHttpClient() {

@@ -2,6 +2,7 @@
 #define EXECGW_ADAPTERS_HTTP_CURL_HTTP_CLIENT_H_
 
 #include <memory>
+#include <string>
 
 #include "adapters/http/http_client.h"
 
@@ -18,6 +19,9 @@ struct CurlHttpClientOptions {
   // own (HttpRequest::max_response_bytes); protects the gateway's memory
   // from a runaway upstream.
   size_t max_response_bytes = 8 << 20;
+  // The name of the loop thread, as tools such as top and perf show it (at
+  // most 15 characters are kept).
+  std::string thread_name = "http-loop";
 };
 
 // The one HTTP client: libcurl's multi interface driven by a single

@@ -12,8 +12,9 @@
 //   get_gateway_polos, get_direct_polos (with --polos)
 // each in these modes:
 //   one_at_a_time     closed loop, one call in flight
-//   max               closed loop, --channels x --per_channel calls in flight (the direct
-//                     scenarios: as many parallel transfers): the maximum throughput
+//   max               closed loop, --max_concurrency=CxS: S calls in flight on each of C
+//                     gRPC channels (the direct scenarios: C*S parallel transfers on as
+//                     many keep-alive connections): the maximum throughput
 //   half_max          open loop at 50% of that scenario's own max, evenly spaced (or
 //                     Poisson, --poisson) arrivals; latency runs from the scheduled
 //                     send time, so a stalled server is not hidden (coordinated omission)
@@ -83,8 +84,9 @@ ABSL_FLAG(std::string, modes, "one_at_a_time,max,half_max",
 ABSL_FLAG(std::string, scenarios, "get_gateway,get_direct,get_no_upstream,list_gateway,list_direct",
           "Comma-separated scenarios (see the top of unary_load.cc).");
 ABSL_FLAG(bool, polos, false, "Also run get_gateway_polos and get_direct_polos.");
-ABSL_FLAG(int, channels, 4, "gRPC channels (separate connections) in max mode.");
-ABSL_FLAG(int, per_channel, 16, "Calls in flight per channel in max mode.");
+ABSL_FLAG(std::string, max_concurrency, "4x16",
+          "Shape of max mode (and the open loops' connections): CHANNELSxCALLS_PER_CHANNEL "
+          "gRPC; the direct scenarios get CHANNELS*CALLS_PER_CHANNEL HTTP connections.");
 ABSL_FLAG(std::string, rates, "", "Comma-separated calls/s for mode rate.");
 ABSL_FLAG(bool, poisson, false, "Open loop: Poisson arrivals instead of evenly spaced ones.");
 ABSL_FLAG(std::string, json, "", "Write the results as JSON to this file.");
@@ -973,15 +975,33 @@ Result RunOne(const Scenario& s, const std::string& mode, LoadShape shape, Conne
   return r;
 }
 
+// --max_concurrency: gRPC channels, and calls in flight on each.
+struct MaxShape {
+  int channels = 4;
+  int per_channel = 16;
+};
+
+absl::StatusOr<MaxShape> ParseMaxShape(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, 'x');
+  MaxShape shape;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &shape.channels) ||
+      !absl::SimpleAtoi(parts[1], &shape.per_channel) || shape.channels < 1 ||
+      shape.per_channel < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_concurrency=", text, ": want CHANNELSxCALLS, e.g. 4x16"));
+  }
+  return shape;
+}
+
 bool Has(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 // Every requested mode of one scenario; max runs first when half_max needs it.
-void RunScenario(const Scenario& s, const std::vector<std::string>& modes, const Processes& procs,
-                 std::vector<Result>& results) {
-  const int channels = absl::GetFlag(FLAGS_channels);
-  const int max_concurrency = channels * absl::GetFlag(FLAGS_per_channel);
+void RunScenario(const Scenario& s, const std::vector<std::string>& modes, MaxShape shape,
+                 const Processes& procs, std::vector<Result>& results) {
+  const int channels = shape.channels;
+  const int max_concurrency = channels * shape.per_channel;
   // Under load: the gateway's calls share `channels` connections; the
   // direct reads get one HTTP/1.1 connection per call in flight at most.
   const Connections loaded{channels, max_concurrency};
@@ -1029,6 +1049,8 @@ int Fail(const absl::Status& s) {
 int Run(const std::string& command) {
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  const auto shape = ParseMaxShape(absl::GetFlag(FLAGS_max_concurrency));
+  if (!shape.ok()) return Fail(shape.status());
   System sys;
   if (auto s = StartUpstreams(sys); !s.ok()) return Fail(s);
   if (auto s = StartGateway(sys); !s.ok()) return Fail(s);
@@ -1040,7 +1062,7 @@ int Run(const std::string& command) {
   const Processes procs{sys.gateway->pid(), sys.info.pid};
   std::vector<Result> results;
   PrintHeader();
-  for (const Scenario& s : scenarios) RunScenario(s, modes, procs, results);
+  for (const Scenario& s : scenarios) RunScenario(s, modes, *shape, procs, results);
   std::cerr << "(latency in us; gw_cpu, sim_cpu, lg_cpu: CPU us per call of the gateway, of the "
                "simulators' process and of this load generator; lag_us: open loop, mean delay "
                "of the sends after their scheduled times, included in the latency)\n";

@@ -12,7 +12,10 @@
 // prints one line of JSON saying what a client needs (ports, base URLs, key
 // files, resource names, the direct URLs and headers of the same reads), and
 // serves until SIGTERM, SIGINT or the end of stdin, when it removes the
-// files it wrote.
+// files it wrote. A line "counts" on stdin is answered on stdout with one
+// line of JSON, the requests each simulator has served so far:
+// {"blaxel":{"get":N,"list":N},"polos":{"get":N,"list":N}}, so a load
+// generator can tell how many upstream reads the gateway made.
 #include <signal.h>
 #include <unistd.h>
 
@@ -196,12 +199,21 @@ std::string Describe(const Upstreams& up, const std::string& config_path, const 
   return buf.GetString();
 }
 
+std::string RequestCounts(const Upstreams& up) {
+  return absl::StrCat(R"({"blaxel":{"get":)", up.blaxel->request_count("get"), R"(,"list":)",
+                      up.blaxel->request_count("list"), R"(},"polos":{"get":)",
+                      up.polos->request_count("get"), R"(,"list":)",
+                      up.polos->request_count("list"), "}}");
+}
+
 // Returns once SIGTERM or SIGINT arrives or stdin ends (the parent died or
-// closed it). The signals must be blocked in every thread already.
-void WaitForTheEnd(sigset_t signals) {
-  std::thread([] {
-    char c;
-    while (read(STDIN_FILENO, &c, 1) > 0) {
+// closed it), answering "counts" meanwhile. The signals must be blocked in
+// every thread already. The stdin reader is left running: the process ends
+// soon after.
+void ServeUntilTheEnd(const Upstreams& up, sigset_t signals) {
+  std::thread([&up] {
+    for (std::string line; std::getline(std::cin, line);) {
+      if (line == "counts") std::cout << RequestCounts(up) << std::endl;
     }
     kill(getpid(), SIGTERM);
   }).detach();
@@ -230,7 +242,7 @@ int Run() {
     return 1;
   }
   std::cout << Describe(up, config_path, keys) << std::endl;
-  WaitForTheEnd(signals);
+  ServeUntilTheEnd(up, signals);
   up.blaxel->Stop();
   up.polos->Stop();
   for (const std::string& path : {config_path, keys.blaxel, keys.polos}) unlink(path.c_str());

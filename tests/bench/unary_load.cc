@@ -149,6 +149,12 @@ class ChildProcess {
     }
   }
 
+  // Writes `line` and a newline to its stdin.
+  bool WriteLine(const std::string& line) {
+    const std::string text = line + "\n";
+    return write(stdin_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
+
   // SIGTERM, closes its stdin and waits for it.
   void Stop() {
     if (pid_ <= 0) return;
@@ -492,12 +498,32 @@ struct Window {
   // Open loop: how late the calls were sent after their scheduled times, in
   // sum (a load generator that falls behind shows here first).
   absl::Duration send_lag;
+  // Requests the simulator served for the scenario's endpoint (unknown:
+  // none). Through the gateway fewer than calls when it shares reads.
+  std::optional<int64_t> upstream_requests;
 };
 
-// The processes whose CPU a window charges to its calls.
+// Requests served so far by one simulator endpoint, as bench_upstreams
+// counts them ("blaxel.get", "polos.list", ...).
+std::optional<int64_t> UpstreamRequests(ChildProcess& upstreams, const std::string& counter) {
+  const std::vector<std::string> key = absl::StrSplit(counter, '.');
+  if (key.size() != 2 || !upstreams.WriteLine("counts")) return std::nullopt;
+  auto line = upstreams.ReadLine(absl::Seconds(5));
+  rapidjson::Document d;
+  if (!line.ok() || d.Parse(line->c_str()).HasParseError() || !d.IsObject()) return std::nullopt;
+  auto group = d.FindMember(key[0].c_str());
+  if (group == d.MemberEnd() || !group->value.IsObject()) return std::nullopt;
+  auto count = group->value.FindMember(key[1].c_str());
+  if (count == group->value.MemberEnd() || !count->value.IsInt64()) return std::nullopt;
+  return count->value.GetInt64();
+}
+
+// The processes whose CPU a window charges to its calls, and the one that
+// counts upstream requests.
 struct Processes {
   pid_t gateway;
   pid_t simulator;
+  ChildProcess* upstreams;
 };
 
 // Open loop: the send times, evenly spaced or Poisson.
@@ -532,8 +558,13 @@ class LoadRun {
   // wait (their latency still runs from their scheduled time).
   static constexpr int kOpenLoopCap = 4096;
 
-  LoadRun(CallDriver& driver, LoadShape shape, const Processes& procs, bool poisson)
-      : driver_(driver), shape_(shape), procs_(procs), poisson_(poisson) {}
+  LoadRun(CallDriver& driver, LoadShape shape, const Processes& procs, std::string counter,
+          bool poisson)
+      : driver_(driver),
+        shape_(shape),
+        procs_(procs),
+        counter_(std::move(counter)),
+        poisson_(poisson) {}
 
   Window Measure(absl::Duration warmup, absl::Duration duration) {
     const absl::Time begin = absl::Now();
@@ -542,9 +573,14 @@ class LoadRun {
     if (shape_.rate.has_value()) arrivals_.emplace(*shape_.rate, poisson_, begin);
     RunUntil(window_start_);
     const Snapshot at_start = Take();
+    const auto upstream_at_start = UpstreamRequests(*procs_.upstreams, counter_);
     RunUntil(window_end_);
     Drain();
     const Snapshot at_end = Take();
+    const auto upstream_at_end = UpstreamRequests(*procs_.upstreams, counter_);
+    if (upstream_at_start && upstream_at_end) {
+      window_.upstream_requests = *upstream_at_end - *upstream_at_start;
+    }
     window_.seconds = window_end_ - window_start_;
     window_.gateway_cpu = at_end.gateway - at_start.gateway;
     window_.simulator_cpu = at_end.simulator - at_start.simulator;
@@ -624,6 +660,7 @@ class LoadRun {
   CallDriver& driver_;
   const LoadShape shape_;
   const Processes procs_;
+  const std::string counter_;
   const bool poisson_;
   std::optional<Arrivals> arrivals_;
   absl::Time window_start_, window_end_;
@@ -689,6 +726,8 @@ struct Connections {
 struct Scenario {
   std::string name;
   bool through_gateway;
+  // The simulator endpoint it reads ("blaxel.get"; empty: none).
+  std::string upstream_counter;
   std::function<std::unique_ptr<CallDriver>(Connections)> make;
 };
 
@@ -716,30 +755,30 @@ std::vector<Scenario> AllScenarios(const std::string& gw, const UpstreamInfo& up
   const auto& px = up.polos;
   using C = std::unique_ptr<CallDriver>;
   return {
-      {"get_gateway", true,
+      {"get_gateway", true, "blaxel.get",
        [=](Connections c) -> C {
          return GetThroughGateway(gw, c, bx.get_name, grpc::StatusCode::OK);
        }},
-      {"get_direct", false,
+      {"get_direct", false, "blaxel.get",
        [=](Connections c) -> C {
          return std::make_unique<CurlDriver>(bx.get_url, bx.headers, c.http);
        }},
-      {"get_no_upstream", true,
+      {"get_no_upstream", true, "",
        [=](Connections c) -> C {
          return GetThroughGateway(gw, c, "backends/none/jobs/j/executions/e",
                                   grpc::StatusCode::NOT_FOUND);
        }},
-      {"list_gateway", true,
+      {"list_gateway", true, "blaxel.list",
        [=](Connections c) -> C { return ListThroughGateway(gw, c, bx.list_parent); }},
-      {"list_direct", false,
+      {"list_direct", false, "blaxel.list",
        [=](Connections c) -> C {
          return std::make_unique<CurlDriver>(bx.list_url, bx.headers, c.http);
        }},
-      {"get_gateway_polos", true,
+      {"get_gateway_polos", true, "polos.get",
        [=](Connections c) -> C {
          return GetThroughGateway(gw, c, px.get_name, grpc::StatusCode::OK);
        }},
-      {"get_direct_polos", false,
+      {"get_direct_polos", false, "polos.get",
        [=](Connections c) -> C {
          return std::make_unique<CurlDriver>(px.get_url, px.headers, c.http);
        }},
@@ -774,17 +813,23 @@ double PerCallUs(absl::Duration cpu, int64_t calls) {
   return calls == 0 ? 0 : absl::ToDoubleMicroseconds(cpu) / static_cast<double>(calls);
 }
 
+std::optional<double> UpstreamPerCall(const Window& w) {
+  if (!w.upstream_requests.has_value() || w.calls == 0) return std::nullopt;
+  return static_cast<double>(*w.upstream_requests) / static_cast<double>(w.calls);
+}
+
 void PrintHeader() {
   std::cerr << absl::StrFormat(
-      "%-18s %-13s %5s %8s %7s %5s %9s %8s %8s %8s %8s %8s %8s %8s %8s %7s %7s\n", "scenario",
+      "%-18s %-13s %5s %8s %7s %5s %9s %8s %8s %8s %8s %8s %8s %8s %8s %7s %7s %7s\n", "scenario",
       "mode", "conc", "rate", "calls", "errs", "calls/s", "p50us", "p90us", "p99us", "p999us",
-      "meanus", "gw_cpu", "sim_cpu", "lg_cpu", "rss_kb", "lag_us");
+      "meanus", "gw_cpu", "sim_cpu", "lg_cpu", "rss_kb", "lag_us", "up/call");
 }
 
 void PrintRow(const Result& r) {
   const auto& w = r.window;
   std::cerr << absl::StrFormat(
-      "%-18s %-13s %5s %8s %7d %5d %9.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8s %8.1f %8.1f %7s %7s\n",
+      "%-18s %-13s %5s %8s %7d %5d %9.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8s %8.1f %8.1f %7s %7s "
+      "%7s\n",
       r.scenario, r.mode, r.concurrency ? absl::StrCat(*r.concurrency) : "-",
       r.target_rate ? absl::StrFormat("%.0f", *r.target_rate) : "-", w.calls, w.errors,
       r.throughput(), Percentile(w.latencies_ns, 0.50), Percentile(w.latencies_ns, 0.90),
@@ -792,7 +837,8 @@ void PrintRow(const Result& r) {
       r.through_gateway ? absl::StrFormat("%.1f", PerCallUs(w.gateway_cpu, w.calls)) : "-",
       PerCallUs(w.simulator_cpu, w.calls), PerCallUs(w.loadgen_cpu, w.calls),
       r.through_gateway ? absl::StrCat(w.gateway_rss_kb) : "-",
-      r.target_rate ? absl::StrFormat("%.0f", PerCallUs(w.send_lag, w.calls)) : "-");
+      r.target_rate ? absl::StrFormat("%.0f", PerCallUs(w.send_lag, w.calls)) : "-",
+      UpstreamPerCall(w) ? absl::StrFormat("%.3f", *UpstreamPerCall(w)) : "-");
 }
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -838,6 +884,7 @@ void WriteResult(JsonWriter& w, const Result& r) {
   Num(w, "loadgen_cpu_us_per_call", PerCallUs(win.loadgen_cpu, win.calls));
   w.Key("gateway_rss_kb");
   r.through_gateway ? w.Int64(win.gateway_rss_kb) : w.Null();
+  NumOrNull(w, "upstream_requests_per_call", UpstreamPerCall(win));
   w.EndObject();
 }
 
@@ -965,7 +1012,7 @@ absl::Status Probe(const std::vector<Scenario>& scenarios) {
 Result RunOne(const Scenario& s, const std::string& mode, LoadShape shape, Connections connections,
               const Processes& procs) {
   auto driver = s.make(connections);
-  LoadRun run(*driver, shape, procs, absl::GetFlag(FLAGS_poisson));
+  LoadRun run(*driver, shape, procs, s.upstream_counter, absl::GetFlag(FLAGS_poisson));
   Result r{s.name, mode, std::nullopt, shape.rate, s.through_gateway, {}};
   if (!shape.rate.has_value()) r.concurrency = shape.concurrency;
   r.window = run.Measure(absl::Seconds(absl::GetFlag(FLAGS_warmup)),
@@ -1059,13 +1106,15 @@ int Run(const std::string& command) {
 
   const std::vector<std::string> modes =
       absl::StrSplit(absl::GetFlag(FLAGS_modes), ',', absl::SkipWhitespace());
-  const Processes procs{sys.gateway->pid(), sys.info.pid};
+  const Processes procs{sys.gateway->pid(), sys.info.pid, sys.upstreams.get()};
   std::vector<Result> results;
   PrintHeader();
   for (const Scenario& s : scenarios) RunScenario(s, modes, *shape, procs, results);
-  std::cerr << "(latency in us; gw_cpu, sim_cpu, lg_cpu: CPU us per call of the gateway, of the "
-               "simulators' process and of this load generator; lag_us: open loop, mean delay "
-               "of the sends after their scheduled times, included in the latency)\n";
+  std::cerr
+      << "(latency in us; gw_cpu, sim_cpu, lg_cpu: CPU us per call of the gateway, of the "
+         "simulators' process and of this load generator; lag_us: open loop, mean delay "
+         "of the sends after their scheduled times, included in the latency; up/call: requests the "
+         "simulator served per call, below 1 when the gateway shares reads)\n";
 
   sys.gateway->Stop();
   sys.upstreams->Stop();

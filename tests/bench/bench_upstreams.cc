@@ -6,14 +6,13 @@
 //   bench_upstreams --config=/tmp/execgw-bench.json
 //
 // Seeds one finished Blaxel execution of about 5-6 KB of JSON (job "etl"),
-// one finished Polos execution, and enough executions of each for a list
-// page of 20; writes an execgw config naming them backends "bx" and "px"
-// (API keys in files beside the config, as the config schema wants them),
-// prints one line of JSON saying what a client needs (ports, base URLs, key
-// files, resource names, the direct URLs and headers of the same reads), and
-// serves until SIGTERM, SIGINT or the end of stdin, when it removes the
-// files it wrote. A line "counts" on stdin is answered on stdout with one
-// line of JSON, the requests each simulator has served so far:
+// one finished Polos execution (--executions of each, alike), and enough executions of each for a
+// list page of 20; writes an execgw config naming them backends "bx" and "px" (API keys in files
+// beside the config, as the config schema wants them), prints one line of JSON saying what a client
+// needs (ports, base URLs, key files, resource names, the direct URLs and headers of the same
+// reads), and serves until SIGTERM, SIGINT or the end of stdin, when it removes the files it wrote.
+// A line "counts" on stdin is answered on stdout with one line of JSON, the requests each simulator
+// has served so far:
 // {"blaxel":{"get":N,"list":N},"polos":{"get":N,"list":N}}, so a load
 // generator can tell how many upstream reads the gateway made.
 #include <signal.h>
@@ -21,6 +20,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -31,6 +31,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "execgw/config/v1/config.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -41,6 +42,10 @@
 
 ABSL_FLAG(std::string, config, "", "Where to write the execgw config (JSON). Required.");
 ABSL_FLAG(int, blaxel_tasks, 10, "Tasks of the Blaxel execution read by GetExecution.");
+ABSL_FLAG(int, executions, 1,
+          "Executions of each kind to read by GetExecution, alike but for their ids (listed as "
+          "get_names and get_urls): a reader that rotates over them defeats the gateway's "
+          "sharing of concurrent reads of one execution.");
 
 namespace execgw::bench {
 namespace {
@@ -58,6 +63,25 @@ struct Upstreams {
   std::unique_ptr<polos::PolosSimulator> polos;
 };
 
+// The id of the i-th execution of each kind read by GetExecution.
+std::string BlaxelId(int i) {
+  return i == 0 ? kBlaxelExecution : absl::StrCat(kBlaxelExecution, "-", i);
+}
+std::string PolosId(int i) {
+  return i == 0 ? kPolosExecution : absl::StrFormat("7d3c2b1a-0f4e-4d5c-8b6a-%012d", i);
+}
+
+void AddPolosExecution(polos::PolosSimulator& polos, const std::string& id, absl::Time created) {
+  polos::NewExecution e;
+  e.id = id;
+  e.workflow_id = kPolosWorkflow;
+  e.payload_json = R"({"dataset":"s3://bench/input.parquet","rows":125000,"mode":"full"})";
+  e.created_at = created;
+  e.session_id = "a1b2c3d4-0000-4000-8000-000000000001";
+  e.user_id = "bench-user";
+  polos.AddExecution(std::move(e));
+}
+
 absl::Status StartAndSeed(Upstreams& up) {
   auto bx = blaxel::BlaxelSimulator::Start({});
   if (!bx.ok()) return bx.status();
@@ -70,19 +94,15 @@ absl::Status StartAndSeed(Upstreams& up) {
   // of executions that no longer change.
   const absl::Time long_ago = absl::Now() - absl::Hours(2);
   up.blaxel->AddExecutions(kBlaxelJob, kListedExecutions, long_ago, absl::Seconds(1));
-  up.blaxel->PutExecution(kBlaxelJob, kBlaxelExecution, blaxel::SimulatedScenario::kSucceed,
-                          long_ago + absl::Minutes(30), absl::GetFlag(FLAGS_blaxel_tasks),
-                          {"DATABASE_URL", "S3_BUCKET"});
-
   up.polos->AddExecutions(kPolosWorkflow, kListedExecutions, long_ago, absl::Seconds(1));
-  polos::NewExecution e;
-  e.id = kPolosExecution;
-  e.workflow_id = kPolosWorkflow;
-  e.payload_json = R"({"dataset":"s3://bench/input.parquet","rows":125000,"mode":"full"})";
-  e.created_at = long_ago + absl::Minutes(30);
-  e.session_id = "a1b2c3d4-0000-4000-8000-000000000001";
-  e.user_id = "bench-user";
-  up.polos->AddExecution(std::move(e));
+  // The first is the newest (on the list page); the others are older than
+  // every listed one, so they leave the list page as it is.
+  for (int i = 0; i < absl::GetFlag(FLAGS_executions); ++i) {
+    const absl::Time created = i == 0 ? long_ago + absl::Minutes(30) : long_ago - absl::Seconds(i);
+    up.blaxel->PutExecution(kBlaxelJob, BlaxelId(i), blaxel::SimulatedScenario::kSucceed, created,
+                            absl::GetFlag(FLAGS_blaxel_tasks), {"DATABASE_URL", "S3_BUCKET"});
+    AddPolosExecution(*up.polos, PolosId(i), created);
+  }
   return absl::OkStatus();
 }
 
@@ -139,6 +159,17 @@ void Field(JsonWriter& w, const char* name, const std::string& value) {
   w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
+// An array of --executions strings, the i-th from `nth(i)`.
+void Strings(JsonWriter& w, const char* name, const std::function<std::string(int)>& nth) {
+  w.Key(name);
+  w.StartArray();
+  for (int i = 0; i < absl::GetFlag(FLAGS_executions); ++i) {
+    const std::string s = nth(i);
+    w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+  w.EndArray();
+}
+
 // Headers of a direct read, but the credential: it is in `bearer_key_file`,
 // sent as "Authorization: Bearer <key>".
 void Headers(JsonWriter& w, std::initializer_list<std::pair<const char*, std::string>> headers) {
@@ -162,6 +193,10 @@ void DescribeBlaxel(JsonWriter& w, const Upstreams& up, const KeyFiles& keys) {
         absl::StrCat("backends/bx/jobs/", kBlaxelJob, "/executions/", kBlaxelExecution));
   Field(w, "list_parent", absl::StrCat("backends/bx/jobs/", kBlaxelJob));
   Field(w, "get_url", absl::StrCat(jobs, "/executions/", kBlaxelExecution));
+  Strings(w, "get_names", [](int i) {
+    return absl::StrCat("backends/bx/jobs/", kBlaxelJob, "/executions/", BlaxelId(i));
+  });
+  Strings(w, "get_urls", [&](int i) { return absl::StrCat(jobs, "/executions/", BlaxelId(i)); });
   Field(w, "list_url", absl::StrCat(jobs, "/executions?limit=20&sort=createdAt:desc"));
   Headers(w, {{"X-Blaxel-Workspace", bx.options().workspace}, {"Blaxel-Version", kBlaxelVersion}});
   w.EndObject();
@@ -179,6 +214,10 @@ void DescribePolos(JsonWriter& w, const Upstreams& up, const KeyFiles& keys) {
   Field(w, "get_name", absl::StrCat("backends/px/executions/", kPolosExecution));
   Field(w, "list_parent", absl::StrCat("backends/px/workflows/", kPolosWorkflow));
   Field(w, "get_url", absl::StrCat(px.base_url(), "/api/v1/executions/", kPolosExecution));
+  Strings(w, "get_names",
+          [](int i) { return absl::StrCat("backends/px/executions/", PolosId(i)); });
+  Strings(w, "get_urls",
+          [&](int i) { return absl::StrCat(px.base_url(), "/api/v1/executions/", PolosId(i)); });
   Field(w, "list_url",
         absl::StrCat(px.base_url(), "/api/v1/workflows/runs?workflow_id=", kPolosWorkflow,
                      "&limit=20"));

@@ -19,6 +19,9 @@
 //                     Poisson, --poisson) arrivals; latency runs from the scheduled
 //                     send time, so a stalled server is not hidden (coordinated omission)
 //   rate              open loop at each of --rates
+// --executions=N makes the GetExecution scenarios rotate over N alike executions:
+// with N above the calls in flight the gateway cannot share concurrent reads of
+// one execution (it does with the default, 1: see up/call), so every call is proxied.
 // After --warmup, each window of --duration counts the calls started in it
 // (they are drained after it), and reports throughput, latency percentiles,
 // CPU per call of the gateway and of the simulators (utime+stime from
@@ -88,6 +91,10 @@ ABSL_FLAG(std::string, max_concurrency, "4x16",
           "Shape of max mode (and the open loops' connections): CHANNELSxCALLS_PER_CHANNEL "
           "gRPC; the direct scenarios get CHANNELS*CALLS_PER_CHANNEL HTTP connections.");
 ABSL_FLAG(std::string, rates, "", "Comma-separated calls/s for mode rate.");
+ABSL_FLAG(int, executions, 1,
+          "GetExecution scenarios rotate over this many distinct (alike) executions: above the "
+          "calls in flight, the gateway cannot share concurrent reads of one execution, so "
+          "every call reaches the upstream.");
 ABSL_FLAG(bool, poisson, false, "Open loop: Poisson arrivals instead of evenly spaced ones.");
 ABSL_FLAG(std::string, json, "", "Write the results as JSON to this file.");
 ABSL_FLAG(std::string, gateway, "", "The execgw binary (default: build/bin/execgw beside us).");
@@ -252,9 +259,10 @@ class GrpcDriver final : public CallDriver {
   using Prepare = std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (
       v1::ExecutionService::Stub::*)(grpc::ClientContext*, const Request&, grpc::CompletionQueue*);
 
-  GrpcDriver(const std::string& target, int channels, Request request, Prepare prepare,
-             grpc::StatusCode expected, bool precise_wakeups)
-      : request_(std::move(request)), prepare_(prepare), expected_(expected) {
+  // Calls send `requests` in turn.
+  GrpcDriver(const std::string& target, int channels, std::vector<Request> requests,
+             Prepare prepare, grpc::StatusCode expected, bool precise_wakeups)
+      : requests_(std::move(requests)), prepare_(prepare), expected_(expected) {
     for (int i = 0; i < channels; ++i) {
       grpc::ChannelArguments args;
       // A distinct argument makes a distinct subchannel: its own connection.
@@ -284,7 +292,8 @@ class GrpcDriver final : public CallDriver {
   void Start(uint64_t tag) override {
     auto* call = new Call{tag};
     auto& stub = *stubs_[next_stub_++ % stubs_.size()];
-    call->reader = (stub.*prepare_)(&call->context, request_, &cq_);
+    const Request& request = requests_[next_request_++ % requests_.size()];
+    call->reader = (stub.*prepare_)(&call->context, request, &cq_);
     call->reader->StartCall();
     call->reader->Finish(&call->response, &call->status, call);
   }
@@ -352,7 +361,8 @@ class GrpcDriver final : public CallDriver {
     }
   }
 
-  const Request request_;
+  const std::vector<Request> requests_;
+  size_t next_request_ = 0;
   const Prepare prepare_;
   const grpc::StatusCode expected_;
   std::vector<std::unique_ptr<v1::ExecutionService::Stub>> stubs_;
@@ -364,15 +374,15 @@ class GrpcDriver final : public CallDriver {
   std::vector<Completion> reaped_ ABSL_GUARDED_BY(mu_);
 };
 
-// HTTP GETs of one URL straight to the simulator with libcurl's multi
+// HTTP GETs of `urls` in turn straight to the simulator with libcurl's multi
 // interface: at most `connections` keep-alive connections (transfers
 // beyond them wait in curl for one, as the gateway's calls share its
 // channels), easy handles reused, answers read in full (as a client would)
 // and checked for status 200.
 class CurlDriver final : public CallDriver {
  public:
-  CurlDriver(std::string url, std::vector<std::string> headers, int connections)
-      : url_(std::move(url)) {
+  CurlDriver(std::vector<std::string> urls, std::vector<std::string> headers, int connections)
+      : urls_(std::move(urls)) {
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(connections));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(connections));
@@ -393,6 +403,7 @@ class CurlDriver final : public CallDriver {
     t->tag = tag;
     t->busy = true;
     t->body.clear();
+    curl_easy_setopt(t->easy, CURLOPT_URL, urls_[next_url_++ % urls_.size()].c_str());
     curl_multi_add_handle(multi_, t->easy);
   }
 
@@ -426,7 +437,6 @@ class CurlDriver final : public CallDriver {
     }
     auto t = std::make_unique<Transfer>();
     t->easy = curl_easy_init();
-    curl_easy_setopt(t->easy, CURLOPT_URL, url_.c_str());
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, &CurlDriver::Append);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, &t->body);
@@ -471,7 +481,8 @@ class CurlDriver final : public CallDriver {
     pselect(max_fd + 1, &r, &w, &e, &ts, nullptr);
   }
 
-  const std::string url_;
+  const std::vector<std::string> urls_;
+  size_t next_url_ = 0;
   CURLM* multi_;
   curl_slist* headers_ = nullptr;
   std::vector<std::unique_ptr<Transfer>> transfers_;
@@ -674,7 +685,8 @@ class LoadRun {
 // What the upstreams process said about itself (bench_upstreams' line).
 struct UpstreamInfo {
   struct Reads {
-    std::string get_name, list_parent, get_url, list_url;
+    std::vector<std::string> get_names, get_urls;  // --executions of each
+    std::string list_parent, list_url;
     std::vector<std::string> headers;  // "Name: value", the credential included
   };
   pid_t pid = 0;
@@ -699,9 +711,9 @@ absl::StatusOr<UpstreamInfo> ParseUpstreamInfo(const std::string& line) {
   info.config = d["config"].GetString();
   auto reads = [&](const char* name, UpstreamInfo::Reads& r) {
     const rapidjson::Value& v = d[name];
-    r.get_name = v["get_name"].GetString();
+    for (const auto& n : v["get_names"].GetArray()) r.get_names.push_back(n.GetString());
+    for (const auto& u : v["get_urls"].GetArray()) r.get_urls.push_back(u.GetString());
     r.list_parent = v["list_parent"].GetString();
-    r.get_url = v["get_url"].GetString();
     r.list_url = v["list_url"].GetString();
     r.headers.push_back("Authorization: Bearer " + ReadKey(v["bearer_key_file"].GetString()));
     for (const auto& h : v["headers"].GetObject()) {
@@ -732,12 +744,13 @@ struct Scenario {
 };
 
 std::unique_ptr<CallDriver> GetThroughGateway(const std::string& target, Connections c,
-                                              const std::string& name, grpc::StatusCode expected) {
-  v1::GetExecutionRequest r;
-  r.set_name(name);
+                                              const std::vector<std::string>& names,
+                                              grpc::StatusCode expected) {
+  std::vector<v1::GetExecutionRequest> requests(names.size());
+  for (size_t i = 0; i < names.size(); ++i) requests[i].set_name(names[i]);
   return std::make_unique<GrpcDriver<v1::GetExecutionRequest, v1::Execution>>(
-      target, c.channels, r, &v1::ExecutionService::Stub::PrepareAsyncGetExecution, expected,
-      c.open_loop);
+      target, c.channels, std::move(requests),
+      &v1::ExecutionService::Stub::PrepareAsyncGetExecution, expected, c.open_loop);
 }
 
 std::unique_ptr<CallDriver> ListThroughGateway(const std::string& target, Connections c,
@@ -746,7 +759,7 @@ std::unique_ptr<CallDriver> ListThroughGateway(const std::string& target, Connec
   r.set_parent(parent);
   r.set_page_size(20);
   return std::make_unique<GrpcDriver<v1::ListExecutionsRequest, v1::ListExecutionsResponse>>(
-      target, c.channels, r, &v1::ExecutionService::Stub::PrepareAsyncListExecutions,
+      target, c.channels, std::vector{r}, &v1::ExecutionService::Stub::PrepareAsyncListExecutions,
       grpc::StatusCode::OK, c.open_loop);
 }
 
@@ -757,30 +770,30 @@ std::vector<Scenario> AllScenarios(const std::string& gw, const UpstreamInfo& up
   return {
       {"get_gateway", true, "blaxel.get",
        [=](Connections c) -> C {
-         return GetThroughGateway(gw, c, bx.get_name, grpc::StatusCode::OK);
+         return GetThroughGateway(gw, c, bx.get_names, grpc::StatusCode::OK);
        }},
       {"get_direct", false, "blaxel.get",
        [=](Connections c) -> C {
-         return std::make_unique<CurlDriver>(bx.get_url, bx.headers, c.http);
+         return std::make_unique<CurlDriver>(bx.get_urls, bx.headers, c.http);
        }},
       {"get_no_upstream", true, "",
        [=](Connections c) -> C {
-         return GetThroughGateway(gw, c, "backends/none/jobs/j/executions/e",
+         return GetThroughGateway(gw, c, {"backends/none/jobs/j/executions/e"},
                                   grpc::StatusCode::NOT_FOUND);
        }},
       {"list_gateway", true, "blaxel.list",
        [=](Connections c) -> C { return ListThroughGateway(gw, c, bx.list_parent); }},
       {"list_direct", false, "blaxel.list",
        [=](Connections c) -> C {
-         return std::make_unique<CurlDriver>(bx.list_url, bx.headers, c.http);
+         return std::make_unique<CurlDriver>(std::vector{bx.list_url}, bx.headers, c.http);
        }},
       {"get_gateway_polos", true, "polos.get",
        [=](Connections c) -> C {
-         return GetThroughGateway(gw, c, px.get_name, grpc::StatusCode::OK);
+         return GetThroughGateway(gw, c, px.get_names, grpc::StatusCode::OK);
        }},
       {"get_direct_polos", false, "polos.get",
        [=](Connections c) -> C {
-         return std::make_unique<CurlDriver>(px.get_url, px.headers, c.http);
+         return std::make_unique<CurlDriver>(px.get_urls, px.headers, c.http);
        }},
   };
 }
@@ -958,7 +971,7 @@ absl::Status StartUpstreams(System& sys) {
   const std::string config = absl::StrCat("/tmp/execgw-unary-load-", getpid(), ".json");
   auto up = ChildProcess::Spawn(
       {FlagOr(absl::GetFlag(FLAGS_upstreams), OwnDirectory() + "/bench_upstreams"),
-       "--config=" + config});
+       "--config=" + config, absl::StrCat("--executions=", absl::GetFlag(FLAGS_executions))});
   if (!up.ok()) return up.status();
   sys.upstreams = *std::move(up);
   auto line = sys.upstreams->ReadLine(absl::Seconds(20));

@@ -18,6 +18,8 @@
 //   or in AsyncNext() with --async_deadline_ms as its deadline if set.
 // --arg: integer channel arguments passed to the ServerBuilder, for example
 //   --arg=grpc.server.max_pending_requests=64 (repeat, or comma-separate).
+// --mutex_deadlock_detection=false: Abseil's deadlock detection off before
+//   gRPC starts (Debian's gRPC locks absl::Mutex, so it pays for it too).
 // --executor_threads=false: run gRPC core's executor closures inline instead
 //   of on its "default-executor" thread (internal call, for measurement).
 #include <grpcpp/grpcpp.h>
@@ -38,6 +40,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, api, "callback", "callback or async");
@@ -47,6 +50,9 @@ ABSL_FLAG(int, async_deadline_ms, 0,
           "async: wait in AsyncNext() with this deadline instead of Next(); 0 = Next()");
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "address to listen on");
 ABSL_FLAG(std::vector<std::string>, arg, {}, "integer channel arguments, name=value");
+ABSL_FLAG(bool, mutex_deadlock_detection, true,
+          "false: turn off Abseil's deadlock detection, which Debian's Abseil (built without "
+          "NDEBUG) runs on every absl::Mutex lock, gRPC's own mutexes included");
 ABSL_FLAG(bool, executor_threads, true,
           "false: stop gRPC core's executor threads (an internal gRPC 1.51 call, an experiment)");
 
@@ -201,6 +207,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   sigset_t termination = BlockTerminationSignals();
+  if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
 
   const Execution execution = MakeExecution();
   grpc::ServerBuilder builder;

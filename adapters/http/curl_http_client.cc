@@ -222,6 +222,8 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set by the loop once it has drained everything on shutdown.
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // A wake-up was sent since the loop last took the queue.
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
 
   // Event-loop thread state.
   // Commands given on the loop thread itself (a completion starting the
@@ -282,9 +284,13 @@ void CurlHttpClient::Enqueue(Command command) {
     absl::MutexLock lock(&mu_);
     if (!closed_) {
       commands_.push_back(std::move(command));
-      // Outside the lock would race with the destructor's cleanup; the call
-      // is cheap (a write to a socket pair).
-      curl_multi_wakeup(multi_);
+      // One wake-up per batch: the loop takes every queued command when it
+      // next turns. Outside the lock would race with the destructor's
+      // cleanup; the call is cheap (a write to a socket pair).
+      if (!wake_pending_) {
+        wake_pending_ = true;
+        curl_multi_wakeup(multi_);
+      }
       return;
     }
   }
@@ -342,6 +348,7 @@ void CurlHttpClient::Loop() {
     {
       absl::MutexLock lock(&mu_);
       commands.swap(commands_);
+      wake_pending_ = false;
       stopping = stopping_;
     }
     if (stopping) {

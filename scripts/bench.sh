@@ -30,6 +30,7 @@ fi
 echo "bench.sh: building ${targets[*]}" >&2
 "$here/scripts/build.sh" "${targets[@]}" >/dev/null
 
+loadavg_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 bin="$here/build/tests/bench"
@@ -66,6 +67,7 @@ if [ "$run_load" = 1 ]; then
   report_args+=(--load "$out/unary_load.json")
 fi
 
+conditions="load average (1, 5, 15 min) before the run $loadavg_before, after it $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) CPUs"
 python3 "$here/scripts/bench_report.py" "${report_args[@]}" --command "$command" \
-  --out "$here/BENCHMARKS.md"
+  --conditions "$conditions" --out "$here/BENCHMARKS.md"
 echo "bench.sh: wrote $here/BENCHMARKS.md" >&2

@@ -294,7 +294,8 @@ def gateway_bench_section(gateway):
         return ""
     out = ["## In-process GetExecution (gateway_bench)\n",
            "Gateway, simulators and client in one process (kept for what unary_load does not "
-           "measure: shared reads). Baseline: the direct HTTP GET; wall time.\n"]
+           "measure: shared reads). Baseline: the direct HTTP GET; wall time per iteration (ManyClients: "
+           "all N clients' reads).\n"]
     base = gateway.get("BM_DirectUpstreamGet/real_time")
     rows = []
     for name, b in gateway.items():
@@ -305,7 +306,7 @@ def gateway_bench_section(gateway):
         rows.append([name, f"{fmt(t / 1e3)} µs",
                      ratio(t, base["real_time"] * {"ns": 1.0, "us": 1e3, "ms": 1e6}[
                          base.get("time_unit", "ns")]) if base else "n/a", extra])
-    out.append(table(["benchmark", "time per read", "to direct GET", ""], rows))
+    out.append(table(["benchmark", "time per iteration", "to direct GET", ""], rows))
     return "\n".join(out)
 
 
@@ -327,7 +328,8 @@ def render(args, translate, codec, gateway, load, manual):
         "file is rewritten.\n",
         f"- Machine: {model}, {cpus} CPUs, Linux {kernel}",
         f"- Date: {date}",
-        f"- Command: `{args.command}`\n",
+        f"- Command: `{args.command}`",
+        f"- Conditions: {args.conditions}\n" if args.conditions else "",
         "Absolute figures on a shared machine mean little; the ratios compare figures measured "
         "in the same run.\n",
         "## Goals (issue 8)\n",
@@ -356,6 +358,7 @@ def main(argv):
     ap.add_argument("--out", required=True, help="BENCHMARKS.md to (re)write")
     ap.add_argument("--command", default="scripts/bench.sh", help="the command that was run")
     ap.add_argument("--date", help="the run's date (default: now)")
+    ap.add_argument("--conditions", help="what else ran, e.g. the load average before and after")
     args = ap.parse_args(argv)
     translate = gbench_medians(load_json(args.translate))
     codec = gbench_medians(load_json(args.codec))

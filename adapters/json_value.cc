@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -136,34 +138,98 @@ std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
   return std::string(text.substr(0, cut));
 }
 
+namespace {
+
+// Offset of the first byte of `text` that is not part of a valid UTF-8
+// sequence, or npos. Upstream bodies are nearly all ASCII: eight bytes are
+// checked at a time until a byte above 0x7F turns up.
+size_t FirstInvalidUtf8(absl::string_view text) {
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof(word));
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
+  while (i < text.size()) {
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) return i;
+    i += n;
+  }
+  return absl::string_view::npos;
+}
+
+// Forwards the parser's events to a document, refusing to go deeper than
+// kMaxJsonDepth: RapidJSON's recursive parser then recurses at most that
+// deep, so a hostile body cannot exhaust the stack.
+class DepthLimitedHandler {
+ public:
+  explicit DepthLimitedHandler(rapidjson::Document& doc) : doc_(doc) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned i) { return doc_.Uint(i); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t i) { return doc_.Uint64(i); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return doc_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return ++depth_ <= kMaxJsonDepth && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    return doc_.EndObject(members);
+  }
+  bool StartArray() { return ++depth_ <= kMaxJsonDepth && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) {
+    --depth_;
+    return doc_.EndArray(elements);
+  }
+
+ private:
+  rapidjson::Document& doc_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
-  // Nesting this deep is no execution document; refusing it protects every
-  // recursive walk (translation, serialization) from exhausting the stack.
+  // Upstream strings become proto3 strings, which must be valid UTF-8:
+  // replace invalid bytes rather than lose the whole document.
+  std::string sanitized;
+  absl::string_view text = body;
+  if (FirstInvalidUtf8(body) != absl::string_view::npos) {
+    sanitized = SanitizeUtf8(body);
+    text = sanitized;
+  }
+  // Parsed in situ: a copy of the text, owned by the document's allocator
+  // (so it lives exactly as long as the document), is parsed in place and
+  // its strings are used where they lie instead of being copied again.
+  rapidjson::Document doc;
+  char* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + 1));
+  std::memcpy(copy, text.data(), text.size());
+  copy[text.size()] = '\0';
+  rapidjson::Reader reader;
+  auto parse = [&](rapidjson::Document& handler) {
+    rapidjson::InsituStringStream in(copy);
+    DepthLimitedHandler limited(handler);
+    // Without kParseStopWhenDoneFlag, anything but whitespace after the
+    // value is an error too (as is a NUL byte before the end of the text,
+    // which ends the copy early: no upstream body holds one).
+    return !reader.Parse<rapidjson::kParseInsituFlag>(in, limited).IsError();
+  };
+  doc.Populate(parse);
+  if (!reader.HasParseError()) return doc;
+  // Nesting this deep is no execution document; this error comes first, as
+  // when the depth is checked before parsing.
   if (const int depth = NestingDepth(body); depth > kMaxJsonDepth) {
     return absl::InternalError(
         absl::StrCat("JSON nested ", depth, " levels deep (at most ", kMaxJsonDepth, ")"));
   }
-  // Upstream strings become proto3 strings, which must be valid UTF-8:
-  // replace invalid bytes rather than lose the whole document.
-  std::string sanitized;
-  for (size_t i = 0; i < body.size();) {
-    const size_t n = Utf8SequenceLength(body.substr(i));
-    if (n == 0) {
-      sanitized = SanitizeUtf8(body);
-      body = sanitized;
-      break;
-    }
-    i += n;
-  }
-  rapidjson::Document doc;
-  // Without kParseStopWhenDoneFlag, anything but whitespace after the value
-  // is an error too. Iterative: no recursion on the parser's side either.
-  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (doc.HasParseError()) {
-    return absl::InternalError(absl::StrCat("invalid JSON at byte ", doc.GetErrorOffset(), ": ",
-                                            rapidjson::GetParseError_En(doc.GetParseError())));
-  }
-  return doc;
+  return absl::InternalError(absl::StrCat("invalid JSON at byte ", reader.GetErrorOffset(), ": ",
+                                          rapidjson::GetParseError_En(reader.GetParseErrorCode())));
 }
 
 namespace {

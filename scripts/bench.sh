@@ -1,36 +1,73 @@
 #!/usr/bin/env bash
-# Builds and runs the benchmarks, then prints each measurement as a ratio to
-# its baseline from the same run (absolute times on shared machines mean
-# little; ratios hold better).
+# Builds and runs every benchmark, then writes BENCHMARKS.md at the repo root
+# (scripts/bench_report.py: figures as ratios to their baselines from the same
+# run, the machine, the date and this command; hand-written sections kept).
+#
+#   scripts/bench.sh [--no-load] [unary_load args...]
+#
+# Runs the Google Benchmark programs (translate_bench, codec_bench,
+# gateway_bench: in-process, kept for its shared-read figures) and the unary
+# load benchmark (build/tests/bench/unary_load; extra arguments go to it,
+# e.g. --quick for short windows). --no-load skips unary_load. Fails, naming
+# it, when any benchmark fails; BENCHMARKS.md is then left as it was.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-"$here/scripts/build.sh" translate_bench gateway_bench >/dev/null
+command="scripts/bench.sh${*:+ $*}"
+run_load=1
+load_args=()
+for arg in "$@"; do
+  if [ "$arg" = "--no-load" ]; then run_load=0; else load_args+=("$arg"); fi
+done
+
+targets=(translate_bench codec_bench gateway_bench)
+if [ "$run_load" = 1 ]; then
+  if [ ! -f "$here/tests/bench/unary_load.cc" ]; then
+    echo "bench.sh: tests/bench/unary_load.cc is not in this tree (use --no-load)" >&2
+    exit 1
+  fi
+  targets+=(unary_load)
+fi
+echo "bench.sh: building ${targets[*]}" >&2
+"$here/scripts/build.sh" "${targets[@]}" >/dev/null
+
+loadavg_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 out="$(mktemp -d)"
-"$here/build/tests/bench/translate_bench" --benchmark_format=json --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true >"$out/translate.json" 2>/dev/null
-"$here/build/tests/bench/gateway_bench" --benchmark_format=json --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true >"$out/gateway.json" 2>/dev/null
-python3 - "$out" <<'PY'
-import json, sys
-out = sys.argv[1]
-def medians(path):
-    data = json.load(open(path))
-    return {b["run_name"]: b for b in data["benchmarks"] if b.get("aggregate_name") == "median"}
-t = medians(f"{out}/translate.json")
-g = medians(f"{out}/gateway.json")
-def ns(b): return b["real_time"] if b["time_unit"] == "ns" else b["real_time"] * {"us": 1e3, "ms": 1e6}[b["time_unit"]]
-print("translation (median of 3), baseline: parsing the same JSON")
-for kind in ("Blaxel", "Polos"):
-    base, full = t[f"BM_ParseOnly_{kind}"], t[f"BM_ParseAndTranslate_{kind}"]
-    print(f"  {kind:7s} parse {ns(base)/1e3:7.1f} us, parse+translate {ns(full)/1e3:7.1f} us: x{ns(full)/ns(base):.2f}")
-print("GetExecution (median of 3), baseline: the direct HTTP GET a polling client makes")
-base = g["BM_DirectUpstreamGet/real_time"]
-gw = g["BM_GatewayGet/real_time"]
-print(f"  direct {ns(base)/1e3:7.1f} us, through the gateway {ns(gw)/1e3:7.1f} us: x{ns(gw)/ns(base):.2f}")
-rt = g["BM_GatewayRoundTripOnly/real_time"]
-print(f"  of which a gRPC round trip that reaches no upstream: {ns(rt)/1e3:7.1f} us (x{ns(rt)/ns(base):.2f} the direct GET)")
-for n in (16, 64):
-    b = g[f"BM_GatewayGetManyClients/{n}/real_time"]
-    print(f"  {n} clients reading one execution at once: {b['upstream_requests_per_read']:.3f} upstream requests per client read (1.0 without sharing)")
-PY
-rm -rf "$out"
+trap 'rm -rf "$out"' EXIT
+bin="$here/build/tests/bench"
+
+# Google Benchmark: three repetitions, the median reported.
+gbench() {
+  local name="$1"
+  echo "bench.sh: running $name" >&2
+  if ! "$bin/$name" --benchmark_format=json --benchmark_repetitions=3 \
+    --benchmark_report_aggregates_only=true >"$out/$name.json" 2>"$out/$name.err"; then
+    echo "bench.sh: $name failed:" >&2
+    cat "$out/$name.err" >&2
+    exit 1
+  fi
+  # A benchmark that skipped with an error still exits 0: fail on it too.
+  if grep -q '"error_occurred": true' "$out/$name.json"; then
+    echo "bench.sh: $name reported an error:" >&2
+    grep -B2 -A2 '"error_message"' "$out/$name.json" >&2
+    exit 1
+  fi
+}
+gbench translate_bench
+gbench codec_bench
+gbench gateway_bench
+
+report_args=(--translate "$out/translate_bench.json" --codec "$out/codec_bench.json"
+  --gateway "$out/gateway_bench.json")
+if [ "$run_load" = 1 ]; then
+  echo "bench.sh: running unary_load ${load_args[*]}" >&2
+  if ! "$bin/unary_load" --json="$out/unary_load.json" "${load_args[@]}" >&2; then
+    echo "bench.sh: unary_load failed" >&2
+    exit 1
+  fi
+  report_args+=(--load "$out/unary_load.json")
+fi
+
+conditions="load average (1, 5, 15 min) before the run $loadavg_before, after it $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) CPUs"
+python3 "$here/scripts/bench_report.py" "${report_args[@]}" --command "$command" \
+  --conditions "$conditions" --out "$here/BENCHMARKS.md"
+echo "bench.sh: wrote $here/BENCHMARKS.md" >&2

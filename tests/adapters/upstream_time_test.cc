@@ -1,5 +1,9 @@
 #include "adapters/upstream_time.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace execgw {
@@ -42,6 +46,44 @@ INSTANTIATE_TEST_SUITE_P(
                       TimeCase{"2025-13-19T22:36:29Z", false, 0, 0},
                       TimeCase{"2025-12-19T22:36:29", false, 0, 0},
                       TimeCase{"1766183789", false, 0, 0}));
+
+// What absl::ParseTime alone makes of `text` (with the range and zero-time
+// rules): ParseUpstreamTime reads the common shape itself, and must agree.
+std::optional<absl::Time> ReferenceParse(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", text, &t, &err)) return std::nullopt;
+  const int64_t secs = absl::ToUnixSeconds(t);
+  if (secs < -62135596800 || secs > 253402300799) return std::nullopt;
+  if (t == absl::FromUnixSeconds(-62135596800)) return std::nullopt;
+  return t;
+}
+
+TEST(UpstreamTimeTest, AgreesWithAbslParseTimeOnEdgeCases) {
+  const std::vector<std::string> dates = {
+      "2024-02-29", "2023-02-29", "2100-02-29",  "2000-02-29", "2025-04-31",  "2025-04-30",
+      "2025-00-10", "2025-12-00", "2025-12-32",  "0000-01-01", "0001-01-01",  "9999-12-31",
+      "2025-1-05",  "2025-01-5",  "20250-01-01", "2025/01/01", "+2025-01-01", "2025-0a-01"};
+  const std::vector<std::string> clocks = {"00:00:00", "23:59:59", "24:00:00", "23:60:00",
+                                           "23:59:60", "7:05:09",  "07:05:9",  "07:05:09"};
+  const std::vector<std::string> fractions = {"",        ".",          ".0",          ".5",
+                                              ".123456", ".123456789", ".1234567891", ".12a"};
+  const std::vector<std::string> zones = {"Z",      "z",      "+00:00", "-00:00", "+05:30",
+                                          "-12:45", "+23:59", "+24:00", "+05:60", "+0530",
+                                          "+05",    "",       " Z",     "Z ",     "+5:30"};
+  for (const std::string& d : dates) {
+    for (const std::string& c : clocks) {
+      for (const std::string& f : fractions) {
+        for (const std::string& z : zones) {
+          for (const char* t : {"T", "t", " "}) {
+            const std::string text = absl::StrCat(d, t, c, f, z);
+            EXPECT_EQ(ParseUpstreamTime(text), ReferenceParse(text)) << text;
+          }
+        }
+      }
+    }
+  }
+}
 
 TEST(UpstreamDurationTest, GoStyle) {
   EXPECT_EQ(ParseUpstreamDuration("30m"), absl::Minutes(30));

@@ -1,65 +1,68 @@
-// How much translating an upstream document costs on top of just parsing
-// it (the baseline every client pays anyway). Run: build/tests/bench/translate_bench
-#include <fstream>
-#include <sstream>
+// What translating an upstream execution document costs, in MB/s of
+// upstream JSON, on top of parsing it (the baseline every reader of the
+// document pays anyway): both dialects, a realistic document and a large
+// one (1,000 tasks or step results). Run: build/tests/bench/translate_bench
+//
+// Each iteration does what the live path does per upstream answer: parse a
+// body into a fresh document and translate it into a fresh Execution.
 #include <string>
 
 #include "adapters/blaxel/translator.h"
 #include "adapters/json_value.h"
 #include "adapters/polos/translator.h"
 #include "benchmark/benchmark.h"
+#include "tests/bench/upstream_documents.h"
 
 namespace execgw {
 namespace {
 
-std::string Fixture(const std::string& path) {
-  std::ifstream in(std::string(EXECGW_FIXTURES_DIR) + "/" + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+enum class Dialect { kBlaxel, kPolos };
+enum class Size { kRealistic, kLarge };
+
+std::string Document(Dialect dialect, Size size) {
+  if (dialect == Dialect::kBlaxel) {
+    return bench::BlaxelExecution(size == Size::kRealistic ? bench::kRealisticBlaxelTasks
+                                                           : bench::kLargeTaskCount);
+  }
+  return bench::PolosExecution(size == Size::kRealistic ? 0 : bench::kLargeTaskCount);
 }
 
-void BM_ParseOnly_Blaxel(benchmark::State& state) {
-  const std::string body = Fixture("blaxel/execution_full.json");
+v1::Execution Translate(Dialect dialect, const rapidjson::Value& doc) {
+  if (dialect == Dialect::kBlaxel) return blaxel::TranslateJobExecution(doc, "bx", "job");
+  return polos::TranslateExecution(doc, "px");
+}
+
+void BM_ParseOnly(benchmark::State& state, Dialect dialect, Size size) {
+  const std::string body = Document(dialect, size);
   for (auto _ : state) {
     auto doc = ParseJson(body);
+    if (!doc.ok()) state.SkipWithError("parse failed");
     benchmark::DoNotOptimize(doc);
   }
   state.SetBytesProcessed(state.iterations() * body.size());
+  state.counters["body_bytes"] = static_cast<double>(body.size());
 }
-BENCHMARK(BM_ParseOnly_Blaxel);
 
-void BM_ParseAndTranslate_Blaxel(benchmark::State& state) {
-  const std::string body = Fixture("blaxel/execution_full.json");
+void BM_ParseAndTranslate(benchmark::State& state, Dialect dialect, Size size) {
+  const std::string body = Document(dialect, size);
   for (auto _ : state) {
     auto doc = ParseJson(body);
-    v1::Execution e = blaxel::TranslateJobExecution(*doc, "bx", "job");
+    if (!doc.ok()) state.SkipWithError("parse failed");
+    v1::Execution e = Translate(dialect, *doc);
     benchmark::DoNotOptimize(e);
   }
   state.SetBytesProcessed(state.iterations() * body.size());
+  state.counters["body_bytes"] = static_cast<double>(body.size());
 }
-BENCHMARK(BM_ParseAndTranslate_Blaxel);
 
-void BM_ParseOnly_Polos(benchmark::State& state) {
-  const std::string body = Fixture("polos/execution_completed.json");
-  for (auto _ : state) {
-    auto doc = ParseJson(body);
-    benchmark::DoNotOptimize(doc);
-  }
-  state.SetBytesProcessed(state.iterations() * body.size());
-}
-BENCHMARK(BM_ParseOnly_Polos);
-
-void BM_ParseAndTranslate_Polos(benchmark::State& state) {
-  const std::string body = Fixture("polos/execution_completed.json");
-  for (auto _ : state) {
-    auto doc = ParseJson(body);
-    v1::Execution e = polos::TranslateExecution(*doc, "px");
-    benchmark::DoNotOptimize(e);
-  }
-  state.SetBytesProcessed(state.iterations() * body.size());
-}
-BENCHMARK(BM_ParseAndTranslate_Polos);
+BENCHMARK_CAPTURE(BM_ParseOnly, blaxel_realistic, Dialect::kBlaxel, Size::kRealistic);
+BENCHMARK_CAPTURE(BM_ParseAndTranslate, blaxel_realistic, Dialect::kBlaxel, Size::kRealistic);
+BENCHMARK_CAPTURE(BM_ParseOnly, blaxel_large, Dialect::kBlaxel, Size::kLarge);
+BENCHMARK_CAPTURE(BM_ParseAndTranslate, blaxel_large, Dialect::kBlaxel, Size::kLarge);
+BENCHMARK_CAPTURE(BM_ParseOnly, polos_realistic, Dialect::kPolos, Size::kRealistic);
+BENCHMARK_CAPTURE(BM_ParseAndTranslate, polos_realistic, Dialect::kPolos, Size::kRealistic);
+BENCHMARK_CAPTURE(BM_ParseOnly, polos_large, Dialect::kPolos, Size::kLarge);
+BENCHMARK_CAPTURE(BM_ParseAndTranslate, polos_large, Dialect::kPolos, Size::kLarge);
 
 }  // namespace
 }  // namespace execgw

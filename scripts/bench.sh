@@ -60,7 +60,9 @@ report_args=(--translate "$out/translate_bench.json" --codec "$out/codec_bench.j
   --gateway "$out/gateway_bench.json")
 if [ "$run_load" = 1 ]; then
   echo "bench.sh: running unary_load ${load_args[*]}" >&2
-  if ! "$bin/unary_load" --json="$out/unary_load.json" "${load_args[@]}" >&2; then
+  # Distinct executions, so that every GetExecution reaches the upstream
+  # (gateway_bench measures the shared reads); a later --executions wins.
+  if ! "$bin/unary_load" --executions=128 --json="$out/unary_load.json" "${load_args[@]}" >&2; then
     echo "bench.sh: unary_load failed" >&2
     exit 1
   fi

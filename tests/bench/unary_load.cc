@@ -20,8 +20,9 @@
 //                     send time, so a stalled server is not hidden (coordinated omission)
 //   rate              open loop at each of --rates
 // --executions=N makes the GetExecution scenarios rotate over N alike executions:
-// with N above the calls in flight the gateway cannot share concurrent reads of
-// one execution (it does with the default, 1: see up/call), so every call is proxied.
+// with N (default 128) above the calls in flight the gateway cannot share
+// concurrent reads of one execution, so every call is proxied; with 1 it shares
+// them (see up/call), as it does for many clients waiting on one execution.
 // After --warmup, each window of --duration counts the calls started in it
 // (they are drained after it), and reports throughput, latency percentiles,
 // CPU per call of the gateway and of the simulators (utime+stime from
@@ -91,7 +92,7 @@ ABSL_FLAG(std::string, max_concurrency, "4x16",
           "Shape of max mode (and the open loops' connections): CHANNELSxCALLS_PER_CHANNEL "
           "gRPC; the direct scenarios get CHANNELS*CALLS_PER_CHANNEL HTTP connections.");
 ABSL_FLAG(std::string, rates, "", "Comma-separated calls/s for mode rate.");
-ABSL_FLAG(int, executions, 1,
+ABSL_FLAG(int, executions, 128,
           "GetExecution scenarios rotate over this many distinct (alike) executions: above the "
           "calls in flight, the gateway cannot share concurrent reads of one execution, so "
           "every call reaches the upstream.");

@@ -8,7 +8,7 @@
 # Runs the Google Benchmark programs (translate_bench, codec_bench,
 # gateway_bench: in-process, kept for its shared-read figures) and the unary
 # load benchmark (build/tests/bench/unary_load; extra arguments go to it,
-# e.g. --quick for short windows). --no-load skips unary_load. Fails, naming
+# e.g. --duration=1 for short windows). --no-load skips unary_load. Fails, naming
 # it, when any benchmark fails; BENCHMARKS.md is then left as it was.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"

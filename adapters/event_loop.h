@@ -40,8 +40,9 @@ const Clock* WallClock();
 // before returning, and `fn` must not block.
 class EventLoop : public Clock {
  public:
-  // Runs `fn` on the loop thread soon, after the functions posted before
-  // it (FIFO).
+  // Runs `fn` on the loop thread soon, after the functions the same thread
+  // posted before it (FIFO per posting thread; posts from different threads
+  // at about the same time may run in either order).
   virtual void Post(absl::AnyInvocable<void() &&> fn) = 0;
 
   // Runs `fn` on the loop thread at `when` (soon if it is past), unless

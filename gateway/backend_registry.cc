@@ -1,5 +1,7 @@
 #include "gateway/backend_registry.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/blaxel/blaxel_backend.h"
@@ -12,9 +14,8 @@ namespace execgw::gateway {
 namespace {
 
 // A zero in the config means "the default". The concurrency limit and its
-// queue are shared out among `workers` workers (rounded up, at least one
-// each), so that together they keep to the configured figure.
-http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, int workers) {
+// queue are this worker's share of the configured figures.
+http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, WorkerShare share) {
   const config::v1::Resilience& r = b.resilience();
   http::ResilienceOptions o;
   o.backend = b.name();
@@ -25,12 +26,18 @@ http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, int w
   if (r.max_concurrent_requests() > 0) o.max_in_flight = r.max_concurrent_requests();
   if (r.breaker_failure_threshold() > 0) o.failure_threshold = r.breaker_failure_threshold();
   if (r.breaker_open_ms() > 0) o.open_duration = absl::Milliseconds(r.breaker_open_ms());
-  o.max_in_flight = (o.max_in_flight + workers - 1) / workers;
-  o.max_queued = (o.max_queued + workers - 1) / workers;
+  o.max_in_flight = ShareOf(o.max_in_flight, share);
+  o.max_queued = ShareOf(o.max_queued, share);
   return o;
 }
 
 }  // namespace
+
+int ShareOf(int total, WorkerShare share) {
+  const int base = total / share.count;
+  const int extra = share.index < total % share.count ? 1 : 0;
+  return std::max(1, base + extra);
+}
 
 BackendRegistry::BackendRegistry(std::vector<Entry> entries) {
   for (auto& e : entries) {
@@ -69,7 +76,7 @@ std::vector<const Backend*> BackendRegistry::All() const {
 }
 
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
-    const config::v1::GatewayConfig& config, http::HttpClient& client, int workers) {
+    const config::v1::GatewayConfig& config, http::HttpClient& client, WorkerShare share) {
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   std::vector<BackendRegistry::Entry> entries;
   for (int i = 0; i < config.backends_size(); ++i) {
@@ -77,8 +84,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const std::string at = absl::StrCat("backends[", i, "]");
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
-    auto http =
-        std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b, workers));
+    auto http = std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b, share));
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {

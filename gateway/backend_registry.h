@@ -39,14 +39,28 @@ class BackendRegistry {
   std::map<std::string, Entry> backends_;
 };
 
+// Which of the gateway's workers a registry is built for: each gets its
+// share of every backend's concurrency limit and queue.
+struct WorkerShare {
+  int index = 0;  // 0 .. count-1
+  int count = 1;
+};
+
+// The share of `total` for `share`: the total split as evenly as possible
+// (the first total % count workers one more), so that the shares add up to
+// the total; at least 1, so when there are more workers than the total
+// allows, the sum is the worker count.
+int ShareOf(int total, WorkerShare share);
+
 // Builds one adapter per configured backend, resolving each credential
 // from its environment variable or file. Each backend talks to its upstream
 // through its own ResilientHttpClient (retries, concurrency limit, circuit
 // breaker, per the backend's `resilience` settings) over `client`, which
-// must outlive the result. `workers`: how many such registries the gateway
-// builds, one per worker; each gets its share of the concurrency limit.
+// must outlive the result; its concurrency limit and queue are this
+// worker's share of the configured ones.
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
-    const config::v1::GatewayConfig& config, http::HttpClient& client, int workers = 1);
+    const config::v1::GatewayConfig& config, http::HttpClient& client,
+    WorkerShare share = WorkerShare());
 
 }  // namespace execgw::gateway
 

@@ -191,7 +191,7 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
       [&](Call& call, const v1::GetExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
-        Worker& worker = WorkerFor(request.name());
+        Worker& worker = WorkerFor(name->ToString());
         absl::StatusOr<Backend*> backend = worker.backends().Find(name->backend);
         if (!backend.ok()) return backend.status();
         worker.loop().Post([&worker, &call, backend = *backend, name = *std::move(name)] {
@@ -245,7 +245,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(grpc::CallbackSer
         if (!page_size.ok()) return page_size.status();
         query.page_size = *page_size;
         std::string fingerprint = TaskQueryFingerprint(query.execution);
-        Worker& worker = WorkerFor(request.parent());
+        Worker& worker = WorkerFor(query.execution.ToString());
         absl::StatusOr<Listing> listing =
             ResolveListing(worker, query.execution.backend, request.page_token(), fingerprint);
         if (!listing.ok()) return listing.status();
@@ -301,7 +301,7 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
       [&](Call& call, const v1::CancelExecutionRequest& request) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
-        Worker& worker = WorkerFor(request.name());
+        Worker& worker = WorkerFor(name->ToString());
         absl::StatusOr<Backend*> backend = worker.backends().Find(name->backend);
         if (!backend.ok()) return backend.status();
         worker.loop().Post([&call, backend = *backend, name = *std::move(name)] {

@@ -1,5 +1,7 @@
 #include "gateway/worker.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 #include <utility>
@@ -27,7 +29,12 @@ void Worker::Shutdown() { http_->Shutdown(); }
 
 int WorkerCount(const config::v1::GatewayConfig& config) {
   if (config.workers() > 0) return config.workers();
-  return std::max(1u, std::thread::hardware_concurrency());
+  // The cores this process may run on (a container's cpuset, taskset), not
+  // every core of the host; within the configurable bounds.
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) cores = CPU_COUNT(&allowed);
+  return std::clamp(cores, 1, kMaxWorkers);
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
@@ -44,7 +51,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
     http::CurlHttpClientOptions options;
     options.thread_name = absl::StrCat("worker-", i);
     std::unique_ptr<http::HttpClient> http = http::NewCurlHttpClient(options);
-    auto backends = BuildBackends(config, *http, count);
+    auto backends = BuildBackends(config, *http, WorkerShare{i, count});
     if (!backends.ok()) return backends.status();
     workers.push_back(std::make_unique<Worker>(std::move(http), *std::move(backends), creates));
   }

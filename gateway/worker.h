@@ -48,8 +48,13 @@ class Worker {
   std::unique_ptr<GetCoalescer> gets_;
 };
 
-// The number of workers `config` asks for: its `workers`, or one per core
-// when that is 0.
+// The most workers a config may ask for (config.proto: `workers`).
+inline constexpr int kMaxWorkers = 256;
+
+// The number of workers `config` asks for: its `workers`, or when that is 0
+// one per core this process may run on (its CPU affinity), at most
+// kMaxWorkers. A CPU quota without a cpuset (a Kubernetes CPU limit) is not
+// seen: set `workers` to the limit there.
 int WorkerCount(const config::v1::GatewayConfig& config);
 
 // Starts `count` workers serving the backends of `config` (validated here:

@@ -171,6 +171,13 @@ absl::Status MapCurlError(CURLcode code, const Transfer& t, absl::Time now) {
   }
 }
 
+class CurlHttpClient;
+
+// The client whose loop this thread runs, if any: IsLoopThread() without
+// reading the std::thread that Shutdown() joins (a race with any thread
+// asking).
+thread_local const CurlHttpClient* running_loop = nullptr;
+
 // The client is the real event loop: its thread runs the transfers, the
 // timers and the posted functions.
 class CurlHttpClient final : public HttpClient, public EventLoop {
@@ -187,7 +194,7 @@ class CurlHttpClient final : public HttpClient, public EventLoop {
   void Post(absl::AnyInvocable<void() &&> fn) override;
   void RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
              std::shared_ptr<Cancellation> cancellation) override;
-  bool IsLoopThread() const override { return std::this_thread::get_id() == thread_.get_id(); }
+  bool IsLoopThread() const override { return running_loop == this; }
 
  private:
   // Any thread.
@@ -254,6 +261,7 @@ CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
                       static_cast<long>(options_.max_total_connections));
   }
   thread_ = std::thread([this] {
+    running_loop = this;
     pthread_setname_np(pthread_self(), options_.thread_name.substr(0, 15).c_str());
     Loop();
   });
@@ -343,6 +351,11 @@ void CurlHttpClient::RunAt(absl::Time when, absl::AnyInvocable<void() &&> fn,
 
 void CurlHttpClient::Loop() {
   while (true) {
+    // Commands given on this thread during the last turn run first: they
+    // were given before anything this turn takes from the queue (posts are
+    // FIFO per posting thread).
+    std::deque<Command> local;
+    local.swap(local_commands_);
     std::deque<Command> commands;
     bool stopping;
     {
@@ -352,6 +365,7 @@ void CurlHttpClient::Loop() {
       stopping = stopping_;
     }
     if (stopping) {
+      local_commands_.swap(local);  // FailEverything treats them too
       {
         // Back into the queue: FailEverything treats them with the rest.
         absl::MutexLock lock(&mu_);
@@ -362,13 +376,15 @@ void CurlHttpClient::Loop() {
       FailEverything();
       return;
     }
+    RunCommands(std::move(local));
     RunCommands(std::move(commands));
-    // Until no command given on this thread is left: each may give more.
-    while (!local_commands_.empty()) {
-      std::deque<Command> local;
-      local.swap(local_commands_);
-      RunCommands(std::move(local));
-    }
+    // One more round for what those gave on this thread (a posted call
+    // sending its request), so that it goes out in this turn; anything
+    // given by that round waits for the next turn, so that a function that
+    // keeps posting itself cannot hold up I/O, timers or shutdown.
+    local.clear();
+    local.swap(local_commands_);
+    RunCommands(std::move(local));
     int running = 0;
     curl_multi_perform(multi_, &running);
     ReapFinished();

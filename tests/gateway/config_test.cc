@@ -1,5 +1,6 @@
 #include "gateway/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -472,6 +473,27 @@ TEST(SecretTest, FromFileDropsTrailingNewlineAndNeverEchoesTheSecret) {
   s = ResolveSecret(src, "f");
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.status().message()), Not(HasSubstr("sk_from_file")));
+}
+
+// The workers' shares of a backend's concurrency limit add up to the
+// configured limit, each at least one.
+TEST(WorkerShareTest, SharesAddUpToTheLimitAndNoWorkerGetsNone) {
+  struct Case {
+    int total, workers;
+  };
+  for (Case c : {Case{64, 1}, Case{64, 2}, Case{64, 3}, Case{1024, 7}, Case{5, 5}}) {
+    int sum = 0, least = c.total, most = 0;
+    for (int i = 0; i < c.workers; ++i) {
+      const int share = ShareOf(c.total, WorkerShare{i, c.workers});
+      sum += share;
+      least = std::min(least, share);
+      most = std::max(most, share);
+    }
+    EXPECT_EQ(sum, c.total) << c.total << " over " << c.workers;
+    EXPECT_LE(most - least, 1) << c.total << " over " << c.workers;
+  }
+  // More workers than the limit: one each.
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(ShareOf(1, WorkerShare{i, 8}), 1);
 }
 
 }  // namespace

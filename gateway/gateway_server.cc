@@ -20,8 +20,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // flood stderr with them.
   RouteProtobufLogging();
   std::unique_ptr<GatewayServer> gw(new GatewayServer());
-  if (auto s = ValidateConfig(config); !s.ok()) return s;
-  auto workers = StartWorkers(config, WorkerCount(config));
+  auto workers = StartWorkers(config);
   if (!workers.ok()) return workers.status();
   gw->workers_ = *std::move(workers);
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "adapters/http/curl_http_client.h"
+#include "gateway/config.h"
 
 namespace execgw::gateway {
 
@@ -38,7 +39,10 @@ int WorkerCount(const config::v1::GatewayConfig& config) {
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
-    const config::v1::GatewayConfig& config, int count) {
+    const config::v1::GatewayConfig& config) {
+  // Before the worker count is read: `workers` may be out of bounds.
+  if (auto s = ValidateConfig(config); !s.ok()) return s;
+  const int count = WorkerCount(config);
   CreateDeduplicator::Options creates;
   if (config.request_id_ttl_seconds() > 0) {
     creates.ttl = absl::Seconds(config.request_id_ttl_seconds());

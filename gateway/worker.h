@@ -57,10 +57,11 @@ inline constexpr int kMaxWorkers = 256;
 // seen: set `workers` to the limit there.
 int WorkerCount(const config::v1::GatewayConfig& config);
 
-// Starts `count` workers serving the backends of `config` (validated here:
-// errors name the config field at fault), each on its own CurlHttpClient.
+// Starts WorkerCount(config) workers serving the backends of `config`
+// (validated first: errors name the config field at fault), each on its own
+// CurlHttpClient.
 absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
-    const config::v1::GatewayConfig& config, int count);
+    const config::v1::GatewayConfig& config);
 
 }  // namespace execgw::gateway
 

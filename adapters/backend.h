@@ -90,6 +90,29 @@ struct TaskPage {
 template <typename T>
 using Done = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
 
+// A live subscription to hints that one execution may have changed (an
+// upstream event stream). Destroying it stops it: no callback runs after
+// the destructor returns. Not thread-safe: use it on the backend's loop.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+};
+
+// What a ChangeFeed reports, on the backend's loop thread.
+struct ChangeFeedCallbacks {
+  // Something happened to the execution: read it again (events say that
+  // something happened, never what the state is). `cursor` is where the
+  // feed stands, opaque: pass it to the next FollowChanges to resume after
+  // this event. Called once more, with the resume cursor, when the feed
+  // is connected (events may have been missed before that).
+  absl::AnyInvocable<void(const std::string& cursor)> on_change;
+  // The feed has ended and will report nothing more: an error frame, the
+  // upstream closing it, an HTTP error, silence beyond the feed's bound
+  // (keepalives stopped). Called at most once. OK: the upstream ended it
+  // normally (the execution finished).
+  absl::AnyInvocable<void(absl::Status)> on_end;
+};
+
 // One upstream platform behind the unified API. Implementations translate
 // requests into the upstream's REST calls and its JSON into execgw.v1
 // messages. Every method is asynchronous and thread-safe; none blocks.
@@ -151,6 +174,17 @@ class Backend {
   virtual void CancelExecution(const ExecutionName& name, const CallContext& context,
                                Done<v1::Execution> done) {
     std::move(done)(absl::UnimplementedError("CancelExecution is not supported by this backend"));
+  }
+
+  // Subscribes to the upstream's change hints about `execution` (as last
+  // read by GetExecution), resuming after `cursor` (empty: from the
+  // start). nullptr when this backend has no such push (the default), or
+  // not for this execution: the caller then only polls. Callbacks run on
+  // the backend's loop, never inside this call.
+  virtual std::unique_ptr<ChangeFeed> FollowChanges(const v1::Execution& execution,
+                                                    const std::string& cursor,
+                                                    ChangeFeedCallbacks callbacks) {
+    return nullptr;
   }
 };
 

@@ -38,6 +38,10 @@ inline constexpr absl::string_view kBackendOverloaded = "BACKEND_OVERLOADED";
 inline constexpr absl::string_view kCircuitOpen = "CIRCUIT_OPEN";
 inline constexpr absl::string_view kFailedPrecondition = "FAILED_PRECONDITION";
 inline constexpr absl::string_view kCancelled = "CANCELLED";
+// WatchExecution: a watch over the per-caller or total limit.
+inline constexpr absl::string_view kWatchLimitExceeded = "WATCH_LIMIT_EXCEEDED";
+// WatchExecution: the gateway is shutting down; metadata `etag` to resume with.
+inline constexpr absl::string_view kGatewayShuttingDown = "GATEWAY_SHUTTING_DOWN";
 // A write (create, cancel) whose result the gateway does not know: see
 // OutcomeUnknownStatus.
 inline constexpr absl::string_view kOutcomeUnknown = "OUTCOME_UNKNOWN";

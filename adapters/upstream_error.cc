@@ -359,4 +359,13 @@ std::string ErrorReasonOf(const absl::Status& status) {
   return info.has_value() ? info->reason() : "";
 }
 
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryInfoUrl);
+  if (!payload.has_value()) return std::nullopt;
+  google::rpc::RetryInfo retry;
+  if (!retry.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(retry.retry_delay().seconds()) +
+         absl::Nanoseconds(retry.retry_delay().nanos());
+}
+
 }  // namespace execgw

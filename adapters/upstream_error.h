@@ -207,6 +207,9 @@ absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
 // Reads back the ErrorInfo reason of a status built by MakeError ("" if none).
 std::string ErrorReasonOf(const absl::Status& status);
 
+// The delay of the RetryInfo a status built by MakeError carries, if any.
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
+
 }  // namespace execgw
 
 #endif  // EXECGW_ADAPTERS_UPSTREAM_ERROR_H_

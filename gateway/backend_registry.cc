@@ -15,7 +15,8 @@ namespace {
 
 // A zero in the config means "the default". The concurrency limit and its
 // queue are this worker's share of the configured figures.
-http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, WorkerShare share) {
+http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, WorkerShare share,
+                                             BackendUse use) {
   const config::v1::Resilience& r = b.resilience();
   http::ResilienceOptions o;
   o.backend = b.name();
@@ -26,6 +27,10 @@ http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, Worke
   if (r.max_concurrent_requests() > 0) o.max_in_flight = r.max_concurrent_requests();
   if (r.breaker_failure_threshold() > 0) o.failure_threshold = r.breaker_failure_threshold();
   if (r.breaker_open_ms() > 0) o.open_duration = absl::Milliseconds(r.breaker_open_ms());
+  if (use == BackendUse::kWatch) {
+    o.max_in_flight =
+        b.watch().max_concurrent_requests() > 0 ? b.watch().max_concurrent_requests() : 16;
+  }
   o.max_in_flight = ShareOf(o.max_in_flight, share);
   o.max_queued = ShareOf(o.max_queued, share);
   return o;
@@ -76,7 +81,8 @@ std::vector<const Backend*> BackendRegistry::All() const {
 }
 
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
-    const config::v1::GatewayConfig& config, http::HttpClient& client, WorkerShare share) {
+    const config::v1::GatewayConfig& config, http::HttpClient& client, WorkerShare share,
+    BackendUse use) {
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   std::vector<BackendRegistry::Entry> entries;
   for (int i = 0; i < config.backends_size(); ++i) {
@@ -84,7 +90,8 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const std::string at = absl::StrCat("backends[", i, "]");
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
-    auto http = std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b, share));
+    auto http =
+        std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b, share, use));
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {

@@ -52,15 +52,20 @@ struct WorkerShare {
 // allows, the sum is the worker count.
 int ShareOf(int total, WorkerShare share);
 
+// What a registry's backends serve: callers' unary calls, or the watch
+// hub's followers, which have their own share of each backend's request
+// budget (BackendWatch.maxConcurrentRequests) and their own breaker.
+enum class BackendUse { kCalls, kWatch };
+
 // Builds one adapter per configured backend, resolving each credential
 // from its environment variable or file. Each backend talks to its upstream
 // through its own ResilientHttpClient (retries, concurrency limit, circuit
 // breaker, per the backend's `resilience` settings) over `client`, which
 // must outlive the result; its concurrency limit and queue are this
-// worker's share of the configured ones.
+// worker's share of the configured ones (for kWatch, of the watch figure).
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const config::v1::GatewayConfig& config, http::HttpClient& client,
-    WorkerShare share = WorkerShare());
+    WorkerShare share = WorkerShare(), BackendUse use = BackendUse::kCalls);
 
 }  // namespace execgw::gateway
 

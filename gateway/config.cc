@@ -241,6 +241,44 @@ absl::Status CheckResilience(absl::string_view at, const config::v1::Resilience&
   return absl::OkStatus();
 }
 
+absl::Status CheckBackendWatch(absl::string_view at, const config::v1::BackendWatch& w) {
+  const std::string prefix = absl::StrCat(at, ".watch.");
+  if (auto s =
+          CheckNumbers(prefix, {{"minPollIntervalMs", w.min_poll_interval_ms(), 10, 600000},
+                                {"maxPollIntervalMs", w.max_poll_interval_ms(), 10, 600000},
+                                {"maxConcurrentRequests", w.max_concurrent_requests(), 1, 4096}});
+      !s.ok()) {
+    return s;
+  }
+  const int min = w.min_poll_interval_ms() > 0 ? w.min_poll_interval_ms() : 1000;
+  const int max = w.max_poll_interval_ms() > 0 ? w.max_poll_interval_ms() : 5000;
+  if (min > max) {
+    return Invalid(absl::StrCat(prefix, "minPollIntervalMs"),
+                   absl::StrCat(min, " is more than maxPollIntervalMs (", max,
+                                w.max_poll_interval_ms() > 0 ? "" : ", the default",
+                                "): raise maxPollIntervalMs too"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWatch(const config::v1::Watch& w) {
+  if (auto s = CheckNumbers("watch.",
+                            {{"heartbeatIntervalMs", w.heartbeat_interval_ms(), 10, 3600000},
+                             {"maxWatches", w.max_watches(), 1, 10000000},
+                             {"maxWatchesPerCaller", w.max_watches_per_caller(), 1, 10000000}});
+      !s.ok()) {
+    return s;
+  }
+  const int total = w.max_watches() > 0 ? w.max_watches() : 100000;
+  const int per_caller = w.max_watches_per_caller() > 0 ? w.max_watches_per_caller() : 10000;
+  if (per_caller > total) {
+    return Invalid("watch.maxWatchesPerCaller",
+                   absl::StrCat(per_caller, " is more than maxWatches (", total,
+                                w.max_watches() > 0 ? "" : ", the default", ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSecretSource(absl::string_view field, const SecretSource& source,
                                bool has_source) {
   if (!has_source || source.source_case() == SecretSource::SOURCE_NOT_SET) {
@@ -362,6 +400,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
       !s.ok()) {
     return s;
   }
+  if (auto s = CheckWatch(config.watch()); !s.ok()) return s;
   if (config.has_page_token_key()) {
     if (auto s = CheckSecretSource("pageTokenKey", config.page_token_key(), true); !s.ok()) {
       return s;
@@ -387,6 +426,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
       return s;
     }
     if (auto s = CheckResilience(at, b.resilience()); !s.ok()) return s;
+    if (auto s = CheckBackendWatch(at, b.watch()); !s.ok()) return s;
     switch (b.kind_case()) {
       case Backend::kBlaxel: {
         const auto& x = b.blaxel();

@@ -14,6 +14,7 @@
 #include "adapters/upstream_error.h"
 #include "gateway/grpc_status.h"
 #include "gateway/list_query.h"
+#include "gateway/watch/watch_stream.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
 
@@ -180,6 +181,20 @@ grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* context,
   return call;
 }
 
+// The heartbeat interval of a watch: the caller's when it asks for a
+// longer one than the gateway's, up to an hour.
+absl::StatusOr<absl::Duration> HeartbeatInterval(const v1::WatchExecutionRequest& request,
+                                                 absl::Duration gateway) {
+  if (!request.has_heartbeat_interval()) return gateway;
+  const google::protobuf::Duration& d = request.heartbeat_interval();
+  if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() >= 1000000000) {
+    return FieldError("heartbeat_interval", "must be a positive duration");
+  }
+  const absl::Duration asked = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+  if (asked > absl::Hours(1)) return FieldError("heartbeat_interval", "is longer than 1 hour");
+  return std::max(asked, gateway);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerContext* context,
@@ -311,6 +326,14 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
       });
 }
 
+ExecutionService::ExecutionService(Dependencies dependencies)
+    : deps_(std::move(dependencies)), watch_limits_(deps_.watch_limits) {
+  if (watch_limits_ == nullptr) {
+    own_watch_limits_ = std::make_unique<WatchLimits>(WatchLimitsFromConfig({}));
+    watch_limits_ = own_watch_limits_.get();
+  }
+}
+
 Worker& ExecutionService::WorkerFor(absl::string_view key) const {
   return *deps_.workers[absl::HashOf(key) % deps_.workers.size()];
 }
@@ -333,21 +356,30 @@ absl::StatusOr<ExecutionService::Listing> ExecutionService::ResolveListing(
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
-    grpc::CallbackServerContext*, const grpc::ByteBuffer* request_bytes) {
-  // Finishes at once: with what is wrong with the request, or as not
-  // implemented yet.
-  class Unimplemented final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) {
+  // Finishes at once, with what is wrong with the request or why it cannot
+  // be watched now.
+  class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
-    explicit Unimplemented(absl::Status status) { Finish(ToGrpcStatus(status)); }
+    explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
     void OnDone() override { delete this; }
   };
   v1::WatchExecutionRequest request;
-  absl::Status s = ParseRequest(*request_bytes, &request);
-  if (s.ok()) s = ParseExecutionName(request.name(), "name").status();
-  if (s.ok()) {
-    s = absl::UnimplementedError("WatchExecution is not implemented yet in this version of execgw");
+  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return new Refused(s);
+  absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
+  if (!name.ok()) return new Refused(name.status());
+  if (request.etag().size() > 128) {
+    return new Refused(FieldError("etag", "is longer than 128 characters"));
   }
-  return new Unimplemented(std::move(s));
+  absl::StatusOr<absl::Duration> heartbeat = HeartbeatInterval(request, deps_.heartbeat_interval);
+  if (!heartbeat.ok()) return new Refused(heartbeat.status());
+  Worker& worker = WorkerFor(name->ToString());
+  absl::StatusOr<Backend*> backend = worker.watch_backends().Find(name->backend);
+  if (!backend.ok()) return new Refused(backend.status());
+  absl::StatusOr<WatchLimits::Slot> slot = watch_limits_->Acquire(CallerOf(context->peer()));
+  if (!slot.ok()) return new Refused(slot.status());
+  return WatchStream::Start(WatchStream::Params{&worker.watches(), *backend, *std::move(name),
+                                                request.etag(), *heartbeat, *std::move(slot)});
 }
 
 }  // namespace execgw::gateway

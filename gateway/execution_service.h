@@ -5,6 +5,7 @@
 
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/page_token.h"
+#include "gateway/watch/watch_limits.h"
 #include "gateway/worker.h"
 #include "grpcpp/support/byte_buffer.h"
 
@@ -33,7 +34,9 @@ using RawExecutionService = v1::ExecutionService::WithRawCallbackMethod_GetExecu
 // ListExecutionTasks) go to the worker its name hashes to, so identical
 // GetExecution calls always meet in one worker's GetCoalescer; creates with
 // a request_id go by that id (one worker remembers it); the rest are spread
-// round-robin.
+// round-robin. A watch goes to the worker its execution's name hashes to,
+// whose hub follows that execution for every watcher of it
+// (gateway/watch/).
 class ExecutionService final : public RawExecutionService {
  public:
   // What the service shares with the rest of the gateway; every member
@@ -42,9 +45,13 @@ class ExecutionService final : public RawExecutionService {
     // At least one; each serves the same backends.
     std::vector<Worker*> workers;
     const PageTokenCodec* page_tokens;
+    // Bounds the open watch streams; null: the defaults of config Watch.
+    WatchLimits* watch_limits = nullptr;
+    // The heartbeat interval of watch streams (callers may ask for longer).
+    absl::Duration heartbeat_interval = absl::Seconds(15);
   };
 
-  explicit ExecutionService(Dependencies dependencies) : deps_(std::move(dependencies)) {}
+  explicit ExecutionService(Dependencies dependencies);
 
   // Each takes the serialised request of its RPC (GetExecutionRequest...)
   // and answers its serialised response message.
@@ -89,6 +96,9 @@ class ExecutionService final : public RawExecutionService {
                                          absl::string_view fingerprint) const;
 
   const Dependencies deps_;
+  // The limits used when deps_ gives none.
+  std::unique_ptr<WatchLimits> own_watch_limits_;
+  WatchLimits* watch_limits_;
 };
 
 }  // namespace execgw::gateway

@@ -39,6 +39,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   ExecutionService::Dependencies deps;
   for (auto& w : gw->workers_) deps.workers.push_back(w.get());
   deps.page_tokens = gw->page_tokens_.get();
+  gw->watch_limits_ = std::make_unique<WatchLimits>(WatchLimitsFromConfig(config.watch()));
+  deps.watch_limits = gw->watch_limits_.get();
+  if (config.watch().heartbeat_interval_ms() > 0) {
+    deps.heartbeat_interval = absl::Milliseconds(config.watch().heartbeat_interval_ms());
+  }
   gw->service_ = std::make_unique<ExecutionService>(std::move(deps));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -72,6 +77,9 @@ void GatewayServer::Wait() {
 void GatewayServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
+  // Watch streams never end on their own: end them first, each with the
+  // etag it last delivered, so that clients resume elsewhere without a gap.
+  for (auto& w : workers_) w->EndWatches();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   }

@@ -37,7 +37,8 @@ class GatewayServer {
   // Blocks until Shutdown(), called from another thread, has finished.
   void Wait();
 
-  // Stops accepting calls; calls still running after `grace` are
+  // Ends every watch stream (UNAVAILABLE, GATEWAY_SHUTTING_DOWN, with the
+  // etag to resume from), stops accepting calls; calls still running after `grace` are
   // cancelled; then stops all upstream work. Idempotent and thread-safe: a
   // second caller waits until the first has finished.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
@@ -47,6 +48,7 @@ class GatewayServer {
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PageTokenCodec> page_tokens_;
+  std::unique_ptr<WatchLimits> watch_limits_;
   std::unique_ptr<ExecutionService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -410,23 +410,36 @@ TEST_F(ExecutionServiceTest, UnparsableRequestsAreInvalidArgumentNamingTheirType
   EXPECT_EQ(BackendCalls(), 0u);
 }
 
-TEST_F(ExecutionServiceTest, WatchChecksItsNameThenSaysItIsNotImplemented) {
-  for (const auto& [name, code] :
-       {std::pair<std::string, grpc::StatusCode>{"", grpc::StatusCode::INVALID_ARGUMENT},
-        {kPolosExecution, grpc::StatusCode::UNIMPLEMENTED}}) {
-    SCOPED_TRACE(name);
+TEST_F(ExecutionServiceTest, WatchRefusesABadRequestNamingTheFieldBeforeAnyBackendCall) {
+  struct Case {
+    std::string name;
+    std::string etag;
+    int64_t heartbeat_seconds;  // -1: unset
+    grpc::StatusCode code;
+    std::string message_prefix;
+  };
+  const std::vector<Case> cases = {
+      {"", "", -1, grpc::StatusCode::INVALID_ARGUMENT, "name: "},
+      {kPolosExecution, std::string(129, 'e'), -1, grpc::StatusCode::INVALID_ARGUMENT, "etag: "},
+      {kPolosExecution, "", 3601, grpc::StatusCode::INVALID_ARGUMENT, "heartbeat_interval: "},
+      {kPolosExecution, "", -5, grpc::StatusCode::INVALID_ARGUMENT, "heartbeat_interval: "},
+      {"backends/nope/executions/x", "", -1, grpc::StatusCode::NOT_FOUND, "backend \"nope\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message_prefix);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
     v1::WatchExecutionRequest request;
-    request.set_name(name);
+    request.set_name(c.name);
+    request.set_etag(c.etag);
+    if (c.heartbeat_seconds != -1)
+      request.mutable_heartbeat_interval()->set_seconds(c.heartbeat_seconds);
     auto reader = stub_->WatchExecution(&context, request);
     v1::WatchExecutionResponse response;
     EXPECT_FALSE(reader->Read(&response));
     grpc::Status s = reader->Finish();
-    EXPECT_EQ(s.error_code(), code) << s.error_message();
-    if (code == grpc::StatusCode::INVALID_ARGUMENT) {
-      EXPECT_EQ(s.error_message().rfind("name: ", 0), 0u) << s.error_message();
-    }
+    EXPECT_EQ(s.error_code(), c.code) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(c.message_prefix, 0), 0u) << s.error_message();
   }
   EXPECT_EQ(BackendCalls(), 0u);
 }

@@ -256,9 +256,8 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
     };
     callbacks.on_end = [this](absl::Status status) {
       // Not destroyed from inside its own callback.
-      loop().Post([self = shared_from_this(), status = std::move(status)] {
-        self->OnFeedEnd(status);
-      });
+      loop().Post(
+          [self = shared_from_this(), status = std::move(status)] { self->OnFeedEnd(status); });
     };
     // The execution as last read tells the adapter where its hints are.
     feed_ = backend_.FollowChanges(execution_, cursor_, std::move(callbacks));
@@ -331,8 +330,7 @@ FollowPolicy WatchHub::PolicyFor(const std::string& backend) const {
   return it != options_.policies.end() ? it->second : FollowPolicy();
 }
 
-void WatchHub::Subscribe(Backend& backend, const ExecutionName& name,
-                         WatchSubscriber* subscriber) {
+void WatchHub::Subscribe(Backend& backend, const ExecutionName& name, WatchSubscriber* subscriber) {
   if (shut_down_) {
     subscriber->OnEnd(absl::UnavailableError("the gateway is shutting down"), true);
     return;

@@ -25,7 +25,8 @@ WatchStream* WatchStream::Start(Params params) {
 }
 
 WatchStream::WatchStream(Params params)
-    : params_(std::move(params)), last_etag_(params_.resume_etag),
+    : params_(std::move(params)),
+      last_etag_(params_.resume_etag),
       delivered_etag_(params_.resume_etag) {}
 
 void WatchStream::Subscribe() {
@@ -139,7 +140,8 @@ void WatchStream::WriteDone(bool ok) {
 }
 
 void WatchStream::ScheduleHeartbeat(absl::Time when) {
-  loop().RunAt(when, [this] { Heartbeat(); }, timers_);
+  loop().RunAt(
+      when, [this] { Heartbeat(); }, timers_);
 }
 
 void WatchStream::Heartbeat() {
@@ -164,9 +166,8 @@ void WatchStream::End(grpc::Status status) {
 }
 
 void WatchStream::OnCancel() {
-  loop().Post([this] {
-    End(grpc::Status(grpc::StatusCode::CANCELLED, "the watch was cancelled"));
-  });
+  loop().Post(
+      [this] { End(grpc::Status(grpc::StatusCode::CANCELLED, "the watch was cancelled")); });
 }
 
 void WatchStream::OnDone() {

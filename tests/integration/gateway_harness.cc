@@ -59,6 +59,10 @@ GatewayHarness::GatewayHarness(Options options) {
   p->mutable_polos()->set_project_id(polos_->project_id());
   p->mutable_polos()->mutable_api_key()->set_env("EXECGW_IT_POLOS_KEY");
 
+  *b->mutable_watch() = options.watch;
+  *p->mutable_watch() = options.watch;
+  *config_.mutable_watch() = options.watch_limits;
+  config_.set_workers(options.workers);
   auto server = gateway::GatewayServer::Start(config_, "127.0.0.1:0");
   EXPECT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);

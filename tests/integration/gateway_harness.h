@@ -37,6 +37,11 @@ class GatewayHarness {
     std::string blaxel_api_version;
     // Applied to both backends (default: the gateway's defaults).
     config::v1::Resilience resilience;
+    // Applied to both backends' `watch` (default: the gateway's defaults).
+    config::v1::BackendWatch watch;
+    // The gateway-wide watch settings and worker count (0: the defaults).
+    config::v1::Watch watch_limits;
+    int workers = 0;
   };
 
   explicit GatewayHarness(Options options);
@@ -48,6 +53,7 @@ class GatewayHarness {
   polos::PolosSimulator& polos() { return *polos_; }
   v1::ExecutionService::Stub& stub() { return *stub_; }
   int port() const { return server_->port(); }
+  gateway::GatewayServer& server() { return *server_; }
   const config::v1::GatewayConfig& config() const { return config_; }
 
   // Calls with a deadline `timeout` from now.

@@ -289,6 +289,37 @@ INSTANTIATE_TEST_SUITE_P(
                    "workers: -2 is out of range"},
         ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("workers": 256,)"), ""}));
 
+INSTANTIATE_TEST_SUITE_P(
+    Watch, ConfigRuleTest,
+    ::testing::Values(
+        ConfigCase{Config(kBlaxelOk, kPolosOk, R"("watch": {"minPollIntervalMs": 9},)"),
+                   "backends[1].watch.minPollIntervalMs: 9 is out of range: 0 (the default) or 10 "
+                   "to 600000"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, R"("watch": {"maxPollIntervalMs": 600001},)"),
+                   "backends[1].watch.maxPollIntervalMs: 600001 is out of range"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, R"("watch": {"minPollIntervalMs": 6000},)"),
+                   "backends[1].watch.minPollIntervalMs: 6000 is more than maxPollIntervalMs "
+                   "(5000, the default): raise maxPollIntervalMs too"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk,
+                          R"("watch": {"minPollIntervalMs": 500, "maxPollIntervalMs": 400},)"),
+                   "minPollIntervalMs: 500 is more than maxPollIntervalMs (400)"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk,
+                          R"("watch": {"minPollIntervalMs": 10, "maxPollIntervalMs": 10},)"),
+                   ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, R"("watch": {"maxConcurrentRequests": 4097},)"),
+                   "backends[1].watch.maxConcurrentRequests: 4097 is out of range"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, R"("watch": {"disableEventStream": true},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("watch": {"heartbeatIntervalMs": 9},)"),
+                   "watch.heartbeatIntervalMs: 9 is out of range: 0 (the default) or 10 to "
+                   "3600000"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("watch": {"maxWatches": 10000001},)"),
+                   "watch.maxWatches: 10000001 is out of range"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("watch": {"maxWatches": 100},)"),
+                   "watch.maxWatchesPerCaller: 10000 is more than maxWatches (100)"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "",
+                          R"("watch": {"maxWatches": 100, "maxWatchesPerCaller": 100},)"),
+                   ""}));
+
 // protobuf's JSON parser keeps the last of duplicate keys without a word.
 INSTANTIATE_TEST_SUITE_P(
     DuplicateKeys, ConfigRuleTest,

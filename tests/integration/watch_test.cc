@@ -265,9 +265,8 @@ TEST_F(WatchTest, AResumeOfAFinishedExecutionWithItsLastEtagEndsOkWithoutRepeati
 }
 
 TEST_F(WatchTest, AnExecutionTheUpstreamDoesNotHaveEndsTheStreamNotFound) {
-  Watch watch(h_.stub(),
-              WatchRequest(absl::StrCat("backends/", GatewayHarness::kBlaxel,
-                                        "/jobs/etl/executions/exec-that-never-was")));
+  Watch watch(h_.stub(), WatchRequest(absl::StrCat("backends/", GatewayHarness::kBlaxel,
+                                                   "/jobs/etl/executions/exec-that-never-was")));
   const grpc::Status end = watch.WaitForEnd();
   EXPECT_EQ(end.error_code(), grpc::StatusCode::NOT_FOUND) << end.error_message();
   EXPECT_TRUE(watch.messages().empty());

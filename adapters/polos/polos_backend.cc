@@ -11,12 +11,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/etag.h"
 #include "adapters/field_rules.h"
+#include "adapters/http/sse_parser.h"
 #include "adapters/json_value.h"
 #include "adapters/list_filter.h"
 #include "adapters/polos/errors.h"
@@ -389,6 +391,177 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 
 // ---------------------------------------------------------------------------
 
+// FollowChanges' feed: one event stream request, read on the client's loop.
+// Its state is shared with the stream's callbacks, which may run after the
+// feed is destroyed (they then do nothing).
+class PolosChangeFeed final : public ChangeFeed {
+ public:
+  PolosChangeFeed(std::shared_ptr<const PolosApi> config, std::string workflow, std::string run,
+                  std::string cursor, ChangeFeedCallbacks callbacks)
+      : state_(std::make_shared<State>()) {
+    state_->config = std::move(config);
+    state_->cursor = std::move(cursor);
+    state_->callbacks = std::move(callbacks);
+    state_->last_bytes = Loop().Now();
+    UpstreamPath path("/api/v1/events/stream");
+    path.Query("topic", absl::StrCat("workflow/", workflow, "/", run))
+        .Query("workflow_id", workflow)
+        .Query("workflow_run_id", run);
+    int64_t sequence = 0;
+    if (!state_->cursor.empty() && absl::SimpleAtoi(state_->cursor, &sequence)) {
+      path.Query("last_sequence_id", sequence);
+    }
+    CallContext context;
+    context.cancellation = state_->stream;
+    http::HttpRequest request = state_->config->Request("GET", path, context, /*idempotent=*/true);
+    // A stream lasts as long as the run: no attempt bound (silence is).
+    request.attempt_timeout = absl::InfiniteDuration();
+    request.headers.emplace_back("Accept", "text/event-stream");
+    http::StreamCallbacks callbacks_out;
+    callbacks_out.on_headers = [state = state_](int status, const http::Headers& headers) {
+      state->http_status = status;
+      state->last_bytes = state->Loop().Now();
+      if (status == 200) state->Change();
+      return true;
+    };
+    callbacks_out.on_data = [state = state_](absl::string_view chunk) {
+      state->last_bytes = state->Loop().Now();
+      return state->Data(chunk);
+    };
+    callbacks_out.on_done = [state = state_](absl::StatusOr<http::HttpResponse> r) {
+      state->Done(r.status());
+    };
+    state_->config->client->Stream(std::move(request), std::move(callbacks_out));
+    ScheduleSilenceCheck(state_);
+  }
+
+  ~PolosChangeFeed() override {
+    state_->closed = true;
+    state_->timer->Cancel();
+    state_->stream->Cancel();
+    state_->callbacks = {};
+  }
+
+ private:
+  struct State {
+    std::shared_ptr<const PolosApi> config;
+    std::string cursor;
+    ChangeFeedCallbacks callbacks;
+    std::shared_ptr<Cancellation> stream = std::make_shared<Cancellation>();
+    std::shared_ptr<Cancellation> timer = std::make_shared<Cancellation>();
+    http::SseParser parser;
+    int http_status = 0;
+    // A non-200 answer's body, for the error table (bounded).
+    std::string error_body;
+    // Why the feed ends, once known (an error frame, silence, a bad body).
+    std::optional<absl::Status> ending;
+    absl::Time last_bytes;
+    bool closed = false;
+    bool ended = false;
+
+    EventLoop& Loop() const { return config->client->loop(); }
+
+    void Change() {
+      if (!closed && callbacks.on_change) callbacks.on_change(cursor);
+    }
+
+    bool Data(absl::string_view chunk) {
+      if (closed) return false;
+      if (http_status != 200) {
+        if (error_body.size() < 4096) {
+          absl::StrAppend(&error_body, chunk.substr(0, 4096 - error_body.size()));
+        }
+        return true;
+      }
+      absl::Status s = parser.Feed(chunk, [this](const http::SseEvent& e) { Event(e); });
+      if (!s.ok() && !ending.has_value()) {
+        ending =
+            absl::UnavailableError(absl::StrCat("the event stream of backend \"", config->backend(),
+                                                "\" was unreadable: ", s.message()));
+      }
+      return !ending.has_value() && !closed;
+    }
+
+    void Event(const http::SseEvent& e) {
+      if (ending.has_value() || closed) return;
+      if (e.data == "keepalive") return;
+      absl::StatusOr<rapidjson::Document> doc = ParseRedactedJson(e.data, config->secrets);
+      if (doc.ok() && doc->IsObject()) {
+        auto type = doc->FindMember("type");
+        if (type != doc->MemberEnd() && type->value.IsString() &&
+            absl::string_view(type->value.GetString()) == "error") {
+          std::string message = "(no message)";
+          auto m = doc->FindMember("message");
+          if (m != doc->MemberEnd() && m->value.IsString()) {
+            message = SanitizeUtf8(absl::string_view(m->value.GetString()).substr(0, 512));
+          }
+          ending = MakeError(absl::StatusCode::kUnavailable,
+                             absl::StrCat("the event stream of backend \"", config->backend(),
+                                          "\" ended with an error: ", message),
+                             reason::kUpstreamUnavailable, {{"backend", config->backend()}});
+          // Whatever the error says, the execution may have changed.
+          Change();
+          return;
+        }
+        auto seq = doc->FindMember("sequence_id");
+        if (seq != doc->MemberEnd() && seq->value.IsInt64()) {
+          cursor = absl::StrCat(seq->value.GetInt64());
+        }
+      }
+      // An event is an event, even one that does not parse.
+      Change();
+    }
+
+    void Done(const absl::Status& transport) {
+      if (ended) return;
+      ended = true;
+      timer->Cancel();
+      if (closed) return;
+      absl::Status status;
+      if (ending.has_value()) {
+        status = *ending;
+      } else if (http_status != 0 && http_status != 200) {
+        http::HttpResponse response;
+        response.status = http_status;
+        response.body = error_body;
+        status = FailureToStatus(PolosCall::kEvents, ReadFailure(config->backend(), response,
+                                                                 Loop().Now(), config->secrets));
+      } else if (transport.ok()) {
+        status = absl::OkStatus();
+      } else {
+        status = TransportFailureToStatus(config->backend(), transport);
+      }
+      auto on_end = std::move(callbacks.on_end);
+      callbacks = {};
+      if (on_end) on_end(config->Redact(status));
+    }
+  };
+
+  EventLoop& Loop() const { return state_->Loop(); }
+
+  static void ScheduleSilenceCheck(const std::shared_ptr<State>& state) {
+    const absl::Duration bound = state->config->options.event_stream_silence;
+    state->Loop().RunAt(
+        state->last_bytes + bound,
+        [state, bound] {
+          if (state->closed || state->ended) return;
+          if (state->Loop().Now() - state->last_bytes >= bound) {
+            state->ending =
+                MakeError(absl::StatusCode::kUnavailable,
+                          absl::StrCat("the event stream of backend \"", state->config->backend(),
+                                       "\" was silent for ", absl::FormatDuration(bound)),
+                          reason::kUpstreamUnavailable, {{"backend", state->config->backend()}});
+            state->stream->Cancel();
+            return;
+          }
+          ScheduleSilenceCheck(state);
+        },
+        state->timer);
+  }
+
+  std::shared_ptr<State> state_;
+};
+
 class PolosBackend final : public Backend {
  public:
   explicit PolosBackend(std::shared_ptr<const PolosApi> config) : config_(std::move(config)) {}
@@ -676,6 +849,14 @@ class PolosBackend final : public Backend {
       }
     }
     return absl::OkStatus();
+  }
+
+  std::unique_ptr<ChangeFeed> FollowChanges(const v1::Execution& execution,
+                                            const std::string& cursor,
+                                            ChangeFeedCallbacks callbacks) override {
+    if (execution.workload().empty() || execution.execution_id().empty()) return nullptr;
+    return std::make_unique<PolosChangeFeed>(
+        config_, execution.workload(), execution.execution_id(), cursor, std::move(callbacks));
   }
 
   std::shared_ptr<const PolosApi> config_;

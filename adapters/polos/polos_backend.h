@@ -25,6 +25,10 @@ struct PolosBackendOptions {
   // retries an idempotent attempt that runs out of it); the caller's
   // deadline bounds the request as a whole.
   absl::Duration request_timeout = absl::Seconds(30);
+  // FollowChanges: how long the event stream may stay silent (not even a
+  // keepalive frame or a comment; Polos sends one every few tens of
+  // milliseconds) before the feed counts it as lost.
+  absl::Duration event_stream_silence = absl::Seconds(30);
 };
 
 // A Backend for a Polos orchestrator (v1 API), speaking HTTP through
@@ -134,6 +138,17 @@ struct PolosBackendOptions {
 // execution's descendants and ancestors too. Cancelling a `pending_cancel`
 // execution again succeeds; a finished one gives FAILED_PRECONDITION naming
 // its Polos status; a missing one NOT_FOUND (errors.h: cancel rows).
+// FollowChanges follows the run's event stream, `GET /api/v1/events/stream`
+// with topic `workflow/{workflow_id}/{run_id}` (and the same as the
+// workflow_id / workflow_run_id parameters), resuming after the cursor
+// (`last_sequence_id`). It reports on_change when connected and on every
+// event frame (the cursor is its sequence_id); `data: keepalive` frames and
+// comments only count as signs of life. It ends (on_end) with OK when Polos
+// closes the stream (the run finished), UNAVAILABLE after an error frame
+// (`{"type":"error","message":...}`, whose message it quotes), on a
+// transport failure or after event_stream_silence without a byte, and with
+// the error table's status for a non-200 answer. nullptr for an execution
+// without a workflow id or run id.
 std::unique_ptr<Backend> NewPolosBackend(PolosBackendOptions options, http::HttpClient& client);
 
 }  // namespace execgw::polos

@@ -436,6 +436,76 @@ TEST_F(WatchLimitTest, WatchesBeyondTheCallersLimitAreRefusedUntilOneEnds) {
   }));
 }
 
+class WatchEventsTest : public WatchTest {
+ protected:
+  // Polls too rarely to see a change in time: only the event stream can.
+  static GatewayHarness::Options Options() {
+    GatewayHarness::Options o = FastWatch();
+    o.watch.set_min_poll_interval_ms(5000);
+    o.watch.set_max_poll_interval_ms(5000);
+    o.watch.set_disable_event_stream(false);
+    return o;
+  }
+  WatchEventsTest() : WatchTest(Options()) {}
+};
+
+TEST_F(WatchEventsTest, PolosChangesArriveThroughTheEventStreamWellWithinThePollInterval) {
+  const std::string id = AddRun(absl::Hours(1));
+  Watch watch(h_.stub(), WatchRequest(PolosName(id)));
+  ASSERT_TRUE(watch.WaitForMessages(1));
+  ASSERT_TRUE(Eventually([&] { return h_.polos().request_count("events") >= 1; }));
+  // The read the subscription makes when it connects.
+  absl::SleepFor(absl::Milliseconds(200));
+  const absl::Time changed = absl::Now();
+  h_.clock().Advance(absl::Milliseconds(1600));  // claimed, then running: workflow_start
+  ASSERT_TRUE(watch.WaitForMessages(2, absl::Seconds(2)));
+  EXPECT_LT(absl::Now() - changed, absl::Seconds(2)) << "a poll (every 5 s) would be later";
+  const auto executions = watch.executions();
+  ASSERT_GE(executions.size(), 2u);
+  EXPECT_EQ(executions.back().state(), v1::Execution::STATE_RUNNING);
+}
+
+TEST_F(WatchEventsTest, AFinishedRunsStreamEndsAndTheWatchStillGetsTheTerminalState) {
+  const std::string id = AddRun(absl::Seconds(2));
+  Watch watch(h_.stub(), WatchRequest(PolosName(id)));
+  ASSERT_TRUE(watch.WaitForMessages(1));
+  ASSERT_TRUE(Eventually([&] { return h_.polos().request_count("events") >= 1; }));
+  h_.clock().Advance(absl::Seconds(10));  // workflow_finish; the stream closes
+  const grpc::Status end = watch.WaitForEnd(absl::Seconds(3));
+  EXPECT_TRUE(end.ok()) << end.error_message();
+  EXPECT_EQ(watch.executions().back().state(), v1::Execution::STATE_SUCCEEDED);
+}
+
+class WatchEventsFallbackTest : public WatchTest {
+ protected:
+  static GatewayHarness::Options Options() {
+    GatewayHarness::Options o = FastWatch();
+    o.watch.set_min_poll_interval_ms(50);
+    o.watch.set_max_poll_interval_ms(5000);
+    o.watch.set_disable_event_stream(false);
+    return o;
+  }
+  WatchEventsFallbackTest() : WatchTest(Options()) {}
+};
+
+TEST_F(WatchEventsFallbackTest, WithoutTheEventStreamTheFollowerPollsAndTriesTheStreamAgain) {
+  http::ServerResponse down;
+  down.status = 503;
+  h_.polos().faults().Add("events", down, /*times=*/-1);
+  const std::string id = AddRun(absl::Hours(1));
+  Watch watch(h_.stub(), WatchRequest(PolosName(id)));
+  ASSERT_TRUE(watch.WaitForMessages(1));
+  ASSERT_TRUE(Eventually([&] { return h_.polos().request_count("events") >= 1; }));
+  h_.clock().Advance(absl::Milliseconds(1600));
+  // Polling at the fast interval brings the change.
+  ASSERT_TRUE(watch.WaitForMessages(2, absl::Seconds(3)));
+  EXPECT_EQ(watch.executions().back().state(), v1::Execution::STATE_RUNNING);
+  // And the subscription is tried again (after a backoff of about 1 s).
+  h_.polos().faults().Clear();
+  EXPECT_TRUE(
+      Eventually([&] { return h_.polos().request_count("events") >= 2; }, absl::Seconds(5)));
+}
+
 TEST_F(WatchTest, ShutdownEndsOpenWatchesUnavailableWithTheEtagToResumeFrom) {
   const std::string id = AddRun(absl::Hours(1));
   Watch watch(h_.stub(), WatchRequest(PolosName(id)));

@@ -210,4 +210,10 @@ std::string MessageToJson(const google::protobuf::Message& message) {
   return SortedJson(message, true);
 }
 
+std::string StateLabel(const v1::Execution& execution) { return StateName(execution); }
+
+std::string MessageToJsonLine(const google::protobuf::Message& message) {
+  return absl::StrCat(SortedJson(message, false), "\n");
+}
+
 }  // namespace execgw::cli

@@ -28,6 +28,13 @@ std::string FormatTask(const v1::Task& task);
 // the same message always prints the same text.
 std::string MessageToJson(const google::protobuf::Message& message);
 
+// The same on one line (with a newline at its end): for a stream of
+// messages, one per line.
+std::string MessageToJsonLine(const google::protobuf::Message& message);
+
+// The state's name without its STATE_ prefix ("RUNNING").
+std::string StateLabel(const v1::Execution& execution);
+
 }  // namespace execgw::cli
 
 #endif  // EXECGW_GATEWAY_CLI_EXECUTION_TEXT_H_

@@ -20,7 +20,10 @@
 #include "gateway/cli/execution_text.h"
 #include "gateway/cli/flag_values.h"
 #include "gateway/cli/status_text.h"
+#include "gateway/cli/watch_text.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -28,7 +31,12 @@
 // what to write (ParseDurationFlag), not Abseil's bare "Illegal value".
 ABSL_FLAG(std::string, server, "localhost:50051", "the gateway's address");
 ABSL_FLAG(bool, json, false, "print results as proto3 JSON (keys sorted) instead of text");
-ABSL_FLAG(std::string, timeout, "30s", "deadline of each call, with a unit: 30s, 500ms, 2m");
+ABSL_FLAG(std::string, timeout, "",
+          "deadline of each call, with a unit: 30s, 500ms, 2m; unset: 30s (watch: none)");
+// watch
+ABSL_FLAG(std::string, etag, "", "watch: resume after the execution content with this etag");
+ABSL_FLAG(std::string, heartbeat, "",
+          "watch: ask for heartbeats this often when nothing changes (at least the server's)");
 // list / tasks
 ABSL_FLAG(int32_t, page_size, 0,
           "most items per page; 0: the server's default (20 executions, 50 tasks)");
@@ -82,6 +90,7 @@ const std::vector<FlagGroup>& FlagGroups() {
         {"filter", "FILTER"},
         {"order_by", "ORDER"},
         {"view", "basic|full"}}},
+      {"watch", {{"etag", "ETAG"}, {"heartbeat", "DURATION"}}},
       {"create, on either backend", {{"request_id", "ID"}}},
       {"create of a Polos workflow run: PARENT is backends/B/workflows/W, and --input is required",
        {{"input", "JSON"},
@@ -116,6 +125,10 @@ constexpr char kHelpTop[] =
     "                    a Polos workflow run: PARENT backends/B/workflows/W, --input required\n"
     "                    a Blaxel job execution: PARENT backends/B/jobs/J\n"
     "  cancel NAME     cancel an execution\n"
+    "  watch NAME      follow an execution live, one line per change, until it ends; the exit\n"
+    "                  status is its final state's: 0 SUCCEEDED, 3 FAILED, 4 CANCELLED,\n"
+    "                  5 TIMED_OUT (1 if the stream fails); --json prints every message\n"
+    "                  (heartbeats too), one proto3 JSON object per line\n"
     "  help            print this help\n"
     "\n"
     "NAME is backends/B/jobs/J/executions/E (Blaxel) or backends/B/executions/E (Polos).\n";
@@ -132,6 +145,7 @@ constexpr char kHelpBottom[] =
     "  execgw-cli create backends/demo-blaxel/jobs/data-processing-job --tasks='[{\"n\":1}]' "
     "--env=A=1,B=2\n"
     "  execgw-cli cancel backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000002\n"
+    "  execgw-cli watch backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000001\n"
     "\n"
     "Results print as text, or as proto3 JSON with --json; either way the same execution always\n"
     "prints the same. Exit status: 0 on success; 1 when the call fails (the gRPC code and\n"
@@ -418,6 +432,68 @@ int Create(const Client& client, const std::string& parent) {
   return PrintExecution(execution);
 }
 
+// The etag a GATEWAY_SHUTTING_DOWN error says to resume with, if any.
+std::string ResumeEtag(const grpc::Status& status) {
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return "";
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info) && info.reason() == "GATEWAY_SHUTTING_DOWN") {
+      auto it = info.metadata().find("etag");
+      if (it != info.metadata().end()) return it->second;
+    }
+  }
+  return "";
+}
+
+int Watch(const std::string& server, const std::string& name, bool timeout_given,
+          absl::Duration timeout) {
+  auto stub =
+      ExecutionService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  execgw::v1::WatchExecutionRequest request;
+  request.set_name(name);
+  request.set_etag(absl::GetFlag(FLAGS_etag));
+  if (const std::string text = absl::GetFlag(FLAGS_heartbeat); !text.empty()) {
+    absl::StatusOr<absl::Duration> d = execgw::cli::ParseDurationFlag("heartbeat", text);
+    if (!d.ok()) return Usage(d.status().message());
+    absl::Duration rest;
+    const int64_t seconds = absl::IDivDuration(*d, absl::Seconds(1), &rest);
+    request.mutable_heartbeat_interval()->set_seconds(seconds);
+    request.mutable_heartbeat_interval()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
+  }
+  grpc::ClientContext context;
+  // A watch lasts as long as its execution: no deadline unless asked.
+  if (timeout_given) {
+    context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  }
+  auto reader = stub->WatchExecution(&context, request);
+  execgw::cli::WatchPrinter printer;
+  const bool json = absl::GetFlag(FLAGS_json);
+  execgw::v1::WatchExecutionResponse message;
+  while (reader->Read(&message)) {
+    if (json) {
+      printer.Take(message);
+      std::cout << execgw::cli::MessageToJsonLine(message) << std::flush;
+      continue;
+    }
+    execgw::cli::WatchPrinter::Output o = printer.Take(message);
+    std::cout << o.out << std::flush;
+    std::cerr << o.err;
+  }
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    std::cerr << execgw::cli::FormatStatus(status);
+    if (std::string etag = ResumeEtag(status); !etag.empty()) {
+      std::cerr << "execgw-cli: resume with: execgw-cli watch " << name << " --etag=" << etag
+                << "\n";
+    }
+  } else if (!printer.finished()) {
+    std::cerr << "execgw-cli: the stream ended before the execution did\n";
+  }
+  return printer.ExitCode(status);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -441,9 +517,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command != "get" && command != "list" && command != "tasks" && command != "create" &&
-      command != "cancel") {
+      command != "cancel" && command != "watch") {
     return Usage(absl::StrCat("unknown command \"", execgw::BoundedEcho(command, 40),
-                              "\" (commands: get, list, tasks, create, cancel, help; "
+                              "\" (commands: get, list, tasks, create, cancel, watch, help; "
                               "execgw-cli --help explains them)"));
   }
   if (args.size() != 3) {
@@ -451,9 +527,14 @@ int main(int argc, char** argv) {
                               command == "list" || command == "create" ? "PARENT" : "NAME",
                               " argument (execgw-cli --help)"));
   }
+  const bool timeout_given = !absl::GetFlag(FLAGS_timeout).empty();
   absl::StatusOr<absl::Duration> timeout =
-      execgw::cli::ParseDurationFlag("timeout", absl::GetFlag(FLAGS_timeout));
+      timeout_given ? execgw::cli::ParseDurationFlag("timeout", absl::GetFlag(FLAGS_timeout))
+                    : absl::StatusOr<absl::Duration>(absl::Seconds(30));
   if (!timeout.ok()) return Usage(timeout.status().message());
+  if (command == "watch") {
+    return Watch(absl::GetFlag(FLAGS_server), args[2], timeout_given, *timeout);
+  }
   Client client{ExecutionService::NewStub(grpc::CreateChannel(absl::GetFlag(FLAGS_server),
                                                               grpc::InsecureChannelCredentials())),
                 *timeout};

@@ -1,10 +1,14 @@
 // execgw-cli, the real binary, against the real gateway and simulators.
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
 
@@ -21,6 +25,9 @@ struct CliRun {
 
 class CliTest : public ::testing::Test {
  protected:
+  CliTest() = default;
+  explicit CliTest(GatewayHarness::Options options) : h_(std::move(options)) {}
+
   CliRun Cli(const std::string& args) {
     const std::string command =
         absl::StrCat(EXECGW_CLI_PATH, " --server=127.0.0.1:", h_.port(), " ", args, " 2>&1");
@@ -109,7 +116,7 @@ TEST_F(CliTest, HelpExplainsCommandsFlagsAndExamples) {
   EXPECT_THAT(help.output, Not(HasSubstr("No flags matched")));
   EXPECT_THAT(help.output, Not(HasSubstr("helpfull")));
   for (const char* command :
-       {"get NAME", "list PARENT", "tasks NAME", "create PARENT", "cancel NAME"}) {
+       {"get NAME", "list PARENT", "tasks NAME", "create PARENT", "cancel NAME", "watch NAME"}) {
     EXPECT_THAT(help.output, HasSubstr(absl::StrCat("  ", command, " "))) << command;
   }
   for (const char* flag : {"server",        "json",
@@ -122,12 +129,13 @@ TEST_F(CliTest, HelpExplainsCommandsFlagsAndExamples) {
                            "session_id",    "user_id",
                            "deployment_id", "tasks",
                            "env",           "memory_mb",
-                           "execution_id",  "reject_if_no_capacity"}) {
+                           "execution_id",  "reject_if_no_capacity",
+                           "etag",          "heartbeat"}) {
     EXPECT_THAT(help.output, HasSubstr(absl::StrCat("\n  --", flag))) << flag;
   }
   EXPECT_THAT(help.output, HasSubstr("--server=HOST:PORT"));
   EXPECT_THAT(help.output, HasSubstr("(default: localhost:50051)"));
-  EXPECT_THAT(help.output, HasSubstr("(default: 30s)"));
+  EXPECT_THAT(help.output, HasSubstr("unset: 30s"));
   EXPECT_THAT(help.output, HasSubstr("--view=basic|full"));
   // What a Polos create needs, and what the Blaxel flags need.
   EXPECT_THAT(help.output, HasSubstr("PARENT is backends/B/workflows/W, and --input is required"));
@@ -240,6 +248,74 @@ TEST_F(CliTest, TaskConditionsAreLabelled) {
   EXPECT_THAT(tasks.output,
               HasSubstr("condition: type=CONDITION_SUCCEEDED state=CONDITION_SUCCEEDED "
                         "severity=INFO message=\"Task completed successfully.\"\n"));
+}
+
+// `watch` against a gateway that reads every 20 ms.
+class CliWatchTest : public CliTest {
+ protected:
+  static GatewayHarness::Options Options() {
+    GatewayHarness::Options o;
+    o.watch.set_min_poll_interval_ms(20);
+    o.watch.set_max_poll_interval_ms(20);
+    o.watch.set_disable_event_stream(true);
+    return o;
+  }
+  CliWatchTest() : CliTest(Options()) {}
+
+  std::string AddRun(int failed_attempts) {
+    polos::NewExecution n;
+    n.workflow_id = "ingest";
+    n.scenario.failed_attempts = failed_attempts;
+    n.scenario.max_attempts = 3;
+    return absl::StrCat("backends/px/executions/", h_.polos().AddExecution(n));
+  }
+};
+
+TEST_F(CliWatchTest, PrintsALinePerChangeAndExitsWithTheFinalStatesCode) {
+  const std::string name = AddRun(0);
+  // The run advances on the simulated clock while the CLI watches.
+  std::atomic<bool> stop{false};
+  std::thread clock([&] {
+    for (int i = 0; i < 200 && !stop; ++i) {
+      absl::SleepFor(absl::Milliseconds(60));
+      h_.clock().Advance(absl::Milliseconds(250));
+    }
+  });
+  CliRun run = Cli(absl::StrCat("watch ", name));
+  stop = true;
+  clock.join();
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  const std::vector<std::string> lines = absl::StrSplit(run.output, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << run.output;
+  EXPECT_THAT(lines.front(), HasSubstr("QUEUED (queued)"));
+  EXPECT_THAT(lines.back(), HasSubstr("SUCCEEDED (completed)"));
+  EXPECT_THAT(run.output, HasSubstr("RUNNING (running)"));
+}
+
+TEST_F(CliWatchTest, AFailedRunExitsThreeAndJsonPrintsOneMessagePerLine) {
+  const std::string name = AddRun(3);
+  h_.clock().Advance(absl::Minutes(5));  // all three attempts failed
+  CliRun text = Cli(absl::StrCat("watch ", name));
+  EXPECT_EQ(text.exit_code, 3) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("FAILED (failed)"));
+  EXPECT_THAT(text.output, HasSubstr("error: "));
+
+  CliRun json = Cli(absl::StrCat("--json watch ", name));
+  EXPECT_EQ(json.exit_code, 3) << json.output;
+  const std::vector<std::string> lines = absl::StrSplit(json.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1u) << json.output;
+  v1::WatchExecutionResponse message;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &message).ok()) << lines[0];
+  EXPECT_EQ(message.execution().state(), v1::Execution::STATE_FAILED);
+  EXPECT_TRUE(message.has_confirm_time());
+}
+
+TEST_F(CliWatchTest, AStreamThatFailsExitsOneWithTheError) {
+  CliRun run = Cli("watch backends/bx/jobs/etl/executions/exec-that-never-was");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("NOT_FOUND"));
+  CliRun bad = Cli("watch backends/px/executions/x --heartbeat=2");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
 }
 
 }  // namespace

@@ -54,8 +54,7 @@ TEST(WatchTextTest, TheExitCodeComesFromTheFinalState) {
     EXPECT_TRUE(printer.finished());
     EXPECT_EQ(printer.last_etag(), "b");
     EXPECT_EQ(printer.ExitCode(grpc::Status::OK), code) << state;
-    EXPECT_EQ(printer.ExitCode(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x")),
-              kWatchFailedCall);
+    EXPECT_EQ(printer.ExitCode(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x")), kWatchFailedCall);
   }
   // A stream that ends OK without a final state is a failure too.
   WatchPrinter unfinished;

@@ -80,6 +80,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "tests/bench/bench_process.h"
 
 ABSL_FLAG(double, duration, 3.0, "Seconds of each measured window.");
 ABSL_FLAG(double, warmup, 0.5, "Seconds of load before each window, not counted.");
@@ -105,112 +106,6 @@ ABSL_FLAG(std::string, gateway_args, "", "Extra arguments for execgw, split on s
 
 namespace execgw::bench {
 namespace {
-
-// ---------------------------------------------------------------- processes
-
-// A child process whose stdout (and optionally stdin) is a pipe to us.
-class ChildProcess {
- public:
-  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv) {
-    int out[2], in[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
-      return absl::InternalError("pipe failed");
-    }
-    const pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork failed");
-    if (pid == 0) {
-      // Dies with us, even when we are killed before Stop().
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      dup2(in[0], STDIN_FILENO);
-      dup2(out[1], STDOUT_FILENO);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    return std::unique_ptr<ChildProcess>(new ChildProcess(pid, out[0], in[1]));
-  }
-
-  ~ChildProcess() { Stop(); }
-
-  pid_t pid() const { return pid_; }
-
-  // The next line of its stdout, waiting at most `timeout`.
-  absl::StatusOr<std::string> ReadLine(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (true) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      pollfd p{stdout_, POLLIN, 0};
-      const int ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
-      if (ms <= 0 || poll(&p, 1, ms) <= 0) return absl::DeadlineExceededError("no output");
-      char chunk[4096];
-      const ssize_t n = read(stdout_, chunk, sizeof chunk);
-      if (n <= 0) return absl::UnavailableError("the process closed its stdout");
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  // Writes `line` and a newline to its stdin.
-  bool WriteLine(const std::string& line) {
-    const std::string text = line + "\n";
-    return write(stdin_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  }
-
-  // SIGTERM, closes its stdin and waits for it.
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    close(stdin_);
-    close(stdout_);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  ChildProcess(pid_t pid, int out, int in) : pid_(pid), stdout_(out), stdin_(in) {}
-  pid_t pid_;
-  int stdout_;
-  int stdin_;
-  std::string buffer_;
-};
-
-// CPU time (user + system) of a process so far, from /proc/PID/stat.
-absl::Duration ProcessCpu(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return absl::ZeroDuration();
-  // After "pid (comm)": state is field 3, utime 14 and stime 15.
-  std::vector<std::string> f = absl::StrSplit(stat.substr(paren + 2), ' ');
-  if (f.size() < 13) return absl::ZeroDuration();
-  int64_t utime = 0, stime = 0;
-  if (!absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) {
-    return absl::ZeroDuration();
-  }
-  static const long ticks = sysconf(_SC_CLK_TCK);
-  return absl::Seconds(static_cast<double>(utime + stime) / static_cast<double>(ticks));
-}
-
-// VmRSS of a process in kB, from /proc/PID/status.
-int64_t ProcessRssKb(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  for (std::string text; std::getline(in, text);) {
-    absl::string_view line = text;
-    int64_t kb = 0;
-    if (absl::ConsumePrefix(&line, "VmRSS:") &&
-        absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kb)) {
-      return kb;
-    }
-  }
-  return 0;
-}
 
 absl::Duration OwnCpu() {
   rusage u{};
@@ -948,18 +843,6 @@ absl::Status WriteJson(const std::string& path, const std::string& command,
 // ---------------------------------------------------------------- the run
 
 // The directory of this binary (build/tests/bench).
-std::string OwnDirectory() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string self(buf, static_cast<size_t>(n));
-  return self.substr(0, self.rfind('/'));
-}
-
-std::string FlagOr(const std::string& value, const std::string& fallback) {
-  return value.empty() ? fallback : value;
-}
-
 // Both processes, started and answering.
 struct System {
   std::unique_ptr<ChildProcess> upstreams;
@@ -993,17 +876,10 @@ absl::Status StartGateway(System& sys) {
        absl::StrSplit(absl::GetFlag(FLAGS_gateway_args), ' ', absl::SkipWhitespace())) {
     argv.emplace_back(a);
   }
-  auto gw = ChildProcess::Spawn(argv);
+  auto gw = SpawnGateway(argv);
   if (!gw.ok()) return gw.status();
-  sys.gateway = *std::move(gw);
-  auto line = sys.gateway->ReadLine(absl::Seconds(20));
-  if (!line.ok()) return absl::UnavailableError("execgw did not start (see its stderr above)");
-  const size_t at = line->rfind("on port ");
-  int port = 0;
-  if (at == std::string::npos || !absl::SimpleAtoi(line->substr(at + 8), &port)) {
-    return absl::UnavailableError(absl::StrCat("execgw said: ", *line));
-  }
-  sys.target = absl::StrCat("127.0.0.1:", port);
+  sys.gateway = std::move(gw->process);
+  sys.target = absl::StrCat("127.0.0.1:", gw->port);
   return absl::OkStatus();
 }
 

@@ -32,6 +32,9 @@ MANUAL_SECTIONS = {
     "callback-vs-async": "gRPC callback API against the async completion-queue API on the real "
                          "unary path.",
     "translation-notes": "Why the translation microbenchmark and the live profile differ.",
+    "watch": "The watch benchmark: run scripts/bench.sh --only-watch (scripts/watch_report.py "
+             "writes this block).",
+    "watch-notes": "What explains each watch goal missed.",
 }
 
 MODES = ("one_at_a_time", "half_max", "max", "rate")
@@ -351,6 +354,8 @@ def render(args, translate, codec, gateway, load, manual):
         micro_section(translate, codec),
         manual_block("translation-notes", manual),
         gateway_bench_section(gateway),
+        manual_block("watch", manual),
+        manual_block("watch-notes", manual),
     ]
     extra = [n for n in manual if n not in MANUAL_SECTIONS]
     if extra:

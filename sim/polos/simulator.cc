@@ -783,7 +783,9 @@ ServerResponse PolosSimulator::StreamEvents(const ServerRequest& request) {
   r.headers = {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}};
   r.stream = [this, workflow_id, run_id, last](http::ServerStream& stream) mutable {
     if (!stream.Write(": connected\n\n")) return;
-    for (int tick = 0;; ++tick) {
+    absl::Time last_write = absl::Now();
+    int keepalives = 0;
+    for (;;) {
       std::vector<TimelineEvent> events;
       ExecutionView view;
       bool known = false;
@@ -808,6 +810,7 @@ ServerResponse PolosSimulator::StreamEvents(const ServerRequest& request) {
           return;
         }
         last = seq;
+        last_write = absl::Now();
       }
       const bool finished = known && view.terminal && !events.empty() &&
                             events.back().event_type == "workflow_finish";
@@ -824,10 +827,16 @@ ServerResponse PolosSimulator::StreamEvents(const ServerRequest& request) {
         }
         return;
       }
-      if (!stream.Sleep(options_.keepalive_interval)) return;
+      // Events go out as soon as they happen (checked every few
+      // milliseconds, as the real server pushes them); keepalives only when
+      // nothing else was sent for keepalive_interval.
+      const absl::Duration check = std::min(absl::Milliseconds(5), options_.keepalive_interval);
+      if (!stream.Sleep(check)) return;
+      if (absl::Now() - last_write < options_.keepalive_interval) continue;
       const bool ok =
-          tick % 10 == 9 ? stream.Write(": ping\n\n") : stream.Write("data: keepalive\n\n");
+          ++keepalives % 10 == 0 ? stream.Write(": ping\n\n") : stream.Write("data: keepalive\n\n");
       if (!ok) return;
+      last_write = absl::Now();
     }
   };
   return r;

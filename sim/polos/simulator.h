@@ -34,8 +34,10 @@ struct PolosSimulatorOptions {
   // How runs started over HTTP behave, unless SetWorkflowScenario names
   // their workflow.
   Scenario default_scenario;
-  // Real time between `data: keepalive` frames (and state checks) of the
-  // event stream.
+  // Real time without a frame after which the event stream sends a
+  // `data: keepalive` frame (every tenth a `: ping` comment instead). Events
+  // go out within a few milliseconds of their time, as the real server
+  // pushes them.
   absl::Duration keepalive_interval = absl::Milliseconds(50);
   // How the list's `end_time` bounds `created_at`. The simulator's default
   // is inclusive (`created_at <= end_time`), like `start_time`

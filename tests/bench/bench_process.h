@@ -27,7 +27,6 @@
 
 namespace execgw::bench {
 
-
 // A child process whose stdout (and optionally stdin) is a pipe to us.
 class ChildProcess {
  public:

@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
       std::cout << "  " << cli << " --server=localhost:" << (*server)->port() << " get " << s.name
                 << "\n      " << s.description << "\n";
     }
+    std::cout << "\nFollow one live until it ends (one line per change): " << cli
+              << " --server=localhost:" << (*server)->port() << " watch NAME\n";
   }
   std::cout << std::flush;
 

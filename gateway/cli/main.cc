@@ -145,7 +145,7 @@ constexpr char kHelpBottom[] =
     "  execgw-cli create backends/demo-blaxel/jobs/data-processing-job --tasks='[{\"n\":1}]' "
     "--env=A=1,B=2\n"
     "  execgw-cli cancel backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000002\n"
-    "  execgw-cli watch backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000001\n"
+    "  execgw-cli watch backends/demo-polos/executions/0d5c3b6e-7f1a-4e2b-9c3d-000000000002\n"
     "\n"
     "Results print as text, or as proto3 JSON with --json; either way the same execution always\n"
     "prints the same. Exit status: 0 on success; 1 when the call fails (the gRPC code and\n"

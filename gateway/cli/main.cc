@@ -22,8 +22,6 @@
 #include "gateway/cli/status_text.h"
 #include "gateway/cli/watch_text.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -432,20 +430,6 @@ int Create(const Client& client, const std::string& parent) {
   return PrintExecution(execution);
 }
 
-// The etag a GATEWAY_SHUTTING_DOWN error says to resume with, if any.
-std::string ResumeEtag(const grpc::Status& status) {
-  google::rpc::Status rich;
-  if (!rich.ParseFromString(status.error_details())) return "";
-  for (const auto& any : rich.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info) && info.reason() == "GATEWAY_SHUTTING_DOWN") {
-      auto it = info.metadata().find("etag");
-      if (it != info.metadata().end()) return it->second;
-    }
-  }
-  return "";
-}
-
 int Watch(const std::string& server, const std::string& name, bool timeout_given,
           absl::Duration timeout) {
   auto stub =
@@ -478,16 +462,27 @@ int Watch(const std::string& server, const std::string& name, bool timeout_given
       continue;
     }
     execgw::cli::WatchPrinter::Output o = printer.Take(message);
-    std::cout << o.out << std::flush;
+    // The upstream's notice first: it says how current the line after it is.
     std::cerr << o.err;
+    std::cout << o.out << std::flush;
   }
   const grpc::Status status = reader->Finish();
-  if (!status.ok()) {
-    std::cerr << execgw::cli::FormatStatus(status);
-    if (std::string etag = ResumeEtag(status); !etag.empty()) {
-      std::cerr << "execgw-cli: resume with: execgw-cli watch " << name << " --etag=" << etag
-                << "\n";
+  if (status.ok() && !printer.finished() && !request.etag().empty()) {
+    // A resume of an execution that had already ended with that etag: the
+    // stream ends OK without repeating it; its final state gives the exit
+    // code.
+    grpc::ClientContext get_context;
+    get_context.set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoMilliseconds(timeout));
+    execgw::v1::GetExecutionRequest get;
+    get.set_name(name);
+    execgw::v1::Execution execution;
+    if (stub->GetExecution(&get_context, get, &execution).ok()) {
+      std::cerr << printer.TakeFinishedBeforeResume(execution, request.etag());
     }
+  }
+  if (!status.ok()) {
+    std::cerr << execgw::cli::FormatStatus(status) << execgw::cli::ResumeHint(name, status);
   } else if (!printer.finished()) {
     std::cerr << "execgw-cli: the stream ended before the execution did\n";
   }

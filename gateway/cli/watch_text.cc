@@ -1,8 +1,11 @@
 #include "gateway/cli/watch_text.h"
 
 #include "absl/strings/str_cat.h"
+#include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "gateway/cli/execution_text.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace execgw::cli {
 namespace {
@@ -69,6 +72,18 @@ WatchPrinter::Output WatchPrinter::Take(const v1::WatchExecutionResponse& messag
   return o;
 }
 
+std::string WatchPrinter::TakeFinishedBeforeResume(const v1::Execution& execution,
+                                                   const std::string& resumed_etag) {
+  if (finished_ || resumed_etag.empty() || execution.etag() != resumed_etag ||
+      !IsTerminal(execution.state())) {
+    return "";
+  }
+  finished_ = true;
+  final_state_ = execution.state();
+  last_etag_ = execution.etag();
+  return absl::StrCat("execgw-cli: the execution had already ended: ", StateLabel(execution), "\n");
+}
+
 int WatchPrinter::ExitCode(const grpc::Status& status) const {
   if (!status.ok() || !finished_) return kWatchFailedCall;
   switch (final_state_) {
@@ -83,6 +98,27 @@ int WatchPrinter::ExitCode(const grpc::Status& status) const {
     default:
       return kWatchFailedCall;
   }
+}
+
+std::string ResumeEtag(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return "";
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return "";
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info) && info.reason() == reason::kGatewayShuttingDown) {
+      auto it = info.metadata().find("etag");
+      if (it != info.metadata().end()) return it->second;
+    }
+  }
+  return "";
+}
+
+std::string ResumeHint(const std::string& name, const grpc::Status& status) {
+  const std::string etag = ResumeEtag(status);
+  if (etag.empty()) return "";
+  return absl::StrCat("execgw-cli: the gateway is shutting down; resume with: execgw-cli watch ",
+                      name, " --etag=", etag, "\n");
 }
 
 }  // namespace execgw::cli

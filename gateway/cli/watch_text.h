@@ -37,6 +37,13 @@ class WatchPrinter {
   // The exit code for a stream that ended with `status`.
   int ExitCode(const grpc::Status& status) const;
 
+  // For a resume whose stream ended OK without an execution message (the
+  // execution had already ended with the etag resumed from): `execution`,
+  // read with GetExecution, gives the final state if it is terminal and
+  // still has that etag. Returns the line for stderr ("" if it does not).
+  std::string TakeFinishedBeforeResume(const v1::Execution& execution,
+                                       const std::string& resumed_etag);
+
  private:
   std::string last_etag_;
   bool finished_ = false;
@@ -49,6 +56,13 @@ class WatchPrinter {
 // execution has tasks: "2026-01-01T00:00:03Z  RUNNING (running)  tasks 1/3
 // succeeded, 1 running".
 std::string FormatWatchLine(const v1::WatchExecutionResponse& message);
+
+// The etag a GATEWAY_SHUTTING_DOWN error says to resume from ("" if none).
+std::string ResumeEtag(const grpc::Status& status);
+
+// For a stream that ended with `status`: the command to resume the watch of
+// `name` with, for stderr, when the gateway shut down; "" otherwise.
+std::string ResumeHint(const std::string& name, const grpc::Status& status);
 
 }  // namespace execgw::cli
 

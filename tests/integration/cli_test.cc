@@ -1,15 +1,18 @@
 // execgw-cli, the real binary, against the real gateway and simulators.
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "sim/http/http_server.h"
 #include "tests/integration/gateway_harness.h"
 
 namespace execgw::testing {
@@ -250,6 +253,52 @@ TEST_F(CliTest, TaskConditionsAreLabelled) {
                         "severity=INFO message=\"Task completed successfully.\"\n"));
 }
 
+// `execgw-cli watch` running while the test goes on: its output (stdout and
+// stderr) read line by line.
+class CliWatchProcess {
+ public:
+  CliWatchProcess(int port, const std::string& args) {
+    const std::string command =
+        absl::StrCat(EXECGW_CLI_PATH, " --server=127.0.0.1:", port, " ", args, " 2>&1");
+    pipe_ = popen(command.c_str(), "r");
+  }
+  ~CliWatchProcess() {
+    if (pipe_ != nullptr) Finish();
+  }
+
+  // The next line, without its newline; nullopt at the end of output.
+  std::optional<std::string> NextLine() {
+    if (pipe_ == nullptr) return std::nullopt;
+    std::string line;
+    char buf[4096];
+    while (fgets(buf, sizeof buf, pipe_) != nullptr) {
+      line += buf;
+      if (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+        return line;
+      }
+    }
+    if (line.empty()) return std::nullopt;
+    return line;
+  }
+
+  // The rest of the output, and the exit code.
+  CliRun Finish() {
+    CliRun run{-1, ""};
+    if (pipe_ == nullptr) return run;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe_)) > 0) run.output.append(buf, n);
+    const int status = pclose(pipe_);
+    pipe_ = nullptr;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+
+ private:
+  FILE* pipe_ = nullptr;
+};
+
 // `watch` against a gateway that reads every 20 ms.
 class CliWatchTest : public CliTest {
  protected:
@@ -267,6 +316,13 @@ class CliWatchTest : public CliTest {
     n.workflow_id = "ingest";
     n.scenario.failed_attempts = failed_attempts;
     n.scenario.max_attempts = 3;
+    return absl::StrCat("backends/px/executions/", h_.polos().AddExecution(n));
+  }
+  // A run that stays RUNNING for `running_for` of simulated time.
+  std::string AddLongRun(absl::Duration running_for) {
+    polos::NewExecution n;
+    n.workflow_id = "ingest";
+    n.scenario.running_for = running_for;
     return absl::StrCat("backends/px/executions/", h_.polos().AddExecution(n));
   }
 };
@@ -316,6 +372,77 @@ TEST_F(CliWatchTest, AStreamThatFailsExitsOneWithTheError) {
   EXPECT_THAT(run.output, HasSubstr("NOT_FOUND"));
   CliRun bad = Cli("watch backends/px/executions/x --heartbeat=2");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
+TEST_F(CliWatchTest, UpstreamFailuresAreToldOnStderrWhenTheyStartAndWhenTheyEnd) {
+  const std::string name = AddLongRun(absl::Hours(1));
+  CliWatchProcess watch(h_.port(), absl::StrCat("watch ", name));
+  const std::optional<std::string> first = watch.NextLine();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_THAT(*first, HasSubstr("QUEUED (queued)"));
+  http::ServerResponse down;
+  down.status = 503;
+  h_.polos().faults().Add("get", down, /*times=*/-1);
+  const std::optional<std::string> failing = watch.NextLine();
+  ASSERT_TRUE(failing.has_value());
+  EXPECT_THAT(*failing, HasSubstr("execgw-cli: the upstream is failing since "));
+  EXPECT_THAT(*failing, HasSubstr("; last confirmed "));
+  h_.polos().faults().Clear();
+  h_.clock().Advance(absl::Milliseconds(1200));  // claimed
+  std::vector<std::string> after;
+  while (after.size() < 2) {
+    std::optional<std::string> line = watch.NextLine();
+    ASSERT_TRUE(line.has_value()) << absl::StrJoin(after, "\n");
+    after.push_back(*line);
+  }
+  // Told once, however many heartbeats carried the failure; then the change.
+  EXPECT_EQ(after[0], "execgw-cli: the upstream answers again");
+  EXPECT_THAT(after[1], HasSubstr("PENDING"));
+  h_.clock().Advance(absl::Hours(2));  // it finishes
+  const CliRun rest = watch.Finish();
+  EXPECT_EQ(rest.exit_code, 0) << rest.output;
+  EXPECT_THAT(rest.output, HasSubstr("SUCCEEDED (completed)"));
+  EXPECT_THAT(rest.output, Not(HasSubstr("failing")));
+}
+
+TEST_F(CliWatchTest, AShutdownPrintsTheCommandToResumeWith) {
+  const std::string name = AddLongRun(absl::Hours(1));
+  CliWatchProcess watch(h_.port(), absl::StrCat("--json watch ", name));
+  const std::optional<std::string> first = watch.NextLine();
+  ASSERT_TRUE(first.has_value());
+  v1::WatchExecutionResponse snapshot;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*first, &snapshot).ok()) << *first;
+  ASSERT_FALSE(snapshot.execution().etag().empty());
+  std::thread stop([&] { h_.server().Shutdown(absl::Seconds(2)); });
+  const CliRun rest = watch.Finish();
+  stop.join();
+  EXPECT_EQ(rest.exit_code, 1) << rest.output;
+  EXPECT_THAT(rest.output, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(rest.output, HasSubstr("GATEWAY_SHUTTING_DOWN"));
+  EXPECT_THAT(rest.output, HasSubstr(absl::StrCat("resume with: execgw-cli watch ", name,
+                                                  " --etag=", snapshot.execution().etag())));
+}
+
+TEST_F(CliWatchTest, AResumeOfAFinishedExecutionExitsWithItsFinalStatesCode) {
+  const std::string name = AddRun(3);
+  h_.clock().Advance(absl::Minutes(5));  // all three attempts failed
+  CliRun json = Cli(absl::StrCat("--json watch ", name));
+  ASSERT_EQ(json.exit_code, 3) << json.output;
+  v1::WatchExecutionResponse last;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(
+          std::vector<std::string>(absl::StrSplit(json.output, '\n', absl::SkipEmpty())).back(),
+          &last)
+          .ok());
+  // The stream does not repeat the final content; the exit code still says
+  // how the execution ended.
+  CliRun resumed = Cli(absl::StrCat("watch ", name, " --etag=", last.execution().etag()));
+  EXPECT_EQ(resumed.exit_code, 3) << resumed.output;
+  EXPECT_EQ(resumed.output, "execgw-cli: the execution had already ended: FAILED\n");
+  // An etag the execution never had: the snapshot, as a new watch.
+  CliRun outdated = Cli(absl::StrCat("watch ", name, " --etag=an-etag-of-long-ago"));
+  EXPECT_EQ(outdated.exit_code, 3) << outdated.output;
+  EXPECT_THAT(outdated.output, HasSubstr("FAILED (failed)"));
 }
 
 }  // namespace

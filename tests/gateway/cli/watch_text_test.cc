@@ -1,12 +1,15 @@
 #include "gateway/cli/watch_text.h"
 
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 
 namespace execgw::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 v1::WatchExecutionResponse ExecutionMessage(v1::Execution::State state, const std::string& raw,
                                             const std::string& etag) {
@@ -81,6 +84,99 @@ TEST(WatchTextTest, UpstreamFailuresAreToldOnceWhenTheyStartAndOnceWhenTheyEnd) 
   ok.mutable_heartbeat();
   EXPECT_EQ(printer.Take(ok).err, "execgw-cli: the upstream answers again\n");
   EXPECT_EQ(printer.Take(ok).err, "");
+}
+
+TEST(WatchTextTest, EveryTerminalStateHasItsLine) {
+  const std::pair<v1::Execution::State, const char*> cases[] = {
+      {v1::Execution::STATE_SUCCEEDED, "2026-01-01T00:00:00Z  SUCCEEDED (completed)\n"},
+      {v1::Execution::STATE_FAILED, "2026-01-01T00:00:00Z  FAILED (failed)\n"},
+      {v1::Execution::STATE_CANCELLED, "2026-01-01T00:00:00Z  CANCELLED (cancelled)\n"},
+      {v1::Execution::STATE_TIMED_OUT, "2026-01-01T00:00:00Z  TIMED_OUT (timeout)\n"},
+  };
+  const char* raw[] = {"completed", "failed", "cancelled", "timeout"};
+  int i = 0;
+  for (const auto& [state, line] : cases) {
+    WatchPrinter printer;
+    EXPECT_EQ(printer.Take(ExecutionMessage(state, raw[i++], "z")).out, line);
+  }
+  // Progress of a finished execution with every kind of task outcome; its
+  // error is shown only once it has ended.
+  auto m = ExecutionMessage(v1::Execution::STATE_FAILED, "failed", "f");
+  m.mutable_execution()->set_error_message("2 tasks failed");
+  auto* t = m.mutable_execution()->mutable_task_stats();
+  t->set_total(6);
+  t->set_succeeded(2);
+  t->set_failed(2);
+  t->set_cancelled(2);
+  t->set_retried(1);
+  EXPECT_EQ(FormatWatchLine(m),
+            "2026-01-01T00:00:00Z  FAILED (failed)  tasks 2/6 succeeded, 2 failed, 2 cancelled, "
+            "1 retried  error: 2 tasks failed\n");
+  m.mutable_execution()->set_state(v1::Execution::STATE_RUNNING);
+  EXPECT_THAT(FormatWatchLine(m), Not(HasSubstr("error:")));
+}
+
+TEST(WatchTextTest, HeartbeatsPrintNothing) {
+  WatchPrinter printer;
+  v1::WatchExecutionResponse beat;
+  beat.mutable_heartbeat();
+  beat.mutable_confirm_time()->set_seconds(1767225600);
+  const auto o = printer.Take(beat);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err, "");
+  EXPECT_FALSE(printer.finished());
+  EXPECT_EQ(printer.ExitCode(grpc::Status::OK), kWatchFailedCall);
+}
+
+grpc::Status ShuttingDown(const std::string& etag) {
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::UNAVAILABLE);
+  rich.set_message("the gateway is shutting down");
+  google::rpc::ErrorInfo info;
+  info.set_reason("GATEWAY_SHUTTING_DOWN");
+  info.set_domain("execgw");
+  if (!etag.empty()) (*info.mutable_metadata())["etag"] = etag;
+  rich.add_details()->PackFrom(info);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, rich.message(), rich.SerializeAsString());
+}
+
+TEST(WatchTextTest, AShutdownSaysHowToResume) {
+  EXPECT_EQ(ResumeEtag(ShuttingDown("abc123")), "abc123");
+  EXPECT_EQ(ResumeHint("backends/px/executions/e1", ShuttingDown("abc123")),
+            "execgw-cli: the gateway is shutting down; resume with: execgw-cli watch "
+            "backends/px/executions/e1 --etag=abc123\n");
+  // Before any execution was delivered there is no etag: watch again plainly.
+  EXPECT_EQ(ResumeHint("backends/px/executions/e1", ShuttingDown("")), "");
+  // Other errors carry no hint.
+  EXPECT_EQ(ResumeHint("n", grpc::Status(grpc::StatusCode::UNAVAILABLE, "down")), "");
+  EXPECT_EQ(ResumeHint("n", grpc::Status(grpc::StatusCode::NOT_FOUND, "no", "garbage")), "");
+  EXPECT_EQ(ResumeHint("n", grpc::Status::OK), "");
+}
+
+TEST(WatchTextTest, AResumeOfAnExecutionThatHadEndedTakesItsFinalState) {
+  v1::Execution done;
+  done.set_state(v1::Execution::STATE_CANCELLED);
+  done.set_etag("last");
+  {
+    WatchPrinter printer;
+    EXPECT_EQ(printer.TakeFinishedBeforeResume(done, "last"),
+              "execgw-cli: the execution had already ended: CANCELLED\n");
+    EXPECT_TRUE(printer.finished());
+    EXPECT_EQ(printer.ExitCode(grpc::Status::OK), kWatchCancelled);
+  }
+  {
+    // It changed since (or was never that etag): nothing learnt.
+    WatchPrinter printer;
+    EXPECT_EQ(printer.TakeFinishedBeforeResume(done, "other"), "");
+    EXPECT_EQ(printer.ExitCode(grpc::Status::OK), kWatchFailedCall);
+  }
+  {
+    WatchPrinter printer;
+    v1::Execution running = done;
+    running.set_state(v1::Execution::STATE_RUNNING);
+    EXPECT_EQ(printer.TakeFinishedBeforeResume(running, "last"), "");
+    EXPECT_EQ(printer.ExitCode(grpc::Status::OK), kWatchFailedCall);
+  }
 }
 
 }  // namespace

@@ -159,9 +159,9 @@ TEST(SseParserTest, ChunkBoundariesDoNotMatterAtAnyOffset) {
   for (size_t i = 0; i <= kStream.size(); ++i) {
     for (size_t j = i; j <= kStream.size(); ++j) {
       SseParser parser;
-      Parsed p = FeedAll(parser, {std::string(kStream.substr(0, i)),
-                                  std::string(kStream.substr(i, j - i)),
-                                  std::string(kStream.substr(j))});
+      Parsed p =
+          FeedAll(parser, {std::string(kStream.substr(0, i)), std::string(kStream.substr(i, j - i)),
+                           std::string(kStream.substr(j))});
       ASSERT_EQ(Describe(p.events), expected) << "split at " << i << " and " << j;
     }
   }
@@ -231,8 +231,9 @@ TEST(SseParserTest, ManySmallEventsNeverHitTheBounds) {
   SseParser parser(/*max_line_bytes=*/64, /*max_event_bytes=*/128);
   int delivered = 0;
   for (int i = 0; i < 10000; ++i) {
-    ASSERT_TRUE(parser.Feed(absl::StrCat("data: {\"sequence_id\":", i, "}\n\n: c\n\n"),
-                            [&](const SseEvent&) { ++delivered; })
+    ASSERT_TRUE(parser
+                    .Feed(absl::StrCat("data: {\"sequence_id\":", i, "}\n\n: c\n\n"),
+                          [&](const SseEvent&) { ++delivered; })
                     .ok());
   }
   EXPECT_EQ(delivered, 10000);

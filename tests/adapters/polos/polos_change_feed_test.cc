@@ -117,13 +117,15 @@ class PolosChangeFeedTest : public PolosBackendTest {
 
   // A backend for `base_url` (default: the simulator) with a silence bound.
   std::unique_ptr<Backend> FeedBackend(absl::Duration silence, std::string base_url = "",
-                                       std::string key = "") {
+                                       std::string key = "",
+                                       absl::Duration request_timeout = absl::Seconds(30)) {
     PolosBackendOptions o;
     o.name = std::string(kBackend);
     o.base_url = (base_url.empty() ? sim_->base_url() : base_url) + "/";
     o.project_id = sim_->project_id();
     o.api_key = key.empty() ? sim_->api_key() : key;
     o.event_stream_silence = silence;
+    o.request_timeout = request_timeout;
     return NewPolosBackend(std::move(o), *client_);
   }
 
@@ -311,12 +313,13 @@ TEST_F(PolosChangeFeedTest, AServerThatNeverAnswersCountsAsSilence) {
   EXPECT_TRUE(log->cursors().empty()) << "never connected: " << log->CursorList();
 }
 
-TEST_F(PolosChangeFeedTest, KeepalivesKeepAQuietFeedAlive) {
+TEST_F(PolosChangeFeedTest, KeepalivesKeepAQuietFeedAliveBeyondTheRequestTimeout) {
   // Keepalives every 50 ms (and a comment every tenth), a bound of 1 s, a
-  // run with no events for longer: the feed stays up.
+  // run with no events for longer: the feed stays up. The backend's
+  // per-attempt timeout (300 ms here) does not bound a stream.
   const std::string id = AddForever();
   clock_.Advance(absl::Seconds(2));
-  auto backend = FeedBackend(absl::Seconds(1));
+  auto backend = FeedBackend(absl::Seconds(1), "", "", absl::Milliseconds(300));
   auto log = std::make_shared<FeedLog>();
   LoopFeed feed = Follow(*backend, Read(id), "", log);
   ASSERT_TRUE(log->WaitForCursors(3));
@@ -473,10 +476,10 @@ TEST_F(PolosChangeFeedTest, OddFramesAreStillChangesWithThePreviousCursor) {
       ": hello\r\n\r\n",
       "data: {\"id\":\"a\",\"sequence_id\":5,\"topic\":\"t\",\"event_type\":\"step_start\"}\n\n",
       "data: not json at all\n\n",
-      "data: {\"id\":\"b\"}\n\n",            // no sequence_id
-      "data: {\"sequence_id\":\"7\"}\n\n",   // not a number
+      "data: {\"id\":\"b\"}\n\n",           // no sequence_id
+      "data: {\"sequence_id\":\"7\"}\n\n",  // not a number
       "data: [1,2,3]\n\n",                  // not an object
-      "data: {\"type\":\"other\"}\n\n",      // a type that is not "error"
+      "data: {\"type\":\"other\"}\n\n",     // a type that is not "error"
       "data: keepalive\n\n",                // not a change
       "data: {\"sequence_id\":9,\n",        // split in the middle of a frame
       "data: \"data\":{}}\r\n\r\n",
@@ -491,8 +494,8 @@ TEST_F(PolosChangeFeedTest, OddFramesAreStillChangesWithThePreviousCursor) {
 }
 
 TEST_F(PolosChangeFeedTest, AnErrorFrameMessageIsBoundedSanitisedAndRedacted) {
-  const std::string message =
-      absl::StrCat("worker crashed \x01\xff with key ", sim_->api_key(), " ", std::string(10000, 'm'));
+  const std::string message = absl::StrCat("worker crashed \x01\xff with key ", sim_->api_key(),
+                                           " ", std::string(10000, 'm'));
   std::string frame = "data: {\"type\":\"error\",\"message\":\"";
   for (char c : message) {
     if (static_cast<unsigned char>(c) < 0x20) {

@@ -461,8 +461,14 @@ class PolosChangeFeed final : public ChangeFeed {
 
     EventLoop& Loop() const { return config->client->loop(); }
 
+    // The callback may destroy the feed (whose destructor clears
+    // `callbacks`): it runs from a local, put back unless the feed closed.
     void Change() {
-      if (!closed && callbacks.on_change) callbacks.on_change(cursor);
+      if (closed || !callbacks.on_change) return;
+      auto on_change = std::move(callbacks.on_change);
+      callbacks.on_change = nullptr;
+      on_change(cursor);
+      if (!closed) callbacks.on_change = std::move(on_change);
     }
 
     bool Data(absl::string_view chunk) {
@@ -544,7 +550,8 @@ class PolosChangeFeed final : public ChangeFeed {
     state->Loop().RunAt(
         state->last_bytes + bound,
         [state, bound] {
-          if (state->closed || state->ended) return;
+          // Ended, or ending already (an error frame, an unreadable body).
+          if (state->closed || state->ended || state->ending.has_value()) return;
           if (state->Loop().Now() - state->last_bytes >= bound) {
             state->ending =
                 MakeError(absl::StatusCode::kUnavailable,

@@ -245,6 +245,10 @@ int PolosSimulator::request_count(const std::string& endpoint) const {
   return api_.request_count(endpoint);
 }
 
+std::optional<http::ServerRequest> PolosSimulator::last_request(const std::string& endpoint) const {
+  return api_.last_request(endpoint);
+}
+
 std::string PolosSimulator::AddLocked(NewExecution e) {
   auto r = std::make_unique<Record>();
   r->id = e.id.empty() ? NewUuid() : e.id;

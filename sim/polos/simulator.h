@@ -165,6 +165,9 @@ class PolosSimulator {
 
   // Requests routed to `endpoint` so far ("get", "list", ...), faulted or not.
   int request_count(const std::string& endpoint) const;
+  // The last request routed to `endpoint`, faulted or not (a stream's as
+  // soon as it arrives); nullopt before the first.
+  std::optional<http::ServerRequest> last_request(const std::string& endpoint) const;
 
   // Stops serving (idempotent; the destructor calls it).
   void Stop();

@@ -1,85 +1,242 @@
+// SseParser: the WHATWG event-stream rules, across arbitrary chunks, bounded.
+
 #include "adapters/http/sse_parser.h"
 
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 
 namespace execgw::http {
 namespace {
 
-using ::testing::ElementsAre;
+struct Parsed {
+  std::vector<SseEvent> events;
+  absl::Status status;
+};
 
-std::vector<std::string> Data(SseParser& parser, const std::vector<std::string>& chunks,
-                              absl::Status* status = nullptr) {
-  std::vector<std::string> out;
-  for (const auto& c : chunks) {
-    absl::Status s = parser.Feed(c, [&](const SseEvent& e) { out.push_back(e.data); });
-    if (!s.ok()) {
-      if (status != nullptr) *status = s;
-      break;
-    }
+// Feeds `chunks` in order, stopping at the first error.
+Parsed FeedAll(SseParser& parser, const std::vector<std::string>& chunks) {
+  Parsed out;
+  for (const std::string& chunk : chunks) {
+    out.status = parser.Feed(chunk, [&](const SseEvent& e) { out.events.push_back(e); });
+    if (!out.status.ok()) break;
   }
   return out;
 }
 
-constexpr char kStream[] =
-    ": connected\n\n"
-    "data: {\"sequence_id\":1}\n\n"
-    "data: keepalive\r\n\r\n"
-    "event: step\rid: 7\rdata: line one\rdata:line two\r\r"
-    ": ping\n\n"
-    "data: {\"type\":\"error\",\"message\":\"boom\"}\n\n";
-
-TEST(SseParserTest, ReadsEventsCommentsAndEveryLineEnding) {
+Parsed FeedOne(absl::string_view text) {
   SseParser parser;
-  std::vector<SseEvent> events;
-  ASSERT_TRUE(parser.Feed(kStream, [&](const SseEvent& e) { events.push_back(e); }).ok());
-  ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[0].data, "{\"sequence_id\":1}");
-  EXPECT_EQ(events[1].data, "keepalive");
-  EXPECT_EQ(events[2].data, "line one\nline two");
-  EXPECT_EQ(events[2].event, "step");
-  EXPECT_EQ(events[2].id, "7");
-  EXPECT_EQ(events[3].data, "{\"type\":\"error\",\"message\":\"boom\"}");
-  EXPECT_EQ(events[3].event, "") << "event names do not carry over";
-  EXPECT_EQ(events[3].id, "7") << "the last event id does";
+  return FeedAll(parser, {std::string(text)});
 }
 
-TEST(SseParserTest, TheSameEventsWhereverTheChunksSplit) {
-  const std::string stream = kStream;
-  SseParser whole;
-  const auto expected = Data(whole, {stream});
-  for (size_t a = 0; a <= stream.size(); ++a) {
-    SseParser two;
-    EXPECT_EQ(Data(two, {stream.substr(0, a), stream.substr(a)}), expected) << "split at " << a;
+std::string Describe(const std::vector<SseEvent>& events) {
+  std::string out;
+  for (const SseEvent& e : events) {
+    absl::StrAppend(&out, "[event=", e.event, " id=", e.id, " data=", e.data, "]");
   }
-  std::vector<std::string> bytes;
-  for (char c : stream) bytes.emplace_back(1, c);
-  SseParser one_by_one;
-  EXPECT_EQ(Data(one_by_one, bytes), expected);
+  return out;
 }
 
-TEST(SseParserTest, AnEventWithoutDataOrUnfinishedIsNotDelivered) {
+TEST(SseParserTest, OneEventWithItsFields) {
+  Parsed p = FeedOne("event: change\nid: 7\ndata: {\"a\":1}\n\n");
+  ASSERT_TRUE(p.status.ok()) << p.status;
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].event, "change");
+  EXPECT_EQ(p.events[0].id, "7");
+  EXPECT_EQ(p.events[0].data, "{\"a\":1}");
+}
+
+TEST(SseParserTest, AnEventIsDeliveredOnlyAtItsBlankLine) {
   SseParser parser;
-  EXPECT_THAT(Data(parser, {"event: x\n\nid: 3\n\ndata: half"}), ElementsAre());
-  EXPECT_THAT(Data(parser, {"\n\n"}), ElementsAre("half"));
+  Parsed p = FeedAll(parser, {"data: one\n"});
+  EXPECT_TRUE(p.events.empty());
+  p = FeedAll(parser, {"\n"});
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].data, "one");
 }
 
-TEST(SseParserTest, AnEndlessLineIsAnErrorNotUnboundedMemory) {
-  SseParser parser(/*max_line_bytes=*/64, /*max_event_bytes=*/256);
-  absl::Status status;
-  Data(parser, {std::string(50, 'x'), std::string(50, 'x')}, &status);
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  // Nothing more after a failure.
-  EXPECT_FALSE(parser.Feed("data: a\n\n", [](const SseEvent&) { ADD_FAILURE(); }).ok());
-  SseParser events(64, 100);
-  status = absl::OkStatus();
-  std::vector<std::string> many;
-  for (int i = 0; i < 10; ++i) many.push_back("data: 0123456789012345\n");
-  Data(events, many, &status);
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+TEST(SseParserTest, MultiLineDataIsJoinedWithNewlines) {
+  Parsed p = FeedOne("data: first\ndata: second\ndata:third\n\n");
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].data, "first\nsecond\nthird");
+}
+
+TEST(SseParserTest, EveryLineEndingCountsAndMixes) {
+  for (absl::string_view eol : {"\n", "\r\n", "\r"}) {
+    Parsed p = FeedOne(absl::StrCat("data: a", eol, "data: b", eol, eol, "data: c", eol, eol));
+    ASSERT_TRUE(p.status.ok());
+    ASSERT_EQ(p.events.size(), 2u) << absl::CEscape(eol);
+    EXPECT_EQ(p.events[0].data, "a\nb");
+    EXPECT_EQ(p.events[1].data, "c");
+  }
+  Parsed mixed = FeedOne("data: a\r\ndata: b\rdata: c\n\r\n");
+  ASSERT_EQ(mixed.events.size(), 1u) << Describe(mixed.events);
+  EXPECT_EQ(mixed.events[0].data, "a\nb\nc");
+}
+
+TEST(SseParserTest, ACarriageReturnThenLineFeedIsOneLineEnd) {
+  // "\r\n" is one end, so "data: a\r\n" followed by "\n" is the blank line;
+  // "\r" then "\r" are two.
+  Parsed p = FeedOne("data: a\r\n\ndata: b\r\rdata: c\n\n");
+  ASSERT_EQ(p.events.size(), 3u) << Describe(p.events);
+  EXPECT_EQ(p.events[1].data, "b");
+  EXPECT_EQ(p.events[2].data, "c");
+}
+
+TEST(SseParserTest, CommentsAndDatalessBlocksDeliverNothing) {
+  Parsed p = FeedOne(": connected\n\n: ping\n\nevent: x\n\nid: 3\n\ndata: real\n\n");
+  ASSERT_EQ(p.events.size(), 1u) << Describe(p.events);
+  EXPECT_EQ(p.events[0].data, "real");
+  // The id of a dataless block is kept: the last event id.
+  EXPECT_EQ(p.events[0].id, "3");
+  // `event` is not: it belonged to the dataless block.
+  EXPECT_EQ(p.events[0].event, "");
+}
+
+TEST(SseParserTest, ACommentInsideAnEventDoesNotEndIt) {
+  Parsed p = FeedOne("data: a\n: note\ndata: b\n\n");
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].data, "a\nb");
+}
+
+TEST(SseParserTest, FieldValueRules) {
+  // One leading space is dropped, no more; a line without a colon is a field
+  // with an empty value; unknown fields are ignored.
+  Parsed p = FeedOne("data:  two spaces\nretry: 10\nfoo: bar\n\ndata\n\n");
+  ASSERT_EQ(p.events.size(), 2u) << Describe(p.events);
+  EXPECT_EQ(p.events[0].data, " two spaces");
+  EXPECT_EQ(p.events[1].data, "");
+  // A colon in the value stays.
+  Parsed q = FeedOne("data: {\"k\":\"v:w\"}\n\n");
+  ASSERT_EQ(q.events.size(), 1u);
+  EXPECT_EQ(q.events[0].data, "{\"k\":\"v:w\"}");
+}
+
+TEST(SseParserTest, IdPersistsAcrossEventsUntilChangedAndIgnoresNul) {
+  Parsed p = FeedOne(std::string("id: 1\ndata: a\n\ndata: b\n\nid: 2\0x\ndata: c\n\n", 44));
+  ASSERT_EQ(p.events.size(), 3u) << Describe(p.events);
+  EXPECT_EQ(p.events[0].id, "1");
+  EXPECT_EQ(p.events[1].id, "1");
+  EXPECT_EQ(p.events[2].id, "1");  // an id with NUL is ignored
+}
+
+TEST(SseParserTest, AKeepaliveFrameIsAnOrdinaryEvent) {
+  // The parser knows nothing of Polos: its caller ignores "keepalive".
+  Parsed p = FeedOne("data: keepalive\n\n");
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].data, "keepalive");
+}
+
+// A stream with every rule in it, fed whole and split everywhere.
+constexpr absl::string_view kStream =
+    ": connected\r\n\r\n"
+    "id: 1\r\nevent: e\r\ndata: {\"sequence_id\":1}\r\n\r\n"
+    "data: keepalive\n\n"
+    "data: line one\rdata: line two\r\r"
+    ": ping\n\n"
+    "data: {\"sequence_id\":2,\"data\":{\"x\":\"a:b\"}}\n"
+    "\n"
+    "data:last\r\n\n";
+
+TEST(SseParserTest, ChunkBoundariesDoNotMatterAtAnyOffset) {
+  const Parsed whole = FeedOne(kStream);
+  ASSERT_TRUE(whole.status.ok());
+  ASSERT_EQ(whole.events.size(), 5u) << Describe(whole.events);
+  EXPECT_EQ(whole.events[2].data, "line one\nline two");
+  const std::string expected = Describe(whole.events);
+  for (size_t i = 0; i <= kStream.size(); ++i) {
+    SseParser parser;
+    Parsed p = FeedAll(parser, {std::string(kStream.substr(0, i)), std::string(kStream.substr(i))});
+    ASSERT_TRUE(p.status.ok()) << i;
+    EXPECT_EQ(Describe(p.events), expected) << "split at " << i;
+  }
+  // Two splits, at every pair of offsets.
+  for (size_t i = 0; i <= kStream.size(); ++i) {
+    for (size_t j = i; j <= kStream.size(); ++j) {
+      SseParser parser;
+      Parsed p =
+          FeedAll(parser, {std::string(kStream.substr(0, i)), std::string(kStream.substr(i, j - i)),
+                           std::string(kStream.substr(j))});
+      ASSERT_EQ(Describe(p.events), expected) << "split at " << i << " and " << j;
+    }
+  }
+}
+
+TEST(SseParserTest, OneByteAtATime) {
+  SseParser parser;
+  std::vector<std::string> bytes;
+  for (char c : kStream) bytes.emplace_back(1, c);
+  Parsed p = FeedAll(parser, bytes);
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(Describe(p.events), Describe(FeedOne(kStream).events));
+}
+
+TEST(SseParserTest, AnEndlessLineIsAnErrorAndTheParserStaysFailed) {
+  SseParser parser(/*max_line_bytes=*/100, /*max_event_bytes=*/1000);
+  std::vector<SseEvent> events;
+  absl::Status s;
+  int chunks = 0;
+  // An upstream that never ends its line: the parser fails instead of
+  // buffering it all.
+  while (s.ok() && chunks < 1000) {
+    s = parser.Feed("data: xxxxxxxxxx", [&](const SseEvent& e) { events.push_back(e); });
+    ++chunks;
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_LE(chunks * 16, 116);  // failed as soon as the line passed 100 bytes
+  // Nothing after the failure, even a well-formed event.
+  s = parser.Feed("\n\ndata: ok\n\n", [&](const SseEvent& e) { events.push_back(e); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(events.empty());
+}
+
+TEST(SseParserTest, LineBoundIsInclusiveAndCountsWithinOneChunkToo) {
+  const std::string at_bound = "data: " + std::string(94, 'a');  // 100 bytes
+  {
+    SseParser parser(100, 1000);
+    Parsed p = FeedAll(parser, {at_bound + "\n\n"});
+    ASSERT_TRUE(p.status.ok()) << p.status;
+    ASSERT_EQ(p.events.size(), 1u);
+  }
+  {
+    SseParser parser(100, 1000);
+    Parsed p = FeedAll(parser, {at_bound + "a\n\n"});
+    EXPECT_EQ(p.status.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_TRUE(p.events.empty());
+  }
+  {
+    // Split: the pieces add up past the bound.
+    SseParser parser(100, 1000);
+    Parsed p = FeedAll(parser, {at_bound.substr(0, 50), at_bound.substr(50) + "a", "\n\n"});
+    EXPECT_EQ(p.status.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_TRUE(p.events.empty());
+  }
+}
+
+TEST(SseParserTest, AnEventsDataIsBounded) {
+  SseParser parser(/*max_line_bytes=*/100, /*max_event_bytes=*/250);
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += "data: " + std::string(50, 'x') + "\n";
+  Parsed p = FeedAll(parser, {text + "\n"});
+  EXPECT_EQ(p.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(p.events.empty());
+}
+
+TEST(SseParserTest, ManySmallEventsNeverHitTheBounds) {
+  SseParser parser(/*max_line_bytes=*/64, /*max_event_bytes=*/128);
+  int delivered = 0;
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_TRUE(parser
+                    .Feed(absl::StrCat("data: {\"sequence_id\":", i, "}\n\n: c\n\n"),
+                          [&](const SseEvent&) { ++delivered; })
+                    .ok());
+  }
+  EXPECT_EQ(delivered, 10000);
 }
 
 }  // namespace

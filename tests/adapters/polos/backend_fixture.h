@@ -55,13 +55,15 @@ class PolosBackendTest : public ::testing::Test {
   void SetUp() override { StartSimulator(); }
 
   // (Re)starts the simulator and the backend.
-  void StartSimulator(bool end_time_exclusive = false) {
+  void StartSimulator(bool end_time_exclusive = false,
+                      absl::Duration keepalive_interval = absl::Milliseconds(50)) {
     backend_.reset();
     client_.reset();
     sim_.reset();
     PolosSimulatorOptions options;
     options.clock = &clock_;
     options.end_time_exclusive = end_time_exclusive;
+    options.keepalive_interval = keepalive_interval;
     absl::StatusOr<std::unique_ptr<PolosSimulator>> sim = PolosSimulator::Start(options);
     ASSERT_TRUE(sim.ok()) << sim.status();
     sim_ = *std::move(sim);

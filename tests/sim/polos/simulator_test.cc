@@ -2,16 +2,21 @@
 
 #include "sim/polos/simulator.h"
 
+#include <algorithm>
 #include <memory>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adapters/http/curl_http_client.h"
 #include "adapters/json_value.h"
@@ -476,6 +481,198 @@ TEST_F(PolosSimulatorTest, EventStreamSendsKeepalivesWhileRunning) {
   EXPECT_TRUE(absl::StrContains(body, ": connected")) << body;
   EXPECT_TRUE(absl::StrContains(body, "\"event_type\":\"step_start\"")) << body;
   EXPECT_TRUE(absl::StrContains(body, "data: keepalive")) << body;
+}
+
+// An event stream read in the background: the body so far, and whether the
+// server ended it.
+struct OpenStream {
+  absl::Mutex mu;
+  std::string body ABSL_GUARDED_BY(mu);
+  int status ABSL_GUARDED_BY(mu) = 0;
+  bool stop ABSL_GUARDED_BY(mu) = false;
+  absl::Notification done;
+  absl::Status end;  // set before done
+
+  std::string Body() {
+    absl::MutexLock lock(&mu);
+    return body;
+  }
+  bool WaitFor(absl::string_view part, absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu);
+    auto has = [this, part]()
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return absl::StrContains(body, part); };
+    return mu.AwaitWithTimeout(absl::Condition(&has), timeout);
+  }
+  void Stop() {
+    absl::MutexLock lock(&mu);
+    stop = true;
+  }
+};
+
+// The frames of an event-stream body ("\n\n"-separated; the simulator
+// writes "\n" line ends).
+std::vector<std::string> Frames(absl::string_view body) {
+  std::vector<std::string> out = absl::StrSplit(body, "\n\n", absl::SkipEmpty());
+  return out;
+}
+
+class PolosSimulatorStreamTest : public PolosSimulatorTest {
+ protected:
+  std::shared_ptr<OpenStream> Open(const std::string& query) {
+    auto s = std::make_shared<OpenStream>();
+    http::HttpRequest r;
+    r.url = sim_->base_url() + "/api/v1/events/stream?" + query;
+    r.headers = Auth();
+    r.deadline = absl::Now() + absl::Seconds(30);
+    http::StreamCallbacks cb;
+    cb.on_headers = [s](int status, const http::Headers&) {
+      absl::MutexLock lock(&s->mu);
+      s->status = status;
+      return true;
+    };
+    cb.on_data = [s](absl::string_view chunk) {
+      absl::MutexLock lock(&s->mu);
+      s->body.append(chunk.data(), chunk.size());
+      return !s->stop;
+    };
+    cb.on_done = [s](absl::StatusOr<http::HttpResponse> r) {
+      s->end = r.status();
+      s->done.Notify();
+    };
+    client_->Stream(std::move(r), std::move(cb));
+    return s;
+  }
+
+  std::string RunForever(const std::string& workflow) {
+    Scenario forever;
+    forever.running_for = absl::InfiniteDuration();
+    sim_->SetWorkflowScenario(workflow, forever);
+    return Run(workflow);
+  }
+};
+
+TEST_F(PolosSimulatorStreamTest, KeepalivesComeEveryIntervalWithAPingCommentEveryTenth) {
+  const std::string id = RunForever("long");
+  clock_.Advance(absl::Seconds(5));
+  auto s = Open(absl::StrCat("workflow_id=long&workflow_run_id=", id));
+  // The simulated clock stands still: only keepalives and pings follow.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  auto ping_count = [&] {
+    std::vector<std::string> f = Frames(s->Body());
+    return std::count(f.begin(), f.end(), ": ping");
+  };
+  while (ping_count() < 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_GE(ping_count(), 2) << s->Body();
+  s->Stop();
+  ASSERT_TRUE(s->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  const std::vector<std::string> frames = Frames(s->Body());
+  ASSERT_GE(frames.size(), 3u);
+  EXPECT_EQ(frames[0], ": connected");
+  EXPECT_TRUE(absl::StrContains(frames[1], "\"sequence_id\":1")) << frames[1];
+  EXPECT_TRUE(absl::StrContains(frames[2], "\"sequence_id\":2")) << frames[2];
+  // Then, per interval, a keepalive frame; every tenth a comment instead.
+  int keepalives = 0, pings = 0;
+  for (size_t i = 3; i < frames.size(); ++i) {
+    const size_t tick = i - 3;
+    if (tick % 10 == 9) {
+      EXPECT_EQ(frames[i], ": ping") << "frame " << i;
+      ++pings;
+    } else {
+      EXPECT_EQ(frames[i], "data: keepalive") << "frame " << i;
+      ++keepalives;
+    }
+  }
+  EXPECT_GE(pings, 2);
+  EXPECT_GE(keepalives, 18);
+}
+
+TEST_F(PolosSimulatorStreamTest, EventsArriveWhileTheStreamIsOpenThenItCloses) {
+  const std::string id = Run("w");  // the default scenario: ~4.5 s of life
+  auto s = Open(absl::StrCat("topic=workflow/w/", id));
+  ASSERT_TRUE(s->WaitFor(": connected\n\n"));
+  ASSERT_TRUE(s->WaitFor("data: keepalive\n\n"));
+  EXPECT_FALSE(absl::StrContains(s->Body(), "sequence_id")) << s->Body();
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(s->WaitFor("\"sequence_id\":2")) << s->Body();
+  EXPECT_FALSE(s->done.HasBeenNotified());
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(s->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(s->end.ok()) << s->end;  // closed by the server, cleanly
+  const std::vector<std::string> frames = Frames(s->Body());
+  ASSERT_FALSE(frames.empty());
+  EXPECT_TRUE(absl::StrContains(frames.back(), "\"event_type\":\"workflow_finish\""))
+      << frames.back();
+  EXPECT_TRUE(absl::StrContains(frames.back(), "\"sequence_id\":4")) << frames.back();
+  EXPECT_EQ(sim_->request_count("events"), 1);
+}
+
+TEST_F(PolosSimulatorStreamTest, AFailedRunsStreamEndsWithTheErrorFrameThenCloses) {
+  Scenario failing;
+  failing.failed_attempts = 3;
+  failing.error = "ValueError: unknown account type";
+  sim_->SetWorkflowScenario("bad", failing);
+  const std::string id = Run("bad");
+  auto s = Open(absl::StrCat("workflow_id=bad&workflow_run_id=", id));
+  ASSERT_TRUE(s->WaitFor(": connected\n\n"));
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(s->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(s->end.ok()) << s->end;
+  const std::vector<std::string> frames = Frames(s->Body());
+  ASSERT_GE(frames.size(), 2u);
+  EXPECT_EQ(frames.back(),
+            R"(data: {"type":"error","message":"ValueError: unknown account type"})");
+  EXPECT_TRUE(absl::StrContains(frames[frames.size() - 2], "\"event_type\":\"workflow_finish\""))
+      << frames[frames.size() - 2];
+  EXPECT_TRUE(absl::StrContains(frames[frames.size() - 2], "\"status\":\"failed\""));
+}
+
+TEST_F(PolosSimulatorStreamTest, ResumingSendsOnlyLaterEventsInEitherForm) {
+  const std::string id = Run("w");
+  clock_.Advance(absl::Minutes(1));
+  for (const std::string& run :
+       {absl::StrCat("workflow_id=w&workflow_run_id=", id), absl::StrCat("topic=workflow/w/", id),
+        absl::StrCat("topic=workflow%2Fw%2F", id)}) {
+    auto s = Open(run + "&last_sequence_id=2");
+    ASSERT_TRUE(s->done.WaitForNotificationWithTimeout(absl::Seconds(10))) << run;
+    const std::vector<std::string> frames = Frames(s->Body());
+    ASSERT_EQ(frames.size(), 3u) << run << ": " << s->Body();
+    EXPECT_EQ(frames[0], ": connected");
+    EXPECT_TRUE(absl::StrContains(frames[1], "\"sequence_id\":3")) << frames[1];
+    EXPECT_TRUE(absl::StrContains(frames[2], "\"sequence_id\":4")) << frames[2];
+  }
+  // Past the last event: connected, then closed.
+  auto s = Open(absl::StrCat("topic=workflow/w/", id, "&last_sequence_id=4"));
+  ASSERT_TRUE(s->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(s->Body(), ": connected\n\n");
+  EXPECT_EQ(sim_->request_count("events"), 4);
+}
+
+TEST_F(PolosSimulatorStreamTest, StreamRequestsAreCountedAndFaultedPerRoute) {
+  const std::string id = RunForever("long");
+  http::ServerResponse down;
+  down.status = 503;
+  down.body = R"({"error":"unavailable","error_type":"SERVICE_UNAVAILABLE"})";
+  sim_->faults().Add("events", down);
+  auto failed = Open(absl::StrCat("workflow_id=long&workflow_run_id=", id));
+  ASSERT_TRUE(failed->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  {
+    absl::MutexLock lock(&failed->mu);
+    EXPECT_EQ(failed->status, 503);
+  }
+  auto s = Open(absl::StrCat("workflow_id=long&workflow_run_id=", id));
+  ASSERT_TRUE(s->WaitFor(": connected\n\n"));
+  EXPECT_EQ(sim_->request_count("events"), 2);
+  EXPECT_EQ(sim_->request_count("get"), 0);
+  std::optional<http::ServerRequest> last = sim_->last_request("events");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->path, "/api/v1/events/stream");
+  s->Stop();
+  ASSERT_TRUE(s->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // A stream without a run is refused.
+  auto bad = Open("workflow_id=long");
+  ASSERT_TRUE(bad->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::MutexLock lock(&bad->mu);
+  EXPECT_EQ(bad->status, 400);
 }
 
 TEST_F(PolosSimulatorTest, SeededDemoData) {

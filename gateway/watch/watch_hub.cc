@@ -95,6 +95,7 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
   }
 
   size_t subscriber_count() const { return subscribers_.size(); }
+  const FollowHealth& health() const { return health_; }
 
   void Start() { ReadNow(); }
 
@@ -217,14 +218,6 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
   }
 
   void OnFailure(const absl::Status& error, absl::Time now) {
-    if (error.code() == absl::StatusCode::kCancelled) {
-      // Not this follower's own cancellation (Stop returns above): the
-      // worker's client is shutting down.
-      auto self = shared_from_this();
-      End(error, /*shutting_down=*/true);
-      hub_.Forget(key_);
-      return;
-    }
     if (IsFinalError(error)) {
       auto self = shared_from_this();
       End(error, /*shutting_down=*/false);
@@ -371,6 +364,11 @@ size_t WatchHub::subscribers() const {
   size_t n = 0;
   for (const auto& [key, follower] : followers_) n += follower->subscriber_count();
   return n;
+}
+
+const FollowHealth* WatchHub::HealthOf(const ExecutionName& name) const {
+  auto it = followers_.find(name.ToString());
+  return it == followers_.end() ? nullptr : &it->second->health();
 }
 
 void WatchHub::Forget(const std::string& key) { followers_.erase(key); }

@@ -106,6 +106,11 @@ class WatchHub {
   // Subscribe calls end at once.
   void Shutdown();
 
+  // How the reads of a followed execution fare right now (the last
+  // successful read moves with every read, changed or not); nullptr when
+  // it is not followed.
+  const FollowHealth* HealthOf(const ExecutionName& name) const;
+
   size_t followers() const { return followers_.size(); }
   size_t subscribers() const;
   const Counters& counters() const { return counters_; }

@@ -41,11 +41,13 @@ void WatchStream::OnExecution(std::shared_ptr<const WatchSnapshot> snapshot) {
   if (finished_ || ending_.has_value()) return;
   health_.confirmed_at = snapshot->confirmed_at;
   health_.error = absl::OkStatus();
-  // A content the stream already queued (or the resume etag): a health
-  // notice is all it may still need.
+  health_.failing_since = absl::InfinitePast();
+  // A content the stream already queued or wrote, or the resume etag.
   if (snapshot->etag == last_etag_) {
-    if (snapshot->terminal && pending_ == nullptr && !writing_) {
-      // The client holds the terminal content already (a resume).
+    // Queued or being written: its write ends the stream when terminal.
+    // Otherwise the client holds it already (a resume): end now, after
+    // whatever heartbeat is in flight.
+    if (snapshot->terminal && pending_ == nullptr && writing_snapshot_ == nullptr) {
       End(grpc::Status::OK);
     }
     return;
@@ -69,12 +71,19 @@ void WatchStream::OnEnd(const absl::Status& status, bool shutting_down) {
     End(ToGrpcStatus(status));
     return;
   }
+  if (ending_.has_value()) return;
+  // A content write in flight may still change the etag to resume from.
+  ending_for_shutdown_ = true;
+  End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is shutting down"));
+}
+
+grpc::Status WatchStream::ShuttingDownStatus() const {
   std::map<std::string, std::string> metadata;
   if (!delivered_etag_.empty()) metadata["etag"] = delivered_etag_;
-  End(ToGrpcStatus(MakeError(absl::StatusCode::kUnavailable,
-                             "the gateway is shutting down: watch again (on another replica), "
-                             "passing the etag in this error's metadata to resume",
-                             reason::kGatewayShuttingDown, metadata)));
+  return ToGrpcStatus(MakeError(absl::StatusCode::kUnavailable,
+                                "the gateway is shutting down: watch again (on another replica), "
+                                "passing the etag in this error's metadata to resume",
+                                reason::kGatewayShuttingDown, metadata));
 }
 
 void WatchStream::WriteNext() {
@@ -82,7 +91,7 @@ void WatchStream::WriteNext() {
   if (ending_.has_value()) {
     finished_ = true;
     timers_->Cancel();
-    Finish(*ending_);
+    Close(ending_for_shutdown_ ? ShuttingDownStatus() : *ending_);
     return;
   }
   if (pending_ != nullptr) {
@@ -91,6 +100,13 @@ void WatchStream::WriteNext() {
     in_flight_ = writing_snapshot_->message;  // shares the serialised slices
   } else if (heartbeat_due_) {
     heartbeat_due_ = false;
+    // The follower's last successful read, which unchanged reads move
+    // without telling the subscribers.
+    if (subscribed_) {
+      if (const FollowHealth* health = params_.hub->HealthOf(params_.name); health != nullptr) {
+        health_ = *health;
+      }
+    }
     v1::WatchExecutionResponse heartbeat;
     heartbeat.mutable_heartbeat();
     if (health_.confirmed_at != absl::InfinitePast()) {
@@ -114,7 +130,7 @@ void WatchStream::WriteNext() {
   }
   writing_ = true;
   last_write_ = loop().Now();
-  StartWrite(&in_flight_);
+  Send(&in_flight_);
 }
 
 void WatchStream::OnWriteDone(bool ok) {
@@ -134,7 +150,12 @@ void WatchStream::WriteDone(bool ok) {
   }
   if (written != nullptr) {
     delivered_etag_ = written->etag;
-    if (written->terminal && !ending_.has_value()) ending_ = grpc::Status::OK;
+    // The terminal content delivered: the watch is complete, even if the
+    // gateway began shutting down meanwhile.
+    if (written->terminal && (!ending_.has_value() || ending_for_shutdown_)) {
+      ending_ = grpc::Status::OK;
+      ending_for_shutdown_ = false;
+    }
   }
   WriteNext();
 }

@@ -28,8 +28,7 @@ namespace execgw::gateway {
 // Everything it does runs on the hub's loop: gRPC's reactions (a write
 // done, a cancellation, the end) are posted there. Deletes itself once
 // gRPC is done with it, after leaving the hub.
-class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
-                          public WatchSubscriber {
+class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public WatchSubscriber {
  public:
   struct Params {
     WatchHub* hub;
@@ -52,15 +51,25 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void OnHealth(const FollowHealth& health) override;
   void OnEnd(const absl::Status& status, bool shutting_down) override;
 
- private:
+ protected:
   explicit WatchStream(Params params);
   ~WatchStream() override = default;
 
+  // The gRPC side: StartWrite and Finish, replaced by the tests that drive
+  // the stream's logic without a call.
+  virtual void Send(const grpc::ByteBuffer* message) { StartWrite(message); }
+  virtual void Close(const grpc::Status& status) { Finish(status); }
+  // Runs on the loop; called by OnWriteDone.
+  void WriteDone(bool ok);
+
+ private:
   EventLoop& loop() { return params_.hub->loop(); }
   void Subscribe();
   // Starts the next write if none is in flight, or ends the stream.
   void WriteNext();
-  void WriteDone(bool ok);
+  // The status that ends a stream on shutdown, with the etag to resume
+  // from: built when the stream finishes, after the write in flight.
+  grpc::Status ShuttingDownStatus() const;
   void ScheduleHeartbeat(absl::Time when);
   void Heartbeat();
   // Ends the stream with `status` once the write in flight is done;
@@ -83,6 +92,8 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   absl::Time last_write_ = absl::InfinitePast();
 
   std::optional<grpc::Status> ending_;
+  // The ending is the gateway's shutdown (ShuttingDownStatus()).
+  bool ending_for_shutdown_ = false;
   bool finished_ = false;
   bool subscribed_ = false;
   std::shared_ptr<Cancellation> timers_ = std::make_shared<Cancellation>();

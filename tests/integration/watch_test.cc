@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "adapters/upstream_error.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
@@ -386,6 +387,13 @@ TEST_F(WatchHeartbeatTest, AnIdleStreamGetsHeartbeatsAtTheIntervalItAskedForIfLo
     EXPECT_FALSE(messages[i].has_execution()) << i;
     EXPECT_TRUE(messages[i].has_confirm_time()) << i;
   }
+  // The content does not change, yet each heartbeat confirms a newer read
+  // (the follower reads every 20 ms; heartbeats go every 50 ms).
+  using google::protobuf::util::TimeUtil;
+  EXPECT_GT(TimeUtil::TimestampToNanoseconds(messages[3].confirm_time()),
+            TimeUtil::TimestampToNanoseconds(messages[0].confirm_time()));
+  EXPECT_GT(TimeUtil::TimestampToNanoseconds(messages[3].confirm_time()),
+            TimeUtil::TimestampToNanoseconds(messages[1].confirm_time()));
   // A caller asking for 400 ms gets fewer heartbeats than one at 50 ms.
   v1::WatchExecutionRequest slow_beat = WatchRequest(PolosName(id));
   slow_beat.mutable_heartbeat_interval()->set_nanos(400000000);

@@ -157,6 +157,33 @@ TEST_F(WatchHubTest, ManyWatchersOfOneExecutionCostOneGetPerInterval) {
   EXPECT_EQ(hub_->subscribers(), 50u);
 }
 
+TEST_F(WatchHubTest, TheHealthOfAFollowedExecutionConfirmsEveryReadChangedOrNot) {
+  blaxel::SimulatedJob job;
+  job.timeout_seconds = 7200;
+  sim_->PutJob("etl", job);
+  sim_->PutExecution("etl", "exec-long", blaxel::SimulatedScenario::kTimeout, loop_.Now(), 1);
+  EXPECT_EQ(hub_->HealthOf(Name("exec-long")), nullptr) << "not followed yet";
+  Recorder watcher;
+  hub_->Subscribe(*backend_, Name("exec-long"), &watcher);
+  Settle();
+  // Past the start (queued, then running): the content then stays.
+  Run(10);
+  const FollowHealth* health = hub_->HealthOf(Name("exec-long"));
+  ASSERT_NE(health, nullptr);
+  const absl::Time before = health->confirmed_at;
+  const size_t contents = watcher.snapshots().size();
+  EXPECT_LE(watcher.snapshots().back()->confirmed_at, before);
+  Run(5);
+  // Unchanged reads tell the watchers nothing, yet the health moves.
+  EXPECT_EQ(watcher.snapshots().size(), contents);
+  health = hub_->HealthOf(Name("exec-long"));
+  ASSERT_NE(health, nullptr);
+  EXPECT_GE(health->confirmed_at - before, absl::Seconds(4));
+  EXPECT_TRUE(health->error.ok());
+  hub_->Unsubscribe(Name("exec-long"), &watcher);
+  EXPECT_EQ(hub_->HealthOf(Name("exec-long")), nullptr);
+}
+
 TEST_F(WatchHubTest, EachExecutionIsReadOncePerIntervalWhateverItsWatcherCount) {
   blaxel::SimulatedJob job;
   job.timeout_seconds = 7200;

@@ -19,6 +19,8 @@ packages=(
   libyaml-cpp-dev
   # A test decodes the gateway's deepest messages in Python's protobuf.
   python3-protobuf
+  # The TLS and mutual-TLS tests make their certificates with the openssl tool.
+  openssl
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).

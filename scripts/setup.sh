@@ -2,8 +2,9 @@
 # Installs everything execgw needs to build and test on Debian 12, as root
 # (or through sudo). Idempotent: when every package is present it changes
 # nothing and makes no network call.
-# --no-lint leaves out Node.js, npm and buf, which only the proto lint
-# (scripts/test.sh) uses: scripts/demo.sh needs none of them.
+# --no-lint leaves out Node.js, npm, buf and the Node client's packages,
+# which only the tests (scripts/test.sh: the proto lint, the Node client
+# example's test) use: scripts/demo.sh needs none of them.
 set -euo pipefail
 lint=1
 if [ "${1:-}" = "--no-lint" ]; then lint=0; fi
@@ -21,6 +22,8 @@ packages=(
   python3-protobuf
   # The TLS and mutual-TLS tests make their certificates with the openssl tool.
   openssl
+  # The Python client example (clients/python) and its test.
+  python3-grpcio
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).
@@ -54,4 +57,12 @@ if [ ! -x "$here/.tools/node_modules/.bin/buf" ] || \
   echo "setup: installing buf $buf_version"
   mkdir -p "$here/.tools"
   (cd "$here/.tools" && npm install --no-audit --no-fund --silent "@bufbuild/buf@$buf_version" >/dev/null)
+fi
+
+# The Node client example's packages (clients/node/package-lock.json, every
+# version pinned) into clients/node/node_modules; `npm ls` reads only that
+# folder, so nothing is fetched while they are all there.
+if ! (cd "$here/clients/node" && npm ls --all >/dev/null 2>&1); then
+  echo "setup: installing the Node client's packages"
+  (cd "$here/clients/node" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi

@@ -8,7 +8,15 @@ echo "== clang-format"
 "$here/scripts/check-format.sh"
 "$here/scripts/build.sh"
 echo "== buf lint protos"
-(cd "$here" && .tools/node_modules/.bin/buf lint protos 2> >(grep -v -e 'Category DEFAULT' -e '^$' -e '^\s' >&2))
+# protos/ imports google/rpc/*.proto from Debian's googleapis package: lint
+# in a buf workspace (in the build tree) that has both.
+ws="$here/build/buf-workspace"
+rm -rf "$ws" && mkdir -p "$ws/deps/google"
+ln -s "$here/protos" "$ws/protos"
+ln -s /usr/share/gocode/src/github.com/gogo/googleapis/google/rpc "$ws/deps/google/rpc"
+printf 'version: v1\n' > "$ws/deps/buf.yaml"
+printf 'version: v1\ndirectories:\n  - protos\n  - deps\n' > "$ws/buf.work.yaml"
+(cd "$ws" && "$here/.tools/node_modules/.bin/buf" lint protos 2> >(grep -v -e 'Category DEFAULT' -e '^$' -e '^\s' >&2))
 echo "buf lint: ok"
 echo "== ctest"
 cd "$here/build"

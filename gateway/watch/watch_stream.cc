@@ -117,6 +117,9 @@ void WatchStream::WriteNext() {
       error->set_code(static_cast<int32_t>(health_.error.code()));
       error->set_message(std::string(health_.error.message()));
       error->set_reason(ErrorReasonOf(health_.error));
+      if (auto info = health_.error.GetPayload("type.googleapis.com/google.rpc.ErrorInfo")) {
+        error->mutable_error_info()->ParseFromString(std::string(*info));
+      }
       if (health_.failing_since != absl::InfinitePast()) {
         *error->mutable_since() = ToTimestamp(health_.failing_since);
       }

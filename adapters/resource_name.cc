@@ -68,6 +68,12 @@ absl::StatusOr<std::string> DecodeSegment(absl::string_view field, absl::string_
     id.push_back(static_cast<char>(high * 16 + low));
     i += 2;
   }
+  // Escapes can spell bytes that are not UTF-8; no upstream (JSON) can
+  // hold such an id, and a name carrying it is no proto string.
+  if (SanitizeUtf8(id) != id) {
+    return Invalid(field,
+                   absl::StrCat(what, " is not valid UTF-8 once its %XX escapes are decoded"));
+  }
   if (auto s = CheckDecodedId(field, what, id); !s.ok()) return s;
   return id;
 }

@@ -16,7 +16,8 @@ namespace execgw {
 //    characters) or 0x7f are written %XX (upper-case hex); nothing else is
 //    escaped, so ordinary ids (`exec-abc123`, UUIDs) read as themselves;
 //  - parsing decodes %XX (either case); a '%' not followed by two hex
-//    digits, or a literal '/', whitespace or control character, is refused.
+//    digits, or a literal '/', whitespace or control character, is refused,
+//    and so is an id that is not valid UTF-8 once decoded ("%FF").
 // The decoded id must be 1..kMaxIdBytes bytes and not "." or ".." (they
 // would walk the upstream URL): an upstream id that breaks these rules
 // cannot be named (IsNameableId).

@@ -609,6 +609,14 @@ void CurlHttpClient::ReapFinished() {
       status = t->abort_status;
     } else if (code != CURLE_OK) {
       status = MapCurlError(code, *t, Now());
+      if (code == CURLE_FILESIZE_EXCEEDED && t->response.status == 0) {
+        // Refused on its Content-Length, before the end of the headers: the
+        // status line has been read, and a 2xx one means the upstream
+        // received the request and said it succeeded (Complete marks it).
+        long status_line = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status_line);
+        if (status_line >= 200) t->response.status = static_cast<int>(status_line);
+      }
     } else if (!t->headers_complete) {
       status = absl::UnavailableError(
           absl::StrCat("HTTP ", t->request.method, " failed: a response without headers"));

@@ -647,6 +647,8 @@ std::optional<http::ServerRequest> BlaxelSimulator::last_request(
   return api_.last_request(endpoint);
 }
 
+std::vector<std::string> BlaxelSimulator::request_lines() const { return api_.request_lines(); }
+
 http::SimulatedApi::Action BlaxelSimulator::Checked(CheckedAction action) const {
   return [this, action = std::move(action)](const http::ServerRequest& request,
                                             const http::SimulatedApi::Params& params) {

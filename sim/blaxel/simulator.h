@@ -171,6 +171,9 @@ class BlaxelSimulator {
   // Requests seen per endpoint name, and the last request to each.
   int request_count(const std::string& endpoint) const;
   std::optional<http::ServerRequest> last_request(const std::string& endpoint) const;
+  // Every request's line (method and raw target), routed or not; see
+  // http::SimulatedApi::request_lines.
+  std::vector<std::string> request_lines() const;
 
   void Stop();
 

@@ -489,11 +489,22 @@ class HttpServerImpl final : public HttpServer {
       return SendAll(fd, "0\r\n\r\n") && keep_alive;
     }
 
+    const bool announce_more = response.announced_length > 0;
     if (!no_body || head) {
-      absl::StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
+      absl::StrAppend(&out, "Content-Length: ",
+                      announce_more ? response.announced_length : response.body.size(), "\r\n");
     }
     absl::StrAppend(&out, "\r\n");
     if (no_body) return SendAll(fd, out) && keep_alive;
+
+    if (announce_more) {
+      absl::StrAppend(&out, response.body);
+      if (!SendAll(fd, out)) return false;
+      // The rest never comes; the connection cannot be reused.
+      while (!PeerGone(fd) && Sleep(absl::Milliseconds(10))) {
+      }
+      return false;
+    }
 
     if (truncate) {
       absl::StrAppend(&out, absl::string_view(response.body).substr(0, response.body.size() / 2));

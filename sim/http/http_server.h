@@ -1,6 +1,7 @@
 #ifndef EXECGW_SIM_HTTP_HTTP_SERVER_H_
 #define EXECGW_SIM_HTTP_HTTP_SERVER_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,6 +64,12 @@ struct ServerResponse {
   Fault fault = Fault::kNone;
   size_t trickle_bytes = 1;
   absl::Duration trickle_interval = absl::Milliseconds(100);
+
+  // When nonzero (and no `stream`), Content-Length announces this many
+  // bytes instead of body.size(): the server sends `body` and then holds the
+  // connection open, sending nothing more, until the client closes it or the
+  // server stops. An upstream that announces far more than it ever sends.
+  uint64_t announced_length = 0;
 
   // When set, `body` is ignored: the server sends the status and headers
   // with chunked transfer encoding and calls `stream` on the connection's

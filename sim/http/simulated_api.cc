@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -36,6 +37,11 @@ void SimulatedApi::Add(std::string method, absl::string_view pattern, std::strin
 }
 
 ServerResponse SimulatedApi::Handle(const ServerRequest& request) {
+  {
+    absl::MutexLock lock(&mu_);
+    lines_.push_back(absl::StrCat(request.method, " ", request.target));
+    if (lines_.size() > kRequestLinesKept) lines_.pop_front();
+  }
   absl::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   const std::vector<absl::string_view> segments = Segments(path);
@@ -88,6 +94,11 @@ std::optional<ServerRequest> SimulatedApi::last_request(const std::string& endpo
   auto it = last_.find(endpoint);
   if (it == last_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> SimulatedApi::request_lines() const {
+  absl::MutexLock lock(&mu_);
+  return std::vector<std::string>(lines_.begin(), lines_.end());
 }
 
 }  // namespace execgw::http

@@ -1,6 +1,7 @@
 #ifndef EXECGW_SIM_HTTP_SIMULATED_API_H_
 #define EXECGW_SIM_HTTP_SIMULATED_API_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,6 +62,12 @@ class SimulatedApi {
   // Requests routed to `endpoint` so far, faulted or not, and the last one.
   int request_count(const std::string& endpoint) const;
   std::optional<ServerRequest> last_request(const std::string& endpoint) const;
+  // The request lines ("GET /v0/jobs/a%2Fb/executions?limit=2": the method,
+  // a space, the target exactly as sent) of every request received, routed
+  // or not (a path no route has included), oldest first; the last
+  // kRequestLinesKept only.
+  static constexpr size_t kRequestLinesKept = 1000;
+  std::vector<std::string> request_lines() const;
 
  private:
   struct Route {
@@ -78,6 +85,7 @@ class SimulatedApi {
   mutable absl::Mutex mu_;
   std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, ServerRequest> last_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> lines_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace execgw::http

@@ -249,6 +249,8 @@ std::optional<http::ServerRequest> PolosSimulator::last_request(const std::strin
   return api_.last_request(endpoint);
 }
 
+std::vector<std::string> PolosSimulator::request_lines() const { return api_.request_lines(); }
+
 std::string PolosSimulator::AddLocked(NewExecution e) {
   auto r = std::make_unique<Record>();
   r->id = e.id.empty() ? NewUuid() : e.id;

@@ -168,6 +168,9 @@ class PolosSimulator {
   // The last request routed to `endpoint`, faulted or not (a stream's as
   // soon as it arrives); nullopt before the first.
   std::optional<http::ServerRequest> last_request(const std::string& endpoint) const;
+  // Every request's line (method and raw target), routed or not; see
+  // http::SimulatedApi::request_lines.
+  std::vector<std::string> request_lines() const;
 
   // Stops serving (idempotent; the destructor calls it).
   void Stop();

@@ -52,7 +52,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadName{"backends/b/executions/e/extra", "is not an execution name"},
                       BadName{"backends/b/workflows/w/executions/e", "is not an execution name"},
                       BadName{"backends/b/jobs/../executions/e", "job id may not be \"..\""},
-                      BadName{"backends/b/jobs/j/executions/.", "execution id may not be \".\""}));
+                      BadName{"backends/b/jobs/j/executions/.", "execution id may not be \".\""},
+                      BadName{"backends/b/executions/a%FF", "execution id is not valid UTF-8"},
+                      BadName{"backends/b/jobs/caf%C3/executions/e", "job id is not valid UTF-8"}));
 
 TEST(ExecutionNameTest, RejectsOverlongSegment) {
   auto n = ParseExecutionName("backends/b/executions/" + std::string(201, 'x'));

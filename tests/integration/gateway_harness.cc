@@ -59,6 +59,8 @@ GatewayHarness::GatewayHarness(Options options) {
   p->mutable_polos()->set_project_id(polos_->project_id());
   p->mutable_polos()->mutable_api_key()->set_env("EXECGW_IT_POLOS_KEY");
 
+  b->set_max_response_bytes(options.max_response_bytes);
+  p->set_max_response_bytes(options.max_response_bytes);
   *b->mutable_watch() = options.watch;
   *p->mutable_watch() = options.watch;
   *config_.mutable_watch() = options.watch_limits;

@@ -38,6 +38,8 @@ class GatewayHarness {
     std::string blaxel_api_version;
     // Applied to both backends (default: the gateway's defaults).
     config::v1::Resilience resilience;
+    // Both backends' maxResponseBytes (0: the gateway's default).
+    int max_response_bytes = 0;
     // Applied to both backends' `watch` (default: the gateway's defaults).
     config::v1::BackendWatch watch;
     // The gateway-wide watch settings and worker count (0: the defaults).

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -676,6 +677,33 @@ TEST(CurlHttpClientTest, AnnouncedLengthOverTheLimitIsRefusedBeforeTheBody) {
   absl::StatusOr<HttpResponse> r = Fetch(*client, req);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+// Over the limit after a 2xx status line, announced or not: the upstream
+// received the request and said it succeeded, so a write may have happened
+// (FailedAfterSuccessStatus); after an error status it did not say so.
+TEST(CurlHttpClientTest, OverTheLimitAfterA2xxStatusLineIsMarkedFailedAfterSuccess) {
+  auto server = Serve([](const ServerRequest& req) {
+    ServerResponse resp;
+    resp.status = absl::StrContains(req.path, "error") ? 500 : 201;
+    const std::string body(10000, 'x');
+    if (absl::StrContains(req.path, "chunked")) {
+      resp.stream = [body](ServerStream& s) { s.Write(body); };
+    } else {
+      resp.body = body;
+    }
+    return resp;
+  });
+  auto client = NewCurlHttpClient();
+  for (const char* path : {"/announced", "/chunked", "/error-announced", "/error-chunked"}) {
+    SCOPED_TRACE(path);
+    HttpRequest req = Get(server->base_url() + path);
+    req.max_response_bytes = 1000;
+    absl::StatusOr<HttpResponse> r = Fetch(*client, req);
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+    EXPECT_EQ(ErrorReasonOf(r.status()), "UPSTREAM_RESPONSE_TOO_LARGE");
+    EXPECT_EQ(FailedAfterSuccessStatus(r.status()), !absl::StrContains(path, "error"));
+  }
 }
 
 TEST(CurlHttpClientTest, AnnouncedBodyIsReadIntoOneBufferOfItsSize) {

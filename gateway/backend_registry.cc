@@ -80,6 +80,14 @@ std::vector<const Backend*> BackendRegistry::All() const {
   return out;
 }
 
+bool BackendRegistry::CircuitClosed(const std::string& name) const {
+  auto it = backends_.find(name);
+  if (it == backends_.end()) return true;
+  const auto* resilient = dynamic_cast<const http::ResilientHttpClient*>(it->second.http.get());
+  return resilient == nullptr ||
+         resilient->stats().breaker_state == http::CircuitBreaker::State::kClosed;
+}
+
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const config::v1::GatewayConfig& config, http::HttpClient& client, WorkerShare share,
     BackendUse use) {

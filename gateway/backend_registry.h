@@ -35,6 +35,10 @@ class BackendRegistry {
 
   std::vector<const Backend*> All() const;
 
+  // Whether the circuit breaker of `name`'s client is closed (true for a
+  // backend built without one, or not configured).
+  bool CircuitClosed(const std::string& name) const;
+
  private:
   std::map<std::string, Entry> backends_;
 };

@@ -279,6 +279,58 @@ absl::Status CheckWatch(const config::v1::Watch& w) {
   return absl::OkStatus();
 }
 
+// host:port, the port a number (0 picks a free one).
+absl::Status CheckListen(absl::string_view field, absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return Invalid(
+        field, absl::StrCat(Quoted(address), " is not host:port (for example \"0.0.0.0:50051\")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckServer(const config::v1::Server& server) {
+  if (!server.listen().empty()) {
+    if (auto s = CheckListen("server.listen", server.listen()); !s.ok()) return s;
+  }
+  if (auto s = CheckNumbers(
+          "server.",
+          {{"maxConnectionAgeMs", server.max_connection_age_ms(), 1000, 86400000},
+           {"maxConnectionAgeGraceMs", server.max_connection_age_grace_ms(), 1000, 86400000},
+           {"keepaliveTimeMs", server.keepalive_time_ms(), 10000, 7200000},
+           {"minClientPingIntervalMs", server.min_client_ping_interval_ms(), 1000, 3600000},
+           {"maxRequestBytes", server.max_request_bytes(), 1024, 64 << 20},
+           {"maxResponseBytes", server.max_response_bytes(), 1024, 256 << 20},
+           {"drainDelayMs", server.drain_delay_ms(), 1, 60000},
+           {"drainGraceMs", server.drain_grace_ms(), 100, 600000}});
+      !s.ok()) {
+    return s;
+  }
+  const int grace = server.drain_grace_ms() > 0 ? server.drain_grace_ms() : 25000;
+  if (server.drain_delay_ms() >= grace) {
+    return Invalid("server.drainDelayMs",
+                   absl::StrCat(server.drain_delay_ms(), " is not less than drainGraceMs (", grace,
+                                server.drain_grace_ms() > 0 ? "" : ", the default", ")"));
+  }
+  if (server.has_tls()) {
+    const config::v1::Tls& tls = server.tls();
+    if (tls.cert_file().empty()) return Invalid("server.tls.certFile", "is required");
+    if (tls.key_file().empty()) return Invalid("server.tls.keyFile", "is required");
+    if (tls.require_client_cert() && tls.client_ca_file().empty()) {
+      return Invalid("server.tls.requireClientCert",
+                     "needs clientCaFile: the CA that client certificates must chain to");
+    }
+    if (auto s = CheckNumbers("server.tls.",
+                              {{"reloadIntervalMs", tls.reload_interval_ms(), 1000, 3600000}});
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSecretSource(absl::string_view field, const SecretSource& source,
                                bool has_source) {
   if (!has_source || source.source_case() == SecretSource::SOURCE_NOT_SET) {
@@ -401,6 +453,10 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     return s;
   }
   if (auto s = CheckWatch(config.watch()); !s.ok()) return s;
+  if (auto s = CheckServer(config.server()); !s.ok()) return s;
+  if (!config.health().listen().empty()) {
+    if (auto s = CheckListen("health.listen", config.health().listen()); !s.ok()) return s;
+  }
   if (config.has_page_token_key()) {
     if (auto s = CheckSecretSource("pageTokenKey", config.page_token_key(), true); !s.ok()) {
       return s;

@@ -10,9 +10,60 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_builder.h"
 
 namespace execgw::gateway {
+namespace {
+
+using HealthCheckResponseStatus = grpc::health::v1::HealthCheckResponse;
+
+int OrDefault(int32_t value, int fallback) { return value > 0 ? value : fallback; }
+
+// The API listener's credentials: TLS from watched files (reloaded when
+// they change), or plaintext.
+std::shared_ptr<grpc::ServerCredentials> ListenerCredentials(const config::v1::Server& server) {
+  if (!server.has_tls()) return grpc::InsecureServerCredentials();
+  const config::v1::Tls& tls = server.tls();
+  const unsigned refresh_s =
+      static_cast<unsigned>(OrDefault(tls.reload_interval_ms(), 60000) + 999) / 1000;
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file(), tls.cert_file(), tls.client_ca_file(), refresh_s);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (tls.client_ca_file().empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    options.set_cert_request_type(tls.require_client_cert()
+                                      ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+// Connection management and message sizes of the API listener.
+void ApplyServerSettings(const config::v1::Server& server, grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             OrDefault(server.max_connection_age_ms(), 30 * 60 * 1000));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             OrDefault(server.max_connection_age_grace_ms(), 5 * 60 * 1000));
+  // Keep idle client connections healthy through load balancers and NATs.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             OrDefault(server.keepalive_time_ms(), 60 * 1000));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  // Enforcement: a client pinging more often than this gets strikes, and
+  // GOAWAY (too_many_pings) after the second.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             OrDefault(server.min_client_ping_interval_ms(), 10 * 1000));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.SetMaxReceiveMessageSize(OrDefault(server.max_request_bytes(), 4 << 20));
+  builder.SetMaxSendMessageSize(OrDefault(server.max_response_bytes(), 16 << 20));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const config::v1::GatewayConfig& config, const std::string& listen_address) {
@@ -45,24 +96,73 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     deps.heartbeat_interval = absl::Milliseconds(config.watch().heartbeat_interval_ms());
   }
   gw->service_ = std::make_unique<ExecutionService>(std::move(deps));
+  const config::v1::Server& server = config.server();
+  gw->drain_delay_ = absl::Milliseconds(server.drain_delay_ms());
+  gw->drain_grace_ = absl::Milliseconds(OrDefault(server.drain_grace_ms(), 25000));
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // Health: the process is alive; ready once listening. Each backend
+  // starts SERVING (its circuit closed).
+  gw->health_.Set(kLivenessService, HealthCheckResponseStatus::SERVING);
+  for (const auto& b : config.backends()) {
+    gw->backend_names_.push_back(b.name());
+    gw->health_.Set(kBackendServicePrefix + b.name(), HealthCheckResponseStatus::SERVING);
+  }
+  gw->health_service_ = std::make_unique<HealthService>(gw->health_);
+
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::string address = listen_address;
+  if (address.empty()) address = server.listen().empty() ? "0.0.0.0:50051" : server.listen();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &gw->port_);
+  builder.AddListeningPort(address, ListenerCredentials(server), &gw->port_);
   builder.RegisterService(gw->service_.get());
-  // Keep idle client connections healthy through load balancers and NATs,
-  // and let clients ping us without being throttled.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.RegisterService(gw->health_service_.get());
+  ApplyServerSettings(server, builder);
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen_address,
-                                               " (address in use, or not a valid host:port?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address,
+                     " (address in use, not a valid host:port, or unreadable TLS files?)"));
+  }
+  if (!config.health().listen().empty()) {
+    gw->probe_health_service_ = std::make_unique<HealthService>(gw->health_);
+    grpc::ServerBuilder probe;
+    probe.AddListeningPort(config.health().listen(), grpc::InsecureServerCredentials(),
+                           &gw->probe_port_);
+    probe.RegisterService(gw->probe_health_service_.get());
+    gw->probe_server_ = probe.BuildAndStart();
+    if (gw->probe_server_ == nullptr || gw->probe_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("health.listen: cannot listen on ",
+                                                 config.health().listen(),
+                                                 " (address in use, or not a valid host:port?)"));
+    }
+  }
+  gw->monitor_ = std::thread([raw = gw.get()] { raw->MonitorBackends(); });
+  for (const char* ready : {"", kReadinessService, "execgw.v1.ExecutionService"}) {
+    gw->health_.Set(ready, HealthCheckResponseStatus::SERVING);
   }
   return gw;
+}
+
+void GatewayServer::MonitorBackends() {
+  while (!stop_monitor_.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
+    for (const std::string& name : backend_names_) {
+      bool closed = true;
+      for (const auto& w : workers_) {
+        closed =
+            closed && w->backends().CircuitClosed(name) && w->watch_backends().CircuitClosed(name);
+      }
+      health_.Set(kBackendServicePrefix + name, closed ? HealthCheckResponseStatus::SERVING
+                                                       : HealthCheckResponseStatus::NOT_SERVING);
+    }
+  }
+}
+
+void GatewayServer::Drain() {
+  const absl::Time deadline = absl::Now() + drain_grace_;
+  health_.SetAllNotServing();
+  absl::SleepFor(std::min(drain_delay_, drain_grace_));
+  Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
 }
 
 GatewayServer::~GatewayServer() { Shutdown(absl::ZeroDuration()); }
@@ -77,9 +177,15 @@ void GatewayServer::Wait() {
 void GatewayServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
+  health_.SetAllNotServing();
+  // The monitor reads the workers: stop it before they go.
+  stop_monitor_.Notify();
+  if (monitor_.joinable()) monitor_.join();
   // Watch streams never end on their own: end them first, each with the
   // etag it last delivered, so that clients resume elsewhere without a gap.
   for (auto& w : workers_) w->EndWatches();
+  // Health Watch calls are as long-lived: end them too.
+  health_.Shutdown();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   }
@@ -89,6 +195,8 @@ void GatewayServer::Shutdown(absl::Duration grace) {
   // alive), then take the workers down.
   for (auto& w : workers_) w->Shutdown();
   workers_.clear();
+  // Liveness answers until the end.
+  if (probe_server_) probe_server_->Shutdown(std::chrono::system_clock::now());
   shut_down_ = true;
 }
 

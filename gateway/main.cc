@@ -18,11 +18,16 @@
 #include "gateway/demo.h"
 #include "gateway/gateway_server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to serve gRPC on, host:port.");
+ABSL_FLAG(std::string, listen, "",
+          "Address to serve gRPC on, host:port, overriding the config's server.listen (whose "
+          "default is 0.0.0.0:50051).");
 ABSL_FLAG(std::string, config, "", "Path of the config file (JSON; see README.md).");
 ABSL_FLAG(int, workers, 0,
           "Worker threads, overriding the config's `workers` (0: as the config says, whose "
           "default is one per core).");
+ABSL_FLAG(bool, check_config, false,
+          "Load and check --config (every rule of config.proto; the secrets are not read), print "
+          "what is wrong, naming the field, and exit: 0 when it is valid, 1 otherwise.");
 ABSL_FLAG(bool, demo, false,
           "Start embedded Blaxel and Polos simulators with live demo data and serve them; "
           "--config is then not needed.");
@@ -75,6 +80,11 @@ int main(int argc, char** argv) {
     auto loaded = execgw::gateway::LoadConfigFile(absl::GetFlag(FLAGS_config));
     if (!loaded.ok()) return Fail(loaded.status());
     config = *std::move(loaded);
+    if (absl::GetFlag(FLAGS_check_config)) {
+      // The secrets are not read: where they live may differ here.
+      std::cout << "execgw: " << absl::GetFlag(FLAGS_config) << " is valid\n";
+      return 0;
+    }
   }
   if (absl::GetFlag(FLAGS_workers) != 0) config.set_workers(absl::GetFlag(FLAGS_workers));
 
@@ -99,7 +109,9 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   sigwait(&signals, &signal);
-  std::cout << "execgw: shutting down\n" << std::flush;
-  (*server)->Shutdown(absl::Seconds(5));
+  std::cout << "execgw: draining (health NOT_SERVING; watches end with their resume etag)\n"
+            << std::flush;
+  (*server)->Drain();
+  std::cout << "execgw: stopped\n" << std::flush;
   return 0;
 }

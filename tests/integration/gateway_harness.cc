@@ -63,11 +63,15 @@ GatewayHarness::GatewayHarness(Options options) {
   *p->mutable_watch() = options.watch;
   *config_.mutable_watch() = options.watch_limits;
   config_.set_workers(options.workers);
+  *config_.mutable_server() = options.server;
+  *config_.mutable_health() = options.health;
   auto server = gateway::GatewayServer::Start(config_, "127.0.0.1:0");
   EXPECT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
   stub_ = v1::ExecutionService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+      absl::StrCat("127.0.0.1:", server_->port()), options.channel_credentials != nullptr
+                                                       ? options.channel_credentials
+                                                       : grpc::InsecureChannelCredentials()));
 }
 
 GatewayHarness::~GatewayHarness() {

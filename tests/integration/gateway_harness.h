@@ -8,6 +8,7 @@
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
 #include "google/rpc/error_details.pb.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/status.h"
 #include "sim/blaxel/simulator.h"
 #include "sim/polos/simulator.h"
@@ -42,6 +43,11 @@ class GatewayHarness {
     // The gateway-wide watch settings and worker count (0: the defaults).
     config::v1::Watch watch_limits;
     int workers = 0;
+    // The listener's settings (TLS, sizes, drain) and the probe listener.
+    config::v1::Server server;
+    config::v1::Health health;
+    // The credentials of the harness's own channel (stub()).
+    std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
   };
 
   explicit GatewayHarness(Options options);

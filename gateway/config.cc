@@ -20,6 +20,7 @@
 #include "adapters/polos/execution_id.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
+#include "gateway/caller_auth.h"
 #include "google/protobuf/util/json_util.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
@@ -456,6 +457,12 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
   if (auto s = CheckServer(config.server()); !s.ok()) return s;
   if (!config.health().listen().empty()) {
     if (auto s = CheckListen("health.listen", config.health().listen()); !s.ok()) return s;
+  }
+  if (config.has_auth()) {
+    std::vector<std::string> names;
+    for (const auto& b : config.backends()) names.push_back(b.name());
+    auto auth = CallerAuth::FromConfig(config.auth(), names, /*read_files=*/false);
+    if (!auth.ok()) return auth.status();
   }
   if (config.has_page_token_key()) {
     if (auto s = CheckSecretSource("pageTokenKey", config.page_token_key(), true); !s.ok()) {

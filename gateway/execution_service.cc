@@ -170,15 +170,33 @@ Done<Page> PageCompletion(Call* call, const PageTokenCodec* codec, std::string f
 // Starts a call of `Request`: parses `request_bytes`, then `start`
 // validates the request and hands the call to a backend, whose completion
 // finishes it; a status either returns instead finishes the call at once.
+// The caller is authenticated first (`auth` set), before the request is
+// read; `start` authorizes it once it knows the backend (Allow).
 template <typename Request, typename Start>
 grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request_bytes,
-                                         grpc::ByteBuffer* response_bytes, Start start) {
+                                         grpc::ByteBuffer* response_bytes, const CallerAuth* auth,
+                                         Start start) {
   auto* call = new UnaryCall<Request>(context, response_bytes);
-  absl::Status s = ParseRequest(*request_bytes, &call->request());
-  if (s.ok()) s = start(*call, call->request());
+  const Caller* caller = nullptr;
+  absl::Status s;
+  if (auth != nullptr) {
+    absl::StatusOr<const Caller*> who = auth->Authenticate(*context);
+    if (who.ok()) {
+      caller = *who;
+    } else {
+      s = who.status();
+    }
+  }
+  if (s.ok()) s = ParseRequest(*request_bytes, &call->request());
+  if (s.ok()) s = start(*call, call->request(), caller);
   if (!s.ok()) call->FinishWith(s);
   return call;
+}
+
+// OK without authentication (no `auth` in the config).
+absl::Status Allow(const Caller* caller, Method method, absl::string_view backend) {
+  return caller == nullptr ? absl::OkStatus() : CallerAuth::Authorize(*caller, method, backend);
 }
 
 // The heartbeat interval of a watch: the caller's when it asks for a
@@ -202,10 +220,12 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
                                                          grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::GetExecutionRequest>;
   return StartUnaryCall<v1::GetExecutionRequest>(
-      context, request, response,
-      [&](Call& call, const v1::GetExecutionRequest& request) -> absl::Status {
+      context, request, response, deps_.auth,
+      [&](Call& call, const v1::GetExecutionRequest& request,
+          const Caller* caller) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
+        if (absl::Status s = Allow(caller, Method::kGet, name->backend); !s.ok()) return s;
         Worker& worker = WorkerFor(name->ToString());
         absl::StatusOr<Backend*> backend = worker.backends().Find(name->backend);
         if (!backend.ok()) return backend.status();
@@ -221,10 +241,14 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
                                                            grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionsRequest>;
   return StartUnaryCall<v1::ListExecutionsRequest>(
-      context, request, response,
-      [&](Call& call, const v1::ListExecutionsRequest& request) -> absl::Status {
+      context, request, response, deps_.auth,
+      [&](Call& call, const v1::ListExecutionsRequest& request,
+          const Caller* caller) -> absl::Status {
         absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
         if (!query.ok()) return query.status();
+        if (absl::Status s = Allow(caller, Method::kList, query->parent.backend); !s.ok()) {
+          return s;
+        }
         std::string fingerprint = QueryFingerprint(*query);
         Worker& worker = NextWorker();
         absl::StatusOr<Listing> listing =
@@ -250,11 +274,13 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(grpc::CallbackSer
                                                                grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionTasksRequest>;
   return StartUnaryCall<v1::ListExecutionTasksRequest>(
-      context, request, response,
-      [&](Call& call, const v1::ListExecutionTasksRequest& request) -> absl::Status {
+      context, request, response, deps_.auth,
+      [&](Call& call, const v1::ListExecutionTasksRequest& request,
+          const Caller* caller) -> absl::Status {
         ListTasksQuery query;
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.parent(), "parent");
         if (!name.ok()) return name.status();
+        if (absl::Status s = Allow(caller, Method::kListTasks, name->backend); !s.ok()) return s;
         query.execution = *std::move(name);
         absl::StatusOr<int> page_size = NormalizeTaskPageSize(request.page_size());
         if (!page_size.ok()) return page_size.status();
@@ -284,10 +310,12 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CreateExecutionRequest>;
   return StartUnaryCall<v1::CreateExecutionRequest>(
-      context, request, response,
-      [&](Call& call, const v1::CreateExecutionRequest& request) -> absl::Status {
+      context, request, response, deps_.auth,
+      [&](Call& call, const v1::CreateExecutionRequest& request,
+          const Caller* caller) -> absl::Status {
         absl::StatusOr<ParentName> parent = ParseParentName(request.parent(), "parent");
         if (!parent.ok()) return parent.status();
+        if (absl::Status s = Allow(caller, Method::kCreate, parent->backend); !s.ok()) return s;
         if (parent->job.empty() && parent->workflow.empty()) {
           return FieldError("parent",
                             "must name what to run: \"backends/{backend}/jobs/{job}\" or "
@@ -312,10 +340,12 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CancelExecutionRequest>;
   return StartUnaryCall<v1::CancelExecutionRequest>(
-      context, request, response,
-      [&](Call& call, const v1::CancelExecutionRequest& request) -> absl::Status {
+      context, request, response, deps_.auth,
+      [&](Call& call, const v1::CancelExecutionRequest& request,
+          const Caller* caller) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
         if (!name.ok()) return name.status();
+        if (absl::Status s = Allow(caller, Method::kCancel, name->backend); !s.ok()) return s;
         Worker& worker = WorkerFor(name->ToString());
         absl::StatusOr<Backend*> backend = worker.backends().Find(name->backend);
         if (!backend.ok()) return backend.status();
@@ -364,10 +394,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
     explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
     void OnDone() override { delete this; }
   };
+  const Caller* caller = nullptr;
+  if (deps_.auth != nullptr) {
+    absl::StatusOr<const Caller*> who = deps_.auth->Authenticate(*context);
+    if (!who.ok()) return new Refused(who.status());
+    caller = *who;
+  }
   v1::WatchExecutionRequest request;
   if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return new Refused(s);
   absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
   if (!name.ok()) return new Refused(name.status());
+  if (absl::Status s = Allow(caller, Method::kWatch, name->backend); !s.ok()) {
+    return new Refused(s);
+  }
   if (request.etag().size() > 128) {
     return new Refused(FieldError("etag", "is longer than 128 characters"));
   }
@@ -376,7 +415,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
   Worker& worker = WorkerFor(name->ToString());
   absl::StatusOr<Backend*> backend = worker.watch_backends().Find(name->backend);
   if (!backend.ok()) return new Refused(backend.status());
-  absl::StatusOr<WatchLimits::Slot> slot = watch_limits_->Acquire(CallerOf(context->peer()));
+  // The per-caller limit counts an authenticated caller by its name,
+  // wherever it connects from.
+  absl::StatusOr<WatchLimits::Slot> slot = watch_limits_->Acquire(
+      caller != nullptr ? absl::StrCat("caller:", caller->name) : CallerOf(context->peer()));
   if (!slot.ok()) return new Refused(slot.status());
   return WatchStream::Start(WatchStream::Params{&worker.watches(), *backend, *std::move(name),
                                                 request.etag(), *heartbeat, *std::move(slot)});

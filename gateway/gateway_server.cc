@@ -95,6 +95,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (config.watch().heartbeat_interval_ms() > 0) {
     deps.heartbeat_interval = absl::Milliseconds(config.watch().heartbeat_interval_ms());
   }
+  if (config.has_auth()) {
+    std::vector<std::string> names;
+    for (const auto& b : config.backends()) names.push_back(b.name());
+    auto auth = CallerAuth::FromConfig(config.auth(), names);
+    if (!auth.ok()) return auth.status();
+    gw->auth_ = *std::move(auth);
+    deps.auth = gw->auth_.get();
+  }
   gw->service_ = std::make_unique<ExecutionService>(std::move(deps));
   const config::v1::Server& server = config.server();
   gw->drain_delay_ = absl::Milliseconds(server.drain_delay_ms());

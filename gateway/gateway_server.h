@@ -65,6 +65,7 @@ class GatewayServer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PageTokenCodec> page_tokens_;
   std::unique_ptr<WatchLimits> watch_limits_;
+  std::unique_ptr<CallerAuth> auth_;
   std::unique_ptr<ExecutionService> service_;
   HealthStatuses health_;
   std::unique_ptr<HealthService> health_service_;

@@ -2,8 +2,9 @@
 # Installs everything execgw needs to build and test on Debian 12, as root
 # (or through sudo). Idempotent: when every package is present it changes
 # nothing and makes no network call.
-# --no-lint leaves out Node.js, npm, buf and the Kubernetes manifests' tools,
-# which only the proto lint and the k8s tests (scripts/test.sh) use:
+# --no-lint leaves out Node.js, npm, buf, the Node client's packages and the
+# Kubernetes manifests' tools, which only the tests (scripts/test.sh: the
+# proto lint, the Node client example's test, the k8s tests) use:
 # scripts/demo.sh and the Dockerfile need none of them.
 set -euo pipefail
 lint=1
@@ -20,6 +21,10 @@ packages=(
   libyaml-cpp-dev
   # A test decodes the gateway's deepest messages in Python's protobuf.
   python3-protobuf
+  # The TLS and mutual-TLS tests make their certificates with the openssl tool.
+  openssl
+  # The Python client example (clients/python) and its test.
+  python3-grpcio
 )
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).
@@ -53,6 +58,14 @@ if [ ! -x "$here/.tools/node_modules/.bin/buf" ] || \
   echo "setup: installing buf $buf_version"
   mkdir -p "$here/.tools"
   (cd "$here/.tools" && npm install --no-audit --no-fund --silent "@bufbuild/buf@$buf_version" >/dev/null)
+fi
+
+# The Node client example's packages (clients/node/package-lock.json, every
+# version pinned) into clients/node/node_modules; `npm ls` reads only that
+# folder, so nothing is fetched while they are all there.
+if ! (cd "$here/clients/node" && npm ls --all >/dev/null 2>&1); then
+  echo "setup: installing the Node client's packages"
+  (cd "$here/clients/node" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 
 # The Kubernetes manifests' tools (tests/k8s), into .tools/k8s: the schema

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "adapters/resource_name.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
+#include "gateway/caller_auth.h"
 #include "gateway/cli/execution_text.h"
 #include "gateway/cli/flag_values.h"
 #include "gateway/cli/status_text.h"
@@ -127,6 +128,8 @@ constexpr char kHelpTop[] =
     "                  status is its final state's: 0 SUCCEEDED, 3 FAILED, 4 CANCELLED,\n"
     "                  5 TIMED_OUT (1 if the stream fails); --json prints every message\n"
     "                  (heartbeats too), one proto3 JSON object per line\n"
+    "  hash-token      read a caller token on stdin and print the salted hash to put in the\n"
+    "                  gateway's config (auth.tokens[].hash); the token is not printed\n"
     "  help            print this help\n"
     "\n"
     "NAME is backends/B/jobs/J/executions/E (Blaxel) or backends/B/executions/E (Polos).\n";
@@ -511,11 +514,23 @@ int main(int argc, char** argv) {
     std::cout << Help();
     return 0;
   }
+  if (command == "hash-token") {
+    std::string token;
+    std::getline(std::cin, token);
+    if (token.size() < execgw::gateway::kMinTokenLength) {
+      std::cerr << "execgw-cli: hash-token: the token on stdin is shorter than "
+                << execgw::gateway::kMinTokenLength << " characters\n";
+      return 2;
+    }
+    std::cout << execgw::gateway::HashToken(token) << "\n";
+    return 0;
+  }
   if (command != "get" && command != "list" && command != "tasks" && command != "create" &&
       command != "cancel" && command != "watch") {
-    return Usage(absl::StrCat("unknown command \"", execgw::BoundedEcho(command, 40),
-                              "\" (commands: get, list, tasks, create, cancel, watch, help; "
-                              "execgw-cli --help explains them)"));
+    return Usage(
+        absl::StrCat("unknown command \"", execgw::BoundedEcho(command, 40),
+                     "\" (commands: get, list, tasks, create, cancel, watch, hash-token, help; "
+                     "execgw-cli --help explains them)"));
   }
   if (args.size() != 3) {
     return Usage(absl::StrCat(command, ": expected exactly one ",

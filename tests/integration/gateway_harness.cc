@@ -65,6 +65,10 @@ GatewayHarness::GatewayHarness(Options options) {
   config_.set_workers(options.workers);
   *config_.mutable_server() = options.server;
   *config_.mutable_health() = options.health;
+  if (options.auth.tokens_size() + options.auth.identities_size() > 0 ||
+      !options.auth.tokens_file().empty()) {
+    *config_.mutable_auth() = options.auth;
+  }
   auto server = gateway::GatewayServer::Start(config_, "127.0.0.1:0");
   EXPECT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);

@@ -46,6 +46,8 @@ class GatewayHarness {
     // The listener's settings (TLS, sizes, drain) and the probe listener.
     config::v1::Server server;
     config::v1::Health health;
+    // Caller authentication (unset: none).
+    config::v1::Auth auth;
     // The credentials of the harness's own channel (stub()).
     std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
   };

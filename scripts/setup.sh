@@ -2,9 +2,10 @@
 # Installs everything execgw needs to build and test on Debian 12, as root
 # (or through sudo). Idempotent: when every package is present it changes
 # nothing and makes no network call.
-# --no-lint leaves out Node.js, npm, buf and the Node client's packages,
-# which only the tests (scripts/test.sh: the proto lint, the Node client
-# example's test) use: scripts/demo.sh needs none of them.
+# --no-lint leaves out Node.js, npm, buf, the Node client's packages and the
+# Kubernetes manifests' tools, which only the tests (scripts/test.sh: the
+# proto lint, the Node client example's test, the k8s tests) use:
+# scripts/demo.sh and the Dockerfile need none of them.
 set -euo pipefail
 lint=1
 if [ "${1:-}" = "--no-lint" ]; then lint=0; fi
@@ -65,4 +66,33 @@ fi
 if ! (cd "$here/clients/node" && npm ls --all >/dev/null 2>&1); then
   echo "setup: installing the Node client's packages"
   (cd "$here/clients/node" && npm ci --no-audit --no-fund --silent >/dev/null)
+fi
+
+# The Kubernetes manifests' tools (tests/k8s), into .tools/k8s: the schema
+# validators from npm, pinned by tests/k8s/package-lock.json, and Debian 12's
+# kubectl for `kubectl kustomize` (kustomize v2.0.3), unpacked from its
+# package rather than installed, so it sits beside any kubectl the machine
+# has.
+k8s_tools="$here/.tools/k8s"
+if ! cmp -s "$here/tests/k8s/package-lock.json" "$k8s_tools/package-lock.json" || \
+   [ ! -f "$k8s_tools/node_modules/kubernetes-models/package.json" ]; then
+  echo "setup: installing the k8s manifest validators (tests/k8s/package-lock.json)"
+  mkdir -p "$k8s_tools"
+  cp "$here/tests/k8s/package.json" "$here/tests/k8s/package-lock.json" "$k8s_tools/"
+  (cd "$k8s_tools" && npm ci --no-audit --no-fund --silent >/dev/null)
+fi
+if [ ! -x "$k8s_tools/kubernetes-client/usr/bin/kubectl" ]; then
+  echo "setup: unpacking Debian's kubernetes-client into .tools/k8s"
+  deb_dir="$(mktemp -d)"
+  # apt-get download runs as the caller; _apt must be able to write there.
+  chmod 777 "$deb_dir"
+  if ! (cd "$deb_dir" && apt-get download -q kubernetes-client >/dev/null 2>&1); then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -q
+    (cd "$deb_dir" && apt-get download -q kubernetes-client >/dev/null)
+  fi
+  rm -rf "$k8s_tools/kubernetes-client"
+  dpkg-deb -x "$deb_dir"/kubernetes-client_*.deb "$k8s_tools/kubernetes-client"
+  rm -rf "$deb_dir"
 fi

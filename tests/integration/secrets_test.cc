@@ -1,0 +1,167 @@
+// No secret in anything the gateway says: every byte the process writes to
+// stderr and stdout while a gateway serves calls that go wrong in every way
+// that involves a credential (rejected upstream keys, unknown and partial
+// caller tokens, a token sent as the resource name), and every answer's
+// message and details, are searched for the suite's own secrets in every
+// encoding they could leak in.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "gateway/caller_auth.h"
+#include "gtest/gtest.h"
+#include "tests/integration/gateway_harness.h"
+
+namespace execgw {
+namespace {
+
+using testing::GatewayHarness;
+
+constexpr char kBlaxelKey[] = "bx-secret-key-Zq7/Wm+3Kd==9";
+constexpr char kPolosKey[] = "px-secret-key-<Lp&\"4Rt'9>";
+constexpr char kCallerToken[] = "caller-token-Hs8/Vn+2Qe&<x>";
+
+// The forms a secret could take in a message, a log line or a header dump.
+std::vector<std::string> Encodings(const std::string& secret) {
+  std::string json = absl::StrReplaceAll(secret, {{"\\", "\\\\"}, {"\"", "\\\""}});
+  std::string html = absl::StrReplaceAll(
+      secret, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
+  std::string percent;
+  for (unsigned char c : secret) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      percent += static_cast<char>(c);
+    } else {
+      percent += absl::StrFormat("%%%02X", c);
+    }
+  }
+  return {secret,
+          json,
+          html,
+          percent,
+          absl::Base64Escape(secret),
+          absl::WebSafeBase64Escape(secret),
+          absl::CHexEscape(secret),
+          absl::BytesToHexString(secret),
+          // A distinctive part alone (a truncated echo).
+          secret.substr(0, 18)};
+}
+
+// Redirects the process's stdout and stderr to a file while alive.
+class CapturedOutput {
+ public:
+  CapturedOutput() {
+    path_ = absl::StrCat("/tmp/execgw-secrets-", getpid(), ".log");
+    fflush(stdout);
+    fflush(stderr);
+    saved_out_ = dup(1);
+    saved_err_ = dup(2);
+    const int fd = open(path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(fd);
+  }
+  // Restores the streams and returns what was written.
+  std::string Stop() {
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out_, 1);
+    dup2(saved_err_, 2);
+    close(saved_out_);
+    close(saved_err_);
+    std::ifstream in(path_);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::remove(path_.c_str());
+    return text;
+  }
+
+ private:
+  std::string path_;
+  int saved_out_ = -1;
+  int saved_err_ = -1;
+};
+
+TEST(SecretsTest, NoSecretInAnyOutputOrAnswerWhenCredentialsGoWrong) {
+  std::string said;
+  std::string answers;
+  CapturedOutput output;
+  {
+    GatewayHarness::Options o;
+    // The upstreams reject these keys: every call sends them and fails.
+    o.blaxel_key_override = kBlaxelKey;
+    o.polos_key_override = kPolosKey;
+    o.resilience.set_max_attempts(2);
+    o.resilience.set_breaker_failure_threshold(3);
+    o.watch.set_min_poll_interval_ms(20);
+    o.watch.set_max_poll_interval_ms(20);
+    auto* t = o.auth.add_tokens();
+    t->set_name("suite");
+    t->set_hash(gateway::HashToken(kCallerToken));
+    t->mutable_allow()->add_backends("*");
+    t->mutable_allow()->add_methods("*");
+    GatewayHarness h(o);
+    auto record = [&](const grpc::Status& s) {
+      absl::StrAppend(&answers, s.error_message(), "\n", s.error_details(), "\n");
+    };
+    const std::string polos_name =
+        absl::StrCat("backends/", GatewayHarness::kPolos,
+                     "/executions/6f1c2a4e-9b0d-4c3e-8f7a-1b2c3d4e5f60");
+    const std::string blaxel_name =
+        absl::StrCat("backends/", GatewayHarness::kBlaxel, "/jobs/etl/executions/exec-1");
+    for (const std::string token :
+         {std::string(kCallerToken), std::string(kCallerToken).substr(0, 20),
+          std::string(kCallerToken) + "!", std::string(kPolosKey), std::string("")}) {
+      for (const std::string& name : {polos_name, blaxel_name, std::string(kBlaxelKey)}) {
+        grpc::ClientContext context;
+        if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+        v1::GetExecutionRequest request;
+        request.set_name(name);
+        v1::Execution out;
+        record(h.stub().GetExecution(&context, request, &out));
+      }
+      grpc::ClientContext context;
+      if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      v1::CreateExecutionRequest create;
+      create.set_parent(absl::StrCat("backends/", GatewayHarness::kPolos, "/workflows/ingest"));
+      create.mutable_input()->set_string_value(kPolosKey);
+      v1::Execution out;
+      record(h.stub().CreateExecution(&context, create, &out));
+    }
+    // A watch whose reads keep failing on the rejected key.
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", std::string("Bearer ") + kCallerToken);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::WatchExecutionRequest watch;
+    watch.set_name(blaxel_name);
+    auto reader = h.stub().WatchExecution(&context, watch);
+    v1::WatchExecutionResponse message;
+    while (reader->Read(&message)) answers += message.DebugString();
+    record(reader->Finish());
+  }
+  said = output.Stop();
+  // The calls did fail for the reasons intended (so the test means
+  // something): upstream rejections and caller rejections.
+  EXPECT_NE(answers.find("UPSTREAM_UNAUTHENTICATED"), std::string::npos) << answers;
+  EXPECT_NE(answers.find("CALLER_UNAUTHENTICATED"), std::string::npos) << answers;
+  for (const char* secret : {kBlaxelKey, kPolosKey, kCallerToken}) {
+    for (const std::string& form : Encodings(secret)) {
+      EXPECT_EQ(said.find(form), std::string::npos)
+          << "\"" << form << "\" (a form of a secret) in the gateway's output:\n"
+          << said.substr(0, 4000);
+      EXPECT_EQ(answers.find(form), std::string::npos)
+          << "\"" << form << "\" (a form of a secret) in an answer";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace execgw

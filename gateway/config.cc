@@ -20,6 +20,7 @@
 #include "adapters/polos/execution_id.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
+#include "gateway/log.h"
 #include "google/protobuf/util/json_util.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
@@ -279,6 +280,45 @@ absl::Status CheckWatch(const config::v1::Watch& w) {
   return absl::OkStatus();
 }
 
+// A listen address: "host:port", the host a name, an IPv4 address or a
+// bracketed IPv6 address ("[::]"), the port 0 to 65535.
+absl::Status CheckListenAddress(absl::string_view field, absl::string_view address) {
+  const std::string problem =
+      absl::StrCat(Quoted(address), " is not host:port (such as \"0.0.0.0:9090\")");
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) return Invalid(field, problem);
+  const absl::string_view host = address.substr(0, colon);
+  const absl::string_view port = address.substr(colon + 1);
+  int port_number = 0;
+  if (!IsDigits(port) || port.size() > 5 || !absl::SimpleAtoi(port, &port_number) ||
+      port_number > 65535) {
+    return Invalid(field, problem);
+  }
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]") && host.size() > 2) {
+    const absl::string_view inside = host.substr(1, host.size() - 2);
+    if (!absl::c_all_of(inside, [](char c) {
+          return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        })) {
+      return Invalid(field, problem);
+    }
+    return absl::OkStatus();
+  }
+  if (host.empty() || !absl::c_all_of(host, IsHostCharacter)) return Invalid(field, problem);
+  return absl::OkStatus();
+}
+
+absl::Status CheckObservability(const GatewayConfig& config) {
+  if (!config.admin().listen().empty()) {
+    if (auto s = CheckListenAddress("admin.listen", config.admin().listen()); !s.ok()) return s;
+  }
+  if (!config.log().level().empty() && !ParseLogLevel(config.log().level()).has_value()) {
+    return Invalid("log.level", absl::StrCat(Quoted(config.log().level()),
+                                             " is not one of \"debug\", \"info\", \"warn\", "
+                                             "\"error\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSecretSource(absl::string_view field, const SecretSource& source,
                                bool has_source) {
   if (!has_source || source.source_case() == SecretSource::SOURCE_NOT_SET) {
@@ -401,6 +441,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     return s;
   }
   if (auto s = CheckWatch(config.watch()); !s.ok()) return s;
+  if (auto s = CheckObservability(config); !s.ok()) return s;
   if (config.has_page_token_key()) {
     if (auto s = CheckSecretSource("pageTokenKey", config.page_token_key(), true); !s.ok()) {
       return s;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "execgw/v1/execution_service.grpc.pb.h"
+#include "gateway/metrics.h"
 #include "gateway/page_token.h"
 #include "gateway/watch/watch_limits.h"
 #include "gateway/worker.h"
@@ -49,6 +50,8 @@ class ExecutionService final : public RawExecutionService {
     WatchLimits* watch_limits = nullptr;
     // The heartbeat interval of watch streams (callers may ask for longer).
     absl::Duration heartbeat_interval = absl::Seconds(15);
+    // Counts every RPC; null: none (the "rpc" log lines are still written).
+    GatewayMetrics* metrics = nullptr;
   };
 
   explicit ExecutionService(Dependencies dependencies);

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "execgw/config/v1/config.pb.h"
 #include "gateway/execution_service.h"
+#include "gateway/metrics.h"
 #include "gateway/page_token.h"
 #include "gateway/worker.h"
 #include "grpcpp/server.h"
@@ -33,6 +34,8 @@ class GatewayServer {
   // The port actually bound.
   int port() const { return port_; }
   int worker_count() const { return static_cast<int>(workers_.size()); }
+  // The admin listener's port (GET /metrics); 0 without admin.listen.
+  int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
 
   // Blocks until Shutdown(), called from another thread, has finished.
   void Wait();
@@ -46,6 +49,10 @@ class GatewayServer {
  private:
   GatewayServer() = default;
 
+  // Observability (metrics.h): declared first, so it outlives the workers
+  // and the service that report to it.
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<AdminServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PageTokenCodec> page_tokens_;
   std::unique_ptr<WatchLimits> watch_limits_;

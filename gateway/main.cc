@@ -23,6 +23,12 @@ ABSL_FLAG(std::string, config, "", "Path of the config file (JSON; see README.md
 ABSL_FLAG(int, workers, 0,
           "Worker threads, overriding the config's `workers` (0: as the config says, whose "
           "default is one per core).");
+ABSL_FLAG(std::string, admin_listen, "",
+          "Address to serve the admin HTTP listener on (GET /metrics), host:port, overriding "
+          "the config's admin.listen (empty: as the config says; none by default).");
+ABSL_FLAG(std::string, log_level, "",
+          "Least severe log lines written: debug, info, warn or error, overriding the config's "
+          "log.level (empty: as the config says; info by default).");
 ABSL_FLAG(bool, demo, false,
           "Start embedded Blaxel and Polos simulators with live demo data and serve them; "
           "--config is then not needed.");
@@ -77,12 +83,23 @@ int main(int argc, char** argv) {
     config = *std::move(loaded);
   }
   if (absl::GetFlag(FLAGS_workers) != 0) config.set_workers(absl::GetFlag(FLAGS_workers));
+  if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
+    config.mutable_admin()->set_listen(absl::GetFlag(FLAGS_admin_listen));
+  }
+  if (!absl::GetFlag(FLAGS_log_level).empty()) {
+    config.mutable_log()->set_level(absl::GetFlag(FLAGS_log_level));
+  }
+  // The flags may have made the config invalid (a bad address or level).
+  if (auto s = execgw::gateway::ValidateConfig(config); !s.ok()) return Fail(s);
 
   auto server = execgw::gateway::GatewayServer::Start(config, absl::GetFlag(FLAGS_listen));
   if (!server.ok()) return Fail(server.status());
   std::cout << "execgw: serving " << config.backends_size() << " backend(s) on port "
             << (*server)->port() << "\n";
   std::cout << "  " << (*server)->worker_count() << " worker(s)\n";
+  if ((*server)->admin_port() != 0) {
+    std::cout << "  metrics on port " << (*server)->admin_port() << " (GET /metrics)\n";
+  }
   for (const auto& b : config.backends()) {
     std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos") << ")\n";
   }

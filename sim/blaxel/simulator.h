@@ -171,6 +171,11 @@ class BlaxelSimulator {
   // Requests seen per endpoint name, and the last request to each.
   int request_count(const std::string& endpoint) const;
   std::optional<http::ServerRequest> last_request(const std::string& endpoint) const;
+  // The last few (SimulatedApi::kRecentRequests) requests routed there,
+  // oldest first.
+  std::vector<http::ServerRequest> recent_requests(const std::string& endpoint) const {
+    return api_.recent_requests(endpoint);
+  }
 
   void Stop();
 

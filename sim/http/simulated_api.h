@@ -1,6 +1,7 @@
 #ifndef EXECGW_SIM_HTTP_SIMULATED_API_H_
 #define EXECGW_SIM_HTTP_SIMULATED_API_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,6 +62,9 @@ class SimulatedApi {
   // Requests routed to `endpoint` so far, faulted or not, and the last one.
   int request_count(const std::string& endpoint) const;
   std::optional<ServerRequest> last_request(const std::string& endpoint) const;
+  // The last kRecentRequests requests routed to `endpoint`, oldest first.
+  static constexpr size_t kRecentRequests = 16;
+  std::vector<ServerRequest> recent_requests(const std::string& endpoint) const;
 
  private:
   struct Route {
@@ -77,7 +81,7 @@ class SimulatedApi {
 
   mutable absl::Mutex mu_;
   std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, ServerRequest> last_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::deque<ServerRequest>> recent_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace execgw::http

@@ -168,6 +168,11 @@ class PolosSimulator {
   // The last request routed to `endpoint`, faulted or not (a stream's as
   // soon as it arrives); nullopt before the first.
   std::optional<http::ServerRequest> last_request(const std::string& endpoint) const;
+  // The last few (SimulatedApi::kRecentRequests) requests routed there,
+  // oldest first.
+  std::vector<http::ServerRequest> recent_requests(const std::string& endpoint) const {
+    return api_.recent_requests(endpoint);
+  }
 
   // Stops serving (idempotent; the destructor calls it).
   void Stop();

@@ -63,6 +63,7 @@ GatewayHarness::GatewayHarness(Options options) {
   *p->mutable_watch() = options.watch;
   *config_.mutable_watch() = options.watch_limits;
   config_.set_workers(options.workers);
+  if (options.admin) config_.mutable_admin()->set_listen("127.0.0.1:0");
   auto server = gateway::GatewayServer::Start(config_, "127.0.0.1:0");
   EXPECT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);

@@ -42,6 +42,8 @@ class GatewayHarness {
     // The gateway-wide watch settings and worker count (0: the defaults).
     config::v1::Watch watch_limits;
     int workers = 0;
+    // Serve the admin listener (GET /metrics) on a free loopback port.
+    bool admin = false;
   };
 
   explicit GatewayHarness(Options options);

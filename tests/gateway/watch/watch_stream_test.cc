@@ -107,9 +107,9 @@ class WatchStreamTest : public ::testing::Test {
     auto slot = limits_.Acquire("ipv4:127.0.0.1");
     EXPECT_TRUE(slot.ok()) << slot.status();
     // Never subscribed (Start is not called): the test plays the hub.
-    return std::make_unique<RecordedStream>(WatchStream::Params{
-        &hub_, nullptr, ExecutionName{"bx", "etl", "exec-1"}, resume_etag, absl::Seconds(15),
-        *std::move(slot)});
+    return std::make_unique<RecordedStream>(
+        WatchStream::Params{&hub_, nullptr, ExecutionName{"bx", "etl", "exec-1"}, resume_etag,
+                            absl::Seconds(15), *std::move(slot)});
   }
 
   testing::SimulatedEventLoop loop_{absl::FromUnixSeconds(1000)};

@@ -25,7 +25,9 @@ class GatewayServer {
   // Builds the backends from `config` and starts listening on
   // `listen_address` ("host:port"; port 0 picks a free one). Errors name
   // the config field or the address at fault. Routes the process's
-  // protobuf logging through the gateway's rate-limited log (log.h).
+  // protobuf logging through the gateway's rate-limited log (log.h), sets
+  // the log level (config `log.level`) and, with `admin.listen`, serves the
+  // metrics (metrics.h) at GET /metrics there.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const config::v1::GatewayConfig& config, const std::string& listen_address);
 

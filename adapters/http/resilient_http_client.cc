@@ -403,13 +403,13 @@ void ResilientHttpClient::Core::Stream(HttpRequest request, StreamCallbacks call
     } else if (Admission a = breaker_.Admit(); a == Admission::kReject) {
       ++rejected_circuit_open_;
       reject = CircuitOpenLocked();
-      Rejected(request, "circuit_open");
     } else {
       tracker->probe = a == Admission::kProbe;
       ++streams_;
     }
   }
   if (!reject.ok()) {
+    if (absl::IsUnavailable(reject)) Rejected(request, "circuit_open");
     loop_.Post([done = std::move(callbacks.on_done), reject]() mutable {
       if (done != nullptr) std::move(done)(reject);
     });

@@ -184,8 +184,9 @@ TEST(ObservabilityTest, RetriesAndABreakerOpeningAreCountedAndLogged) {
   EXPECT_EQ(Sample(text, absl::StrCat("execgw_upstream_retries_total{", route, "}")), 2);
   EXPECT_EQ(Sample(text, R"(execgw_upstream_circuit_opened_total{backend="bx"})"), 1);
   EXPECT_EQ(Sample(text, R"(execgw_upstream_circuit_open{backend="bx"})"), 1);
-  EXPECT_EQ(Sample(text, absl::StrCat("execgw_upstream_rejected_total{", route,
-                                      R"(,reason="circuit_open"})")),
+  EXPECT_EQ(Sample(text,
+                   "execgw_upstream_rejected_total{backend=\"bx\",reason=\"circuit_open\","
+                   "route=\"GET /jobs/{job}/executions/{id}\"}"),
             1);
   EXPECT_EQ(Sample(text, R"(execgw_rpcs_total{code="UNAVAILABLE",method="GetExecution"})"), 3);
 
@@ -361,6 +362,35 @@ TEST(ObservabilityTest, WatchGaugesFollowOpenStreams) {
   EXPECT_EQ(Sample(after, "execgw_watch_streams"), 0);
   EXPECT_EQ(Sample(after, "execgw_watch_followers"), 0);
   EXPECT_EQ(Sample(after, R"(execgw_rpcs_total{code="CANCELLED",method="WatchExecution"})"), 1);
+}
+
+// A Polos execution is followed through its event stream too.
+TEST(ObservabilityTest, WatchGaugesCountThePolosEventStream) {
+  GatewayHarness h(Observed());
+  polos::NewExecution n;
+  n.id = "0b5c7a2e-1f1d-4c39-9a57-3d2f7f7e1a01";
+  n.workflow_id = "summarize";
+  n.payload_json = R"({"doc":"q3"})";
+  n.created_at = h.clock().Now();
+  h.polos().AddExecution(std::move(n));
+  grpc::ClientContext context;
+  v1::WatchExecutionRequest request;
+  request.set_name("backends/px/executions/0b5c7a2e-1f1d-4c39-9a57-3d2f7f7e1a01");
+  auto reader = h.stub().WatchExecution(&context, request);
+  v1::WatchExecutionResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  std::string text;
+  do {
+    text = HttpGet(h.server().admin_port(), "/metrics");
+  } while (Sample(text, "execgw_watch_event_streams") != 1 && absl::Now() < until);
+  EXPECT_EQ(Sample(text, "execgw_watch_event_streams"), 1) << text;
+  EXPECT_EQ(Sample(text, "execgw_watch_streams"), 1);
+  EXPECT_EQ(Sample(text, "execgw_watch_followers"), 1);
+  context.TryCancel();
+  while (reader->Read(&first)) {
+  }
+  reader->Finish();
 }
 
 TEST(ObservabilityTest, NoSecretInMetricsOrLogs) {

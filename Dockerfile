@@ -18,9 +18,12 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       libabsl20220623 \
+      libcivetweb1 \
       libcurl4 \
       libgrpc++1.51 \
       libgrpc29 \
+      libprometheus-cpp-core1.0 \
+      libprometheus-cpp-pull1.0 \
       libprotobuf32 \
       libssl3 \
       libstdc++6 \

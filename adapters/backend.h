@@ -12,6 +12,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "adapters/call_trace.h"
 #include "adapters/cancellation.h"
 #include "adapters/resource_name.h"
 #include "execgw/v1/execution.pb.h"
@@ -26,6 +27,10 @@ struct CallContext {
   // Optional. When it fires, in-flight upstream requests are aborted and
   // the operation completes with CANCELLED.
   std::shared_ptr<Cancellation> cancellation;
+  // Optional: the caller's request id and trace, sent on every upstream
+  // request made for the call (which counts them). Null: each upstream
+  // request starts a trace of its own.
+  std::shared_ptr<CallTrace> trace;
 };
 
 // Where a listing stands upstream, in bytes that only the adapter that

@@ -10,13 +10,15 @@
 
 namespace execgw {
 
-UpstreamPath& UpstreamPath::Segment(absl::string_view segment) {
+UpstreamPath& UpstreamPath::Segment(absl::string_view segment, absl::string_view placeholder) {
   absl::StrAppend(&text_, "/", http::PercentEncode(segment));
+  absl::StrAppend(&template_, "/", placeholder);
   return *this;
 }
 
 UpstreamPath& UpstreamPath::Route(absl::string_view route) {
   absl::StrAppend(&text_, route);
+  absl::StrAppend(&template_, route);
   return *this;
 }
 
@@ -56,6 +58,8 @@ http::HttpRequest RequestBuilder::Build(absl::string_view method, const Upstream
   request.attempt_timeout = attempt_timeout_;
   request.cancellation = context.cancellation;
   request.idempotent = idempotent;
+  request.route = absl::StrCat(method, " ", path.route_template());
+  request.trace = context.trace;
   return request;
 }
 

@@ -24,10 +24,11 @@ class UpstreamPath {
  public:
   // `route`: the adapter's own text, such as "/api/v1/executions", kept as
   // it is.
-  explicit UpstreamPath(absl::string_view route) : text_(route) {}
+  explicit UpstreamPath(absl::string_view route) : text_(route), template_(route) {}
 
-  // Appends "/" and `segment`, percent-encoded.
-  UpstreamPath& Segment(absl::string_view segment);
+  // Appends "/" and `segment`, percent-encoded; the template gets "/" and
+  // `placeholder` instead ("{id}").
+  UpstreamPath& Segment(absl::string_view segment, absl::string_view placeholder = "{}");
   // Appends more of the adapter's own route text, such as "/cancel".
   UpstreamPath& Route(absl::string_view route);
   // Appends "?name=value" (the first parameter) or "&name=value", the value
@@ -39,9 +40,13 @@ class UpstreamPath {
   UpstreamPath& QueryLiteral(absl::string_view name, absl::string_view value);
 
   const std::string& text() const { return text_; }
+  // The path without its query, variable segments as placeholders:
+  // "/api/v1/executions/{id}". Bounded: the adapter's own text only.
+  const std::string& route_template() const { return template_; }
 
  private:
   std::string text_;
+  std::string template_;
   bool has_query_ = false;
 };
 

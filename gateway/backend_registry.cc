@@ -90,7 +90,7 @@ bool BackendRegistry::CircuitClosed(const std::string& name) const {
 
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const config::v1::GatewayConfig& config, http::HttpClient& client, WorkerShare share,
-    BackendUse use) {
+    BackendUse use, http::UpstreamObserver* observer) {
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   std::vector<BackendRegistry::Entry> entries;
   for (int i = 0; i < config.backends_size(); ++i) {
@@ -98,8 +98,9 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const std::string at = absl::StrCat("backends[", i, "]");
     const absl::Duration timeout =
         b.request_timeout_ms() > 0 ? absl::Milliseconds(b.request_timeout_ms()) : absl::Seconds(30);
-    auto http =
-        std::make_unique<http::ResilientHttpClient>(client, ResilienceFromConfig(b, share, use));
+    http::ResilienceOptions resilience = ResilienceFromConfig(b, share, use);
+    resilience.observer = observer;
+    auto http = std::make_unique<http::ResilientHttpClient>(client, std::move(resilience));
     if (b.has_blaxel()) {
       blaxel::BlaxelBackendOptions options;
       if (b.blaxel().has_oauth()) {
@@ -121,6 +122,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
       options.workspace = b.blaxel().workspace();
       if (!b.blaxel().api_version().empty()) options.api_version = b.blaxel().api_version();
       options.request_timeout = timeout;
+      options.observer = observer;
       auto backend = blaxel::NewBlaxelBackend(std::move(options), *http);
       entries.push_back({std::move(http), std::move(backend)});
     } else {

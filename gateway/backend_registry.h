@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "adapters/backend.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/upstream_observer.h"
 #include "execgw/config/v1/config.pb.h"
 
 namespace execgw::gateway {
@@ -67,9 +68,12 @@ enum class BackendUse { kCalls, kWatch };
 // breaker, per the backend's `resilience` settings) over `client`, which
 // must outlive the result; its concurrency limit and queue are this
 // worker's share of the configured ones (for kWatch, of the watch figure).
+// `observer` (optional, outlives the result) is told of every backend's
+// upstream attempts, fast failures, breaker changes and token refreshes.
 absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     const config::v1::GatewayConfig& config, http::HttpClient& client,
-    WorkerShare share = WorkerShare(), BackendUse use = BackendUse::kCalls);
+    WorkerShare share = WorkerShare(), BackendUse use = BackendUse::kCalls,
+    http::UpstreamObserver* observer = nullptr);
 
 }  // namespace execgw::gateway
 

@@ -136,8 +136,8 @@ absl::StatusOr<std::unique_ptr<CallerAuth>> CallerAuth::FromConfig(
     }
     auto caller = CompileGrant(at, t.name(), t.allow(), backends);
     if (!caller.ok()) return caller.status();
-    out->tokens_.push_back(Token{absl::HexStringToBytes(parts[1]),
-                                 absl::HexStringToBytes(parts[2]), *std::move(caller)});
+    out->tokens_.push_back(Token{absl::HexStringToBytes(parts[1]), absl::HexStringToBytes(parts[2]),
+                                 *std::move(caller)});
   }
   for (int i = 0; i < auth.identities_size(); ++i) {
     const auto& id = auth.identities(i);
@@ -197,8 +197,7 @@ absl::StatusOr<const Caller*> CallerAuth::Authenticate(
   return Unauthenticated("no credential");
 }
 
-absl::Status CallerAuth::Authorize(const Caller& caller, Method method,
-                                   absl::string_view backend) {
+absl::Status CallerAuth::Authorize(const Caller& caller, Method method, absl::string_view backend) {
   const bool backend_ok =
       caller.all_backends ||
       std::find(caller.backends.begin(), caller.backends.end(), backend) != caller.backends.end();

@@ -21,6 +21,7 @@
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "gateway/caller_auth.h"
+#include "gateway/log.h"
 #include "google/protobuf/util/json_util.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
@@ -280,21 +281,36 @@ absl::Status CheckWatch(const config::v1::Watch& w) {
   return absl::OkStatus();
 }
 
-// host:port, the port a number (0 picks a free one).
-absl::Status CheckListen(absl::string_view field, absl::string_view address) {
+// A listen address: "host:port", the host a name, an IPv4 address or a
+// bracketed IPv6 address ("[::]"), the port 0 to 65535.
+absl::Status CheckListenAddress(absl::string_view field, absl::string_view address) {
+  const std::string problem =
+      absl::StrCat(Quoted(address), " is not host:port (such as \"0.0.0.0:9090\")");
   const size_t colon = address.rfind(':');
-  int port = -1;
-  if (colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    return Invalid(
-        field, absl::StrCat(Quoted(address), " is not host:port (for example \"0.0.0.0:50051\")"));
+  if (colon == absl::string_view::npos) return Invalid(field, problem);
+  const absl::string_view host = address.substr(0, colon);
+  const absl::string_view port = address.substr(colon + 1);
+  int port_number = 0;
+  if (!IsDigits(port) || port.size() > 5 || !absl::SimpleAtoi(port, &port_number) ||
+      port_number > 65535) {
+    return Invalid(field, problem);
   }
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]") && host.size() > 2) {
+    const absl::string_view inside = host.substr(1, host.size() - 2);
+    if (!absl::c_all_of(inside, [](char c) {
+          return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        })) {
+      return Invalid(field, problem);
+    }
+    return absl::OkStatus();
+  }
+  if (host.empty() || !absl::c_all_of(host, IsHostCharacter)) return Invalid(field, problem);
   return absl::OkStatus();
 }
 
 absl::Status CheckServer(const config::v1::Server& server) {
   if (!server.listen().empty()) {
-    if (auto s = CheckListen("server.listen", server.listen()); !s.ok()) return s;
+    if (auto s = CheckListenAddress("server.listen", server.listen()); !s.ok()) return s;
   }
   if (auto s = CheckNumbers(
           "server.",
@@ -328,6 +344,18 @@ absl::Status CheckServer(const config::v1::Server& server) {
         !s.ok()) {
       return s;
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckObservability(const GatewayConfig& config) {
+  if (!config.admin().listen().empty()) {
+    if (auto s = CheckListenAddress("admin.listen", config.admin().listen()); !s.ok()) return s;
+  }
+  if (!config.log().level().empty() && !ParseLogLevel(config.log().level()).has_value()) {
+    return Invalid("log.level", absl::StrCat(Quoted(config.log().level()),
+                                             " is not one of \"debug\", \"info\", \"warn\", "
+                                             "\"error\""));
   }
   return absl::OkStatus();
 }
@@ -456,7 +484,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
   if (auto s = CheckWatch(config.watch()); !s.ok()) return s;
   if (auto s = CheckServer(config.server()); !s.ok()) return s;
   if (!config.health().listen().empty()) {
-    if (auto s = CheckListen("health.listen", config.health().listen()); !s.ok()) return s;
+    if (auto s = CheckListenAddress("health.listen", config.health().listen()); !s.ok()) return s;
   }
   if (config.has_auth()) {
     std::vector<std::string> names;
@@ -464,6 +492,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     auto auth = CallerAuth::FromConfig(config.auth(), names, /*read_files=*/false);
     if (!auth.ok()) return auth.status();
   }
+  if (auto s = CheckObservability(config); !s.ok()) return s;
   if (config.has_page_token_key()) {
     if (auto s = CheckSecretSource("pageTokenKey", config.page_token_key(), true); !s.ok()) {
       return s;

@@ -83,7 +83,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
     }
     if (it == entries_.end()) {
       action = Action::kStart;
-      call = SharedCall::Make(context.deadline);
+      call = SharedCall::Make(context.deadline, context.trace);
       waiter = call->Attach(context.cancellation, done);
       Entry entry;
       entry.fingerprint = fingerprint;

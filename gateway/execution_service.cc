@@ -14,6 +14,7 @@
 #include "adapters/upstream_error.h"
 #include "gateway/grpc_status.h"
 #include "gateway/list_query.h"
+#include "gateway/rpc_observation.h"
 #include "gateway/watch/watch_stream.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
@@ -58,13 +59,18 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 template <typename Request>
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
-  UnaryCall(grpc::CallbackServerContext* context, grpc::ByteBuffer* response)
-      : response_(response), cancellation_(std::make_shared<Cancellation>()) {
+  UnaryCall(grpc::CallbackServerContext* context, grpc::ByteBuffer* response, RpcMethod method,
+            GatewayMetrics* metrics)
+      : response_(response),
+        cancellation_(std::make_shared<Cancellation>()),
+        observation_(method, *context, metrics) {
     call_context_.deadline = DeadlineOf(*context);
     call_context_.cancellation = cancellation_;
+    call_context_.trace = observation_.trace();
   }
 
   Request& request() { return request_; }
+  RpcObservation& observation() { return observation_; }
   const CallContext& context() const { return call_context_; }
 
   // A completion that answers the result (serialised straight from it) or
@@ -91,21 +97,34 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       FinishWith(absl::InternalError("the answer could not be serialised"));
       return;
     }
-    Finish(grpc::Status::OK);
+    End(grpc::Status::OK);
   }
 
   // Finishes with an error.
-  void FinishWith(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  void FinishWith(const absl::Status& status) { End(ToGrpcStatus(status)); }
 
   void OnCancel() override { cancellation_->Cancel(); }
   void OnDone() override { delete this; }
 
  private:
+  void End(const grpc::Status& status) {
+    observation_.Finish(status);
+    Finish(status);
+  }
+
   Request request_;
   grpc::ByteBuffer* const response_;
   std::shared_ptr<Cancellation> cancellation_;
+  RpcObservation observation_;
   CallContext call_context_;
 };
+
+// The resource a request is about, for its log line.
+absl::string_view ResourceOf(const v1::GetExecutionRequest& r) { return r.name(); }
+absl::string_view ResourceOf(const v1::CancelExecutionRequest& r) { return r.name(); }
+absl::string_view ResourceOf(const v1::ListExecutionsRequest& r) { return r.parent(); }
+absl::string_view ResourceOf(const v1::ListExecutionTasksRequest& r) { return r.parent(); }
+absl::string_view ResourceOf(const v1::CreateExecutionRequest& r) { return r.parent(); }
 
 // request_id: the rules of a name segment (CheckPlainId) within the
 // character set [A-Za-z0-9._-] and 128 characters: it may become a Blaxel
@@ -170,26 +189,31 @@ Done<Page> PageCompletion(Call* call, const PageTokenCodec* codec, std::string f
 // Starts a call of `Request`: parses `request_bytes`, then `start`
 // validates the request and hands the call to a backend, whose completion
 // finishes it; a status either returns instead finishes the call at once.
-// The caller is authenticated first (`auth` set), before the request is
-// read; `start` authorizes it once it knows the backend (Allow).
 template <typename Request, typename Start>
 grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request_bytes,
-                                         grpc::ByteBuffer* response_bytes, const CallerAuth* auth,
+                                         grpc::ByteBuffer* response_bytes, RpcMethod method,
+                                         GatewayMetrics* metrics, const CallerAuth* auth,
                                          Start start) {
-  auto* call = new UnaryCall<Request>(context, response_bytes);
+  auto* call = new UnaryCall<Request>(context, response_bytes, method, metrics);
+  // The caller is authenticated before the request is read; `start`
+  // authorizes it once it knows the backend (Allow).
   const Caller* caller = nullptr;
   absl::Status s;
   if (auth != nullptr) {
     absl::StatusOr<const Caller*> who = auth->Authenticate(*context);
     if (who.ok()) {
       caller = *who;
+      call->observation().set_caller(caller->name);
     } else {
       s = who.status();
     }
   }
   if (s.ok()) s = ParseRequest(*request_bytes, &call->request());
-  if (s.ok()) s = start(*call, call->request(), caller);
+  if (s.ok()) {
+    call->observation().set_name(ResourceOf(call->request()));
+    s = start(*call, call->request(), caller);
+  }
   if (!s.ok()) call->FinishWith(s);
   return call;
 }
@@ -220,7 +244,7 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
                                                          grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::GetExecutionRequest>;
   return StartUnaryCall<v1::GetExecutionRequest>(
-      context, request, response, deps_.auth,
+      context, request, response, RpcMethod::kGetExecution, deps_.metrics, deps_.auth,
       [&](Call& call, const v1::GetExecutionRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
@@ -241,7 +265,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
                                                            grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionsRequest>;
   return StartUnaryCall<v1::ListExecutionsRequest>(
-      context, request, response, deps_.auth,
+      context, request, response, RpcMethod::kListExecutions, deps_.metrics, deps_.auth,
       [&](Call& call, const v1::ListExecutionsRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
@@ -274,7 +298,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(grpc::CallbackSer
                                                                grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionTasksRequest>;
   return StartUnaryCall<v1::ListExecutionTasksRequest>(
-      context, request, response, deps_.auth,
+      context, request, response, RpcMethod::kListExecutionTasks, deps_.metrics, deps_.auth,
       [&](Call& call, const v1::ListExecutionTasksRequest& request,
           const Caller* caller) -> absl::Status {
         ListTasksQuery query;
@@ -310,7 +334,7 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CreateExecutionRequest>;
   return StartUnaryCall<v1::CreateExecutionRequest>(
-      context, request, response, deps_.auth,
+      context, request, response, RpcMethod::kCreateExecution, deps_.metrics, deps_.auth,
       [&](Call& call, const v1::CreateExecutionRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ParentName> parent = ParseParentName(request.parent(), "parent");
@@ -340,7 +364,7 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CancelExecutionRequest>;
   return StartUnaryCall<v1::CancelExecutionRequest>(
-      context, request, response, deps_.auth,
+      context, request, response, RpcMethod::kCancelExecution, deps_.metrics, deps_.auth,
       [&](Call& call, const v1::CancelExecutionRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
@@ -389,39 +413,53 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) {
   // Finishes at once, with what is wrong with the request or why it cannot
   // be watched now.
+  auto observation =
+      std::make_unique<RpcObservation>(RpcMethod::kWatchExecution, *context, deps_.metrics);
   class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
-    explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+    Refused(const absl::Status& status, std::unique_ptr<RpcObservation> observation) {
+      const grpc::Status answer = ToGrpcStatus(status);
+      observation->Finish(answer);
+      Finish(answer);
+    }
     void OnDone() override { delete this; }
   };
   const Caller* caller = nullptr;
   if (deps_.auth != nullptr) {
     absl::StatusOr<const Caller*> who = deps_.auth->Authenticate(*context);
-    if (!who.ok()) return new Refused(who.status());
+    if (!who.ok()) return new Refused(who.status(), std::move(observation));
     caller = *who;
+    observation->set_caller(caller->name);
   }
   v1::WatchExecutionRequest request;
-  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) return new Refused(s);
+  if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) {
+    return new Refused(s, std::move(observation));
+  }
+  observation->set_name(request.name());
   absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
-  if (!name.ok()) return new Refused(name.status());
+  if (!name.ok()) return new Refused(name.status(), std::move(observation));
   if (absl::Status s = Allow(caller, Method::kWatch, name->backend); !s.ok()) {
-    return new Refused(s);
+    return new Refused(s, std::move(observation));
   }
   if (request.etag().size() > 128) {
-    return new Refused(FieldError("etag", "is longer than 128 characters"));
+    return new Refused(FieldError("etag", "is longer than 128 characters"), std::move(observation));
   }
   absl::StatusOr<absl::Duration> heartbeat = HeartbeatInterval(request, deps_.heartbeat_interval);
-  if (!heartbeat.ok()) return new Refused(heartbeat.status());
+  if (!heartbeat.ok()) return new Refused(heartbeat.status(), std::move(observation));
   Worker& worker = WorkerFor(name->ToString());
   absl::StatusOr<Backend*> backend = worker.watch_backends().Find(name->backend);
-  if (!backend.ok()) return new Refused(backend.status());
+  if (!backend.ok()) return new Refused(backend.status(), std::move(observation));
   // The per-caller limit counts an authenticated caller by its name,
   // wherever it connects from.
   absl::StatusOr<WatchLimits::Slot> slot = watch_limits_->Acquire(
       caller != nullptr ? absl::StrCat("caller:", caller->name) : CallerOf(context->peer()));
-  if (!slot.ok()) return new Refused(slot.status());
-  return WatchStream::Start(WatchStream::Params{&worker.watches(), *backend, *std::move(name),
-                                                request.etag(), *heartbeat, *std::move(slot)});
+  if (!slot.ok()) return new Refused(slot.status(), std::move(observation));
+  WatchStream::Params params{&worker.watches(), *backend,   *std::move(name),
+                             request.etag(),    *heartbeat, *std::move(slot)};
+  params.on_finish = [observation = std::move(observation)](const grpc::Status& status) {
+    observation->Finish(status);
+  };
+  return WatchStream::Start(std::move(params));
 }
 
 }  // namespace execgw::gateway

@@ -5,6 +5,7 @@
 
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/caller_auth.h"
+#include "gateway/metrics.h"
 #include "gateway/page_token.h"
 #include "gateway/watch/watch_limits.h"
 #include "gateway/worker.h"
@@ -52,6 +53,8 @@ class ExecutionService final : public RawExecutionService {
     absl::Duration heartbeat_interval = absl::Seconds(15);
     // Who may call what; null: every caller may do everything.
     const CallerAuth* auth = nullptr;
+    // Counts every RPC; null: none (the "rpc" log lines are still written).
+    GatewayMetrics* metrics = nullptr;
   };
 
   explicit ExecutionService(Dependencies dependencies);

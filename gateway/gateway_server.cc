@@ -71,7 +71,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // flood stderr with them.
   RouteProtobufLogging();
   std::unique_ptr<GatewayServer> gw(new GatewayServer());
-  auto workers = StartWorkers(config);
+  // --- observability: log level, metrics (the admin listener is below) ---
+  if (auto level = ParseLogLevel(config.log().level()); level.has_value()) SetLogLevel(*level);
+  gw->metrics_ = std::make_unique<GatewayMetrics>();
+  auto workers = StartWorkers(config, gw->metrics_.get());
   if (!workers.ok()) return workers.status();
   gw->workers_ = *std::move(workers);
 
@@ -89,7 +92,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->page_tokens_ = std::make_unique<PageTokenCodec>(std::move(key), WallClock());
   ExecutionService::Dependencies deps;
   for (auto& w : gw->workers_) deps.workers.push_back(w.get());
+  const std::vector<Worker*> deps_workers = deps.workers;
   deps.page_tokens = gw->page_tokens_.get();
+  deps.metrics = gw->metrics_.get();
   gw->watch_limits_ = std::make_unique<WatchLimits>(WatchLimitsFromConfig(config.watch()));
   deps.watch_limits = gw->watch_limits_.get();
   if (config.watch().heartbeat_interval_ms() > 0) {
@@ -149,6 +154,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   for (const char* ready : {"", kReadinessService, "execgw.v1.ExecutionService"}) {
     gw->health_.Set(ready, HealthCheckResponseStatus::SERVING);
   }
+
+  // --- observability: the admin listener (GET /metrics) ---
+  gw->metrics_->AttachWorkers(deps_workers);
+  if (!config.admin().listen().empty()) {
+    auto admin = AdminServer::Start(config.admin().listen(), *gw->metrics_);
+    if (!admin.ok()) return admin.status();
+    gw->admin_ = *std::move(admin);
+  }
   return gw;
 }
 
@@ -201,6 +214,9 @@ void GatewayServer::Shutdown(absl::Duration grace) {
   // callers that left early (a shared read or create they had joined):
   // stop it all (its callbacks run now, while the backends they use are
   // alive), then take the workers down.
+  // The admin listener reads the workers: stop it first.
+  admin_.reset();
+  if (metrics_ != nullptr) metrics_->DetachWorkers();
   for (auto& w : workers_) w->Shutdown();
   workers_.clear();
   // Liveness answers until the end.

@@ -13,6 +13,7 @@
 #include "execgw/config/v1/config.pb.h"
 #include "gateway/execution_service.h"
 #include "gateway/health/health_service.h"
+#include "gateway/metrics.h"
 #include "gateway/page_token.h"
 #include "gateway/worker.h"
 #include "grpcpp/server.h"
@@ -30,7 +31,9 @@ class GatewayServer {
   // Builds the backends from `config` and starts listening on
   // `listen_address` ("host:port"; port 0 picks a free one). Errors name
   // the config field or the address at fault. Routes the process's
-  // protobuf logging through the gateway's rate-limited log (log.h).
+  // protobuf logging through the gateway's rate-limited log (log.h), sets
+  // the log level (config `log.level`) and, with `admin.listen`, serves the
+  // metrics (metrics.h) at GET /metrics there.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const config::v1::GatewayConfig& config, const std::string& listen_address);
 
@@ -41,6 +44,8 @@ class GatewayServer {
   int probe_port() const { return probe_port_; }
   HealthStatuses& health() { return health_; }
   int worker_count() const { return static_cast<int>(workers_.size()); }
+  // The admin listener's port (GET /metrics); 0 without admin.listen.
+  int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
 
   // Blocks until Shutdown(), called from another thread, has finished.
   void Wait();
@@ -62,6 +67,10 @@ class GatewayServer {
   // until stopped.
   void MonitorBackends();
 
+  // Observability (metrics.h): declared first, so it outlives the workers
+  // and the service that report to it.
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<AdminServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PageTokenCodec> page_tokens_;
   std::unique_ptr<WatchLimits> watch_limits_;

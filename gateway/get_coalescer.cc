@@ -56,7 +56,7 @@ void GetCoalescer::Get(Backend& backend, const ExecutionName& name, const CallCo
       }
     }
     if (!waiter.has_value()) {
-      call = SharedCall::Make(context.deadline);
+      call = SharedCall::Make(context.deadline, context.trace);
       waiter = call->Attach(context.cancellation, done);
       reads_[key] = call;
       start = true;

@@ -28,6 +28,12 @@ ABSL_FLAG(int, workers, 0,
 ABSL_FLAG(bool, check_config, false,
           "Load and check --config (every rule of config.proto; the secrets are not read), print "
           "what is wrong, naming the field, and exit: 0 when it is valid, 1 otherwise.");
+ABSL_FLAG(std::string, admin_listen, "",
+          "Address to serve the admin HTTP listener on (GET /metrics), host:port, overriding "
+          "the config's admin.listen (empty: as the config says; none by default).");
+ABSL_FLAG(std::string, log_level, "",
+          "Least severe log lines written: debug, info, warn or error, overriding the config's "
+          "log.level (empty: as the config says; info by default).");
 ABSL_FLAG(bool, demo, false,
           "Start embedded Blaxel and Polos simulators with live demo data and serve them; "
           "--config is then not needed.");
@@ -87,12 +93,23 @@ int main(int argc, char** argv) {
     }
   }
   if (absl::GetFlag(FLAGS_workers) != 0) config.set_workers(absl::GetFlag(FLAGS_workers));
+  if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
+    config.mutable_admin()->set_listen(absl::GetFlag(FLAGS_admin_listen));
+  }
+  if (!absl::GetFlag(FLAGS_log_level).empty()) {
+    config.mutable_log()->set_level(absl::GetFlag(FLAGS_log_level));
+  }
+  // The flags may have made the config invalid (a bad address or level).
+  if (auto s = execgw::gateway::ValidateConfig(config); !s.ok()) return Fail(s);
 
   auto server = execgw::gateway::GatewayServer::Start(config, absl::GetFlag(FLAGS_listen));
   if (!server.ok()) return Fail(server.status());
   std::cout << "execgw: serving " << config.backends_size() << " backend(s) on port "
             << (*server)->port() << "\n";
   std::cout << "  " << (*server)->worker_count() << " worker(s)\n";
+  if ((*server)->admin_port() != 0) {
+    std::cout << "  metrics on port " << (*server)->admin_port() << " (GET /metrics)\n";
+  }
   for (const auto& b : config.backends()) {
     std::cout << "  backend " << b.name() << " (" << (b.has_blaxel() ? "blaxel" : "polos") << ")\n";
   }

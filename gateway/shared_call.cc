@@ -7,12 +7,15 @@
 
 namespace execgw::gateway {
 
-std::shared_ptr<SharedCall> SharedCall::Make(absl::Time deadline) {
-  return std::shared_ptr<SharedCall>(new SharedCall(deadline));
+std::shared_ptr<SharedCall> SharedCall::Make(absl::Time deadline,
+                                             std::shared_ptr<CallTrace> trace) {
+  return std::shared_ptr<SharedCall>(new SharedCall(deadline, std::move(trace)));
 }
 
-SharedCall::SharedCall(absl::Time deadline)
-    : deadline_(deadline), upstream_cancellation_(std::make_shared<Cancellation>()) {}
+SharedCall::SharedCall(absl::Time deadline, std::shared_ptr<CallTrace> trace)
+    : deadline_(deadline),
+      upstream_cancellation_(std::make_shared<Cancellation>()),
+      trace_(std::move(trace)) {}
 
 std::optional<SharedCall::WaiterId> SharedCall::Attach(std::shared_ptr<Cancellation> cancellation,
                                                        Done<v1::Execution>& done) {

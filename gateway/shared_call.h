@@ -35,8 +35,10 @@ class SharedCall : public std::enable_shared_from_this<SharedCall> {
  public:
   using WaiterId = uint64_t;
 
-  // `deadline` is the deadline of the upstream operation.
-  static std::shared_ptr<SharedCall> Make(absl::Time deadline);
+  // `deadline` is the deadline of the upstream operation; `trace` (may be
+  // null) the starting caller's, which the upstream requests carry.
+  static std::shared_ptr<SharedCall> Make(absl::Time deadline,
+                                          std::shared_ptr<CallTrace> trace = nullptr);
 
   SharedCall(const SharedCall&) = delete;
   SharedCall& operator=(const SharedCall&) = delete;
@@ -54,8 +56,8 @@ class SharedCall : public std::enable_shared_from_this<SharedCall> {
   void Arm(WaiterId id);
 
   // The context to give the upstream operation: the deadline given to
-  // Make() and this call's own Cancellation.
-  CallContext upstream_context() const { return {deadline_, upstream_cancellation_}; }
+  // Make() and this call's own Cancellation and the starting caller's trace.
+  CallContext upstream_context() const { return {deadline_, upstream_cancellation_, trace_}; }
 
   absl::Time deadline() const { return deadline_; }
 
@@ -75,13 +77,14 @@ class SharedCall : public std::enable_shared_from_this<SharedCall> {
     Cancellation::HookId hook = 0;
   };
 
-  explicit SharedCall(absl::Time deadline);
+  SharedCall(absl::Time deadline, std::shared_ptr<CallTrace> trace);
 
   // Run from a waiter's cancellation hook.
   void Detach(WaiterId id);
 
   const absl::Time deadline_;
   const std::shared_ptr<Cancellation> upstream_cancellation_;
+  const std::shared_ptr<CallTrace> trace_;
 
   mutable absl::Mutex mu_;
   WaiterId next_id_ ABSL_GUARDED_BY(mu_) = 1;

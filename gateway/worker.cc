@@ -58,7 +58,7 @@ int WorkerCount(const config::v1::GatewayConfig& config) {
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
-    const config::v1::GatewayConfig& config) {
+    const config::v1::GatewayConfig& config, http::UpstreamObserver* observer) {
   // Before the worker count is read: `workers` may be out of bounds.
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   const int count = WorkerCount(config);
@@ -76,9 +76,11 @@ absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
     http::CurlHttpClientOptions options;
     options.thread_name = absl::StrCat("worker-", i);
     std::unique_ptr<http::HttpClient> http = http::NewCurlHttpClient(options);
-    auto backends = BuildBackends(config, *http, WorkerShare{i, count});
+    auto backends =
+        BuildBackends(config, *http, WorkerShare{i, count}, BackendUse::kCalls, observer);
     if (!backends.ok()) return backends.status();
-    auto watch_backends = BuildBackends(config, *http, WorkerShare{i, count}, BackendUse::kWatch);
+    auto watch_backends =
+        BuildBackends(config, *http, WorkerShare{i, count}, BackendUse::kWatch, observer);
     if (!watch_backends.ok()) return watch_backends.status();
     workers.push_back(
         std::make_unique<Worker>(std::move(http), *std::move(backends), creates,

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "adapters/event_loop.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/upstream_observer.h"
 #include "execgw/config/v1/config.pb.h"
 #include "gateway/backend_registry.h"
 #include "gateway/create_deduplicator.h"
@@ -81,9 +82,10 @@ int WorkerCount(const config::v1::GatewayConfig& config);
 
 // Starts WorkerCount(config) workers serving the backends of `config`
 // (validated first: errors name the config field at fault), each on its own
-// CurlHttpClient.
+// CurlHttpClient. `observer` (optional, outlives the workers) is told of
+// the backends' upstream traffic.
 absl::StatusOr<std::vector<std::unique_ptr<Worker>>> StartWorkers(
-    const config::v1::GatewayConfig& config);
+    const config::v1::GatewayConfig& config, http::UpstreamObserver* observer = nullptr);
 
 }  // namespace execgw::gateway
 

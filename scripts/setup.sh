@@ -14,6 +14,8 @@ packages=(
   cmake g++ make pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev rapidjson-dev libabsl-dev
+  # Prometheus metrics (the registry and its pull exposer).
+  prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # google/rpc/{status,error_details,code}.proto for rich errors (AIP-193).
   golang-github-gogo-googleapis-dev

@@ -97,11 +97,11 @@ struct BlaxelApi {
 };
 
 UpstreamPath ExecutionsPath(absl::string_view job) {
-  return UpstreamPath("/jobs").Segment(job).Route("/executions");
+  return UpstreamPath("/jobs").Segment(job, "{job}").Route("/executions");
 }
 
 UpstreamPath ExecutionPath(absl::string_view job, absl::string_view id) {
-  return ExecutionsPath(job).Segment(id);
+  return ExecutionsPath(job).Segment(id, "{id}");
 }
 
 // Gets the upstream's 2xx answer, or the status of the verdict on any other
@@ -1038,6 +1038,7 @@ std::unique_ptr<Backend> NewBlaxelBackend(BlaxelBackendOptions options, http::Ht
     o.client_id = options.oauth_client_id;
     o.client_secret = options.oauth_client_secret;
     o.request_timeout = options.request_timeout;
+    o.observer = options.observer;
     config->tokens = std::make_shared<OAuthTokenSource>(std::move(o), client, client.loop());
   }
   config->options = std::move(options);

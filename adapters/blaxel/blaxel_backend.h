@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "adapters/backend.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/upstream_observer.h"
 
 namespace execgw::blaxel {
 
@@ -32,6 +33,9 @@ struct BlaxelBackendOptions {
   // retries an idempotent attempt that runs out of it); the caller's
   // deadline bounds the request as a whole.
   absl::Duration request_timeout = absl::Seconds(30);
+  // Optional, not owned, outlives the backend: told of OAuth token
+  // refreshes.
+  http::UpstreamObserver* observer = nullptr;
 };
 
 // A Backend for the Blaxel control plane v0 (job executions). `client` must

@@ -152,6 +152,7 @@ void OAuthTokenSource::StartFetch() {
   request.deadline = loop_.Now() + 2 * options_.request_timeout;
   // Asking for a token twice is harmless.
   request.idempotent = true;
+  request.route = "POST /oauth/token";
   const absl::Time started = loop_.Now();
   client_.Send(std::move(request), [self = shared_from_this(),
                                     started](absl::StatusOr<http::HttpResponse> response) {
@@ -201,6 +202,9 @@ void OAuthTokenSource::StartFetch() {
       }
     }
 
+    if (self->options_.observer != nullptr) {
+      self->options_.observer->OnTokenRefresh(self->options_.backend, token.ok());
+    }
     const absl::Time now = self->loop_.Now();
     absl::StatusOr<std::string> outcome;
     std::vector<std::shared_ptr<Waiter>> waiters;

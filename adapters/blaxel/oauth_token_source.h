@@ -15,6 +15,7 @@
 #include "adapters/backend.h"
 #include "adapters/event_loop.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/upstream_observer.h"
 
 namespace execgw::blaxel {
 
@@ -36,6 +37,8 @@ struct OAuthTokenSourceOptions {
   // After a failed refresh while the current token is still valid, the
   // current token is handed out without trying again for this long.
   absl::Duration retry_after_failure = absl::Seconds(5);
+  // Optional, not owned: told how each token request ended.
+  http::UpstreamObserver* observer = nullptr;
 };
 
 // OAuth 2.0 client credentials for the Blaxel control plane: POST

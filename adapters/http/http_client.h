@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "adapters/call_trace.h"
 #include "adapters/cancellation.h"
 #include "adapters/event_loop.h"
 #include "adapters/http/verdict.h"
@@ -56,6 +57,14 @@ struct HttpRequest {
   // verdict to the response it delivers; plain clients ignore it. Empty:
   // IsTransientStatus alone decides.
   Classifier classifier;
+  // The route template, for metrics and logs: the method and the path with
+  // its variable segments as placeholders ("GET /api/v1/executions/{id}"),
+  // never caller input. Empty: "other".
+  std::string route;
+  // Optional: the call this request is made for. A retrying client sends
+  // its request id and a traceparent with a new span id on every attempt
+  // (TraceHeaders), and counts the attempts in it.
+  std::shared_ptr<CallTrace> trace;
 };
 
 struct HttpResponse {

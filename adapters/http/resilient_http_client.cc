@@ -38,6 +38,7 @@ bool IsCancelled(const HttpRequest& request) {
 // queued, upstream, or waiting to retry).
 struct Call {
   HttpRequest request;
+  absl::Time attempt_started;
   ResponseCallback done;
   // The previous attempt's outcome, returned if a retry cannot happen.
   absl::StatusOr<HttpResponse> last = absl::UnknownError("no attempt yet");
@@ -84,6 +85,8 @@ struct QueueExit {
 struct Rejection {
   std::shared_ptr<Call> call;
   absl::StatusOr<HttpResponse> result;
+  // For the observer: why it was failed fast; null: not a fast failure.
+  const char* reason = nullptr;
 };
 
 // Breaker bookkeeping for one stream. Touched only on the loop thread.
@@ -129,6 +132,11 @@ class ResilientHttpClient::Core : public std::enable_shared_from_this<ResilientH
   void Deliver(std::shared_ptr<Call> call, absl::StatusOr<HttpResponse> result);
 
   void TakeSlotLocked(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records an outcome in the breaker; whether it opened (true) or closed
+  // (false) because of it, nullopt when it did neither.
+  std::optional<bool> RecordLocked(Outcome outcome, bool probe) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tells the observer of a fast failure.
+  void Rejected(const HttpRequest& request, absl::string_view reason);
   QueueExit LeaveQueueLocked(Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands free slots to queued calls, oldest first.
   void FillSlotsLocked(std::vector<std::shared_ptr<Call>>& send, std::vector<Rejection>& rejected,
@@ -159,6 +167,7 @@ class ResilientHttpClient::Core : public std::enable_shared_from_this<ResilientH
 void ResilientHttpClient::Core::Admit(std::shared_ptr<Call> call) {
   const bool retry = call->attempts > 0;
   std::optional<absl::StatusOr<HttpResponse>> reject;
+  const char* reject_reason = nullptr;
   bool send = false;
   uint64_t stint = 0;
   std::shared_ptr<Cancellation> timer;
@@ -170,6 +179,7 @@ void ResilientHttpClient::Core::Admit(std::shared_ptr<Call> call) {
       reject = retry ? std::move(call->last) : ShutDownStatus();
     } else if (Admission a = breaker_.Admit(); a == Admission::kReject) {
       ++rejected_circuit_open_;
+      reject_reason = "circuit_open";
       reject = retry ? std::move(call->last) : CircuitOpenLocked();
     } else {
       call->probe = a == Admission::kProbe;
@@ -180,6 +190,7 @@ void ResilientHttpClient::Core::Admit(std::shared_ptr<Call> call) {
         if (call->probe) breaker_.ReleaseProbe();
         call->probe = false;
         ++rejected_queue_full_;
+        reject_reason = "queue_full";
         reject = absl::ResourceExhaustedError(
             absl::StrCat("backend \"", options_.backend, "\": request queue full (", queue_.size(),
                          " requests waiting for one of ", max_in_flight_, " slots)"));
@@ -197,6 +208,7 @@ void ResilientHttpClient::Core::Admit(std::shared_ptr<Call> call) {
     }
   }
   if (reject.has_value()) {
+    if (reject_reason != nullptr) Rejected(call->request, reject_reason);
     Deliver(std::move(call), *std::move(reject));
   } else if (send) {
     SendAttempt(std::move(call));
@@ -256,12 +268,17 @@ void ResilientHttpClient::Core::LeaveQueue(const std::shared_ptr<Call>& call, ui
     }
   }
   exit.Run();
+  if (why == LeaveReason::kDeadline) Rejected(call->request, "queue_timeout");
   Deliver(call, std::move(result));
 }
 
 void ResilientHttpClient::Core::SendAttempt(std::shared_ptr<Call> call) {
   // A copy: a retry needs the request again.
   HttpRequest attempt = call->request;
+  for (auto& header : TraceHeaders(attempt.trace.get()))
+    attempt.headers.push_back(std::move(header));
+  if (attempt.trace != nullptr) ++attempt.trace->upstream_requests;
+  call->attempt_started = loop_.Now();
   std::shared_ptr<Core> self = shared_from_this();
   inner_.Send(std::move(attempt),
               [self, call = std::move(call)](absl::StatusOr<HttpResponse> result) mutable {
@@ -297,16 +314,38 @@ void ResilientHttpClient::Core::OnAttemptDone(std::shared_ptr<Call> call,
   std::vector<std::shared_ptr<Call>> send;
   std::vector<Rejection> rejected;
   std::vector<QueueExit> exits;
+  std::optional<bool> circuit_change;
   {
     absl::MutexLock lock(&mu_);
     --in_flight_;
-    breaker_.Record(outcome, call->probe);
+    circuit_change = RecordLocked(outcome, call->probe);
     call->probe = false;
     if (shut_down_) wait.reset();
     FillSlotsLocked(send, rejected, exits);
   }
+  if (options_.observer != nullptr) {
+    UpstreamAttempt a;
+    a.backend = options_.backend;
+    a.route = call->request.route;
+    if (call->request.trace != nullptr) a.request_id = call->request.trace->request_id;
+    a.attempt = call->attempts;
+    if (result.ok()) {
+      a.status = result->status;
+    } else {
+      a.error = result.status();
+    }
+    a.transient = transient;
+    a.retried = wait.has_value();
+    a.latency = loop_.Now() - call->attempt_started;
+    options_.observer->OnAttempt(a);
+    if (circuit_change.has_value())
+      options_.observer->OnCircuitChange(options_.backend, *circuit_change);
+  }
   for (QueueExit& exit : exits) exit.Run();
-  for (Rejection& r : rejected) Deliver(std::move(r.call), std::move(r.result));
+  for (Rejection& r : rejected) {
+    if (r.reason != nullptr) Rejected(r.call->request, r.reason);
+    Deliver(std::move(r.call), std::move(r.result));
+  }
   for (std::shared_ptr<Call>& c : send) SendAttempt(std::move(c));
 
   if (!wait.has_value()) {
@@ -370,11 +409,15 @@ void ResilientHttpClient::Core::Stream(HttpRequest request, StreamCallbacks call
     }
   }
   if (!reject.ok()) {
+    if (absl::IsUnavailable(reject)) Rejected(request, "circuit_open");
     loop_.Post([done = std::move(callbacks.on_done), reject]() mutable {
       if (done != nullptr) std::move(done)(reject);
     });
     return;
   }
+  for (auto& header : TraceHeaders(request.trace.get()))
+    request.headers.push_back(std::move(header));
+  if (request.trace != nullptr) ++request.trace->upstream_requests;
   std::shared_ptr<Core> self = shared_from_this();
   StreamCallbacks wrapped;
   wrapped.on_headers = [self, tracker, classifier = request.classifier,
@@ -406,8 +449,14 @@ void ResilientHttpClient::Core::Stream(HttpRequest request, StreamCallbacks call
 void ResilientHttpClient::Core::RecordStream(StreamTracker& tracker, Outcome outcome) {
   if (tracker.recorded) return;
   tracker.recorded = true;
-  absl::MutexLock lock(&mu_);
-  breaker_.Record(outcome, tracker.probe);
+  std::optional<bool> change;
+  {
+    absl::MutexLock lock(&mu_);
+    change = RecordLocked(outcome, tracker.probe);
+  }
+  if (change.has_value() && options_.observer != nullptr) {
+    options_.observer->OnCircuitChange(options_.backend, *change);
+  }
 }
 
 void ResilientHttpClient::Core::Shutdown() {
@@ -436,6 +485,19 @@ void ResilientHttpClient::Core::Deliver(std::shared_ptr<Call> call,
   loop_.Post([call = std::move(call), result = std::move(result)]() mutable {
     Finish(*call, std::move(result));
   });
+}
+
+std::optional<bool> ResilientHttpClient::Core::RecordLocked(Outcome outcome, bool probe) {
+  const bool was_closed = breaker_.state() == CircuitBreaker::State::kClosed;
+  breaker_.Record(outcome, probe);
+  const bool is_closed = breaker_.state() == CircuitBreaker::State::kClosed;
+  if (was_closed == is_closed) return std::nullopt;
+  return !is_closed;
+}
+
+void ResilientHttpClient::Core::Rejected(const HttpRequest& request, absl::string_view reason) {
+  if (options_.observer != nullptr)
+    options_.observer->OnRejected(options_.backend, request.route, reason);
 }
 
 void ResilientHttpClient::Core::TakeSlotLocked(Call& call) {
@@ -472,7 +534,7 @@ void ResilientHttpClient::Core::FillSlotsLocked(std::vector<std::shared_ptr<Call
       ++queue_timeouts_;
       absl::StatusOr<HttpResponse> result =
           retry ? std::move(call->last) : QueueDeadlineLocked(*call);
-      rejected.push_back({std::move(call), std::move(result)});
+      rejected.push_back({std::move(call), std::move(result), "queue_timeout"});
       continue;
     }
     if (!call->probe) {
@@ -481,7 +543,7 @@ void ResilientHttpClient::Core::FillSlotsLocked(std::vector<std::shared_ptr<Call
       if (a == Admission::kReject) {
         ++rejected_circuit_open_;
         absl::StatusOr<HttpResponse> result = retry ? std::move(call->last) : CircuitOpenLocked();
-        rejected.push_back({std::move(call), std::move(result)});
+        rejected.push_back({std::move(call), std::move(result), "circuit_open"});
         continue;
       }
       call->probe = a == Admission::kProbe;

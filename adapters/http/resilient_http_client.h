@@ -12,6 +12,7 @@
 #include "adapters/event_loop.h"
 #include "adapters/http/circuit_breaker.h"
 #include "adapters/http/http_client.h"
+#include "adapters/http/upstream_observer.h"
 
 namespace execgw::http {
 
@@ -58,6 +59,10 @@ struct ResilienceOptions {
   // Picks the wait before a retry from [0, ceiling]. Empty: uniformly at
   // random. Tests pin it to make waits predictable.
   std::function<absl::Duration(absl::Duration ceiling)> jitter;
+
+  // Optional, not owned, outlives the client: told of every attempt, fast
+  // failure and breaker change.
+  UpstreamObserver* observer = nullptr;
 };
 
 // What the client has done so far; a snapshot.
@@ -97,6 +102,10 @@ struct ResilienceStats {
 // A retry that the breaker, the queue or the deadline stops returns the
 // previous attempt's outcome instead; a cancelled one returns CANCELLED.
 // Messages never include request headers or the URL.
+//
+// Every attempt (and every stream) carries the headers of its request's
+// CallTrace (TraceHeaders: X-Request-Id, a traceparent with a span id of
+// its own, tracestate) and counts in its upstream_requests.
 //
 // All time is the loop's: backoff waits, Retry-After, queue time, the
 // breaker's open duration and deadline checks (HttpRequest::deadline is on

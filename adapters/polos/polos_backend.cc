@@ -39,7 +39,7 @@ constexpr absl::string_view kRunsRoute = "/api/v1/workflows/runs";
 UpstreamPath ProbePath() { return UpstreamPath(kRunsRoute).Query("limit", 1); }
 
 UpstreamPath ExecutionPath(absl::string_view id) {
-  return UpstreamPath("/api/v1/executions").Segment(id);
+  return UpstreamPath("/api/v1/executions").Segment(id, "{id}");
 }
 
 // How many cancelled runs of one list page are read back at the same time
@@ -705,7 +705,9 @@ class PolosBackend final : public Backend {
     }
     std::shared_ptr<const PolosApi> config = config_;
     http::HttpRequest post = config->Request(
-        "POST", UpstreamPath("/api/v1/workflows").Segment(parent.workflow).Route("/run"), context,
+        "POST",
+        UpstreamPath("/api/v1/workflows").Segment(parent.workflow, "{workflow}").Route("/run"),
+        context,
         /*idempotent=*/false);
     SetJsonBody(post, RunBody(request));
     http::Classifier classify = Classify(

@@ -95,6 +95,7 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
   }
 
   size_t subscriber_count() const { return subscribers_.size(); }
+  bool has_feed() const { return feed_ != nullptr; }
   const FollowHealth& health() const { return health_; }
 
   void Start() { ReadNow(); }
@@ -363,6 +364,12 @@ void WatchHub::Shutdown() {
 size_t WatchHub::subscribers() const {
   size_t n = 0;
   for (const auto& [key, follower] : followers_) n += follower->subscriber_count();
+  return n;
+}
+
+size_t WatchHub::feeds() const {
+  size_t n = 0;
+  for (const auto& [key, follower] : followers_) n += follower->has_feed() ? 1 : 0;
   return n;
 }
 

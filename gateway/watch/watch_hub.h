@@ -113,6 +113,8 @@ class WatchHub {
 
   size_t followers() const { return followers_.size(); }
   size_t subscribers() const;
+  // Followers with an upstream change feed (event stream) open now.
+  size_t feeds() const;
   const Counters& counters() const { return counters_; }
   EventLoop& loop() { return loop_; }
 

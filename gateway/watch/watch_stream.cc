@@ -91,7 +91,9 @@ void WatchStream::WriteNext() {
   if (ending_.has_value()) {
     finished_ = true;
     timers_->Cancel();
-    Close(ending_for_shutdown_ ? ShuttingDownStatus() : *ending_);
+    const grpc::Status status = ending_for_shutdown_ ? ShuttingDownStatus() : *ending_;
+    if (params_.on_finish != nullptr) std::move(params_.on_finish)(status);
+    Close(status);
     return;
   }
   if (pending_ != nullptr) {

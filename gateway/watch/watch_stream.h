@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "adapters/backend.h"
 #include "adapters/cancellation.h"
@@ -38,6 +39,9 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public Wa
     std::string resume_etag;
     absl::Duration heartbeat_interval;
     WatchLimits::Slot slot;
+    // Optional: called once with the status the stream ends with, just
+    // before it is sent (the "rpc" log line and metrics).
+    absl::AnyInvocable<void(const grpc::Status&)> on_finish;
   };
 
   // Starts the stream (its subscription is posted to the hub's loop).

@@ -174,6 +174,11 @@ class BlaxelSimulator {
   // Every request's line (method and raw target), routed or not; see
   // http::SimulatedApi::request_lines.
   std::vector<std::string> request_lines() const;
+  // The last few (SimulatedApi::kRecentRequests) requests routed there,
+  // oldest first.
+  std::vector<http::ServerRequest> recent_requests(const std::string& endpoint) const {
+    return api_.recent_requests(endpoint);
+  }
 
   void Stop();
 

@@ -72,7 +72,9 @@ ServerResponse SimulatedApi::Handle(const ServerRequest& request) {
   {
     absl::MutexLock lock(&mu_);
     ++counts_[route->endpoint];
-    last_[route->endpoint] = request;
+    std::deque<ServerRequest>& recent = recent_[route->endpoint];
+    recent.push_back(request);
+    if (recent.size() > kRecentRequests) recent.pop_front();
   }
   std::optional<ServerResponse> fault = faults_.Take(route->endpoint);
   if (fault.has_value() && fault->status != 0) return *std::move(fault);
@@ -91,9 +93,16 @@ int SimulatedApi::request_count(const std::string& endpoint) const {
 
 std::optional<ServerRequest> SimulatedApi::last_request(const std::string& endpoint) const {
   absl::MutexLock lock(&mu_);
-  auto it = last_.find(endpoint);
-  if (it == last_.end()) return std::nullopt;
-  return it->second;
+  auto it = recent_.find(endpoint);
+  if (it == recent_.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::vector<ServerRequest> SimulatedApi::recent_requests(const std::string& endpoint) const {
+  absl::MutexLock lock(&mu_);
+  auto it = recent_.find(endpoint);
+  if (it == recent_.end()) return {};
+  return std::vector<ServerRequest>(it->second.begin(), it->second.end());
 }
 
 std::vector<std::string> SimulatedApi::request_lines() const {

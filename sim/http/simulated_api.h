@@ -68,6 +68,9 @@ class SimulatedApi {
   // kRequestLinesKept only.
   static constexpr size_t kRequestLinesKept = 1000;
   std::vector<std::string> request_lines() const;
+  // The last kRecentRequests requests routed to `endpoint`, oldest first.
+  static constexpr size_t kRecentRequests = 16;
+  std::vector<ServerRequest> recent_requests(const std::string& endpoint) const;
 
  private:
   struct Route {
@@ -86,6 +89,7 @@ class SimulatedApi {
   std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, ServerRequest> last_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> lines_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::deque<ServerRequest>> recent_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace execgw::http

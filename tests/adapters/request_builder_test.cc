@@ -19,6 +19,11 @@ TEST(UpstreamPathTest, CallerInputCannotChangeTheRouteOrTheQuery) {
   EXPECT_EQ(path.text(),
             "/jobs/a%2Fb%3Fc/executions?cursor=x%26y%3Dz%23&limit=20&sort=createdAt:asc");
   EXPECT_EQ(UpstreamPath("/api/v1/workflows/runs").text(), "/api/v1/workflows/runs");
+  // The template keeps the adapter's text and names the variable segments,
+  // without the query: a bounded metric label.
+  EXPECT_EQ(path.route_template(), "/jobs/{}/executions");
+  EXPECT_EQ(UpstreamPath("/jobs").Segment("etl", "{job}").Segment("e-1", "{id}").route_template(),
+            "/jobs/{job}/{id}");
 }
 
 TEST(RequestBuilderTest, BaseUrlHeadersInOrderContextAndTimeout) {
@@ -29,8 +34,11 @@ TEST(RequestBuilderTest, BaseUrlHeadersInOrderContextAndTimeout) {
   CallContext context;
   context.deadline = absl::FromUnixSeconds(100);
   context.cancellation = std::make_shared<Cancellation>();
-  http::HttpRequest r =
-      requests.Build("DELETE", UpstreamPath("/x").Segment("1"), context, /*idempotent=*/true);
+  context.trace = std::make_shared<CallTrace>();
+  http::HttpRequest r = requests.Build("DELETE", UpstreamPath("/x").Segment("1", "{id}"), context,
+                                       /*idempotent=*/true);
+  EXPECT_EQ(r.route, "DELETE /x/{id}");
+  EXPECT_EQ(r.trace, context.trace);
   EXPECT_EQ(r.method, "DELETE");
   EXPECT_EQ(r.url, "http://127.0.0.1:9/v0/x/1");
   EXPECT_THAT(r.headers, ElementsAre(Pair("Authorization", "Bearer k"), Pair("X-Project-ID", "p"),

@@ -320,6 +320,36 @@ INSTANTIATE_TEST_SUITE_P(
                           R"("watch": {"maxWatches": 100, "maxWatchesPerCaller": 100},)"),
                    ""}));
 
+INSTANTIATE_TEST_SUITE_P(
+    Observability, ConfigRuleTest,
+    ::testing::Values(
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "0.0.0.0:9090"},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "[::]:0"},)"), ""},
+        ConfigCase{
+            Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "metrics.local:65535"},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": ""},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "9090"},)"),
+                   "admin.listen: \"9090\" is not host:port"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "0.0.0.0:65536"},)"),
+                   "admin.listen: \"0.0.0.0:65536\" is not host:port"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": ":9090"},)"),
+                   "admin.listen: \":9090\" is not host:port"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "a b:9090"},)"),
+                   "admin.listen: \"a b:9090\" is not host:port"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"listen": "[zz]:9090"},)"),
+                   "admin.listen: \"[zz]:9090\" is not host:port"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("admin": {"port": 9090},)"), "port"},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": "debug"},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": "info"},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": "warn"},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": "error"},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": ""},)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": "WARNING"},)"),
+                   "log.level: \"WARNING\" is not one of \"debug\", \"info\", \"warn\", "
+                   "\"error\""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk, "", R"("log": {"level": "trace"},)"),
+                   "log.level: \"trace\" is not one of"}));
+
 // protobuf's JSON parser keeps the last of duplicate keys without a word.
 INSTANTIATE_TEST_SUITE_P(
     DuplicateKeys, ConfigRuleTest,

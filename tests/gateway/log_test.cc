@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
+#include "rapidjson/document.h"
 #include "tests/testing/simulated_event_loop.h"
 
 namespace execgw::gateway {
@@ -81,10 +82,71 @@ TEST(ProtobufLoggingTest, GoesThroughTheGatewayLog) {
   ::testing::internal::CaptureStderr();
   for (int i = 0; i < 50; ++i) GOOGLE_LOG(ERROR) << "protobuf complains " << i;
   const std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_THAT(err, HasSubstr("execgw: ERROR: protobuf ("));
+  EXPECT_THAT(err, HasSubstr(R"("level":"error","msg":"protobuf ()"));
   EXPECT_THAT(err, HasSubstr("protobuf complains 0"));
   EXPECT_THAT(err, Not(HasSubstr("[libprotobuf")));
   EXPECT_THAT(err, Not(HasSubstr("protobuf complains 49")));
+}
+
+// Lines written while it lives, instead of stderr.
+class CapturedLog {
+ public:
+  CapturedLog() {
+    SetLogSinkForTesting([this](absl::string_view line) { lines.emplace_back(line); });
+  }
+  ~CapturedLog() {
+    SetLogSinkForTesting(nullptr);
+    SetLogLevel(LogSeverity::kInfo);
+  }
+  std::vector<std::string> lines;
+};
+
+TEST(LogLineTest, OneJsonObjectWithTimeLevelMsgAndMembersEscapedAndBounded) {
+  CapturedLog log;
+  Write(LogLine(LogSeverity::kWarning, "upstream")
+            .Str("name", std::string("a\"b\n\x01c\xff") + std::string(500, 'x'), 20)
+            .Int("attempt", 2)
+            .Double("latency_ms", 1.5));
+  ASSERT_EQ(log.lines.size(), 1u);
+  rapidjson::Document doc;
+  doc.Parse(log.lines[0].data(), log.lines[0].size());
+  ASSERT_FALSE(doc.HasParseError()) << log.lines[0];
+  EXPECT_STREQ(doc["level"].GetString(), "warn");
+  EXPECT_STREQ(doc["msg"].GetString(), "upstream");
+  EXPECT_EQ(doc["attempt"].GetInt(), 2);
+  EXPECT_DOUBLE_EQ(doc["latency_ms"].GetDouble(), 1.5);
+  EXPECT_LE(std::string(doc["name"].GetString()).size(), 40u);
+  EXPECT_THAT(doc["name"].GetString(), ::testing::StartsWith("a\"b"));
+  EXPECT_THAT(doc["time"].GetString(),
+              ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z"));
+  EXPECT_EQ(log.lines[0].find('\n'), std::string::npos);
+}
+
+TEST(LogLineTest, TheLevelFiltersLines) {
+  CapturedLog log;
+  SetLogLevel(LogSeverity::kWarning);
+  Write(LogLine(LogSeverity::kInfo, "rpc"));
+  Write(LogLine(LogSeverity::kDebug, "rpc"));
+  Write(LogLine(LogSeverity::kWarning, "upstream"));
+  Log(LogSeverity::kInfo, "left out");
+  // (Log's lines are rate-limited process-wide: Write is not.)
+  Write(LogLine(LogSeverity::kError, "kept"));
+  ASSERT_EQ(log.lines.size(), 2u);
+  EXPECT_THAT(log.lines[0], HasSubstr(R"("msg":"upstream")"));
+  EXPECT_THAT(log.lines[1], HasSubstr(R"("level":"error","msg":"kept")"));
+  SetLogLevel(LogSeverity::kDebug);
+  Write(LogLine(LogSeverity::kDebug, "rpc"));
+  EXPECT_EQ(log.lines.size(), 3u);
+}
+
+TEST(LogLineTest, ParsesTheLevelNames) {
+  EXPECT_EQ(ParseLogLevel("debug"), LogSeverity::kDebug);
+  EXPECT_EQ(ParseLogLevel("info"), LogSeverity::kInfo);
+  EXPECT_EQ(ParseLogLevel("warn"), LogSeverity::kWarning);
+  EXPECT_EQ(ParseLogLevel("error"), LogSeverity::kError);
+  EXPECT_EQ(ParseLogLevel("WARN"), std::nullopt);
+  EXPECT_EQ(ParseLogLevel("warning"), std::nullopt);
+  EXPECT_EQ(ParseLogLevel(""), std::nullopt);
 }
 
 }  // namespace

@@ -87,9 +87,9 @@ void ExpectNoToken(const grpc::Status& s) {
 TEST_F(AuthTest, ACallWithoutAKnownTokenIsUnauthenticatedAndNeverReachesTheUpstream) {
   const std::string name = PolosExecution();
   const int before = h_.polos().request_count("get");
-  for (const std::string token : {std::string(""), std::string("not-a-known-token-at-all"),
-                                  std::string(kReaderToken).substr(0, 10),
-                                  std::string(kReaderToken) + "x"}) {
+  for (const std::string token :
+       {std::string(""), std::string("not-a-known-token-at-all"),
+        std::string(kReaderToken).substr(0, 10), std::string(kReaderToken) + "x"}) {
     const grpc::Status s = Get(name, token);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << token;
     EXPECT_EQ(DetailsOf(s).error_info.reason(), "CALLER_UNAUTHENTICATED") << token;
@@ -152,8 +152,7 @@ TEST_F(AuthTest, TheWatchLimitCountsTheAuthenticatedCallerWhereverItConnectsFrom
   ASSERT_TRUE(a_open);
   // The same caller on another connection: over its limit of 1.
   auto other = v1::ExecutionService::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", h_.port()), grpc::InsecureChannelCredentials(),
-      [] {
+      absl::StrCat("127.0.0.1:", h_.port()), grpc::InsecureChannelCredentials(), [] {
         grpc::ChannelArguments args;
         args.SetInt("execgw.test.separate", 1);
         return args;
@@ -240,11 +239,9 @@ class MtlsAuthTest : public ::testing::Test {
   grpc::Status GetAs(const std::string& client, const std::string& name) {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
-    auto stub = v1::ExecutionService::NewStub(
-        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", h_->port()),
-                                  client.empty() ? testing::TlsTo(pki_, "ca")
-                                                 : testing::TlsTo(pki_, "ca", client),
-                                  args));
+    auto stub = v1::ExecutionService::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", h_->port()),
+        client.empty() ? testing::TlsTo(pki_, "ca") : testing::TlsTo(pki_, "ca", client), args));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     v1::GetExecutionRequest request;

@@ -71,6 +71,7 @@ GatewayHarness::GatewayHarness(Options options) {
       !options.auth.tokens_file().empty()) {
     *config_.mutable_auth() = options.auth;
   }
+  if (options.admin) config_.mutable_admin()->set_listen("127.0.0.1:0");
   auto server = gateway::GatewayServer::Start(config_, "127.0.0.1:0");
   EXPECT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);

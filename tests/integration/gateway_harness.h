@@ -52,6 +52,8 @@ class GatewayHarness {
     config::v1::Auth auth;
     // The credentials of the harness's own channel (stub()).
     std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+    // Serve the admin listener (GET /metrics) on a free loopback port.
+    bool admin = false;
   };
 
   explicit GatewayHarness(Options options);

@@ -34,8 +34,8 @@
 namespace execgw::testing {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::Each;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -236,7 +236,8 @@ class HostileInputTest : public ::testing::Test {
       case Rpc::kWatch:
         return absl::StrCat("GET ", executions, "/", execution);
       case Rpc::kTasks:
-        return absl::StrCat("GET ", executions, "/", execution, "/tasks?limit=7&sort=createdAt:asc");
+        return absl::StrCat("GET ", executions, "/", execution,
+                            "/tasks?limit=7&sort=createdAt:asc");
       case Rpc::kList:
         return absl::StrCat("GET ", executions, "?limit=5&sort=createdAt:desc");
       case Rpc::kCreate:
@@ -257,9 +258,9 @@ TEST_F(HostileInputTest, BlaxelJobIdsAreRefusedOrSentAsOneEncodedSegmentOnEveryR
     for (Rpc rpc : {Rpc::kGet, Rpc::kList, Rpc::kTasks, Rpc::kCreate, Rpc::kCancel, Rpc::kWatch}) {
       SCOPED_TRACE(absl::StrCat(RpcName(rpc), ", job id: ", c.label));
       const bool parent = rpc == Rpc::kList || rpc == Rpc::kCreate;
-      const std::string target = parent
-                                     ? absl::StrCat("backends/bx/jobs/", c.in_name)
-                                     : absl::StrCat("backends/bx/jobs/", c.in_name, "/executions/e1");
+      const std::string target =
+          parent ? absl::StrCat("backends/bx/jobs/", c.in_name)
+                 : absl::StrCat("backends/bx/jobs/", c.in_name, "/executions/e1");
       grpc::Status s = Call(rpc, target);
       const Lines lines = NewLines();
       EXPECT_THAT(lines.polos, ElementsAre());
@@ -417,8 +418,17 @@ TEST_F(HostileInputTest, ALegalFilterSendsOnlyTheGatewaysOwnFormattedTime) {
 
 TEST_F(HostileInputTest, HostilePageTokensAreRefusedAndNeverReachTheUpstream) {
   const std::vector<std::string> tokens = {
-      "../", "..%2F..%2F", "%2F", "?cursor=x&limit=1000", "#", "a b", "a\r\nHost: evil",
-      std::string("a\0b", 3), "caf\xc3\xa9", k10Kb, std::string(1 << 20, 'A'),
+      "../",
+      "..%2F..%2F",
+      "%2F",
+      "?cursor=x&limit=1000",
+      "#",
+      "a b",
+      "a\r\nHost: evil",
+      std::string("a\0b", 3),
+      "caf\xc3\xa9",
+      k10Kb,
+      std::string(1 << 20, 'A'),
   };
   for (Rpc rpc : {Rpc::kList, Rpc::kTasks}) {
     for (const char* backend : {"bx", "px"}) {
@@ -456,8 +466,9 @@ TEST_F(HostileInputTest, HostilePageTokensAreRefusedAndNeverReachTheUpstream) {
 TEST_F(HostileInputTest, HostileRequestIdsAreRefusedOnBothBackendsWithNoRequest) {
   h_.blaxel().PutJob("etl", blaxel::SimulatedJob{});
   const std::vector<std::string> ids = {
-      "../",  "..",  "a%2Fb", "a/b",     "a?b", "a#b", "a b",
-      "a\tb", "a\r\nb", std::string("a\0b", 3), "caf\xc3\xa9", k10Kb,
+      "../",         "..",  "a%2Fb", "a/b",    "a?b",
+      "a#b",         "a b", "a\tb",  "a\r\nb", std::string("a\0b", 3),
+      "caf\xc3\xa9", k10Kb,
   };
   for (const char* parent : {"backends/bx/jobs/etl", "backends/px/workflows/ingest"}) {
     for (const std::string& id : ids) {
@@ -497,9 +508,9 @@ TEST_F(HostileInputTest, ALegalRequestIdIsOneSegmentForBlaxelAndNeverSentToPolos
     v1::Execution e;
     grpc::Status s = h_.stub().CreateExecution(Context().get(), q, &e);
     ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_THAT(NewLines().polos, ElementsAre("POST /api/v1/workflows/ingest/run",
-                                              absl::StrCat("GET /api/v1/executions/",
-                                                           e.execution_id())));
+    EXPECT_THAT(NewLines().polos,
+                ElementsAre("POST /api/v1/workflows/ingest/run",
+                            absl::StrCat("GET /api/v1/executions/", e.execution_id())));
     const std::optional<http::ServerRequest> run = h_.polos().last_request("run");
     ASSERT_TRUE(run.has_value());
     EXPECT_THAT(run->body, Not(HasSubstr("req-visible-nowhere")));
@@ -518,8 +529,9 @@ TEST_F(HostileInputTest, BlaxelExecutionIdsAreRefusedOrOneEncodedSegment) {
     std::string segment;  // "": refused
   };
   const std::vector<Case> cases = {
-      {"..", ""},         {"../x", ""},       {"a b", ""},
-      {"a\r\nb", ""},     {k10Kb, ""},        {"a?b=c#d", "a%3Fb%3Dc%23d"},
+      {"..", ""},           {"../x", ""},
+      {"a b", ""},          {"a\r\nb", ""},
+      {k10Kb, ""},          {"a?b=c#d", "a%3Fb%3Dc%23d"},
       {"a%2Fb", "a%252Fb"}, {"caf\xc3\xa9", "caf%C3%A9"},
   };
   for (const Case& c : cases) {
@@ -537,17 +549,16 @@ TEST_F(HostileInputTest, BlaxelExecutionIdsAreRefusedOrOneEncodedSegment) {
     }
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(e.execution_id(), c.id);
-    EXPECT_THAT(lines.blaxel,
-                ElementsAre("POST /v0/jobs/etl/executions",
-                            absl::StrCat("GET /v0/jobs/etl/executions/", c.segment)));
+    EXPECT_THAT(lines.blaxel, ElementsAre("POST /v0/jobs/etl/executions",
+                                          absl::StrCat("GET /v0/jobs/etl/executions/", c.segment)));
   }
 }
 
 // input travels in the JSON body, escaped there; the request line is the
 // route alone, and the run gets exactly the value.
 TEST_F(HostileInputTest, HostileInputIsBodyDataOnly) {
-  const std::string hostile = absl::StrCat("../%2F?a=b#c \r\nHost: evil\x01\"}{ caf\xc3\xa9 ",
-                                           std::string(10 * 1024, 'x'));
+  const std::string hostile =
+      absl::StrCat("../%2F?a=b#c \r\nHost: evil\x01\"}{ caf\xc3\xa9 ", std::string(10 * 1024, 'x'));
   v1::CreateExecutionRequest q;
   q.set_parent("backends/px/workflows/ingest");
   q.mutable_input()->mutable_struct_value()->mutable_fields()->operator[](hostile).set_string_value(
@@ -671,10 +682,10 @@ TEST_F(ResponseSizeTest, AnEndlessChunkedBodyIsRefusedHavingReadAboutTheLimit) {
   for (const Read& read : Reads()) {
     SCOPED_TRACE(read.label);
     auto writer = std::make_shared<Writer>();
-    FaultsOf(read).Add(read.endpoint,
-                       EndlessBody(writer, "{\"x\":\"", std::string(16 * 1024, 'x'),
-                                   "application/json"),
-                       /*times=*/1);
+    FaultsOf(read).Add(
+        read.endpoint,
+        EndlessBody(writer, "{\"x\":\"", std::string(16 * 1024, 'x'), "application/json"),
+        /*times=*/1);
     ExpectTooLarge(Call(read.rpc, read.target), read);
     // The gateway hung up: the writer stopped long before its 1 GiB.
     ASSERT_TRUE(writer->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
@@ -827,11 +838,10 @@ class EventStreamSizeTest : public ResponseSizeTest {
 // A line that never ends: cut off at the parser's line bound (64 KiB).
 TEST_F(EventStreamSizeTest, AnEndlessLineIsCutOff) {
   auto writer = std::make_shared<Writer>();
-  ExpectBoundedAndTheWatchGoesOn(
-      writer,
-      EndlessBody(writer, ": connected\n\ndata: ", std::string(16 * 1024, 'x'),
-                  "text/event-stream"),
-      (64 << 10) + kSlack);
+  ExpectBoundedAndTheWatchGoesOn(writer,
+                                 EndlessBody(writer, ": connected\n\ndata: ",
+                                             std::string(16 * 1024, 'x'), "text/event-stream"),
+                                 (64 << 10) + kSlack);
 }
 
 // Data lines that never end their event: cut off at the event bound

@@ -35,10 +35,10 @@ class Pki {
 
   // A self-signed CA `name`.crt / `name`.key.
   bool MakeCa(const std::string& name) {
-    return Shell(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                            "-days 2 -subj /CN=",
-                            name, " -keyout ", Path(name + ".key"), " -out ",
-                            Path(name + ".crt"))) == 0;
+    return Shell(absl::StrCat(
+               "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+               "-days 2 -subj /CN=",
+               name, " -keyout ", Path(name + ".key"), " -out ", Path(name + ".crt"))) == 0;
   }
 
   // A certificate `name`.crt / `name`.key signed by `ca`, with `san`
@@ -46,13 +46,13 @@ class Pki {
   bool MakeCert(const std::string& ca, const std::string& name, const std::string& san) {
     std::ofstream(Path(name + ".ext")) << "subjectAltName=" << san << "\n";
     return Shell(absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                            "-subj /CN=",
-                            name, " -keyout ", Path(name + ".key"), " -out ",
-                            Path(name + ".csr"))) == 0 &&
+                              "-subj /CN=",
+                              name, " -keyout ", Path(name + ".key"), " -out ",
+                              Path(name + ".csr"))) == 0 &&
            Shell(absl::StrCat("openssl x509 -req -days 2 -in ", Path(name + ".csr"), " -CA ",
-                            Path(ca + ".crt"), " -CAkey ", Path(ca + ".key"),
-                            " -CAcreateserial -extfile ", Path(name + ".ext"), " -out ",
-                            Path(name + ".crt"))) == 0;
+                              Path(ca + ".crt"), " -CAkey ", Path(ca + ".key"),
+                              " -CAcreateserial -extfile ", Path(name + ".ext"), " -out ",
+                              Path(name + ".crt"))) == 0;
   }
 
   std::string Read(const std::string& file) const {
@@ -62,8 +62,8 @@ class Pki {
 
   // Replaces `to` with `from` atomically (as a Kubernetes secret update).
   void Install(const std::string& from, const std::string& to) {
-    Shell(absl::StrCat("cp ", Path(from), " ", Path(to), ".new && mv ", Path(to), ".new ",
-                     Path(to)));
+    Shell(
+        absl::StrCat("cp ", Path(from), " ", Path(to), ".new && mv ", Path(to), ".new ", Path(to)));
   }
 
  private:

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,105 @@ TEST_F(ResilientHttpClientTest, RetriesServiceUnavailableUntilSuccess) {
   EXPECT_EQ(s.in_flight, 0);
   EXPECT_EQ(s.breaker_state, BreakerState::kClosed);
   EXPECT_EQ(s.consecutive_failures, 0);
+}
+
+// Records what the client reports, from any thread.
+class RecordingObserver : public UpstreamObserver {
+ public:
+  struct Seen {
+    std::string route, request_id;
+    int attempt, status;
+    bool transient, retried;
+  };
+  void OnAttempt(const UpstreamAttempt& a) override {
+    absl::MutexLock lock(&mu);
+    attempts.push_back({std::string(a.route), std::string(a.request_id), a.attempt, a.status,
+                        a.transient, a.retried});
+  }
+  void OnRejected(absl::string_view, absl::string_view route, absl::string_view reason) override {
+    absl::MutexLock lock(&mu);
+    rejected.push_back(absl::StrCat(route, " ", reason));
+  }
+  void OnCircuitChange(absl::string_view backend, bool open) override {
+    absl::MutexLock lock(&mu);
+    changes.push_back(absl::StrCat(backend, open ? " open" : " closed"));
+  }
+  absl::Mutex mu;
+  std::vector<Seen> attempts;
+  std::vector<std::string> rejected;
+  std::vector<std::string> changes;
+};
+
+TEST_F(ResilientHttpClientTest, EveryAttemptCarriesTheCallsTraceWithASpanOfItsOwn) {
+  absl::Mutex mu;
+  std::vector<ServerRequest> seen;
+  std::atomic<int> hits{0};
+  auto server = Serve([&](const ServerRequest& r) {
+    {
+      absl::MutexLock lock(&mu);
+      seen.push_back(r);
+    }
+    return ++hits <= 2 ? Status(503) : Status(200, "ok");
+  });
+  RecordingObserver observer;
+  ResilienceOptions o = TestOptions();
+  o.observer = &observer;
+  ResilientHttpClient client(*inner_, o);
+  HttpRequest request = Get(server->base_url() + "/x");
+  request.route = "GET /x";
+  request.trace = std::make_shared<CallTrace>();
+  request.trace->request_id = "req-7";
+  request.trace->trace =
+      *ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  Result r = Fetch(client, request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(request.trace->upstream_requests.load(), 3);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 3u);
+  std::set<std::string> spans;
+  for (const ServerRequest& s : seen) {
+    std::map<std::string, std::string> h(s.headers.begin(), s.headers.end());
+    EXPECT_EQ(h["x-request-id"], "req-7");
+    ASSERT_EQ(h["traceparent"].size(), 55u);
+    EXPECT_EQ(h["traceparent"].substr(0, 36), "00-4bf92f3577b34da6a3ce929d0e0e4736-");
+    EXPECT_EQ(h["traceparent"].substr(52), "-01");
+    spans.insert(h["traceparent"].substr(36, 16));
+  }
+  EXPECT_EQ(spans.size(), 3u);
+  absl::MutexLock olock(&observer.mu);
+  ASSERT_EQ(observer.attempts.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(observer.attempts[i].route, "GET /x");
+    EXPECT_EQ(observer.attempts[i].request_id, "req-7");
+    EXPECT_EQ(observer.attempts[i].attempt, i + 1);
+    EXPECT_EQ(observer.attempts[i].status, i < 2 ? 503 : 200);
+    EXPECT_EQ(observer.attempts[i].transient, i < 2);
+    EXPECT_EQ(observer.attempts[i].retried, i < 2);
+  }
+}
+
+TEST_F(ResilientHttpClientTest, TheObserverHearsTheBreakerOpenRejectAndClose) {
+  std::atomic<bool> healthy{false};
+  auto server = Serve([&](const ServerRequest&) { return healthy ? Status(200) : Status(500); });
+  RecordingObserver observer;
+  ResilienceOptions o = TestOptions();
+  o.observer = &observer;
+  o.max_attempts = 1;
+  o.failure_threshold = 2;
+  o.open_duration = absl::Milliseconds(50);
+  ResilientHttpClient client(*inner_, o);
+  HttpRequest request = Get(server->base_url() + "/x");
+  request.route = "GET /x";
+  EXPECT_EQ(Fetch(client, request)->status, 500);
+  EXPECT_EQ(Fetch(client, request)->status, 500);
+  EXPECT_EQ(Fetch(client, request).status().code(), absl::StatusCode::kUnavailable);
+  healthy = true;
+  absl::SleepFor(absl::Milliseconds(60));
+  EXPECT_EQ(Fetch(client, request)->status, 200);
+  absl::MutexLock lock(&observer.mu);
+  EXPECT_EQ(observer.rejected, (std::vector<std::string>{"GET /x circuit_open"}));
+  EXPECT_EQ(observer.changes, (std::vector<std::string>{"testbackend open", "testbackend closed"}));
+  EXPECT_EQ(observer.attempts.size(), 3u);
 }
 
 TEST_F(ResilientHttpClientTest, GivesUpAfterMaxAttemptsWithTheLastResponse) {

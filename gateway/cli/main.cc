@@ -1,6 +1,7 @@
 // execgw-cli: a small client for the execgw gateway. See PrintHelp.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -132,7 +133,8 @@ constexpr char kHelpTop[] =
     "                  gateway's config (auth.tokens[].hash); the token is not printed\n"
     "  help            print this help\n"
     "\n"
-    "NAME is backends/B/jobs/J/executions/E (Blaxel) or backends/B/executions/E (Polos).\n";
+    "NAME is backends/B/jobs/J/executions/E (Blaxel) or backends/B/executions/E (Polos).\n"
+    "A gateway that authenticates callers gets the bearer token in $EXECGW_TOKEN.\n";
 
 constexpr char kHelpBottom[] =
     "examples, against the demo (scripts/demo.sh):\n"
@@ -222,6 +224,16 @@ int Failed(const grpc::Status& status) {
   return 1;
 }
 
+// A gateway with caller auth wants a bearer token: taken from the
+// environment (EXECGW_TOKEN), never from the command line, where other
+// users of the machine could read it.
+void AddCredentials(grpc::ClientContext& context) {
+  const char* token = std::getenv("EXECGW_TOKEN");
+  if (token != nullptr && *token != '\0') {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+}
+
 struct Client {
   std::unique_ptr<ExecutionService::Stub> stub;
   absl::Duration timeout;
@@ -229,6 +241,7 @@ struct Client {
   std::unique_ptr<grpc::ClientContext> NewContext() const {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+    AddCredentials(*context);
     return context;
   }
 };
@@ -450,6 +463,7 @@ int Watch(const std::string& server, const std::string& name, bool timeout_given
         static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
   }
   grpc::ClientContext context;
+  AddCredentials(context);
   // A watch lasts as long as its execution: no deadline unless asked.
   if (timeout_given) {
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
@@ -475,6 +489,7 @@ int Watch(const std::string& server, const std::string& name, bool timeout_given
     // stream ends OK without repeating it; its final state gives the exit
     // code.
     grpc::ClientContext get_context;
+    AddCredentials(get_context);
     get_context.set_deadline(std::chrono::system_clock::now() +
                              absl::ToChronoMilliseconds(timeout));
     execgw::v1::GetExecutionRequest get;

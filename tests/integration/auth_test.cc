@@ -2,6 +2,10 @@
 // checked against salted hashes, mutual-TLS identities (SPIFFE URI, DNS
 // name), grants by backend and method, the watch limit per caller, and
 // errors that carry ErrorInfo and never the token.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -174,6 +178,47 @@ TEST_F(AuthTest, TheWatchLimitCountsTheAuthenticatedCallerWhereverItConnectsFrom
   c.TryCancel();
   a_reader->Finish();
   c_reader->Finish();
+}
+
+TEST(AuthTokensFileTest, TokensFromTheFileAuthenticateAndABadFileStopsTheStart) {
+  const std::string path = absl::StrCat("/tmp/execgw-tokens-", getpid(), ".json");
+  {
+    std::ofstream out(path);
+    out << "{\"tokens\": [{\"name\": \"from-file\", \"hash\": \""
+        << gateway::HashToken(kWriterToken)
+        << "\", \"allow\": {\"backends\": [\"*\"], \"methods\": [\"read\"]}}]}";
+  }
+  {
+    GatewayHarness::Options o;
+    o.auth.set_tokens_file(path);
+    GatewayHarness h(o);
+    polos::NewExecution n;
+    n.workflow_id = "ingest";
+    const std::string name = absl::StrCat("backends/", GatewayHarness::kPolos, "/executions/",
+                                          h.polos().AddExecution(n));
+    for (const char* token : {kWriterToken, kReaderToken}) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", std::string("Bearer ") + token);
+      v1::GetExecutionRequest request;
+      request.set_name(name);
+      v1::Execution out;
+      const grpc::Status s = h.stub().GetExecution(&context, request, &out);
+      if (token == kWriterToken) {
+        EXPECT_TRUE(s.ok()) << s.error_message();
+      } else {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+      }
+    }
+  }
+  std::ofstream(path) << "{\"tokens\": [{\"name\": 1}]";
+  config::v1::Auth auth;
+  auth.set_tokens_file(path);
+  auto bad = gateway::CallerAuth::FromConfig(auth, {"bx"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("auth.tokensFile"), std::string::npos);
+  std::remove(path.c_str());
+  EXPECT_EQ(gateway::CallerAuth::FromConfig(auth, {"bx"}).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(AuthConfigTest, BadEntriesAreRefusedNamingTheField) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateway/caller_auth.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -47,6 +48,40 @@ class CliTest : public ::testing::Test {
 
   GatewayHarness h_;
 };
+
+class CliAuthTest : public CliTest {
+ protected:
+  static GatewayHarness::Options Options() {
+    GatewayHarness::Options o;
+    auto* t = o.auth.add_tokens();
+    t->set_name("cli-user");
+    t->set_hash(gateway::HashToken("cli-token-1234567890abcdef"));
+    t->mutable_allow()->add_backends("*");
+    t->mutable_allow()->add_methods("read");
+    return o;
+  }
+  CliAuthTest() : CliTest(Options()) {}
+};
+
+TEST_F(CliAuthTest, TheTokenComesFromTheEnvironment) {
+  h_.blaxel().PutExecution("etl", "exec-auth", blaxel::SimulatedScenario::kSucceed,
+                           h_.clock().Now() - absl::Minutes(1), 1);
+  const std::string name = "get backends/bx/jobs/etl/executions/exec-auth";
+  unsetenv("EXECGW_TOKEN");
+  CliRun without = Cli(name);
+  EXPECT_EQ(without.exit_code, 1) << without.output;
+  EXPECT_THAT(without.output, HasSubstr("UNAUTHENTICATED"));
+  setenv("EXECGW_TOKEN", "cli-token-1234567890abcdef", 1);
+  CliRun with = Cli(name);
+  EXPECT_EQ(with.exit_code, 0) << with.output;
+  EXPECT_THAT(with.output, HasSubstr("name: backends/bx/jobs/etl/executions/exec-auth"));
+  // Read-only: a cancel is refused, naming the caller.
+  CliRun cancel = Cli("cancel backends/bx/jobs/etl/executions/exec-auth");
+  EXPECT_NE(cancel.exit_code, 0);
+  EXPECT_THAT(cancel.output, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(cancel.output, Not(HasSubstr("cli-token-1234567890abcdef")));
+  unsetenv("EXECGW_TOKEN");
+}
 
 TEST_F(CliTest, GetListTasksCancel) {
   // Long-running tasks: still running a minute in.

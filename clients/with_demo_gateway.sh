@@ -4,7 +4,8 @@
 # EXECGW_SERVER=127.0.0.1:PORT in its environment, then stops the gateway
 # (SIGTERM, SIGKILL if it has not exited 15 s later) and exits with
 # COMMAND's status. The client tests (clients.python, clients.node) run
-# through it, each against a gateway of its own.
+# through it, each against a gateway of its own. What the gateway wrote
+# is copied to this script's stderr once it has stopped.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 EXECGW COMMAND [ARG...]" >&2
@@ -24,6 +25,15 @@ stop() {
   done
   kill -KILL "$gateway" 2>/dev/null || true
   wait "$gateway" 2>/dev/null || true
+  # Everything the gateway wrote, up to its exit, goes into the test's
+  # output: for the reader of a failure, and for the suite's secret sweep
+  # (scripts/test.sh).
+  for stream in stdout stderr; do
+    if [ -s "$logs/$stream" ]; then
+      echo "with_demo_gateway: the gateway's $stream:" >&2
+      cat "$logs/$stream" >&2
+    fi
+  done
   rm -rf "$logs"
 }
 trap stop EXIT
@@ -44,8 +54,4 @@ fi
 
 status=0
 EXECGW_SERVER="127.0.0.1:$port" "$@" || status=$?
-if [ "$status" -ne 0 ] && [ -s "$logs/stderr" ]; then
-  echo "with_demo_gateway: the gateway's stderr:" >&2
-  tail -n 50 "$logs/stderr" >&2
-fi
 exit "$status"

@@ -44,7 +44,8 @@ int ShareOf(int total, WorkerShare share) {
   return std::max(1, base + extra);
 }
 
-BackendRegistry::BackendRegistry(std::vector<Entry> entries) {
+BackendRegistry::BackendRegistry(std::vector<Entry> entries, std::vector<std::string> secrets)
+    : secrets_(std::move(secrets)) {
   for (auto& e : entries) {
     std::string name = e.backend->name();
     backends_.emplace(std::move(name), std::move(e));
@@ -93,6 +94,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     BackendUse use, http::UpstreamObserver* observer) {
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   std::vector<BackendRegistry::Entry> entries;
+  std::vector<std::string> secrets;
   for (int i = 0; i < config.backends_size(); ++i) {
     const auto& b = config.backends(i);
     const std::string at = absl::StrCat("backends[", i, "]");
@@ -110,11 +112,13 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
         auto secret = ResolveHeaderSecret(b.blaxel().oauth().client_secret(),
                                           absl::StrCat(at, ".blaxel.oauth.clientSecret"));
         if (!secret.ok()) return secret.status();
+        secrets.push_back(*secret);
         options.oauth_client_id = *std::move(id);
         options.oauth_client_secret = *std::move(secret);
       } else {
         auto key = ResolveHeaderSecret(b.blaxel().api_key(), absl::StrCat(at, ".blaxel.apiKey"));
         if (!key.ok()) return key.status();
+        secrets.push_back(*key);
         options.api_key = *std::move(key);
       }
       options.name = b.name();
@@ -128,6 +132,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
     } else {
       auto key = ResolveHeaderSecret(b.polos().api_key(), absl::StrCat(at, ".polos.apiKey"));
       if (!key.ok()) return key.status();
+      secrets.push_back(*key);
       polos::PolosBackendOptions options;
       options.name = b.name();
       options.base_url = b.polos().base_url();
@@ -138,7 +143,7 @@ absl::StatusOr<std::unique_ptr<BackendRegistry>> BuildBackends(
       entries.push_back({std::move(http), std::move(backend)});
     }
   }
-  return std::make_unique<BackendRegistry>(std::move(entries));
+  return std::make_unique<BackendRegistry>(std::move(entries), std::move(secrets));
 }
 
 }  // namespace execgw::gateway

@@ -26,7 +26,10 @@ class BackendRegistry {
     std::unique_ptr<Backend> backend;
   };
 
-  explicit BackendRegistry(std::vector<Entry> entries);
+  // `secrets`: the upstream credentials the backends were built with
+  // (API keys, OAuth client ids and secrets), for the gateway to strip from
+  // whatever it says.
+  explicit BackendRegistry(std::vector<Entry> entries, std::vector<std::string> secrets = {});
   explicit BackendRegistry(std::vector<std::unique_ptr<Backend>> backends);
   ~BackendRegistry();
 
@@ -40,8 +43,11 @@ class BackendRegistry {
   // backend built without one, or not configured).
   bool CircuitClosed(const std::string& name) const;
 
+  const std::vector<std::string>& secrets() const { return secrets_; }
+
  private:
   std::map<std::string, Entry> backends_;
+  std::vector<std::string> secrets_;
 };
 
 // Which of the gateway's workers a registry is built for: each gets its

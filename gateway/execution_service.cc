@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "gateway/grpc_status.h"
@@ -59,9 +60,12 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 template <typename Request>
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
+  // `secrets` (which must outlive the call) are stripped from its answer
+  // and its log line.
   UnaryCall(grpc::CallbackServerContext* context, grpc::ByteBuffer* response, RpcMethod method,
-            GatewayMetrics* metrics)
+            GatewayMetrics* metrics, absl::Span<const std::string> secrets)
       : response_(response),
+        secrets_(secrets),
         cancellation_(std::make_shared<Cancellation>()),
         observation_(method, *context, metrics) {
     call_context_.deadline = DeadlineOf(*context);
@@ -71,6 +75,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   Request& request() { return request_; }
   RpcObservation& observation() { return observation_; }
+  absl::Span<const std::string> secrets() const { return secrets_; }
   const CallContext& context() const { return call_context_; }
 
   // A completion that answers the result (serialised straight from it) or
@@ -101,7 +106,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   }
 
   // Finishes with an error.
-  void FinishWith(const absl::Status& status) { End(ToGrpcStatus(status)); }
+  void FinishWith(const absl::Status& status) {
+    End(ToGrpcStatus(RedactSecrets(status, secrets_)));
+  }
 
   void OnCancel() override { cancellation_->Cancel(); }
   void OnDone() override { delete this; }
@@ -114,6 +121,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   Request request_;
   grpc::ByteBuffer* const response_;
+  const absl::Span<const std::string> secrets_;
   std::shared_ptr<Cancellation> cancellation_;
   RpcObservation observation_;
   CallContext call_context_;
@@ -193,9 +201,10 @@ template <typename Request, typename Start>
 grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request_bytes,
                                          grpc::ByteBuffer* response_bytes, RpcMethod method,
-                                         GatewayMetrics* metrics, const CallerAuth* auth,
-                                         Start start) {
-  auto* call = new UnaryCall<Request>(context, response_bytes, method, metrics);
+                                         const ExecutionService::Dependencies& deps, Start start) {
+  auto* call = new UnaryCall<Request>(context, response_bytes, method, deps.metrics,
+                                      deps.workers.front()->backends().secrets());
+  const CallerAuth* auth = deps.auth;
   // The caller is authenticated before the request is read; `start`
   // authorizes it once it knows the backend (Allow).
   const Caller* caller = nullptr;
@@ -211,7 +220,7 @@ grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* context,
   }
   if (s.ok()) s = ParseRequest(*request_bytes, &call->request());
   if (s.ok()) {
-    call->observation().set_name(ResourceOf(call->request()));
+    call->observation().set_name(RedactSecrets(ResourceOf(call->request()), call->secrets()));
     s = start(*call, call->request(), caller);
   }
   if (!s.ok()) call->FinishWith(s);
@@ -244,7 +253,7 @@ grpc::ServerUnaryReactor* ExecutionService::GetExecution(grpc::CallbackServerCon
                                                          grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::GetExecutionRequest>;
   return StartUnaryCall<v1::GetExecutionRequest>(
-      context, request, response, RpcMethod::kGetExecution, deps_.metrics, deps_.auth,
+      context, request, response, RpcMethod::kGetExecution, deps_,
       [&](Call& call, const v1::GetExecutionRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
@@ -265,7 +274,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutions(grpc::CallbackServerC
                                                            grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionsRequest>;
   return StartUnaryCall<v1::ListExecutionsRequest>(
-      context, request, response, RpcMethod::kListExecutions, deps_.metrics, deps_.auth,
+      context, request, response, RpcMethod::kListExecutions, deps_,
       [&](Call& call, const v1::ListExecutionsRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ListExecutionsQuery> query = ParseListExecutionsRequest(request);
@@ -298,7 +307,7 @@ grpc::ServerUnaryReactor* ExecutionService::ListExecutionTasks(grpc::CallbackSer
                                                                grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListExecutionTasksRequest>;
   return StartUnaryCall<v1::ListExecutionTasksRequest>(
-      context, request, response, RpcMethod::kListExecutionTasks, deps_.metrics, deps_.auth,
+      context, request, response, RpcMethod::kListExecutionTasks, deps_,
       [&](Call& call, const v1::ListExecutionTasksRequest& request,
           const Caller* caller) -> absl::Status {
         ListTasksQuery query;
@@ -334,7 +343,7 @@ grpc::ServerUnaryReactor* ExecutionService::CreateExecution(grpc::CallbackServer
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CreateExecutionRequest>;
   return StartUnaryCall<v1::CreateExecutionRequest>(
-      context, request, response, RpcMethod::kCreateExecution, deps_.metrics, deps_.auth,
+      context, request, response, RpcMethod::kCreateExecution, deps_,
       [&](Call& call, const v1::CreateExecutionRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ParentName> parent = ParseParentName(request.parent(), "parent");
@@ -364,7 +373,7 @@ grpc::ServerUnaryReactor* ExecutionService::CancelExecution(grpc::CallbackServer
                                                             grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::CancelExecutionRequest>;
   return StartUnaryCall<v1::CancelExecutionRequest>(
-      context, request, response, RpcMethod::kCancelExecution, deps_.metrics, deps_.auth,
+      context, request, response, RpcMethod::kCancelExecution, deps_,
       [&](Call& call, const v1::CancelExecutionRequest& request,
           const Caller* caller) -> absl::Status {
         absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
@@ -417,45 +426,49 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
       std::make_unique<RpcObservation>(RpcMethod::kWatchExecution, *context, deps_.metrics);
   class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
-    Refused(const absl::Status& status, std::unique_ptr<RpcObservation> observation) {
-      const grpc::Status answer = ToGrpcStatus(status);
+    Refused(const absl::Status& status, std::unique_ptr<RpcObservation> observation,
+            absl::Span<const std::string> secrets) {
+      const grpc::Status answer = ToGrpcStatus(RedactSecrets(status, secrets));
       observation->Finish(answer);
       Finish(answer);
     }
     void OnDone() override { delete this; }
   };
+  const std::vector<std::string>& secrets = deps_.workers.front()->backends().secrets();
   const Caller* caller = nullptr;
   if (deps_.auth != nullptr) {
     absl::StatusOr<const Caller*> who = deps_.auth->Authenticate(*context);
-    if (!who.ok()) return new Refused(who.status(), std::move(observation));
+    if (!who.ok()) return new Refused(who.status(), std::move(observation), secrets);
     caller = *who;
     observation->set_caller(caller->name);
   }
   v1::WatchExecutionRequest request;
   if (absl::Status s = ParseRequest(*request_bytes, &request); !s.ok()) {
-    return new Refused(s, std::move(observation));
+    return new Refused(s, std::move(observation), secrets);
   }
-  observation->set_name(request.name());
+  observation->set_name(RedactSecrets(request.name(), secrets));
   absl::StatusOr<ExecutionName> name = ParseExecutionName(request.name(), "name");
-  if (!name.ok()) return new Refused(name.status(), std::move(observation));
+  if (!name.ok()) return new Refused(name.status(), std::move(observation), secrets);
   if (absl::Status s = Allow(caller, Method::kWatch, name->backend); !s.ok()) {
-    return new Refused(s, std::move(observation));
+    return new Refused(s, std::move(observation), secrets);
   }
   if (request.etag().size() > 128) {
-    return new Refused(FieldError("etag", "is longer than 128 characters"), std::move(observation));
+    return new Refused(FieldError("etag", "is longer than 128 characters"), std::move(observation),
+                       secrets);
   }
   absl::StatusOr<absl::Duration> heartbeat = HeartbeatInterval(request, deps_.heartbeat_interval);
-  if (!heartbeat.ok()) return new Refused(heartbeat.status(), std::move(observation));
+  if (!heartbeat.ok()) return new Refused(heartbeat.status(), std::move(observation), secrets);
   Worker& worker = WorkerFor(name->ToString());
   absl::StatusOr<Backend*> backend = worker.watch_backends().Find(name->backend);
-  if (!backend.ok()) return new Refused(backend.status(), std::move(observation));
+  if (!backend.ok()) return new Refused(backend.status(), std::move(observation), secrets);
   // The per-caller limit counts an authenticated caller by its name,
   // wherever it connects from.
   absl::StatusOr<WatchLimits::Slot> slot = watch_limits_->Acquire(
       caller != nullptr ? absl::StrCat("caller:", caller->name) : CallerOf(context->peer()));
-  if (!slot.ok()) return new Refused(slot.status(), std::move(observation));
+  if (!slot.ok()) return new Refused(slot.status(), std::move(observation), secrets);
   WatchStream::Params params{&worker.watches(), *backend,   *std::move(name),
                              request.etag(),    *heartbeat, *std::move(slot)};
+  params.secrets = secrets;
   params.on_finish = [observation = std::move(observation)](const grpc::Status& status) {
     observation->Finish(status);
   };

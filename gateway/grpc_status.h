@@ -18,6 +18,10 @@ namespace execgw::gateway {
 // values over 256 bytes are cut (on a UTF-8 boundary, marked "...").
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// "OK", "NOT_FOUND"...: gRPC's name of `code` (as metric labels, in logs
+// and in the CLI's output); "UNKNOWN" for a number gRPC does not define.
+const char* GrpcCodeName(grpc::StatusCode code);
+
 }  // namespace execgw::gateway
 
 #endif  // EXECGW_GATEWAY_GRPC_STATUS_H_

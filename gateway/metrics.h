@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/http/upstream_observer.h"
+#include "gateway/grpc_status.h"
 #include "grpcpp/support/status.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -40,8 +41,6 @@ enum class RpcMethod {
 };
 inline constexpr int kRpcMethodCount = 6;
 const char* RpcMethodName(RpcMethod method);
-// "OK", "NOT_FOUND"...: gRPC's code names, as metric labels and in logs.
-const char* GrpcCodeName(grpc::StatusCode code);
 
 // The gateway's Prometheus metrics (README "Metrics" lists them): one
 // registry for the process. Label values are bounded: method names, gRPC

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the C++ format check, the proto lint,
-# then every GoogleTest suite through CTest.
+# then every GoogleTest suite through CTest, then the secret sweep over
+# everything the tests wrote.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup.sh"
@@ -21,3 +22,7 @@ echo "buf lint: ok"
 echo "== ctest"
 cd "$here/build"
 ctest --output-on-failure -j"$(nproc)" --timeout 300
+echo "== secret sweep"
+# Everything the suite's processes wrote (the gateways' logs among it)
+# holds no form of any of the suite's secrets (tests/testing/suite_secrets.h).
+"$here/build/tests/testing/secret_sweep" "$here/build/Testing/Temporary/LastTest.log"

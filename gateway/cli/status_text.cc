@@ -3,39 +3,15 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace execgw::cli {
-namespace {
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN_CODE";
-}
-
-}  // namespace
 
 std::string FormatStatus(const grpc::Status& status) {
-  std::string out =
-      absl::StrCat("error: ", CodeName(status.error_code()), ": ", status.error_message(), "\n");
+  std::string out = absl::StrCat("error: ", gateway::GrpcCodeName(status.error_code()), ": ",
+                                 status.error_message(), "\n");
   google::rpc::Status rich;
   if (status.error_details().empty() || !rich.ParseFromString(status.error_details())) return out;
   for (const auto& any : rich.details()) {

@@ -68,7 +68,7 @@ void WatchStream::OnEnd(const absl::Status& status, bool shutting_down) {
   if (finished_) return;
   subscribed_ = false;
   if (!shutting_down) {
-    End(ToGrpcStatus(status));
+    End(ToGrpcStatus(RedactSecrets(status, params_.secrets)));
     return;
   }
   if (ending_.has_value()) return;

@@ -7,6 +7,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "adapters/backend.h"
 #include "adapters/cancellation.h"
 #include "adapters/resource_name.h"
@@ -39,6 +40,8 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public Wa
     std::string resume_etag;
     absl::Duration heartbeat_interval;
     WatchLimits::Slot slot;
+    // Stripped from the error the stream ends with; must outlive it.
+    absl::Span<const std::string> secrets;
     // Optional: called once with the status the stream ends with, just
     // before it is sent (the "rpc" log line and metrics).
     absl::AnyInvocable<void(const grpc::Status&)> on_finish;

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/integration/pki.h"
+#include "tests/testing/suite_secrets.h"
 
 namespace execgw {
 namespace {
@@ -23,9 +24,9 @@ namespace {
 using testing::DetailsOf;
 using testing::GatewayHarness;
 
-constexpr char kReaderToken[] = "reader-token-5f1d2c3b4a596877";
-constexpr char kWriterToken[] = "writer-token-0a1b2c3d4e5f6071";
-constexpr char kPolosOnlyToken[] = "polos-only-token-9e8d7c6b5a49";
+using ::execgw::testing::kPolosOnlyToken;
+using ::execgw::testing::kReaderToken;
+using ::execgw::testing::kWriterToken;
 
 void AddToken(config::v1::Auth& auth, const std::string& name, const std::string& token,
               std::initializer_list<const char*> backends,

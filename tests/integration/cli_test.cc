@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "sim/http/http_server.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/suite_secrets.h"
 
 namespace execgw::testing {
 namespace {
@@ -55,7 +56,7 @@ class CliAuthTest : public CliTest {
     GatewayHarness::Options o;
     auto* t = o.auth.add_tokens();
     t->set_name("cli-user");
-    t->set_hash(gateway::HashToken("cli-token-1234567890abcdef"));
+    t->set_hash(gateway::HashToken(::execgw::testing::kCliToken));
     t->mutable_allow()->add_backends("*");
     t->mutable_allow()->add_methods("read");
     return o;
@@ -71,7 +72,7 @@ TEST_F(CliAuthTest, TheTokenComesFromTheEnvironment) {
   CliRun without = Cli(name);
   EXPECT_EQ(without.exit_code, 1) << without.output;
   EXPECT_THAT(without.output, HasSubstr("UNAUTHENTICATED"));
-  setenv("EXECGW_TOKEN", "cli-token-1234567890abcdef", 1);
+  setenv("EXECGW_TOKEN", ::execgw::testing::kCliToken, 1);
   CliRun with = Cli(name);
   EXPECT_EQ(with.exit_code, 0) << with.output;
   EXPECT_THAT(with.output, HasSubstr("name: backends/bx/jobs/etl/executions/exec-auth"));
@@ -79,7 +80,7 @@ TEST_F(CliAuthTest, TheTokenComesFromTheEnvironment) {
   CliRun cancel = Cli("cancel backends/bx/jobs/etl/executions/exec-auth");
   EXPECT_NE(cancel.exit_code, 0);
   EXPECT_THAT(cancel.output, HasSubstr("PERMISSION_DENIED"));
-  EXPECT_THAT(cancel.output, Not(HasSubstr("cli-token-1234567890abcdef")));
+  EXPECT_THAT(cancel.output, Not(HasSubstr(::execgw::testing::kCliToken)));
   unsetenv("EXECGW_TOKEN");
 }
 

@@ -12,15 +12,22 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/integration/pki.h"
+#include "tests/testing/eventually.h"
 
 namespace execgw {
 namespace {
@@ -33,14 +40,7 @@ using testing::Pki;
 using testing::Shell;
 using testing::TlsTo;
 
-bool Eventually(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
-}
+using testing::Eventually;
 
 std::shared_ptr<grpc::Channel> Plaintext(int port) {
   return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
@@ -115,15 +115,6 @@ std::string PolosExecution(GatewayHarness& h) {
                       h.polos().AddExecution(n));
 }
 
-grpc::Status GetFrom(v1::ExecutionService::Stub& stub, const std::string& name) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  v1::GetExecutionRequest request;
-  request.set_name(name);
-  v1::Execution out;
-  return stub.GetExecution(&context, request, &out);
-}
-
 TEST(HealthTest, EveryNameIsServingOnceTheGatewayListensAndUnknownOnesAreNotFound) {
   GatewayHarness h;
   auto health = Health::NewStub(Plaintext(h.port()));
@@ -166,7 +157,7 @@ TEST_F(BackendHealthTest, ABackendGoesNotServingWhileItsCircuitIsOpenAndBackWhen
   http::ServerResponse down;
   down.status = 503;
   h_.polos().faults().Add("get", down, /*times=*/-1);
-  for (int i = 0; i < 2; ++i) EXPECT_FALSE(GetFrom(h_.stub(), name).ok());
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(testing::GetExecutionStatus(h_.stub(), name).ok());
   ASSERT_TRUE(Eventually([&] { return watch.Saw(HealthCheckResponse::NOT_SERVING); }));
   EXPECT_EQ(StatusOf(*health, polos), HealthCheckResponse::NOT_SERVING);
   // The other backend and the gateway as a whole are unaffected.
@@ -175,7 +166,7 @@ TEST_F(BackendHealthTest, ABackendGoesNotServingWhileItsCircuitIsOpenAndBackWhen
   // Recovered upstream: the breaker's probe succeeds and closes it.
   h_.polos().faults().Clear();
   absl::SleepFor(absl::Milliseconds(350));
-  EXPECT_TRUE(GetFrom(h_.stub(), name).ok());
+  EXPECT_TRUE(testing::GetExecutionStatus(h_.stub(), name).ok());
   ASSERT_TRUE(Eventually([&] { return StatusOf(*health, polos) == HealthCheckResponse::SERVING; }));
   const auto seen = watch.seen();
   ASSERT_GE(seen.size(), 3u);
@@ -194,7 +185,8 @@ TEST(ProbeListenerTest, ServesHealthInPlaintextAndNothingElse) {
   EXPECT_EQ(StatusOf(*health, "execgw.liveness"), HealthCheckResponse::SERVING);
   EXPECT_EQ(StatusOf(*health, "execgw.readiness"), HealthCheckResponse::SERVING);
   auto api = v1::ExecutionService::NewStub(Plaintext(h.server().probe_port()));
-  EXPECT_EQ(GetFrom(*api, PolosExecution(h)).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(testing::GetExecutionStatus(*api, PolosExecution(h)).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST(DrainTest, HealthGoesNotServingFirstThenCallsAreRefusedAndDrainReturnsWithinTheGrace) {
@@ -214,14 +206,14 @@ TEST(DrainTest, HealthGoesNotServingFirstThenCallsAreRefusedAndDrainReturnsWithi
   // Within the delay, calls are still served, and the process is alive.
   EXPECT_EQ(StatusOf(*health, "execgw.liveness"), HealthCheckResponse::SERVING);
   EXPECT_EQ(StatusOf(*health, "execgw.readiness"), HealthCheckResponse::NOT_SERVING);
-  EXPECT_TRUE(GetFrom(h.stub(), name).ok());
+  EXPECT_TRUE(testing::GetExecutionStatus(h.stub(), name).ok());
   drain.join();
   const absl::Duration took = absl::Now() - start;
   EXPECT_GE(took, absl::Milliseconds(400));
   EXPECT_LT(took, absl::Milliseconds(3000 + 500));
   // The health Watch stream was ended, not left to the grace.
   ASSERT_TRUE(Eventually([&] { return readiness.end().has_value(); }));
-  EXPECT_FALSE(GetFrom(h.stub(), name).ok());
+  EXPECT_FALSE(testing::GetExecutionStatus(h.stub(), name).ok());
 }
 
 TEST(MessageSizeTest, ARequestOverMaxRequestBytesIsRefusedResourceExhausted) {
@@ -260,7 +252,60 @@ TEST(ConnectionAgeTest, AWatchOnAnAgedConnectionEndsAndANewCallReconnects) {
   // the call's own deadline.
   EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE) << end.error_message();
   EXPECT_LT(lasted, absl::Seconds(5));
-  EXPECT_TRUE(GetFrom(h.stub(), name).ok());
+  EXPECT_TRUE(testing::GetExecutionStatus(h.stub(), name).ok());
+}
+
+// A client whose keepalive pings come faster than
+// server.minClientPingIntervalMs allows is sent away (GOAWAY
+// too_many_pings, after two strikes), ending its calls UNAVAILABLE; one
+// that pings within the limit keeps its stream.
+TEST(KeepaliveTest, AClientPingingTooOftenIsSentAwayAndAPoliteOneIsNot) {
+  GatewayHarness::Options o;
+  o.server.set_min_client_ping_interval_ms(5000);
+  GatewayHarness h(o);
+  auto pinging_every = [&](int ms) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ms);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // Pings without data frames between them, as many as the client likes.
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    // gRPC 1.51's client otherwise spaces pings without data 5 minutes
+    // apart whatever its keepalive time.
+    args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, ms);
+    return Health::NewStub(grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", h.port()),
+                                                     grpc::InsecureChannelCredentials(), args));
+  };
+  // gRPC's client sends keepalive pings about a second apart at the
+  // fastest, whatever it is configured with.
+  auto rude = pinging_every(1000);
+  auto polite = pinging_every(6000);
+  const absl::Time start = absl::Now();
+  HealthWatch rude_watch(*rude, "execgw.liveness");
+  HealthWatch polite_watch(*polite, "execgw.liveness");
+  ASSERT_TRUE(Eventually([&] { return rude_watch.end().has_value(); }, absl::Seconds(15)));
+  EXPECT_EQ(rude_watch.end()->error_code(), grpc::StatusCode::UNAVAILABLE)
+      << rude_watch.end()->error_message();
+  // The polite client has pinged by now, and is still served.
+  absl::SleepFor(absl::Seconds(8) - (absl::Now() - start));
+  EXPECT_TRUE(polite_watch.Saw(HealthCheckResponse::SERVING));
+  EXPECT_FALSE(polite_watch.end().has_value()) << polite_watch.end()->error_message();
+}
+
+// A response over server.maxResponseBytes is not sent: the caller gets
+// RESOURCE_EXHAUSTED, and a small one still goes through.
+TEST(MessageSizeTest, AResponseOverMaxResponseBytesIsRefusedResourceExhausted) {
+  GatewayHarness::Options o;
+  o.server.set_max_response_bytes(4096);
+  GatewayHarness h(o);
+  polos::NewExecution big;
+  big.workflow_id = "ingest";
+  big.payload_json = absl::StrCat("\"", std::string(8192, 'x'), "\"");
+  const std::string big_name = absl::StrCat("backends/", GatewayHarness::kPolos, "/executions/",
+                                            h.polos().AddExecution(big));
+  const grpc::Status s = testing::GetExecutionStatus(h.stub(), big_name);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(testing::GetExecutionStatus(h.stub(), PolosExecution(h)).ok());
 }
 
 // --- TLS ---
@@ -271,7 +316,7 @@ grpc::Status GetOver(int port, std::shared_ptr<grpc::ChannelCredentials> credent
   args.SetSslTargetNameOverride("localhost");
   auto stub = v1::ExecutionService::NewStub(
       grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), credentials, args));
-  return GetFrom(*stub, name);
+  return testing::GetExecutionStatus(*stub, name);
 }
 
 class TlsTest : public ::testing::Test {
@@ -301,7 +346,8 @@ TEST_F(TlsTest, TheListenerSpeaksTlsOnlyAndPicksUpARotatedCertificate) {
   GatewayHarness h(TlsOptions(false, false));
   const std::string name = PolosExecution(h);
   EXPECT_TRUE(GetOver(h.port(), TlsTo(pki_, "ca"), name).ok());
-  EXPECT_EQ(GetFrom(*v1::ExecutionService::NewStub(Plaintext(h.port())), name).error_code(),
+  EXPECT_EQ(testing::GetExecutionStatus(*v1::ExecutionService::NewStub(Plaintext(h.port())), name)
+                .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // A new CA signs the next certificate; the files are replaced in place.
   ASSERT_TRUE(pki_.MakeCa("ca2"));
@@ -348,6 +394,99 @@ TEST(ReflectionTest, AGenericToolListsEveryMethodOfEveryListedService) {
         "grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch"}) {
     EXPECT_NE(out.find(method), std::string::npos) << method << " not in:\n" << out;
   }
+}
+
+// The files server reflection answers for `file_containing_symbol`
+// `symbol`, as a generic tool asks (grpc.reflection.v1alpha, spoken on the
+// wire here: Debian ships no client for it). Empty when it answers none.
+std::vector<google::protobuf::FileDescriptorProto> ReflectFilesFor(int port,
+                                                                   const std::string& symbol) {
+  std::vector<google::protobuf::FileDescriptorProto> files;
+  // ServerReflectionRequest { file_containing_symbol (4) }
+  std::string request;
+  {
+    google::protobuf::io::StringOutputStream out(&request);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.WriteTag((4 << 3) | 2);
+    coded.WriteVarint32(static_cast<uint32_t>(symbol.size()));
+    coded.WriteString(symbol);
+  }
+  grpc::GenericStub stub(Plaintext(port));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag;
+  bool ok;
+  auto step = [&](int id) {
+    return cq.Next(&tag, &ok) && ok && tag == reinterpret_cast<void*>(id);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (!step(1)) return files;
+  grpc::Slice slice(request);
+  grpc::ByteBuffer out(&slice, 1);
+  call->Write(out, grpc::WriteOptions().set_last_message(), reinterpret_cast<void*>(2));
+  if (!step(2)) return files;
+  grpc::ByteBuffer in;
+  call->Read(&in, reinterpret_cast<void*>(3));
+  if (step(3)) {
+    std::vector<grpc::Slice> slices;
+    (void)in.Dump(&slices);
+    std::string bytes;
+    for (const auto& sl : slices)
+      bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    // ServerReflectionResponse { file_descriptor_response (4) {
+    //   repeated bytes file_descriptor_proto (1) } }
+    google::protobuf::UnknownFieldSet response;
+    if (response.ParseFromString(bytes)) {
+      for (int i = 0; i < response.field_count(); ++i) {
+        if (response.field(i).number() != 4) continue;
+        google::protobuf::UnknownFieldSet fd_response;
+        if (!fd_response.ParseFromString(response.field(i).length_delimited())) continue;
+        for (int j = 0; j < fd_response.field_count(); ++j) {
+          google::protobuf::FileDescriptorProto file;
+          if (fd_response.field(j).number() == 1 &&
+              file.ParseFromString(fd_response.field(j).length_delimited())) {
+            files.push_back(std::move(file));
+          }
+        }
+      }
+    }
+  }
+  context.TryCancel();
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(4)) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return files;
+}
+
+// The detail types of the gateway's errors resolve through reflection, so
+// a tool that decodes Any from the server's schema can show ErrorInfo,
+// RetryInfo and BadRequest instead of their bytes. (buf curl 1.47 cannot:
+// it decodes details only from the types compiled into it.)
+TEST(ReflectionTest, TheErrorDetailTypesResolve) {
+  GatewayHarness h;
+  for (const char* type :
+       {"google.rpc.ErrorInfo", "google.rpc.RetryInfo", "google.rpc.BadRequest"}) {
+    const std::vector<google::protobuf::FileDescriptorProto> files =
+        ReflectFilesFor(h.port(), type);
+    bool found = false;
+    for (const auto& file : files) {
+      if (file.package() != "google.rpc") continue;
+      for (const auto& message : file.message_type()) {
+        if (absl::StrCat("google.rpc.", message.name()) == type) found = true;
+      }
+    }
+    EXPECT_TRUE(found) << type << " is not in the " << files.size()
+                       << " file(s) reflection answered";
+  }
+  // An unknown symbol resolves to nothing.
+  EXPECT_TRUE(ReflectFilesFor(h.port(), "google.rpc.NoSuchType").empty());
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
 // No secret in anything the gateway says: every byte the process writes to
 // stderr and stdout while a gateway serves calls that go wrong in every way
 // that involves a credential (rejected upstream keys, unknown and partial
-// caller tokens, another credential sent as a caller token), and every
-// answer's
-// message and details, are searched for the suite's own secrets in every
-// encoding they could leak in.
+// caller tokens, another credential sent as a caller token or as a
+// resource name), and every answer's message and details, are searched for the suite's own secrets
+// in every encoding they could leak in.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -21,35 +20,16 @@
 #include "gateway/caller_auth.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/suite_secrets.h"
 
 namespace execgw {
 namespace {
 
 using testing::GatewayHarness;
 
-constexpr char kBlaxelKey[] = "bx-secret-key-Zq7/Wm+3Kd==9";
-constexpr char kPolosKey[] = "px-secret-key-<Lp&\"4Rt'9>";
-constexpr char kCallerToken[] = "caller-token-Hs8/Vn+2Qe&<x>";
-
-// The forms a secret could take in a message, a log line or a header dump.
-std::vector<std::string> Encodings(const std::string& secret) {
-  std::string json = absl::StrReplaceAll(secret, {{"\\", "\\\\"}, {"\"", "\\\""}});
-  std::string html = absl::StrReplaceAll(
-      secret, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
-  std::string percent;
-  for (unsigned char c : secret) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      percent += static_cast<char>(c);
-    } else {
-      percent += absl::StrFormat("%%%02X", c);
-    }
-  }
-  return {secret, json, html, percent, absl::Base64Escape(secret),
-          absl::WebSafeBase64Escape(secret), absl::CHexEscape(secret),
-          absl::BytesToHexString(secret),
-          // A distinctive part alone (a truncated echo).
-          secret.substr(0, 18)};
-}
+constexpr const char* kBlaxelKey = ::execgw::testing::kSecretsTestBlaxelKey;
+constexpr const char* kPolosKey = ::execgw::testing::kSecretsTestPolosKey;
+constexpr const char* kCallerToken = ::execgw::testing::kSecretsTestCallerToken;
 
 // Redirects the process's stdout and stderr to a file while alive.
 class CapturedOutput {
@@ -132,6 +112,45 @@ TEST(SecretsTest, NoSecretInAnyOutputOrAnswerWhenCredentialsGoWrong) {
       v1::Execution out;
       record(h.stub().CreateExecution(&context, create, &out));
     }
+    // A caller that sends an upstream credential as a resource name (a
+    // pasted wrong value): the gateway's answer and log line must not
+    // repeat it, whether or not the name parses.
+    const std::string blaxel_parent =
+        absl::StrCat("backends/", GatewayHarness::kBlaxel, "/jobs/etl/executions/");
+    const std::string polos_parent =
+        absl::StrCat("backends/", GatewayHarness::kPolos, "/executions/");
+    for (const std::string& name :
+         {std::string(kBlaxelKey), blaxel_parent + kBlaxelKey, polos_parent + kPolosKey,
+          blaxel_parent + "ok-" + kBlaxelKey + "/more",
+          absl::StrCat(polos_parent, kBlaxelKey, "x")}) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", std::string("Bearer ") + kCallerToken);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      v1::GetExecutionRequest request;
+      request.set_name(name);
+      v1::Execution out;
+      const grpc::Status s = h.stub().GetExecution(&context, request, &out);
+      EXPECT_FALSE(s.ok()) << name;
+      record(s);
+      grpc::ClientContext watch_context;
+      watch_context.AddMetadata("authorization", std::string("Bearer ") + kCallerToken);
+      watch_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      v1::WatchExecutionRequest watch;
+      watch.set_name(name);
+      auto reader = h.stub().WatchExecution(&watch_context, watch);
+      v1::WatchExecutionResponse message;
+      while (reader->Read(&message)) answers += message.DebugString();
+      record(reader->Finish());
+    }
+    {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", std::string("Bearer ") + kCallerToken);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      v1::CreateExecutionRequest create;
+      create.set_parent(absl::StrCat("backends/", GatewayHarness::kBlaxel, "/jobs/", kBlaxelKey));
+      v1::Execution out;
+      record(h.stub().CreateExecution(&context, create, &out));
+    }
     // A watch whose reads keep failing on the rejected key.
     grpc::ClientContext context;
     context.AddMetadata("authorization", std::string("Bearer ") + kCallerToken);
@@ -149,7 +168,7 @@ TEST(SecretsTest, NoSecretInAnyOutputOrAnswerWhenCredentialsGoWrong) {
   EXPECT_NE(answers.find("UPSTREAM_UNAUTHENTICATED"), std::string::npos) << answers;
   EXPECT_NE(answers.find("CALLER_UNAUTHENTICATED"), std::string::npos) << answers;
   for (const char* secret : {kBlaxelKey, kPolosKey, kCallerToken}) {
-    for (const std::string& form : Encodings(secret)) {
+    for (const std::string& form : ::execgw::testing::SecretForms(secret)) {
       EXPECT_EQ(said.find(form), std::string::npos)
           << "\"" << form << "\" (a form of a secret) in the gateway's output:\n"
           << said.substr(0, 4000);

@@ -15,6 +15,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/eventually.h"
 
 namespace execgw::testing {
 namespace {
@@ -123,14 +124,8 @@ std::string PolosName(const std::string& id) {
   return absl::StrCat("backends/", GatewayHarness::kPolos, "/executions/", id);
 }
 
-// Waits (real time) until `done` holds.
 bool Eventually(const std::function<bool()>& done, absl::Duration timeout = kWait) {
-  const absl::Time end = absl::Now() + timeout;
-  while (absl::Now() < end) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return done();
+  return testing::Eventually(done, timeout);
 }
 
 std::vector<v1::Execution::State> StatesOf(const std::vector<v1::Execution>& executions) {

@@ -30,6 +30,7 @@
 #include "sim/blaxel/simulator.h"
 #include "tests/testing/recording_http_client.h"
 #include "tests/testing/simulated_event_loop.h"
+#include "tests/testing/suite_secrets.h"
 
 namespace execgw::blaxel::testing {
 
@@ -38,7 +39,7 @@ using ::execgw::testing::SimulatedEventLoop;
 inline constexpr char kBackend[] = "bx";
 inline constexpr char kKey[] = "bl-test-key-5f3a9c";
 inline constexpr char kClientId[] = "bx-client";
-inline constexpr char kClientSecret[] = "s3cr3t-7d1e9b";
+inline constexpr const char* kClientSecret = ::execgw::testing::kFixtureClientSecret;
 inline constexpr char kWorkspace[] = "acme";
 inline constexpr char kJob[] = "data-processing-job";
 

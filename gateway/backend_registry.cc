@@ -27,6 +27,9 @@ http::ResilienceOptions ResilienceFromConfig(const config::v1::Backend& b, Worke
   if (r.max_concurrent_requests() > 0) o.max_in_flight = r.max_concurrent_requests();
   if (r.breaker_failure_threshold() > 0) o.failure_threshold = r.breaker_failure_threshold();
   if (r.breaker_open_ms() > 0) o.open_duration = absl::Milliseconds(r.breaker_open_ms());
+  const int request_timeout_ms = b.request_timeout_ms() > 0 ? b.request_timeout_ms() : 30000;
+  o.slow_attempt = absl::Milliseconds(r.slow_request_ms() > 0 ? r.slow_request_ms()
+                                                              : std::min(1000, request_timeout_ms));
   if (use == BackendUse::kWatch) {
     o.max_in_flight =
         b.watch().max_concurrent_requests() > 0 ? b.watch().max_concurrent_requests() : 16;

@@ -226,7 +226,8 @@ absl::Status CheckResilience(absl::string_view at, const config::v1::Resilience&
                              {"maxBackoffMs", r.max_backoff_ms(), 1, 300000},
                              {"maxConcurrentRequests", r.max_concurrent_requests(), 1, 4096},
                              {"breakerFailureThreshold", r.breaker_failure_threshold(), 1, 1000000},
-                             {"breakerOpenMs", r.breaker_open_ms(), 1, 600000}});
+                             {"breakerOpenMs", r.breaker_open_ms(), 1, 600000},
+                             {"slowRequestMs", r.slow_request_ms(), 1, 600000}});
       !s.ok()) {
     return s;
   }
@@ -518,6 +519,13 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
       return s;
     }
     if (auto s = CheckResilience(at, b.resilience()); !s.ok()) return s;
+    const int request_timeout_ms = b.request_timeout_ms() > 0 ? b.request_timeout_ms() : 30000;
+    if (b.resilience().slow_request_ms() > request_timeout_ms) {
+      return Invalid(
+          absl::StrCat(at, ".resilience.slowRequestMs"),
+          absl::StrCat(b.resilience().slow_request_ms(), " is more than requestTimeoutMs (",
+                       request_timeout_ms, b.request_timeout_ms() > 0 ? "" : ", the default", ")"));
+    }
     if (auto s = CheckBackendWatch(at, b.watch()); !s.ok()) return s;
     switch (b.kind_case()) {
       case Backend::kBlaxel: {

@@ -292,11 +292,17 @@ void ResilientHttpClient::Core::OnAttemptDone(std::shared_ptr<Call> call,
   bool transient;
   Outcome outcome;
   if (!result.ok()) {
-    // An attempt timeout says the upstream is slow; DEADLINE_EXCEEDED
+    // An attempt timeout says the upstream is slow. DEADLINE_EXCEEDED
     // otherwise is the caller's deadline, CANCELLED the caller's choice:
-    // neither says anything about the upstream.
+    // neither says anything about the upstream, unless the attempt had
+    // waited slow_attempt for an answer by then (a hung upstream must open
+    // the circuit even when every caller's deadline is short).
     transient = IsTransientFailure(result.status());
-    outcome = transient ? Outcome::kFailure : Outcome::kNeutral;
+    const absl::StatusCode code = result.status().code();
+    const bool slow_unanswered =
+        (code == absl::StatusCode::kDeadlineExceeded || code == absl::StatusCode::kCancelled) &&
+        loop_.Now() - call->attempt_started >= options_.slow_attempt;
+    outcome = transient || slow_unanswered ? Outcome::kFailure : Outcome::kNeutral;
   } else {
     if (call->request.classifier != nullptr) {
       result->verdict = call->request.classifier(result);

@@ -55,6 +55,10 @@ struct ResilienceOptions {
   // for `open_duration`, then lets one probe through.
   int failure_threshold = 5;
   absl::Duration open_duration = absl::Seconds(5);
+  // An attempt still unanswered after this long when the caller's deadline
+  // or a cancellation ends it counts as a failure for the breaker (a hung
+  // upstream); one ended sooner is neutral. It is not retried either way.
+  absl::Duration slow_attempt = absl::Seconds(1);
 
   // Picks the wait before a retry from [0, ceiling]. Empty: uniformly at
   // random. Tests pin it to make waits predictable.

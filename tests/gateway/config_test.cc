@@ -265,6 +265,16 @@ INSTANTIATE_TEST_SUITE_P(
                    "backends[1].resilience.breakerOpenMs: 600001 is out of range: 0 (the default) "
                    "or 1 to 600000"},
         ConfigCase{Resilience(R"("breakerOpenMs": -1)"), "breakerOpenMs: -1 is out of range"},
+        ConfigCase{Resilience(R"("slowRequestMs": 600001)"),
+                   "backends[1].resilience.slowRequestMs: 600001 is out of range: 0 (the default) "
+                   "or 1 to 600000"},
+        ConfigCase{Resilience(R"("slowRequestMs": 30001)"),
+                   "backends[1].resilience.slowRequestMs: 30001 is more than requestTimeoutMs "
+                   "(30000, the default)"},
+        ConfigCase{Resilience(R"("slowRequestMs": 30000)"), ""},
+        ConfigCase{Config(kBlaxelOk, kPolosOk,
+                          R"("requestTimeoutMs": 500, "resilience": {"slowRequestMs": 501},)"),
+                   "backends[1].resilience.slowRequestMs: 501 is more than requestTimeoutMs (500)"},
         ConfigCase{Config(kBlaxelOk, kPolosOk, R"("requestTimeoutMs": 600001,)"),
                    "backends[1].requestTimeoutMs: 600001 is out of range: 0 (the default) or 1 to "
                    "600000"},

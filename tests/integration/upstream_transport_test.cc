@@ -201,5 +201,33 @@ TEST_F(UpstreamTransportTest, CallerDeadlineStillEndsTheLastAttempt) {
   EXPECT_EQ(polos_->request_count("get"), 1);
 }
 
+// An upstream that takes connections and never answers opens the circuit
+// even though every caller's deadline (500 ms) is far shorter than the
+// request timeout (30 s): each attempt was unanswered past slowRequestMs
+// when the deadline ended it. Callers after that fail fast instead of each
+// waiting out its deadline.
+TEST_F(UpstreamTransportTest, AHungUpstreamOpensTheCircuitForCallersWithShortDeadlines) {
+  const SilentPort hung;
+  StartGateway([&](config::v1::Backend& b) {
+    b.mutable_polos()->set_base_url(hung.base_url());
+    b.mutable_resilience()->set_slow_request_ms(200);
+    b.mutable_resilience()->set_breaker_failure_threshold(2);
+  });
+  v1::Execution e;
+  for (int i = 0; i < 2; ++i) {
+    const grpc::Status s = Get(&e, absl::Milliseconds(500));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  }
+  // The last attempt's end reaches the breaker just after the caller's
+  // deadline has ended the call.
+  absl::SleepFor(absl::Milliseconds(200));
+  const absl::Time start = absl::Now();
+  const grpc::Status s = Get(&e, absl::Milliseconds(3000));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(Shown(s), HasSubstr("CIRCUIT_OPEN"));
+  EXPECT_LT(took, absl::Milliseconds(400));
+}
+
 }  // namespace
 }  // namespace execgw::testing

@@ -846,6 +846,61 @@ TEST_F(CircuitBreakerBehaviourTest, OpensFailsFastThenProbesAndCloses) {
   EXPECT_EQ(sent(), 5);
 }
 
+// A hung upstream (it takes the request and never answers) opens the
+// circuit even when every caller's deadline is shorter than the request
+// timeout: an attempt unanswered for slow_attempt when the deadline ends
+// it is a failure. Attempts ended sooner by their deadline are neutral.
+TEST_F(CircuitBreakerBehaviourTest, AttemptsLeftUnansweredPastSlowAttemptOpenTheCircuit) {
+  ResilienceOptions options = Options();
+  options.slow_attempt = absl::Seconds(1);
+  ResilientHttpClient client(upstream_, options);
+  auto unanswered_until = [&](absl::Duration deadline) {
+    HttpRequest request = SimGet(false);
+    request.deadline = loop_.Now() + deadline;
+    std::shared_ptr<Answer> a = Start(client, std::move(request));
+    loop_.Advance(deadline);
+    EXPECT_TRUE(a->result.has_value());
+    if (a->result.has_value()) {
+      EXPECT_EQ(a->result->status().code(), absl::StatusCode::kDeadlineExceeded);
+    }
+  };
+  // Short deadlines (under slow_attempt) say nothing about the upstream.
+  for (int i = 0; i < 5; ++i) unanswered_until(absl::Milliseconds(900));
+  EXPECT_EQ(client.stats().breaker_state, BreakerState::kClosed);
+  EXPECT_EQ(client.stats().consecutive_failures, 0);
+  // Deadlines of 2 s, each attempt unanswered past 1 s: three failures.
+  for (int i = 0; i < 3; ++i) unanswered_until(absl::Seconds(2));
+  EXPECT_EQ(client.stats().breaker_state, BreakerState::kOpen);
+  EXPECT_EQ(sent(), 8);
+  // The next caller fails fast instead of waiting out its deadline.
+  Result r = FailedFast(client, SimGet());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_EQ(sent(), 8);
+}
+
+// A caller that gives up (cancels) after waiting slow_attempt counts its
+// unanswered attempt as a failure too; one that cancels at once does not.
+TEST_F(CircuitBreakerBehaviourTest, ACancelAfterSlowAttemptCountsAFailure) {
+  ResilienceOptions options = Options();
+  options.slow_attempt = absl::Seconds(1);
+  options.failure_threshold = 1;
+  ResilientHttpClient client(upstream_, options);
+  auto cancelled_after = [&](absl::Duration wait) {
+    HttpRequest request = SimGet(false);
+    request.cancellation = std::make_shared<Cancellation>();
+    std::shared_ptr<Cancellation> cancel = request.cancellation;
+    std::shared_ptr<Answer> a = Start(client, std::move(request));
+    loop_.Advance(wait);
+    cancel->Cancel();
+    loop_.RunPending();
+    EXPECT_TRUE(a->result.has_value());
+  };
+  cancelled_after(absl::Milliseconds(100));
+  EXPECT_EQ(client.stats().breaker_state, BreakerState::kClosed);
+  cancelled_after(absl::Milliseconds(1500));
+  EXPECT_EQ(client.stats().breaker_state, BreakerState::kOpen);
+}
+
 TEST_F(CircuitBreakerBehaviourTest, OneProbeAtATimeAndAFailedProbeReopens) {
   ResilientHttpClient client(upstream_, Options());
   FailCalls(client, 3);

@@ -42,6 +42,9 @@ struct OAuthTokenSource::Waiter {
   bool fired ABSL_GUARDED_BY(mu) = false;
   std::shared_ptr<Cancellation> cancellation;
   Cancellation::HookId hook ABSL_GUARDED_BY(mu) = 0;
+  // Cancels the caller's deadline timer once the waiter has fired, so the
+  // loop lets go of it then rather than at the deadline.
+  const std::shared_ptr<Cancellation> deadline_timer = std::make_shared<Cancellation>();
 
   void Fire(absl::StatusOr<std::string> result) {
     TokenCallback callback;
@@ -51,6 +54,7 @@ struct OAuthTokenSource::Waiter {
       fired = true;
       callback = std::move(done);
     }
+    deadline_timer->Cancel();
     std::move(callback)(std::move(result));
   }
 
@@ -124,7 +128,7 @@ void OAuthTokenSource::GetToken(const CallContext& context, TokenCallback done) 
                 backend, absl::DeadlineExceededError("no OAuth access token in time")));
           }
         },
-        context.cancellation);
+        waiter->deadline_timer);
   }
   if (start) StartFetch();
 }

@@ -54,10 +54,13 @@ enum class ProbeResult {
 // what a database outage also produces. On such an answer the backend makes
 // one follow-up probe, `GET /api/v1/workflows/runs?limit=1` with the same
 // credentials and deadline: it reads the same database, so a 2xx means the
-// server is healthy and the 500 meant "no such execution" (NOT_FOUND, not
-// retryable); a failed probe leaves the 500 an UNAVAILABLE. The one error
-// is a transient fault that clears between the two requests, read as
-// NOT_FOUND.
+// server is healthy, and the request is then sent once more: the same
+// answer again means "no such execution" (NOT_FOUND, not retryable), and
+// any other is taken as it is (a passing fault on the first request that
+// cleared by the probe, which must not read as NOT_FOUND: that ends every
+// watch of the execution). A failed probe leaves the 500 an UNAVAILABLE.
+// Wrong now only if a passing fault hits both sendings and spares the
+// probe between them.
 //
 // 400s that only the configuration can cause: the backend checks every id a
 // caller gives (execution ids are UUIDs) and builds list queries and run

@@ -147,30 +147,66 @@ absl::StatusOr<v1::Execution> ReadExecution(const PolosApi& config, absl::string
   return execution;
 }
 
-// Answers the failure `verdict` says. An ambiguous answer (errors.h:
-// if_healthy set) is settled by the health probe first: its success means
-// the if_healthy reading.
+// Answers the failure `verdict` says (never an ambiguous one: SendSettled
+// settles those).
 template <typename T>
-void Fail(std::shared_ptr<const PolosApi> config, http::Verdict verdict, const CallContext& context,
-          Done<T> done) {
-  if (!verdict.if_healthy.has_value()) {
-    std::move(done)(config->Redact(verdict.status));
-    return;
-  }
-  http::HttpRequest probe = config->Request("GET", ProbePath(), context, /*idempotent=*/true);
-  http::Classifier classify = Classify(probe, config->Classifier(PolosCall::kList));
-  config->client->Send(
-      std::move(probe), [config, verdict = std::move(verdict), classify = std::move(classify),
-                         done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
-        const http::Verdict found = http::Settle(classify, r);
-        if (CallerGaveUp(found.status)) {
+void Fail(const PolosApi& config, const http::Verdict& verdict, Done<T> done) {
+  std::move(done)(config.Redact(verdict.status));
+}
+
+// What a settled exchange hands on: its verdict (if_healthy never set) and
+// the response it was read from.
+using SettledCallback =
+    absl::AnyInvocable<void(http::Verdict verdict, absl::StatusOr<http::HttpResponse> outcome)>;
+
+// Sends `request` and hands `settled` its outcome. An ambiguous answer
+// (errors.h: if_healthy set, Polos' 500 with an empty body) is settled by
+// the health probe and, when the probe succeeds, by sending the request
+// once more: a missing execution answers the same way again, which then
+// reads as if_healthy (NOT_FOUND); a passing fault that hit the first
+// request and cleared before the probe gets the real answer instead of a
+// wrong NOT_FOUND (which would end every watch of the execution). A failed
+// probe keeps the sick reading (UNAVAILABLE). `repeat` is the second
+// sending: it is not probed again.
+void SendSettled(std::shared_ptr<const PolosApi> config, http::HttpRequest request,
+                 http::Classifier classify, const CallContext& context, SettledCallback settled,
+                 bool repeat = false) {
+  http::HttpRequest copy = request;
+  config->client->Send(std::move(copy), [config, request = std::move(request), classify, context,
+                                         repeat, settled = std::move(settled)](
+                                            absl::StatusOr<http::HttpResponse> r) mutable {
+    http::Verdict verdict = http::Settle(classify, r);
+    if (!verdict.if_healthy.has_value()) {
+      std::move(settled)(std::move(verdict), std::move(r));
+      return;
+    }
+    if (repeat) {
+      // Healthy a moment ago, and the same answer again.
+      verdict.status = *std::move(verdict.if_healthy);
+      verdict.if_healthy.reset();
+      std::move(settled)(std::move(verdict), std::move(r));
+      return;
+    }
+    http::HttpRequest probe = config->Request("GET", ProbePath(), context, /*idempotent=*/true);
+    http::Classifier probe_classify = Classify(probe, config->Classifier(PolosCall::kList));
+    config->client->Send(
+        std::move(probe),
+        [config, request = std::move(request), classify = std::move(classify), context,
+         verdict = std::move(verdict), r = std::move(r), probe_classify,
+         settled = std::move(settled)](absl::StatusOr<http::HttpResponse> p) mutable {
+          const http::Verdict found = http::Settle(probe_classify, p);
+          if (found.kind == http::Verdict::Kind::kSuccess) {
+            SendSettled(config, std::move(request), std::move(classify), context,
+                        std::move(settled), /*repeat=*/true);
+            return;
+          }
           // The caller's limits ran out: say so rather than guess.
-          std::move(done)(config->Redact(found.status));
-          return;
-        }
-        std::move(done)(config->Redact(
-            found.kind == http::Verdict::Kind::kSuccess ? *verdict.if_healthy : verdict.status));
-      });
+          // Otherwise the server is sick: the 500 stays UNAVAILABLE.
+          if (CallerGaveUp(found.status)) verdict.status = found.status;
+          verdict.if_healthy.reset();
+          std::move(settled)(std::move(verdict), std::move(r));
+        });
+  });
 }
 
 // GET /api/v1/executions/{id}, translated, with the error table applied.
@@ -179,18 +215,17 @@ void FetchExecution(std::shared_ptr<const PolosApi> config, std::string id,
   http::HttpRequest request =
       config->Request("GET", ExecutionPath(id), context, /*idempotent=*/true);
   http::Classifier classify = Classify(request, config->Classifier(PolosCall::kGet, id));
-  config->client->Send(std::move(request),
-                       [config, id, context, classify = std::move(classify),
-                        done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
-                         http::Verdict verdict = http::Settle(classify, r);
-                         if (verdict.kind == http::Verdict::Kind::kSuccess) {
-                           absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
-                           if (!execution.ok()) execution = config->Redact(execution.status());
-                           std::move(done)(std::move(execution));
-                           return;
-                         }
-                         Fail(config, std::move(verdict), context, std::move(done));
-                       });
+  SendSettled(config, std::move(request), std::move(classify), context,
+              [config, id, done = std::move(done)](http::Verdict verdict,
+                                                   absl::StatusOr<http::HttpResponse> r) mutable {
+                if (verdict.kind != http::Verdict::Kind::kSuccess) {
+                  Fail(*config, verdict, std::move(done));
+                  return;
+                }
+                absl::StatusOr<v1::Execution> execution = ReadExecution(*config, id, *r);
+                if (!execution.ok()) execution = config->Redact(execution.status());
+                std::move(done)(std::move(execution));
+              });
 }
 
 // Reads the execution after a write Polos confirmed (`operation` "create" or
@@ -633,7 +668,7 @@ class PolosBackend final : public Backend {
                              done = std::move(done)](absl::StatusOr<http::HttpResponse> r) mutable {
           if (http::Verdict verdict = http::Settle(classify, r);
               verdict.kind != http::Verdict::Kind::kSuccess) {
-            Fail(config, std::move(verdict), context, std::move(done));
+            Fail(*config, verdict, std::move(done));
             return;
           }
           absl::StatusOr<rapidjson::Document> doc = config->ReadJson(*r);
@@ -718,7 +753,7 @@ class PolosBackend final : public Backend {
           const std::string& backend = config->backend();
           if (http::Verdict verdict = http::Settle(classify, r);
               verdict.kind != http::Verdict::Kind::kSuccess) {
-            Fail(config, std::move(verdict), context, std::move(done));
+            Fail(*config, verdict, std::move(done));
             return;
           }
           // From here on Polos may have started the run: an answer the
@@ -759,22 +794,22 @@ class PolosBackend final : public Backend {
     http::Classifier classify = Classify(
         post, config->Classifier(PolosCall::kCancel, id,
                                  WriteOutcome{config->backend(), "cancel", config->NameOf(id)}));
-    config->client->Send(std::move(post), [config, id, context, classify = std::move(classify),
-                                           done = std::move(done)](
-                                              absl::StatusOr<http::HttpResponse> r) mutable {
-      if (http::Verdict verdict = http::Settle(classify, r);
-          verdict.kind != http::Verdict::Kind::kSuccess) {
-        Fail(config, std::move(verdict), context, std::move(done));
-        return;
-      }
-      if (std::string problem = CancelAnswerProblem(config->ReadJson(*r), id); !problem.empty()) {
-        std::move(done)(config->Redact(OutcomeUnknownStatus(
-            {config->backend(), "cancel", config->NameOf(id), /*confirmed=*/false},
-            absl::StrCat("Polos answered HTTP ", r->status, " but ", problem))));
-        return;
-      }
-      ReadAfterConfirmedWrite(config, id, "cancel", context, std::move(done));
-    });
+    SendSettled(config, std::move(post), std::move(classify), context,
+                [config, id, context, done = std::move(done)](
+                    http::Verdict verdict, absl::StatusOr<http::HttpResponse> r) mutable {
+                  if (verdict.kind != http::Verdict::Kind::kSuccess) {
+                    Fail(*config, verdict, std::move(done));
+                    return;
+                  }
+                  if (std::string problem = CancelAnswerProblem(config->ReadJson(*r), id);
+                      !problem.empty()) {
+                    std::move(done)(config->Redact(OutcomeUnknownStatus(
+                        {config->backend(), "cancel", config->NameOf(id), /*confirmed=*/false},
+                        absl::StrCat("Polos answered HTTP ", r->status, " but ", problem))));
+                    return;
+                  }
+                  ReadAfterConfirmedWrite(config, id, "cancel", context, std::move(done));
+                });
   }
 
  private:

@@ -397,19 +397,21 @@ std::vector<BudgetCase> BlaxelCases(bool oauth) {
 std::vector<BudgetCase> PolosCases() {
   auto make = []() -> std::unique_ptr<BudgetedBackend> { return std::make_unique<PolosBudget>(); };
   return {
-      // 2M: the GET's attempts, the last an ambiguous 500, then the probe's
-      // (GET /api/v1/workflows/runs, the simulator's "list").
+      // 3M: the GET's attempts, the last an ambiguous 500, then the probe's
+      // (GET /api/v1/workflows/runs, the simulator's "list"), then the GET
+      // once more (errors.h), ending the same way.
       {"Polos_Get", make,
        [](BudgetedBackend& b) {
          b.Attempts("get", kPolosEmpty500);
          b.Attempts("list", Real());
+         b.Attempts("get", kPolosEmpty500);
          return Get(b, b.AddExecution());
        },
        [] {
-         return std::map<std::string, int>{{"get", M}, {"list", M}};
+         return std::map<std::string, int>{{"get", 2 * M}, {"list", M}};
        },
        absl::StatusCode::kNotFound},
-      // M + 2M·n for n items read in full: here one (EXECUTION_VIEW_FULL,
+      // M + 3M·n for n items read in full: here one (EXECUTION_VIEW_FULL,
       // one run), whose read ends like Polos_Get.
       {"Polos_List", make,
        [](BudgetedBackend& b) {
@@ -417,52 +419,61 @@ std::vector<BudgetCase> PolosCases() {
          b.Attempts("list", Real());
          b.Attempts("get", kPolosEmpty500);
          b.Attempts("list", Real());
+         b.Attempts("get", kPolosEmpty500);
          return List(b, v1::EXECUTION_VIEW_FULL, 1);
        },
        [] {
-         return std::map<std::string, int>{{"list", 2 * M}, {"get", M}};
+         return std::map<std::string, int>{{"list", 2 * M}, {"get", 2 * M}};
        },
        absl::StatusCode::kOk},
       {"Polos_ListTasks", make, [](BudgetedBackend& b) { return Tasks(b, b.AddExecution()); },
        [] { return std::map<std::string, int>{}; }, absl::StatusCode::kFailedPrecondition},
-      // 1 + 2M: the run is never retried (Polos has no idempotency key);
+      // 1 + 3M: the run is never retried (Polos has no idempotency key);
       // the read-back ends like Polos_Get.
       {"Polos_Create", make,
        [](BudgetedBackend& b) {
          b.Then("run", Real());
          b.Attempts("get", kPolosEmpty500);
          b.Attempts("list", Real());
+         b.Attempts("get", kPolosEmpty500);
          v1::CreateExecutionRequest request;
          request.mutable_input()->set_string_value("x");
          return Create(b, request);
        },
        [] {
-         return std::map<std::string, int>{{"run", 1}, {"get", M}, {"list", M}};
+         return std::map<std::string, int>{{"run", 1}, {"get", 2 * M}, {"list", M}};
        },
        absl::StatusCode::kUnknown},
-      // 3M: the cancel's attempts, then the read-back, which ends like
-      // Polos_Get (an ambiguous cancel answer instead costs M + M).
+      // 6M: the cancel's attempts, the last ambiguous, the probe, the
+      // cancel once more (confirmed this time), then the read-back, which
+      // ends like Polos_Get.
       {"Polos_Cancel", make,
        [](BudgetedBackend& b) {
          const ExecutionName name = b.AddExecution();
+         b.Attempts("cancel", kPolosCancelLookupFailed);
+         b.Attempts("list", Real());
          b.Attempts("cancel", Real());
          b.Attempts("get", kPolosEmpty500);
          b.Attempts("list", Real());
+         b.Attempts("get", kPolosEmpty500);
          return Cancel(b, name);
        },
        [] {
-         return std::map<std::string, int>{{"cancel", M}, {"get", M}, {"list", M}};
+         return std::map<std::string, int>{{"cancel", 2 * M}, {"get", 2 * M}, {"list", 2 * M}};
        },
        absl::StatusCode::kUnknown},
+      // 3M: an ambiguous cancel answer, the probe, and the same answer to
+      // the cancel once more: NOT_FOUND.
       {"Polos_CancelAmbiguous", make,
        [](BudgetedBackend& b) {
          const ExecutionName name = b.AddExecution();
          b.Attempts("cancel", kPolosCancelLookupFailed);
          b.Attempts("list", Real());
+         b.Attempts("cancel", kPolosCancelLookupFailed);
          return Cancel(b, name);
        },
        [] {
-         return std::map<std::string, int>{{"cancel", M}, {"list", M}};
+         return std::map<std::string, int>{{"cancel", 2 * M}, {"list", M}};
        },
        absl::StatusCode::kNotFound},
   };

@@ -292,6 +292,25 @@ TEST_F(BlaxelOAuthTest, AWaitingCallerKeepsItsOwnDeadline) {
   EXPECT_EQ(tokens(), 1);
 }
 
+// A caller that waited for the token request and got its answer leaves
+// nothing behind on the loop: its deadline timer (an hour away here) is
+// released with it, instead of holding the call's state until then.
+TEST_F(BlaxelOAuthTest, AnAnsweredWaiterLeavesNoTimerBehind) {
+  CallContext context;
+  context.deadline = clock_.Now() + absl::Hours(1);
+  absl::Notification done;
+  absl::StatusOr<v1::Execution> e;
+  backend_->GetExecution(Name("e1"), context, [&](absl::StatusOr<v1::Execution> r) {
+    e = std::move(r);
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(tokens(), 1);
+  clock_.RunPending();
+  EXPECT_EQ(clock_.pending(), 0);
+}
+
 TEST_F(BlaxelOAuthTest, AnApiKeyNeedsNoToken) {
   std::unique_ptr<Backend> keyed = MakeBackend();
   EXPECT_TRUE(Get("e1", {}, keyed.get()).ok());

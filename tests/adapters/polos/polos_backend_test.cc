@@ -127,8 +127,36 @@ TEST_F(PolosBackendTest, MissingExecutionIsNotFoundThanksToTheProbe) {
   EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound) << e.status();
   EXPECT_EQ(ErrorReasonOf(e.status()), reason::kUpstreamNotFound);
   EXPECT_TRUE(absl::StrContains(e.status().message(), kMissingId)) << e.status();
-  EXPECT_EQ(sim_->request_count("get"), 1);
+  // The GET, the probe, and the GET once more (the same answer again).
+  EXPECT_EQ(sim_->request_count("get"), 2);
   EXPECT_EQ(sim_->request_count("list"), 1);  // the probe
+}
+
+// A passing fault that looks like a missing execution (500, empty body) and
+// clears before the probe: the GET is sent once more and its real answer
+// counts, where the probe alone used to read NOT_FOUND (which ends every
+// watch of the execution).
+TEST_F(PolosBackendTest, AnEmpty500ThatClearsBeforeTheProbeIsNotReadAsMissing) {
+  const std::string id = Add(Scenario{});
+  http::ServerResponse blip;
+  blip.status = 500;
+  sim_->faults().Add("get", blip, 1);
+  absl::StatusOr<v1::Execution> e = Get(id);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->execution_id(), id);
+  EXPECT_EQ(sim_->request_count("list"), 1);  // the probe
+}
+
+// The probe fails: the server is sick, the 500 stays UNAVAILABLE, and the
+// GET is not sent again.
+TEST_F(PolosBackendTest, AnEmpty500WithAFailedProbeIsUnavailable) {
+  http::ServerResponse broken;
+  broken.status = 500;
+  sim_->faults().Add("list", broken);
+  absl::StatusOr<v1::Execution> e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable) << e.status();
+  EXPECT_EQ(sim_->request_count("get"), 1);
 }
 
 TEST_F(PolosBackendTest, FiveHundredEverywhereIsUnavailable) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gateway/caller_auth.h"
 #include "gtest/gtest.h"
@@ -68,6 +69,7 @@ class CapturedOutput {
 TEST(SecretsTest, NoSecretInAnyOutputOrAnswerWhenCredentialsGoWrong) {
   std::string said;
   std::string answers;
+  std::vector<std::string> upstream_urls;
   CapturedOutput output;
   {
     GatewayHarness::Options o;
@@ -84,6 +86,7 @@ TEST(SecretsTest, NoSecretInAnyOutputOrAnswerWhenCredentialsGoWrong) {
     t->mutable_allow()->add_backends("*");
     t->mutable_allow()->add_methods("*");
     GatewayHarness h(o);
+    upstream_urls = {h.blaxel().base_url(), h.polos().base_url()};
     auto record = [&](const grpc::Status& s) {
       absl::StrAppend(&answers, s.error_message(), "\n", s.error_details(), "\n");
     };
@@ -167,6 +170,17 @@ TEST(SecretsTest, NoSecretInAnyOutputOrAnswerWhenCredentialsGoWrong) {
   // something): upstream rejections and caller rejections.
   EXPECT_NE(answers.find("UPSTREAM_UNAUTHENTICATED"), std::string::npos) << answers;
   EXPECT_NE(answers.find("CALLER_UNAUTHENTICATED"), std::string::npos) << answers;
+  // Nor an internal upstream address: a backend is named by its name.
+  for (const std::string& internal : {std::string("http://"), std::string("127.0.0.1"),
+                                      std::string("/api/v1/"), std::string("/v0/")}) {
+    EXPECT_EQ(answers.find(internal), std::string::npos)
+        << "\"" << internal << "\" (an upstream address) in an answer:\n"
+        << answers.substr(0, 4000);
+  }
+  for (const std::string& url : upstream_urls) {
+    const std::string host_port(absl::StripPrefix(url, "http://"));
+    EXPECT_EQ(answers.find(host_port), std::string::npos) << host_port << " in an answer";
+  }
   for (const char* secret : {kBlaxelKey, kPolosKey, kCallerToken}) {
     for (const std::string& form : ::execgw::testing::SecretForms(secret)) {
       EXPECT_EQ(said.find(form), std::string::npos)

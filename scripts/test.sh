@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the C++ format check, the proto lint,
-# then every GoogleTest suite through CTest.
+# then every GoogleTest suite through CTest, then a short fault soak.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup.sh"
@@ -21,3 +21,8 @@ echo "buf lint: ok"
 echo "== ctest"
 cd "$here/build"
 ctest --output-on-failure -j"$(nproc)" --timeout 300
+echo "== soak"
+# Two minutes of mixed load under 20% random upstream faults, then the
+# invariants (tests/soak/soak.cc; the hour-long run is in BENCHMARKS.md).
+# Alone, after CTest: its deadline figures want a machine not running tests.
+"$here/build/tests/soak/soak" --minutes=2 --fault_rate=0.2 --warmup_fraction=0.5

@@ -443,6 +443,9 @@ class Observations {
     absl::MutexLock lock(&mu_);
     ++codes_[absl::StrCat(method, " ", KindName(kind))][status.error_code()];
     budget_ms_[id] = absl::ToDoubleMilliseconds(deadline - start);
+    what_[id] = absl::StrCat(method, " ", KindName(kind), " ", CodeName(status.error_code()), " ",
+                             absl::FormatTime("%H:%M:%E3S", start, absl::UTCTimeZone()), " ",
+                             status.error_message().substr(0, 200));
     max_late_ms_ = std::max(max_late_ms_, late_ms);
     if (late_ms > kDeadlineSlackMs) {
       ++late_calls_;
@@ -460,6 +463,9 @@ class Observations {
     absl::MutexLock lock(&mu_);
     ++codes_[absl::StrCat("WatchExecution ", KindName(w.target.kind))][w.code];
     budget_ms_[w.id] = absl::ToDoubleMilliseconds(w.deadline - w.opened);
+    what_[w.id] = absl::StrCat("WatchExecution ", w.target.name, " ", CodeName(w.code), " ",
+                               absl::FormatTime("%H:%M:%E3S", w.opened, absl::UTCTimeZone()),
+                               " ", texts.empty() ? "" : texts.back().substr(0, 200));
     max_late_ms_ = std::max(max_late_ms_, late_ms);
     if (late_ms > kDeadlineSlackMs) {
       ++late_calls_;
@@ -495,6 +501,11 @@ class Observations {
     absl::MutexLock lock(&mu_);
     return budget_ms_;
   }
+  std::string what(const std::string& id) const {
+    absl::MutexLock lock(&mu_);
+    auto it = what_.find(id);
+    return it == what_.end() ? id : absl::StrCat(id, " ", it->second);
+  }
   std::vector<WatchRecord> watches() const {
     absl::MutexLock lock(&mu_);
     return watches_;
@@ -529,6 +540,8 @@ class Observations {
   mutable absl::Mutex mu_;
   std::map<std::string, std::map<StatusCode, int64_t>> codes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, double> budget_ms_ ABSL_GUARDED_BY(mu_);
+  // What each call was, to name it in a failure.
+  absl::flat_hash_map<std::string, std::string> what_ ABSL_GUARDED_BY(mu_);
   double max_late_ms_ ABSL_GUARDED_BY(mu_) = -1e9;
   int64_t late_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> late_examples_ ABSL_GUARDED_BY(mu_);
@@ -1277,8 +1290,8 @@ int Run() {
       if (w.code != StatusCode::OK) ++errors_ended;
       if (misses.size() < 10) {
         misses.push_back(absl::StrFormat(
-            "%s (%s, opened %s before its deadline, ended %s after it, %d messages, terminal %s)",
-            w.target.name, CodeName(w.code), absl::FormatDuration(w.deadline - w.opened),
+            "%s %s (%s, opened %s before its deadline, ended %s after it, %d messages, terminal %s)",
+            seen.what(w.id), w.target.name, CodeName(w.code), absl::FormatDuration(w.deadline - w.opened),
             absl::FormatDuration(w.ended - w.deadline), w.messages,
             w.terminal_delivered ? "delivered" : "not delivered"));
       }
@@ -1330,6 +1343,12 @@ int Run() {
       }
     }
     const int64_t unlogged = static_cast<int64_t>(budgets.size()) - logged;
+    std::vector<std::string> unlogged_examples;
+    for (const auto& [id, budget] : budgets) {
+      if (unlogged_examples.size() < 5 && logged_ids.count(id) == 0) {
+        unlogged_examples.push_back(seen.what(id));
+      }
+    }
     const std::vector<std::string> client_examples = seen.late_examples();
     verdicts.push_back(
         {"deadlines", seen.late_calls() == 0 && server_late == 0 && unlogged == 0,
@@ -1340,7 +1359,8 @@ int Run() {
              budgets.size(), seen.max_late_ms(), server_max_ms, kDeadlineSlackMs,
              seen.late_calls(), server_late, unlogged,
              client_examples.empty() ? "" : absl::StrCat("; client: ", absl::StrJoin(client_examples, "; ")),
-             server_examples.empty() ? "" : absl::StrCat("; gateway: ", absl::StrJoin(server_examples, "; ")))});
+             server_examples.empty() ? "" : absl::StrCat("; gateway: ", absl::StrJoin(server_examples, "; ")),
+             unlogged_examples.empty() ? "" : absl::StrCat("; no log line: ", absl::StrJoin(unlogged_examples, "; ")))});
   }
 
   // request_id
@@ -1458,6 +1478,9 @@ int Run() {
                                failed.empty() ? "every invariant held"
                                               : absl::StrCat("FAILED: ", absl::StrJoin(failed, ", ")),
                                absl::FormatDuration(absl::Now() - start), seed);
+  // The plain closing line CI reads: the invariants as tests.
+  std::cout << "soak: " << verdicts.size() - failed.size() << " passed, " << failed.size()
+            << " failed\n";
   if (keep.empty()) std::filesystem::remove_all(dir);
   if (watches_left > 0) {
     // Their reactors still point at what is about to go.

@@ -247,7 +247,8 @@ std::vector<std::string> PolosSimulator::RunPayloads(const std::string& workflow
   for (const auto& [id, r] : records_) {
     if (r->workflow_id == workflow_id) runs.push_back(r.get());
   }
-  std::sort(runs.begin(), runs.end(), [](const Record* a, const Record* b) { return a->seq < b->seq; });
+  std::sort(runs.begin(), runs.end(),
+            [](const Record* a, const Record* b) { return a->seq < b->seq; });
   std::vector<std::string> out;
   for (const Record* r : runs) out.push_back(r->payload_json);
   return out;

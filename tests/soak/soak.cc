@@ -148,9 +148,9 @@ class RandomFaults {
     kTrickle,
     kKinds
   };
-  static constexpr const char* kNames[kKinds] = {"latency",     "5xx",     "429",
-                                                 "reset",       "reset after the work",
-                                                 "cut-off body", "garbage body", "trickle"};
+  static constexpr const char* kNames[kKinds] = {
+      "latency",      "5xx",          "429",    "reset", "reset after the work",
+      "cut-off body", "garbage body", "trickle"};
 
   RandomFaults(double rate, uint64_t seed) : rate_(rate), rng_(seed) {}
 
@@ -464,8 +464,8 @@ class Observations {
     ++codes_[absl::StrCat("WatchExecution ", KindName(w.target.kind))][w.code];
     budget_ms_[w.id] = absl::ToDoubleMilliseconds(w.deadline - w.opened);
     what_[w.id] = absl::StrCat("WatchExecution ", w.target.name, " ", CodeName(w.code), " ",
-                               absl::FormatTime("%H:%M:%E3S", w.opened, absl::UTCTimeZone()),
-                               " ", texts.empty() ? "" : texts.back().substr(0, 200));
+                               absl::FormatTime("%H:%M:%E3S", w.opened, absl::UTCTimeZone()), " ",
+                               texts.empty() ? "" : texts.back().substr(0, 200));
     max_late_ms_ = std::max(max_late_ms_, late_ms);
     if (late_ms > kDeadlineSlackMs) {
       ++late_calls_;
@@ -662,8 +662,8 @@ class World {
   std::optional<v1::CreateExecutionRequest> RecentCreate(std::mt19937_64& rng) {
     absl::MutexLock lock(&mu_);
     if (recent_creates_.empty()) return std::nullopt;
-    return recent_creates_[std::uniform_int_distribution<size_t>(0, recent_creates_.size() - 1)(
-                               rng)]
+    return recent_creates_[std::uniform_int_distribution<size_t>(0,
+                                                                 recent_creates_.size() - 1)(rng)]
         .second;
   }
 
@@ -769,9 +769,9 @@ class Client {
     const Kind kind = ListKind();
     v1::ListExecutionsRequest request;
     request.set_parent(kind == Kind::kPolos && Chance(0.5) ? "backends/px"
-                       : kind == Kind::kPolos             ? "backends/px/workflows/seeded"
-                                                          : absl::StrCat("backends/", KindName(kind),
-                                                                         "/jobs/etl"));
+                       : kind == Kind::kPolos
+                           ? "backends/px/workflows/seeded"
+                           : absl::StrCat("backends/", KindName(kind), "/jobs/etl"));
     request.set_page_size(std::uniform_int_distribution<int>(1, 25)(rng_));
     const int pages = std::uniform_int_distribution<int>(1, 4)(rng_);
     for (int p = 0; p < pages; ++p) {
@@ -787,7 +787,8 @@ class Client {
 
   void ListTasks() {
     Target t = world_.Pick(rng_, Chance(0.5));
-    if (t.kind == Kind::kPolos) t = {ExecutionName(Kind::kBlaxel, "exec-bulk-000007"), Kind::kBlaxel};
+    if (t.kind == Kind::kPolos)
+      t = {ExecutionName(Kind::kBlaxel, "exec-bulk-000007"), Kind::kBlaxel};
     v1::ListExecutionTasksRequest request;
     request.set_parent(t.name);
     request.set_page_size(std::uniform_int_distribution<int>(1, 3)(rng_));
@@ -810,8 +811,8 @@ class Client {
       request.set_parent("backends/px/workflows/soak");
       (*request.mutable_input()->mutable_struct_value()->mutable_fields())["soak_rid"]
           .set_string_value(rid.empty() ? "" : rid);
-      (*request.mutable_input()->mutable_struct_value()->mutable_fields())["mark"]
-          .set_string_value(mark);
+      (*request.mutable_input()->mutable_struct_value()->mutable_fields())["mark"].set_string_value(
+          mark);
     } else {
       request.set_parent("backends/bx/jobs/etl");
       auto* task = request.add_task_parameters();
@@ -1176,8 +1177,7 @@ int Run() {
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c) {
       threads.emplace_back([&, c] {
-        Client(world, *stubs[c], seed + 1 + c, watch_budget,
-               absl::GetFlag(FLAGS_max_open_watches))
+        Client(world, *stubs[c], seed + 1 + c, watch_budget, absl::GetFlag(FLAGS_max_open_watches))
             .Run(load_end);
       });
     }
@@ -1218,8 +1218,9 @@ int Run() {
     std::string first_other;
     for (absl::string_view line : absl::StrSplit(gateway_stderr, '\n')) {
       if (line.empty()) continue;
-      if (absl::StrContains(line, "\"level\":\"fatal\"") || absl::StrContains(line, "Check failed") ||
-          absl::StrContains(line, "terminate called") || absl::StrContains(line, "Segmentation")) {
+      if (absl::StrContains(line, "\"level\":\"fatal\"") ||
+          absl::StrContains(line, "Check failed") || absl::StrContains(line, "terminate called") ||
+          absl::StrContains(line, "Segmentation")) {
         ++fatal_lines;
       }
       if (!absl::StartsWith(line, "{")) {
@@ -1228,16 +1229,16 @@ int Run() {
     }
     const bool clean_exit = !died && WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0;
     std::string how =
-        died ? absl::StrCat("died during the run, ",
-                            absl::FormatDuration(monitor.died_at() - load_start), " in")
-        : WIFEXITED(exit_status)   ? absl::StrCat("exited ", WEXITSTATUS(exit_status), " on SIGTERM")
+        died                     ? absl::StrCat("died during the run, ",
+                                                absl::FormatDuration(monitor.died_at() - load_start), " in")
+        : WIFEXITED(exit_status) ? absl::StrCat("exited ", WEXITSTATUS(exit_status), " on SIGTERM")
         : WIFSIGNALED(exit_status) ? absl::StrCat("killed by signal ", WTERMSIG(exit_status))
                                    : "did not end";
-    verdicts.push_back({"crash", clean_exit && fatal_lines == 0,
-                        absl::StrCat("execgw ", how, "; ", fatal_lines, " fatal line(s), ",
-                                     other_lines, " non-JSON stderr line(s)",
-                                     other_lines > 0 ? absl::StrCat(" (first: ", first_other, ")")
-                                                     : "")});
+    verdicts.push_back(
+        {"crash", clean_exit && fatal_lines == 0,
+         absl::StrCat("execgw ", how, "; ", fatal_lines, " fatal line(s), ", other_lines,
+                      " non-JSON stderr line(s)",
+                      other_lines > 0 ? absl::StrCat(" (first: ", first_other, ")") : "")});
   }
 
   // memory
@@ -1290,23 +1291,25 @@ int Run() {
       if (w.code != StatusCode::OK) ++errors_ended;
       if (misses.size() < 10) {
         misses.push_back(absl::StrFormat(
-            "%s %s (%s, opened %s before its deadline, ended %s after it, %d messages, terminal %s)",
-            seen.what(w.id), w.target.name, CodeName(w.code), absl::FormatDuration(w.deadline - w.opened),
-            absl::FormatDuration(w.ended - w.deadline), w.messages,
-            w.terminal_delivered ? "delivered" : "not delivered"));
+            "%s %s (%s, opened %s before its deadline, ended %s after it, %d messages, terminal "
+            "%s)",
+            seen.what(w.id), w.target.name, CodeName(w.code),
+            absl::FormatDuration(w.deadline - w.opened), absl::FormatDuration(w.ended - w.deadline),
+            w.messages, w.terminal_delivered ? "delivered" : "not delivered"));
       }
     }
     std::vector<std::string> ending_parts;
     for (const auto& [code, n] : endings) ending_parts.push_back(absl::StrCat(code, " ", n));
     verdicts.push_back(
         {"watches", not_delivered == 0 && watches_left == 0 && of_finished > 0,
-         absl::StrCat(delivered, " of ", of_finished,
-                      " watches of executions that finished delivered the terminal state and "
-                      "ended OK; ",
-                      watches.size(), " watches in all (", absl::StrJoin(ending_parts, ", "),
-                      "), ", upstream_errors, " upstream_error heartbeats, ", watches_left,
-                      " still open after the drain",
-                      misses.empty() ? "" : absl::StrCat("; missed: ", absl::StrJoin(misses, "; ")))});
+         absl::StrCat(
+             delivered, " of ", of_finished,
+             " watches of executions that finished delivered the terminal state and "
+             "ended OK; ",
+             watches.size(), " watches in all (", absl::StrJoin(ending_parts, ", "), "), ",
+             upstream_errors, " upstream_error heartbeats, ", watches_left,
+             " still open after the drain",
+             misses.empty() ? "" : absl::StrCat("; missed: ", absl::StrJoin(misses, "; ")))});
   }
 
   // deadlines
@@ -1356,11 +1359,17 @@ int Run() {
              "%d calls: the latest ended %.1f ms after its deadline (client), the gateway's "
              "longest call ran %.1f ms past its budget (its rpc log line), limit %.0f ms; %d late "
              "at the client, %d in the gateway, %d without an rpc log line%s%s",
-             budgets.size(), seen.max_late_ms(), server_max_ms, kDeadlineSlackMs,
-             seen.late_calls(), server_late, unlogged,
-             client_examples.empty() ? "" : absl::StrCat("; client: ", absl::StrJoin(client_examples, "; ")),
-             server_examples.empty() ? "" : absl::StrCat("; gateway: ", absl::StrJoin(server_examples, "; ")),
-             unlogged_examples.empty() ? "" : absl::StrCat("; no log line: ", absl::StrJoin(unlogged_examples, "; ")))});
+             budgets.size(), seen.max_late_ms(), server_max_ms, kDeadlineSlackMs, seen.late_calls(),
+             server_late, unlogged,
+             client_examples.empty()
+                 ? ""
+                 : absl::StrCat("; client: ", absl::StrJoin(client_examples, "; ")),
+             server_examples.empty()
+                 ? ""
+                 : absl::StrCat("; gateway: ", absl::StrJoin(server_examples, "; ")),
+             unlogged_examples.empty()
+                 ? ""
+                 : absl::StrCat("; no log line: ", absl::StrJoin(unlogged_examples, "; ")))});
   }
 
   // request_id
@@ -1400,9 +1409,8 @@ int Run() {
     verdicts.push_back(
         {"request_id", twice == 0 && !rids.empty(),
          absl::StrCat(rids.size(), " request_ids (", polos_rids, " Polos, runs counted upstream; ",
-                      rids.size() - polos_rids,
-                      " Blaxel, deduplicated upstream by execution id), ", creates, " creates, ",
-                      sent_again, " sent more than once: ", twice,
+                      rids.size() - polos_rids, " Blaxel, deduplicated upstream by execution id), ",
+                      creates, " creates, ", sent_again, " sent more than once: ", twice,
                       " started more than one run or were answered with two executions; ",
                       twice_after_unknown,
                       " more started a second run after a create of theirs ended with an "
@@ -1459,13 +1467,13 @@ int Run() {
       lines.push_back(absl::StrCat("    ", what, ": ", n, " (", absl::StrJoin(parts, ", "), ")"));
     }
     const double share = all > 0 ? static_cast<double>(ok) / all : 0;
-    verdicts.push_back({"load", share >= 0.5,
-                        absl::StrFormat("%d calls in %s (%.1f/s); %.1f%% of the unary calls to "
-                                        "the faulted upstreams OK; %s; %d restarts of bxr\n%s",
-                                        total, absl::FormatDuration(load_for),
-                                        total / absl::ToDoubleSeconds(load_for), 100 * share,
-                                        faults.Summary(), restarting.restarts(),
-                                        absl::StrJoin(lines, "\n"))});
+    verdicts.push_back(
+        {"load", share >= 0.5,
+         absl::StrFormat("%d calls in %s (%.1f/s); %.1f%% of the unary calls to "
+                         "the faulted upstreams OK; %s; %d restarts of bxr\n%s",
+                         total, absl::FormatDuration(load_for),
+                         total / absl::ToDoubleSeconds(load_for), 100 * share, faults.Summary(),
+                         restarting.restarts(), absl::StrJoin(lines, "\n"))});
   }
 
   std::vector<std::string> failed;
@@ -1475,8 +1483,9 @@ int Run() {
     if (!v.held) failed.push_back(v.name);
   }
   std::cout << absl::StrFormat("soak: %s in %s (seed %u)\n",
-                               failed.empty() ? "every invariant held"
-                                              : absl::StrCat("FAILED: ", absl::StrJoin(failed, ", ")),
+                               failed.empty()
+                                   ? "every invariant held"
+                                   : absl::StrCat("FAILED: ", absl::StrJoin(failed, ", ")),
                                absl::FormatDuration(absl::Now() - start), seed);
   // The plain closing line CI reads: the invariants as tests.
   std::cout << "soak: " << verdicts.size() - failed.size() << " passed, " << failed.size()

@@ -13,17 +13,9 @@ namespace execgw::testing {
 std::vector<std::string> SuiteSecrets() {
   const blaxel::BlaxelSimulatorOptions blaxel;
   const polos::PolosSimulatorOptions polos;
-  return {kSecretsTestBlaxelKey,
-          kSecretsTestPolosKey,
-          kSecretsTestCallerToken,
-          kReaderToken,
-          kWriterToken,
-          kPolosOnlyToken,
-          kCliToken,
-          kFixtureClientSecret,
-          blaxel.api_key,
-          blaxel.oauth_client_secret,
-          polos.api_key,
+  return {kSecretsTestBlaxelKey, kSecretsTestPolosKey, kSecretsTestCallerToken, kReaderToken,
+          kWriterToken, kPolosOnlyToken, kCliToken, kFixtureClientSecret, blaxel.api_key,
+          blaxel.oauth_client_secret, polos.api_key,
           // Every access token the Blaxel simulator issues starts so.
           "bl-oauth-"};
 }
@@ -47,11 +39,10 @@ std::vector<Form> NamedForms(absl::string_view secret) {
   return {
       {"raw", std::string(secret)},
       {"json", absl::StrReplaceAll(secret, {{"\\", "\\\\"}, {"\"", "\\\""}})},
-      {"html", absl::StrReplaceAll(secret, {{"&", "&amp;"},
-                                            {"<", "&lt;"},
-                                            {">", "&gt;"},
-                                            {"\"", "&quot;"},
-                                            {"'", "&#39;"}})},
+      {"html",
+       absl::StrReplaceAll(
+           secret,
+           {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}})},
       {"percent", percent},
       {"base64", absl::Base64Escape(secret)},
       {"base64url", absl::WebSafeBase64Escape(secret)},

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the C++ format check, the proto lint,
 # then every GoogleTest suite through CTest, then the secret sweep over
-# everything the tests wrote.
+# everything the tests wrote, then a short fault soak.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup.sh"
@@ -26,3 +26,8 @@ echo "== secret sweep"
 # Everything the suite's processes wrote (the gateways' logs among it)
 # holds no form of any of the suite's secrets (tests/testing/suite_secrets.h).
 "$here/build/tests/testing/secret_sweep" "$here/build/Testing/Temporary/LastTest.log"
+echo "== soak"
+# Two minutes of mixed load under 20% random upstream faults, then the
+# invariants (tests/soak/soak.cc; the hour-long run is in BENCHMARKS.md).
+# Alone, after CTest: its deadline figures want a machine not running tests.
+"$here/build/tests/soak/soak" --minutes=2 --fault_rate=0.2 --warmup_fraction=0.5

@@ -64,6 +64,9 @@ struct Transfer {
   curl_slist* header_list = nullptr;
   Cancellation::HookId hook = 0;
 
+  // How much of a non-idempotent request's body curl has read (UploadBody).
+  size_t upload_offset = 0;
+
   HttpResponse response;
   bool headers_complete = false;
   // Set when we abort the transfer from a curl callback; it explains the
@@ -116,6 +119,9 @@ std::string FailureKind(CURLcode code, long os_errno) {
       return code == CURLE_SEND_ERROR ? "sending failed" : "receiving failed";
     case CURLE_GOT_NOTHING:
       return "connection closed without a response";
+    case CURLE_SEND_FAIL_REWIND:
+      // UploadBody: a reused connection died after the request went out.
+      return "connection lost after the request was sent (not sent again: it is not idempotent)";
     case CURLE_PARTIAL_FILE:
       return "response body cut short";
     case CURLE_WEIRD_SERVER_REPLY:
@@ -130,6 +136,22 @@ std::string FailureKind(CURLcode code, long os_errno) {
       }
       return curl_easy_strerror(code);
   }
+}
+
+// CURLOPT_READFUNCTION of a non-idempotent request's body. With no
+// CURLOPT_SEEKFUNCTION the body cannot be rewound, and that is the point:
+// when a reused connection dies before any byte of the answer, libcurl
+// sends the request again on a fresh connection by itself ("Connection
+// died, retrying a fresh connect"), which must not happen to a write the
+// upstream may have done (a Polos run would start twice). Unable to
+// rewind, it fails with CURLE_SEND_FAIL_REWIND instead.
+size_t UploadBody(char* buffer, size_t size, size_t n, void* user) {
+  Transfer& t = *static_cast<Transfer*>(user);
+  const std::string& body = t.request.body;
+  const size_t count = std::min(size * n, body.size() - t.upload_offset);
+  body.copy(buffer, count, t.upload_offset);
+  t.upload_offset += count;
+  return count;
 }
 
 absl::Status TooLargeStatus(const Transfer& t) {
@@ -501,7 +523,14 @@ absl::Status CurlHttpClient::ConfigureEasy(Transfer& t) {
     }
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
-  if (has_body) {
+  if (has_body && !r.idempotent) {
+    // Read through UploadBody, so that curl cannot send it twice.
+    t.upload_offset = 0;
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &UploadBody);
+    curl_easy_setopt(e, CURLOPT_READDATA, &t);
+  } else if (has_body) {
     // Not copied: the body lives in the Transfer as long as the handle.
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());

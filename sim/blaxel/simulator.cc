@@ -496,6 +496,7 @@ absl::StatusOr<std::unique_ptr<BlaxelSimulator>> BlaxelSimulator::Start(
   if (options.clock == nullptr) options.clock = WallClock();
   std::unique_ptr<BlaxelSimulator> sim(new BlaxelSimulator(std::move(options)));
   if (sim->options_.seed_demo_data) sim->Seed();
+  if (sim->options_.before_serving) sim->options_.before_serving(*sim);
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server = sim->api_.Serve(sim->options_.port);
   if (!server.ok()) return server.status();
   sim->server_ = *std::move(server);

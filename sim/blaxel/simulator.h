@@ -18,6 +18,8 @@
 
 namespace execgw::blaxel {
 
+class BlaxelSimulator;
+
 // How a simulated execution's tasks behave.
 enum class SimulatedScenario {
   // Every task runs a few seconds and succeeds.
@@ -58,6 +60,10 @@ struct BlaxelSimulatorOptions {
   int port = 0;
   // Seeds jobs and executions in every interesting state (see seeded()).
   bool seed_demo_data = false;
+  // Called with the simulator before it serves its first request, to put
+  // jobs and executions in place (PutJob, PutExecution...): a simulator
+  // restarted on the same port then never answers for an empty workspace.
+  std::function<void(BlaxelSimulator&)> before_serving;
 };
 
 // An execution put in place by seed_demo_data, for a demo to print.

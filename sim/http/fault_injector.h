@@ -2,7 +2,9 @@
 #define EXECGW_SIM_HTTP_FAULT_INJECTOR_H_
 
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,24 +29,39 @@ class FaultInjector {
     faults_[endpoint].push_back({std::move(response), times});
   }
 
+  // Asked for a fault on every request to which no fault added with Add
+  // applies (a soak's random faults); its answer is used as Take's. Called
+  // concurrently, outside the injector's lock. Clear removes it.
+  using Source = std::function<std::optional<ServerResponse>(const std::string& endpoint)>;
+  void SetSource(Source source) {
+    absl::MutexLock lock(&mu_);
+    source_ = std::make_shared<const Source>(std::move(source));
+  }
+
   void Clear() {
     absl::MutexLock lock(&mu_);
     faults_.clear();
+    source_.reset();
   }
 
   // The fault to apply to this request to `endpoint`, if any, consuming one
   // use of it.
   std::optional<ServerResponse> Take(const std::string& endpoint) {
-    absl::MutexLock lock(&mu_);
-    for (const std::string& key : {endpoint, std::string("*")}) {
-      auto it = faults_.find(key);
-      if (it == faults_.end() || it->second.empty()) continue;
-      Entry& e = it->second.front();
-      ServerResponse out = e.response;
-      if (e.times > 0 && --e.times == 0) it->second.pop_front();
-      return out;
+    std::shared_ptr<const Source> source;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const std::string& key : {endpoint, std::string("*")}) {
+        auto it = faults_.find(key);
+        if (it == faults_.end() || it->second.empty()) continue;
+        Entry& e = it->second.front();
+        ServerResponse out = e.response;
+        if (e.times > 0 && --e.times == 0) it->second.pop_front();
+        return out;
+      }
+      source = source_;
     }
-    return std::nullopt;
+    if (source == nullptr) return std::nullopt;
+    return (*source)(endpoint);
   }
 
  private:
@@ -54,6 +71,7 @@ class FaultInjector {
   };
   absl::Mutex mu_;
   std::map<std::string, std::deque<Entry>> faults_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Source> source_ ABSL_GUARDED_BY(mu_);
 };
 
 // Applies a Take() result to a real response: a fault with status 0 keeps

@@ -241,6 +241,19 @@ void PolosSimulator::SetWorkflowScenario(const std::string& workflow_id, Scenari
   scenarios_[workflow_id] = std::move(scenario);
 }
 
+std::vector<std::string> PolosSimulator::RunPayloads(const std::string& workflow_id) const {
+  std::vector<const Record*> runs;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, r] : records_) {
+    if (r->workflow_id == workflow_id) runs.push_back(r.get());
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const Record* a, const Record* b) { return a->seq < b->seq; });
+  std::vector<std::string> out;
+  for (const Record* r : runs) out.push_back(r->payload_json);
+  return out;
+}
+
 int PolosSimulator::request_count(const std::string& endpoint) const {
   return api_.request_count(endpoint);
 }

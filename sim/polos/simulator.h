@@ -163,6 +163,10 @@ class PolosSimulator {
   // How runs of `workflow_id` started over HTTP behave.
   void SetWorkflowScenario(const std::string& workflow_id, Scenario scenario);
 
+  // The payloads (JSON text) of every run of `workflow_id`, however it was
+  // started, oldest first: what a soak counts the runs of one request by.
+  std::vector<std::string> RunPayloads(const std::string& workflow_id) const;
+
   // Requests routed to `endpoint` so far ("get", "list", ...), faulted or not.
   int request_count(const std::string& endpoint) const;
   // The last request routed to `endpoint`, faulted or not (a stream's as

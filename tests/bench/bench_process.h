@@ -27,13 +27,20 @@
 
 namespace execgw::bench {
 
-// A child process whose stdout (and optionally stdin) is a pipe to us.
+// A child process whose stdout (and optionally stdin) is a pipe to us; its
+// stderr is ours, or the file `stderr_path` names (created or truncated).
 class ChildProcess {
  public:
-  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv) {
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv,
+                                                             const std::string& stderr_path = "") {
     int out[2], in[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
       return absl::InternalError("pipe failed");
+    }
+    int err = -1;
+    if (!stderr_path.empty()) {
+      err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (err < 0) return absl::InternalError(absl::StrCat("cannot write ", stderr_path));
     }
     const pid_t pid = fork();
     if (pid < 0) return absl::InternalError("fork failed");
@@ -42,6 +49,7 @@ class ChildProcess {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       dup2(in[0], STDIN_FILENO);
       dup2(out[1], STDOUT_FILENO);
+      if (err >= 0) dup2(err, STDERR_FILENO);
       std::vector<char*> args;
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
@@ -50,6 +58,7 @@ class ChildProcess {
     }
     close(out[1]);
     close(in[0]);
+    if (err >= 0) close(err);
     return std::unique_ptr<ChildProcess>(new ChildProcess(pid, out[0], in[1]));
   }
 
@@ -88,13 +97,27 @@ class ChildProcess {
     kill(pid_, SIGTERM);
     close(stdin_);
     close(stdout_);
-    waitpid(pid_, nullptr, 0);
+    waitpid(pid_, &wait_status_, 0);
     pid_ = -1;
   }
+
+  // False once it has ended (by itself, or by Stop).
+  bool Running() {
+    if (pid_ <= 0) return false;
+    if (waitpid(pid_, &wait_status_, WNOHANG) != pid_) return true;
+    close(stdin_);
+    close(stdout_);
+    pid_ = -1;
+    return false;
+  }
+
+  // How it ended (waitpid's status: WIFEXITED, WTERMSIG...), once it has.
+  int wait_status() const { return wait_status_; }
 
  private:
   ChildProcess(pid_t pid, int out, int in) : pid_(pid), stdout_(out), stdin_(in) {}
   pid_t pid_;
+  int wait_status_ = -1;
   int stdout_;
   int stdin_;
   std::string buffer_;
@@ -151,10 +174,12 @@ struct GatewayProcess {
   int port = 0;
 };
 
-// Starts execgw (`argv`, listening on port 0) and reads its port from its
-// first line, "execgw: serving N backend(s) on port P".
-inline absl::StatusOr<GatewayProcess> SpawnGateway(const std::vector<std::string>& argv) {
-  auto gw = ChildProcess::Spawn(argv);
+// Starts execgw (`argv`, listening on port 0; its stderr to `stderr_path`
+// when given) and reads its port from its first line, "execgw: serving N
+// backend(s) on port P".
+inline absl::StatusOr<GatewayProcess> SpawnGateway(const std::vector<std::string>& argv,
+                                                   const std::string& stderr_path = "") {
+  auto gw = ChildProcess::Spawn(argv, stderr_path);
   if (!gw.ok()) return gw.status();
   GatewayProcess out;
   out.process = *std::move(gw);

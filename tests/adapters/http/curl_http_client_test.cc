@@ -268,6 +268,38 @@ TEST(CurlHttpClientTest, ConnectionResetIsUnavailable) {
   EXPECT_THAT(r.status().message(), Not(HasSubstr("sekrit")));
 }
 
+// libcurl silently sends a request again on a fresh connection when a
+// reused one dies before any byte of the answer. For a request that is not
+// idempotent that would repeat the write (found by the soak: a Polos run
+// started twice by one CreateExecution whose connection was reset after
+// the upstream had done the work). It fails instead, and is sent once.
+TEST(CurlHttpClientTest, NonIdempotentRequestIsNotResentWhenAReusedConnectionDies) {
+  std::atomic<int> writes{0};
+  auto server = Serve([&](const ServerRequest& req) {
+    ServerResponse resp = Echo(req);
+    if (req.method == "POST") {
+      ++writes;  // the work is done, and then the answer is lost
+      resp.fault = ServerResponse::Fault::kResetConnection;
+    }
+    return resp;
+  });
+  auto client = NewCurlHttpClient();
+  ASSERT_TRUE(Fetch(*client, Get(server->base_url() + "/warm")).ok());  // a connection to reuse
+  HttpRequest post = Get(server->base_url() + "/run");
+  post.method = "POST";
+  post.body = R"({"payload":{}})";
+  EXPECT_EQ(server->connections_accepted(), 1);
+  absl::StatusOr<HttpResponse> r = Fetch(*client, post);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_EQ(writes.load(), 1);  // curl may open a fresh connection, but sends nothing on it
+
+  // An idempotent one may be sent again, and a later request still works.
+  post.idempotent = true;
+  (void)Fetch(*client, post);
+  EXPECT_GE(writes.load(), 2);
+  EXPECT_TRUE(Fetch(*client, Get(server->base_url() + "/after")).ok());
+}
+
 TEST(CurlHttpClientTest, TruncatedBodyIsUnavailable) {
   auto server = Serve([](const ServerRequest&) {
     ServerResponse resp;

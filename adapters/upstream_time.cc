@@ -104,6 +104,11 @@ std::optional<absl::Time> ParseUpstreamTime(absl::string_view text) {
   const int64_t secs = absl::ToUnixSeconds(t);
   if (secs < kMinSeconds || secs > kMaxSeconds) return std::nullopt;
   if (secs == kMinSeconds && t == absl::FromUnixSeconds(kMinSeconds)) return std::nullopt;
+  // %E*S reads any number of digits: a time between two nanoseconds is
+  // none a Timestamp can hold (and a filter bound there would match what
+  // its own canonical spelling does not).
+  const absl::Duration since_epoch = t - absl::UnixEpoch();
+  if (absl::Trunc(since_epoch, absl::Nanoseconds(1)) != since_epoch) return std::nullopt;
   return t;
 }
 

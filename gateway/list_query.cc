@@ -70,7 +70,7 @@ absl::StatusOr<bool> ParseAscending(absl::string_view order_by) {
     if (words.size() == 2 && words[1] == "desc") return false;
   }
   return Invalid("order_by",
-                 absl::StrCat("\"", order_by,
+                 absl::StrCat("\"", BoundedEcho(order_by, kMaxOrderByLength),
                               "\" is not supported; use \"create_time desc\" (the default, "
                               "newest first), \"create_time asc\" or \"create_time\" (oldest "
                               "first)"));

@@ -411,7 +411,7 @@ class DuplicateKeyFinder
     auto [it, inserted] = f.keys.emplace(FieldKey(f.key), f.key);
     if (!inserted) {
       duplicate_ =
-          FieldError(Path(), absl::StrCat("is given twice",
+          FieldError(Where(), absl::StrCat("is given twice",
                                           it->second == f.key
                                               ? ""
                                               : absl::StrCat(" (also as ", Quoted(it->second), ")"),
@@ -454,6 +454,7 @@ class DuplicateKeyFinder
   std::string Path() const {
     std::string out;
     for (const Frame& f : frames_) {
+      if (!f.array && f.key.empty()) continue;  // an object before its first key
       if (f.array) {
         absl::StrAppend(&out, "[", f.index, "]");
       } else {
@@ -496,6 +497,7 @@ absl::Status JsonMappingError(absl::string_view message) {
       message.remove_prefix(close + 2);
     }
   }
+  absl::ConsumePrefix(&message, ": ");  // a problem at the top: no location
   return FieldError(field, absl::StrCat("not a valid GatewayConfig: ", BoundedEcho(message, 300)));
 }
 

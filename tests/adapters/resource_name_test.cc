@@ -1,5 +1,6 @@
 #include "adapters/resource_name.h"
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -169,6 +170,23 @@ TEST(BackendNameTest, EchoIsBounded) {
   auto p = ParseParentName("backends/" + std::string(4000, 'x'));
   ASSERT_FALSE(p.ok());
   EXPECT_LT(p.status().message().size(), 400u);
+}
+
+// Found by tests/fuzz (resource_name): each byte that is not UTF-8 is
+// written as U+FFFD (3 bytes), which took short text past the bound.
+TEST(BoundedEchoTest, StaysWithinItsBoundForBytesThatAreNotUtf8) {
+  const std::string echo = BoundedEcho(std::string(90, '\xff'), 100);
+  EXPECT_LE(echo.size(), 103u);
+  EXPECT_TRUE(absl::EndsWith(echo, "..."));
+  EXPECT_EQ(BoundedEcho("short", 100), "short");
+}
+
+// Found by tests/fuzz (resource_name): a name writes '%' as %25, so a
+// plain id holding one did not read the same inside its name.
+TEST(CheckPlainIdTest, RefusesPercent) {
+  const absl::Status s = CheckPlainId("execution_id", "run%41");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "execution_id: contains '%'");
 }
 
 }  // namespace

@@ -114,8 +114,6 @@ absl::Status CheckPlainId(absl::string_view field, absl::string_view id) {
       return Invalid(field, "contains whitespace or a control character");
     }
     if (c == '/') return Invalid(field, "contains '/'");
-    // A name writes '%' as %25: the id would not read the same there.
-    if (c == '%') return Invalid(field, "contains '%'");
   }
   return absl::OkStatus();
 }

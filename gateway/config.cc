@@ -410,12 +410,12 @@ class DuplicateKeyFinder
     f.key.assign(text, length);
     auto [it, inserted] = f.keys.emplace(FieldKey(f.key), f.key);
     if (!inserted) {
-      duplicate_ =
-          FieldError(Where(), absl::StrCat("is given twice",
-                                          it->second == f.key
-                                              ? ""
-                                              : absl::StrCat(" (also as ", Quoted(it->second), ")"),
-                                          "; give each setting once"));
+      duplicate_ = FieldError(
+          Where(),
+          absl::StrCat(
+              "is given twice",
+              it->second == f.key ? "" : absl::StrCat(" (also as ", Quoted(it->second), ")"),
+              "; give each setting once"));
       return false;  // stops the parse
     }
     return true;
@@ -476,11 +476,13 @@ absl::Status CheckJsonText(absl::string_view json) {
   DuplicateKeyFinder finder;
   rapidjson::Reader reader;
   rapidjson::MemoryStream stream(json.data(), json.size());
-  const rapidjson::ParseResult result = reader.Parse<rapidjson::kParseIterativeFlag>(stream, finder);
+  const rapidjson::ParseResult result =
+      reader.Parse<rapidjson::kParseIterativeFlag>(stream, finder);
   if (!finder.duplicate().ok()) return finder.duplicate();
   if (result.IsError()) {
-    return FieldError(finder.Where(), absl::StrCat("is not valid JSON at byte ", result.Offset(),
-                                                   ": ", rapidjson::GetParseError_En(result.Code())));
+    return FieldError(finder.Where(),
+                      absl::StrCat("is not valid JSON at byte ", result.Offset(), ": ",
+                                   rapidjson::GetParseError_En(result.Code())));
   }
   return absl::OkStatus();
 }

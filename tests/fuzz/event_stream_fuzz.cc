@@ -81,14 +81,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t seed = data[0];
   const absl::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
   // Small bounds, so that inputs of a few KiB reach them, and the defaults.
-  for (const auto& [max_line, max_event] : {std::pair<size_t, size_t>{64, 200}, {64 * 1024, 1024 * 1024}}) {
+  for (const auto& [max_line, max_event] :
+       {std::pair<size_t, size_t>{64, 200}, {64 * 1024, 1024 * 1024}}) {
     const Outcome whole = Run(stream, max_line, max_event, 0, 0);
     CheckEvents(whole, max_event);
     for (const size_t max_chunk : {size_t{1}, size_t{3}, size_t{17}}) {
       const Outcome cut = Run(stream, max_line, max_event, max_chunk, seed);
-      FUZZ_CHECK(Same(whole, cut), "chunks of up to ", max_chunk, " bytes read otherwise: ",
-                 whole.events.size(), " vs ", cut.events.size(), " events, ",
-                 whole.status.ToString(), " vs ", cut.status.ToString());
+      FUZZ_CHECK(Same(whole, cut), "chunks of up to ", max_chunk,
+                 " bytes read otherwise: ", whole.events.size(), " vs ", cut.events.size(),
+                 " events, ", whole.status.ToString(), " vs ", cut.status.ToString());
     }
   }
   return 0;

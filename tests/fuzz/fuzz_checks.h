@@ -26,11 +26,11 @@ namespace execgw::fuzz {
   std::abort();
 }
 
-#define FUZZ_CHECK(condition, ...)                                                  \
-  do {                                                                              \
-    if (!(condition)) {                                                             \
+#define FUZZ_CHECK(condition, ...)                                                       \
+  do {                                                                                   \
+    if (!(condition)) {                                                                  \
       ::execgw::fuzz::Fail(#condition, __FILE__, __LINE__, ::absl::StrCat(__VA_ARGS__)); \
-    }                                                                               \
+    }                                                                                    \
   } while (0)
 
 // The most an error message may hold, whatever the input's size: every echo

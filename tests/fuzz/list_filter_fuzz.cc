@@ -58,8 +58,8 @@ void CheckQuery(const ListExecutionsQuery& query, absl::string_view input) {
   const std::string canonical = CanonicalFilter(query);
   absl::StatusOr<ListExecutionsQuery> again =
       gateway::ParseListExecutionsRequest(Request(canonical, query.ascending ? "create_time" : ""));
-  FUZZ_CHECK(again.ok(), "the canonical filter ", canonical, " of ", input, " fails: ",
-             again.status().ToString());
+  FUZZ_CHECK(again.ok(), "the canonical filter ", canonical, " of ", input,
+             " fails: ", again.status().ToString());
   FUZZ_CHECK(gateway::QueryFingerprint(*again) == gateway::QueryFingerprint(query), "\"", input,
              "\" and its canonical filter \"", canonical, "\" differ");
 

@@ -21,16 +21,17 @@ namespace {
 void CheckLineage(const std::string& name, const std::string& id) {
   if (name.empty()) return;
   FUZZ_CHECK(polos::IsCanonicalUuid(id), "lineage name ", name, " for id ", id);
-  FUZZ_CHECK(name == ExecutionName({std::string(kBackend), "", polos::CanonicalUuid(id)}).ToString(),
-             name, " for id ", id);
+  FUZZ_CHECK(
+      name == ExecutionName({std::string(kBackend), "", polos::CanonicalUuid(id)}).ToString(), name,
+      " for id ", id);
 }
 
 void CheckOne(const v1::Execution& e, const v1::Execution& again) {
   FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(e, again), "not deterministic");
   const bool uuid = polos::IsCanonicalUuid(e.execution_id());
   CheckExecution(e, "", uuid ? polos::CanonicalUuid(e.execution_id()) : e.execution_id());
-  FUZZ_CHECK(e.name().empty() != uuid, "execution \"", e.execution_id(), "\" but name \"",
-             e.name(), "\"");
+  FUZZ_CHECK(e.name().empty() != uuid, "execution \"", e.execution_id(), "\" but name \"", e.name(),
+             "\"");
   CheckLineage(e.lineage().parent_execution(), e.polos().parent_execution_id());
   CheckLineage(e.lineage().root_execution(), e.polos().root_execution_id());
 }

@@ -234,8 +234,7 @@ TEST(ParseListExecutionsRequestTest, OrderBy) {
 // string parsed elsewhere, or built in process) were echoed as they were
 // into the message and its field violation, which must be UTF-8.
 TEST(ParseListExecutionsRequestTest, ErrorsEchoOnlyUtf8) {
-  for (const auto& [filter, order_by] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [filter, order_by] : std::vector<std::pair<std::string, std::string>>{
            {"create_time >= \"2026-01-01T00:00:0\xb0Z\"", ""}, {"", "create_time\xff"}}) {
     absl::StatusOr<ListExecutionsQuery> query =
         ParseListExecutionsRequest(Request(filter, order_by));

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "adapters/blaxel/translator.h"
-#include "adapters/upstream_error.h"
 #include "tests/fuzz/translator_checks.h"
 
 namespace execgw::fuzz {
@@ -31,9 +30,7 @@ void CheckOne(const rapidjson::Value& doc, absl::string_view job_hint, absl::str
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace execgw;
-  const std::string secret(fuzz::kSecret);
-  absl::StatusOr<rapidjson::Document> doc =
-      ParseRedactedJson(absl::string_view(reinterpret_cast<const char*>(data), size), {secret});
+  absl::StatusOr<rapidjson::Document> doc = fuzz::ReadUpstreamBody(data, size);
   if (!doc.ok()) return 0;
   if (doc->IsObject()) {
     fuzz::CheckOne(*doc, "job-hint", "");

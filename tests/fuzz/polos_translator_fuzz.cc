@@ -12,7 +12,6 @@
 
 #include "adapters/polos/execution_id.h"
 #include "adapters/polos/translator.h"
-#include "adapters/upstream_error.h"
 #include "tests/fuzz/translator_checks.h"
 
 namespace execgw::fuzz {
@@ -41,9 +40,7 @@ void CheckOne(const v1::Execution& e, const v1::Execution& again) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace execgw;
-  const std::string secret(fuzz::kSecret);
-  absl::StatusOr<rapidjson::Document> doc =
-      ParseRedactedJson(absl::string_view(reinterpret_cast<const char*>(data), size), {secret});
+  absl::StatusOr<rapidjson::Document> doc = fuzz::ReadUpstreamBody(data, size);
   if (!doc.ok()) return 0;
   fuzz::CheckOne(polos::TranslateExecution(*doc, fuzz::kBackend),
                  polos::TranslateExecution(*doc, fuzz::kBackend));

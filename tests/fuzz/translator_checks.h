@@ -3,10 +3,13 @@
 
 // What both translators' fuzz targets check of an execution they made.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "adapters/resource_name.h"
+#include "adapters/upstream_error.h"
 #include "execgw/v1/execution.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/fuzz_checks.h"
@@ -17,6 +20,13 @@ inline constexpr absl::string_view kBackend = "fuzz";
 // The credential the fuzzed upstream bodies are redacted of, as the
 // backends redact theirs (ParseRedactedJson) before translating.
 inline constexpr absl::string_view kSecret = "fuzz-secret-3f9a";
+
+// The fuzzed bytes as the backends read an upstream body: parsed, then
+// redacted of kSecret (ParseRedactedJson).
+inline absl::StatusOr<rapidjson::Document> ReadUpstreamBody(const uint8_t* data, size_t size) {
+  return ParseRedactedJson(absl::string_view(reinterpret_cast<const char*>(data), size),
+                           {std::string(kSecret)});
+}
 
 // `e` is a valid message (its strings UTF-8: it serialises and parses back
 // the same), carries an etag and the backend, echoes no secret, and its

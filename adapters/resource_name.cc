@@ -119,7 +119,12 @@ absl::Status CheckPlainId(absl::string_view field, absl::string_view id) {
 }
 
 std::string BoundedEcho(absl::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return SanitizeUtf8(text);
+  // Sanitising writes each invalid byte as U+FFFD (3 bytes): short text can
+  // grow past the bound, and is then cut like long text.
+  if (text.size() <= max_bytes) {
+    std::string sanitized = SanitizeUtf8(text);
+    if (sanitized.size() <= max_bytes) return sanitized;
+  }
   return absl::StrCat(TruncateUtf8(SanitizeUtf8(text.substr(0, max_bytes + 4)), max_bytes), "...");
 }
 

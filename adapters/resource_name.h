@@ -69,7 +69,8 @@ bool IsNameableId(absl::string_view id);
 
 // Checks an id a caller gives outside a name (CreateExecution's
 // execution_id): the rules of a name segment written literally, so that the
-// id reads the same in the name the gateway hands back. 1..kMaxIdBytes
+// id reads the same in the name the gateway hands back, but for a '%',
+// which the name writes %25 (and gives back as '%'). 1..kMaxIdBytes
 // bytes, no '/', whitespace or control characters, not "." or "..".
 // INVALID_ARGUMENT naming `field`; the id itself is echoed at most in part.
 absl::Status CheckPlainId(absl::string_view field, absl::string_view id);

@@ -95,8 +95,16 @@ std::optional<absl::Time> ParseUpstreamTime(absl::string_view text) {
   if (std::optional<absl::Time> canonical = ParseCanonicalTime(text)) {
     t = *canonical;
   } else {
+    // %E*S takes any number of fractional digits, and rounds past a
+    // quarter nanosecond: more than 9 is finer than a Timestamp holds (and
+    // a filter bound there matched what its own canonical spelling did not).
+    if (const size_t dot = text.find('.'); dot != absl::string_view::npos) {
+      size_t end = dot + 1;
+      while (end < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[end]))) ++end;
+      if (end - dot - 1 > 9) return std::nullopt;
+    }
     std::string err;
-    // %E*S takes any number of fractional digits; %Ez takes `Z` or +hh:mm.
+    // %Ez takes `Z` or +hh:mm.
     if (!absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", std::string(text), &t, &err)) {
       return std::nullopt;
     }

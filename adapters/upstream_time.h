@@ -15,7 +15,8 @@ namespace execgw {
 // `2025-12-19T22:36:29.336304095Z` or `2026-02-24T19:45:54.123456+00:00`.
 // Returns nullopt for the empty string, for the Go zero time
 // `0001-01-01T00:00:00Z` (a placeholder meaning "unset"), and for anything
-// unparseable or outside the range of google.protobuf.Timestamp.
+// unparseable or outside the range of google.protobuf.Timestamp (more than
+// 9 fractional digits included).
 std::optional<absl::Time> ParseUpstreamTime(absl::string_view text);
 
 // Parses a Go-style duration (`30m`, `1h30m`, `45s`, `1.5h`, `500ms`, `0`).

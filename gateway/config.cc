@@ -23,6 +23,7 @@
 #include "gateway/caller_auth.h"
 #include "gateway/log.h"
 #include "google/protobuf/util/json_util.h"
+#include "rapidjson/error/en.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
 
@@ -410,12 +411,12 @@ class DuplicateKeyFinder
     f.key.assign(text, length);
     auto [it, inserted] = f.keys.emplace(FieldKey(f.key), f.key);
     if (!inserted) {
-      duplicate_ =
-          FieldError(Path(), absl::StrCat("is given twice",
-                                          it->second == f.key
-                                              ? ""
-                                              : absl::StrCat(" (also as ", Quoted(it->second), ")"),
-                                          "; give each setting once"));
+      duplicate_ = FieldError(
+          Where(),
+          absl::StrCat(
+              "is given twice",
+              it->second == f.key ? "" : absl::StrCat(" (also as ", Quoted(it->second), ")"),
+              "; give each setting once"));
       return false;  // stops the parse
     }
     return true;
@@ -433,6 +434,11 @@ class DuplicateKeyFinder
 
   // OK when no key is given twice.
   const absl::Status& duplicate() const { return duplicate_; }
+  // The field being read ("config" before the first key).
+  std::string Where() const {
+    const std::string path = Path();
+    return path.empty() ? "config" : path;
+  }
 
  private:
   struct Frame {
@@ -449,6 +455,7 @@ class DuplicateKeyFinder
   std::string Path() const {
     std::string out;
     for (const Frame& f : frames_) {
+      if (!f.array && f.key.empty()) continue;  // an object before its first key
       if (f.array) {
         absl::StrAppend(&out, "[", f.index, "]");
       } else {
@@ -462,14 +469,39 @@ class DuplicateKeyFinder
   absl::Status duplicate_;
 };
 
-absl::Status CheckUniqueKeys(absl::string_view json) {
+// Reads `json` once as JSON (iteratively: a deeply nested file cannot
+// exhaust the stack) before protobuf's parser does: a key given twice, or
+// text that is not JSON, is an error naming the field where it stands
+// ("config" at the top).
+absl::Status CheckJsonText(absl::string_view json) {
   DuplicateKeyFinder finder;
   rapidjson::Reader reader;
   rapidjson::MemoryStream stream(json.data(), json.size());
-  // Iterative: a deeply nested file cannot exhaust the stack. A file that
-  // is not JSON is left to protobuf's parser, whose error says why.
-  reader.Parse<rapidjson::kParseIterativeFlag>(stream, finder);
-  return finder.duplicate();
+  const rapidjson::ParseResult result =
+      reader.Parse<rapidjson::kParseIterativeFlag>(stream, finder);
+  if (!finder.duplicate().ok()) return finder.duplicate();
+  if (result.IsError()) {
+    return FieldError(finder.Where(),
+                      absl::StrCat("is not valid JSON at byte ", result.Offset(), ": ",
+                                   rapidjson::GetParseError_En(result.Code())));
+  }
+  return absl::OkStatus();
+}
+
+// What protobuf's JSON parser says of a document that does not map onto
+// GatewayConfig, as an error naming the field: it words a problem inside an
+// object "(backends[0].polos) apiVer: Cannot find field.", the object's
+// path in parentheses. Bounded: its message can echo a whole value.
+absl::Status JsonMappingError(absl::string_view message) {
+  std::string field = "config";
+  if (absl::StartsWith(message, "(")) {
+    if (const size_t close = message.find(") "); close != absl::string_view::npos && close > 1) {
+      field = BoundedEcho(message.substr(1, close - 1), 200);
+      message.remove_prefix(close + 2);
+    }
+  }
+  absl::ConsumePrefix(&message, ": ");  // a problem at the top: no location
+  return FieldError(field, absl::StrCat("not a valid GatewayConfig: ", BoundedEcho(message, 300)));
 }
 
 }  // namespace
@@ -592,16 +624,13 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
 }
 
 absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view json) {
-  if (auto s = CheckUniqueKeys(json); !s.ok()) return s;
+  if (auto s = CheckJsonText(json); !s.ok()) return s;
   GatewayConfig config;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &config, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: not a valid GatewayConfig: ", status.message().as_string()));
-  }
+  if (!status.ok()) return JsonMappingError(status.message().as_string());
   if (auto s = ValidateConfig(config); !s.ok()) return s;
   return config;
 }

@@ -17,7 +17,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "execgw/v1/execution.pb.h"
@@ -71,7 +70,7 @@ absl::StatusOr<bool> ParseAscending(absl::string_view order_by) {
     if (words.size() == 2 && words[1] == "desc") return false;
   }
   return Invalid("order_by",
-                 absl::StrCat("\"", order_by,
+                 absl::StrCat("\"", BoundedEcho(order_by, kMaxOrderByLength),
                               "\" is not supported; use \"create_time desc\" (the default, "
                               "newest first), \"create_time asc\" or \"create_time\" (oldest "
                               "first)"));
@@ -143,9 +142,9 @@ std::vector<Token> Tokenize(absl::string_view filter) {
 
 std::string Describe(const Token& token) {
   if (token.kind == TokenKind::kEnd) return "the end of the filter";
-  // Long tokens are cut: the error is echoed in trailers.
-  std::string text = TruncateUtf8(token.text, 80);
-  if (text.size() < token.text.size()) absl::StrAppend(&text, "...");
+  // Long tokens are cut (the error is echoed in trailers), bytes that are
+  // not UTF-8 replaced (the message becomes a proto string).
+  const std::string text = BoundedEcho(token.text, 80);
   if (token.kind == TokenKind::kString) {
     return absl::StrCat(text, " at position ", token.position);  // quoted already
   }

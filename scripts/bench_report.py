@@ -35,6 +35,8 @@ MANUAL_SECTIONS = {
     "watch": "The watch benchmark: run scripts/bench.sh --only-watch (scripts/watch_report.py "
              "writes this block).",
     "watch-notes": "What explains each watch goal missed.",
+    "fuzzing": "The libFuzzer targets (scripts/fuzz.sh): executions per second and coverage per "
+               "target, the long run.",
 }
 
 MODES = ("one_at_a_time", "half_max", "max", "rate")
@@ -356,6 +358,7 @@ def render(args, translate, codec, gateway, load, manual):
         gateway_bench_section(gateway),
         manual_block("watch", manual),
         manual_block("watch-notes", manual),
+        manual_block("fuzzing", manual),
     ]
     extra = [n for n in manual if n not in MANUAL_SECTIONS]
     if extra:

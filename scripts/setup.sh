@@ -31,8 +31,10 @@ packages=(
 # npm, for the buf CLI that lints the protos (the machine may already have
 # its own Node.js, not Debian's).
 # clang-format: scripts/check-format.sh (part of the test run) holds the C++
-# sources to .clang-format.
-if [ "$lint" = 1 ]; then packages+=(clang-format); fi
+# sources to .clang-format. clang and its compiler runtime (libFuzzer and
+# the sanitizers): scripts/fuzz.sh (part of the test run) builds the fuzz
+# targets with them.
+if [ "$lint" = 1 ]; then packages+=(clang-format clang libclang-rt-14-dev); fi
 if [ "$lint" = 1 ] && ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the C++ format check, the proto lint,
-# then every GoogleTest suite through CTest, then the secret sweep over
+# each fuzz target for a short time (EXECGW_FUZZ_SECONDS, 15 s each), then
+# every GoogleTest suite through CTest, then the secret sweep over
 # everything the tests wrote, then a short fault soak.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +20,8 @@ printf 'version: v1\n' > "$ws/deps/buf.yaml"
 printf 'version: v1\ndirectories:\n  - protos\n  - deps\n' > "$ws/buf.work.yaml"
 (cd "$ws" && "$here/.tools/node_modules/.bin/buf" lint protos 2> >(grep -v -e 'Category DEFAULT' -e '^$' -e '^\s' >&2))
 echo "buf lint: ok"
+echo "== fuzz (each libFuzzer target for a short time; scripts/fuzz.sh)"
+"$here/scripts/fuzz.sh" "${EXECGW_FUZZ_SECONDS:-15}"
 echo "== ctest"
 cd "$here/build"
 ctest --output-on-failure -j"$(nproc)" --timeout 300

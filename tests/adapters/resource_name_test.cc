@@ -1,5 +1,6 @@
 #include "adapters/resource_name.h"
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -169,6 +170,28 @@ TEST(BackendNameTest, EchoIsBounded) {
   auto p = ParseParentName("backends/" + std::string(4000, 'x'));
   ASSERT_FALSE(p.ok());
   EXPECT_LT(p.status().message().size(), 400u);
+}
+
+// Found by tests/fuzz (resource_name): each byte that is not UTF-8 is
+// written as U+FFFD (3 bytes), which took short text past the bound.
+TEST(BoundedEchoTest, StaysWithinItsBoundForBytesThatAreNotUtf8) {
+  const std::string echo = BoundedEcho(std::string(90, '\xff'), 100);
+  EXPECT_LE(echo.size(), 103u);
+  EXPECT_TRUE(absl::EndsWith(echo, "..."));
+  EXPECT_EQ(BoundedEcho("short", 100), "short");
+}
+
+// Found by tests/fuzz (resource_name): a plain id may hold '%' (the
+// hostile-input tests create such executions), which is the one byte it
+// does not read the same as inside its name: there it is %25, and the name
+// gives the id back.
+TEST(CheckPlainIdTest, PercentIsEscapedInTheName) {
+  ASSERT_TRUE(CheckPlainId("execution_id", "run%41").ok());
+  const ExecutionName name{"b", "job", "run%41"};
+  EXPECT_EQ(name.ToString(), "backends/b/jobs/job/executions/run%2541");
+  absl::StatusOr<ExecutionName> back = ParseExecutionName(name.ToString());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, name);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -47,8 +48,9 @@ INSTANTIATE_TEST_SUITE_P(
                       TimeCase{"2025-12-19T22:36:29", false, 0, 0},
                       TimeCase{"1766183789", false, 0, 0}));
 
-// What absl::ParseTime alone makes of `text` (with the range and zero-time
-// rules): ParseUpstreamTime reads the common shape itself, and must agree.
+// What absl::ParseTime alone makes of `text` (with the range, zero-time and
+// nanosecond rules): ParseUpstreamTime reads the common shape itself, and
+// must agree.
 std::optional<absl::Time> ReferenceParse(const std::string& text) {
   absl::Time t;
   std::string err;
@@ -56,6 +58,12 @@ std::optional<absl::Time> ReferenceParse(const std::string& text) {
   const int64_t secs = absl::ToUnixSeconds(t);
   if (secs < -62135596800 || secs > 253402300799) return std::nullopt;
   if (t == absl::FromUnixSeconds(-62135596800)) return std::nullopt;
+  // Finer than a nanosecond: more than 9 fractional digits.
+  if (const size_t dot = text.find('.'); dot != std::string::npos) {
+    size_t end = dot + 1;
+    while (end < text.size() && absl::ascii_isdigit(text[end])) ++end;
+    if (end - dot - 1 > 9) return std::nullopt;
+  }
   return t;
 }
 
@@ -83,6 +91,17 @@ TEST(UpstreamTimeTest, AgreesWithAbslParseTimeOnEdgeCases) {
       }
     }
   }
+}
+
+// Found by tests/fuzz (list_filter): a filter bound between two
+// nanoseconds matched what its canonical spelling did not.
+TEST(UpstreamTimeTest, RefusesTimesFinerThanANanosecond) {
+  EXPECT_FALSE(ParseUpstreamTime("2025-12-19T22:36:02.3396304105Z").has_value());
+  EXPECT_FALSE(ParseUpstreamTime("2025-12-19T22:36:02.0000000001+00:00").has_value());
+  EXPECT_FALSE(ParseUpstreamTime("2025-12-19T22:36:02.3396304100Z").has_value());
+  const std::optional<absl::Time> t = ParseUpstreamTime("2025-12-19T22:36:02.339630410Z");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, absl::FromUnixSeconds(1766183762) + absl::Nanoseconds(339630410));
 }
 
 TEST(UpstreamDurationTest, GoStyle) {

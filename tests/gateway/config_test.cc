@@ -57,8 +57,13 @@ TEST_P(BadConfigTest, NamesTheFieldAndProblem) {
 INSTANTIATE_TEST_SUITE_P(
     All, BadConfigTest,
     ::testing::Values(
-        BadConfig{"{", "not a valid GatewayConfig"},
-        BadConfig{R"({"backendz": []})", "not a valid GatewayConfig"},
+        BadConfig{"{", "config: is not valid JSON at byte 1"},
+        BadConfig{R"({"backendz": []})", "config: not a valid GatewayConfig"},
+        // Found by tests/fuzz (config): these named no field.
+        BadConfig{R"({"backends": [{"name": "a", "polos": {)",
+                  "backends[0].polos: is not valid JSON at byte"},
+        BadConfig{R"({"backends":[{"name":"a","polos":{"apiVer":1}}]})",
+                  "backends[0].polos: not a valid GatewayConfig: apiVer: Cannot find field."},
         BadConfig{R"({})", "backends: at least one backend"},
         BadConfig{R"({"backends":[{"name":"Bad_Name","polos":{}}]})", "backends[0].name"},
         BadConfig{R"({"backends":[{"name":"a"}]})", "backends[0]: needs a kind"},
@@ -498,10 +503,14 @@ TEST(ConfigTest, ErrorsCarryTheirFieldAndTheLoaderQuotesIt) {
   EXPECT_EQ(violations[0].field, "backends[0].name");
   EXPECT_EQ(twice.status().message(), "backends[0].name: is given twice; give each setting once");
 
-  // Not a GatewayConfig at all: no field to name.
+  // Not a GatewayConfig at all: the field named is the config itself.
   auto junk = ParseConfig("[1, 2]");
   ASSERT_FALSE(junk.ok());
-  EXPECT_TRUE(FieldViolationsOf(junk.status()).empty()) << junk.status();
+  violations = FieldViolationsOf(junk.status());
+  ASSERT_EQ(violations.size(), 1u) << junk.status();
+  EXPECT_EQ(violations[0].field, "config");
+  EXPECT_EQ(junk.status().message(),
+            "config: not a valid GatewayConfig: Root element must be a message.");
 
   config::v1::SecretSource unset;
   unset.set_env("EXECGW_TEST_SECRET_UNSET");

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "adapters/json_value.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "gmock/gmock.h"
@@ -226,6 +227,24 @@ TEST(ParseListExecutionsRequestTest, OrderBy) {
     EXPECT_THAT(std::string(query.status().message()),
                 AllOf(StartsWith("order_by: \"" + order_by + "\" is not supported"),
                       HasSubstr("\"create_time desc\""), HasSubstr("\"create_time asc\"")));
+  }
+}
+
+// Found by tests/fuzz (list_filter): bytes that are not UTF-8 (a proto
+// string parsed elsewhere, or built in process) were echoed as they were
+// into the message and its field violation, which must be UTF-8.
+TEST(ParseListExecutionsRequestTest, ErrorsEchoOnlyUtf8) {
+  for (const auto& [filter, order_by] : std::vector<std::pair<std::string, std::string>>{
+           {"create_time >= \"2026-01-01T00:00:0\xb0Z\"", ""}, {"", "create_time\xff"}}) {
+    absl::StatusOr<ListExecutionsQuery> query =
+        ParseListExecutionsRequest(Request(filter, order_by));
+    ASSERT_FALSE(query.ok());
+    const std::string message(query.status().message());
+    EXPECT_EQ(SanitizeUtf8(message), message);
+    EXPECT_THAT(message, HasSubstr("\xEF\xBF\xBD"));  // U+FFFD where the byte was
+    for (const FieldViolation& v : FieldViolationsOf(query.status())) {
+      EXPECT_EQ(SanitizeUtf8(v.description), v.description);
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include "adapters/upstream_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fuzz_seed.h"
 #include "yaml-cpp/yaml.h"
 
 namespace execgw::blaxel {
@@ -174,6 +175,8 @@ TEST_F(TranslatorSpecTest, ExamplesLandWhereTheyShould) {
     doc.CopyFrom(built, doc.GetAllocator());
     const std::string text = JsonToString(doc);
     SCOPED_TRACE(text);
+    execgw::testing::KeepAsFuzzSeed("blaxel_translator", absl::StrCat("spec-", variant, ".json"),
+                                    text);
 
     v1::Execution e = TranslateJobExecution(doc, "bx", "hint");
     // Everything in the schema has a typed home.

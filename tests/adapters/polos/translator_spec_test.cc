@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "tests/adapters/polos/test_util.h"
+#include "tests/testing/fuzz_seed.h"
 
 namespace execgw::polos {
 namespace {
@@ -255,6 +256,9 @@ TEST_F(PolosSpecTest, ExecutionResponseInstances) {
   for (Variant v : {Variant::kRequiredOnly, Variant::kAllFields, Variant::kNullableNull}) {
     SCOPED_TRACE(static_cast<int>(v));
     rapidjson::Document doc = Instance(schema, v);
+    execgw::testing::KeepAsFuzzSeed(
+        "polos_translator", absl::StrCat("spec-ExecutionResponse-", static_cast<int>(v), ".json"),
+        JsonToString(doc));
     v1::Execution e = TranslateExecution(doc, kBackend);
     CheckMappings(schema, doc, e);
     EXPECT_EQ(e.name(), absl::StrCat("backends/", kBackend, "/executions/",
@@ -269,6 +273,9 @@ TEST_F(PolosSpecTest, WorkflowRunSummaryInstances) {
   for (Variant v : {Variant::kRequiredOnly, Variant::kAllFields, Variant::kNullableNull}) {
     SCOPED_TRACE(static_cast<int>(v));
     rapidjson::Document doc = Instance(schema, v);
+    execgw::testing::KeepAsFuzzSeed(
+        "polos_translator", absl::StrCat("spec-WorkflowRunSummary-", static_cast<int>(v), ".json"),
+        absl::StrCat("[", JsonToString(doc), "]"));
     v1::Execution e = TranslateRunSummary(doc, kBackend);
     CheckMappings(schema, doc, e);
     EXPECT_EQ(e.state(), v1::Execution::STATE_RUNNING);

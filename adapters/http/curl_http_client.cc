@@ -83,6 +83,11 @@ struct Timer {
   absl::AnyInvocable<void() &&> fn;
   std::shared_ptr<Cancellation> cancellation;
   Cancellation::HookId hook = 0;
+
+  // Its cancellation has fired: it must not run, even before the loop has
+  // taken the cancel from its queue (a shutdown, which runs pending timers
+  // early, or a timer falling due meanwhile).
+  bool cancelled() const { return cancellation != nullptr && cancellation->cancelled(); }
 };
 
 // Work posted to the event-loop thread.
@@ -329,7 +334,7 @@ void CurlHttpClient::Enqueue(Command command) {
   if (command.transfer != nullptr) {
     Complete(std::move(command.transfer), absl::CancelledError("HTTP client is shutting down"));
   }
-  if (command.timer != nullptr) std::move(command.timer->fn)();
+  if (command.timer != nullptr && !command.timer->cancelled()) std::move(command.timer->fn)();
   if (command.fn != nullptr) std::move(command.fn)();
 }
 
@@ -689,7 +694,7 @@ void CurlHttpClient::Complete(std::unique_ptr<Transfer> t, absl::Status status) 
 }
 
 void CurlHttpClient::AddTimer(uint64_t id, absl::Time when, std::unique_ptr<Timer> timer) {
-  if (timer->cancellation != nullptr && timer->cancellation->cancelled()) return;
+  if (timer->cancelled()) return;
   std::shared_ptr<Cancellation> cancellation = timer->cancellation;
   timers_.emplace(id, std::move(timer));
   timer_heap_.emplace(when, id);
@@ -724,7 +729,7 @@ void CurlHttpClient::RunDueTimers() {
     std::unique_ptr<Timer> timer = std::move(it->second);
     timers_.erase(it);
     if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
-    std::move(timer->fn)();
+    if (!timer->cancelled()) std::move(timer->fn)();
   }
 }
 
@@ -780,7 +785,7 @@ void CurlHttpClient::FailEverything() {
       timers_.erase(timers_.begin());
       if (timer->cancellation != nullptr) timer->cancellation->RemoveHook(timer->hook);
       // Early, so that whatever waits on it completes.
-      std::move(timer->fn)();
+      if (!timer->cancelled()) std::move(timer->fn)();
     }
     std::deque<Command> commands;
     {
@@ -795,7 +800,7 @@ void CurlHttpClient::FailEverything() {
       if (c.transfer != nullptr) {
         Complete(std::move(c.transfer), absl::CancelledError("HTTP client is shutting down"));
       }
-      if (c.timer != nullptr) std::move(c.timer->fn)();
+      if (c.timer != nullptr && !c.timer->cancelled()) std::move(c.timer->fn)();
       if (c.fn != nullptr) std::move(c.fn)();
     }
   }

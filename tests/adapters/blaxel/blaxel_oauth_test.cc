@@ -1,7 +1,9 @@
 // BlaxelBackend with OAuth client credentials, over loopback HTTP. The
 // backend times on the fixture's simulated loop, whose clock is the
 // simulator's too: token lifetimes pass when the test advances it.
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -98,6 +100,19 @@ TEST_F(BlaxelOAuthTest, OneTokenRequestServesManyConcurrentCalls) {
   // Later calls reuse it.
   EXPECT_EQ(ConcurrentGets(10), 0);
   EXPECT_EQ(tokens(), 1);
+}
+
+// A backend's methods are thread-safe: calls from several threads at once,
+// before any token exists, still cause one token request, and every call
+// gets the token.
+TEST_F(BlaxelOAuthTest, CallsFromManyThreadsAtOnceShareOneTokenRequest) {
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { failures += ConcurrentGets(10); });
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(tokens(), 1);
+  EXPECT_EQ(sim_->request_count("get"), 40);
 }
 
 TEST_F(BlaxelOAuthTest, RefreshesOnceLessThanHalfTheLifetimeRemains) {

@@ -118,7 +118,9 @@ TEST(SseParserTest, FieldValueRules) {
 }
 
 TEST(SseParserTest, IdPersistsAcrossEventsUntilChangedAndIgnoresNul) {
-  Parsed p = FeedOne(std::string("id: 1\ndata: a\n\ndata: b\n\nid: 2\0x\ndata: c\n\n", 44));
+  // The whole literal, its NUL included (sizeof counts it, less the final one).
+  static constexpr char kStream[] = "id: 1\ndata: a\n\ndata: b\n\nid: 2\0x\ndata: c\n\n";
+  Parsed p = FeedOne(std::string(kStream, sizeof(kStream) - 1));
   ASSERT_EQ(p.events.size(), 3u) << Describe(p.events);
   EXPECT_EQ(p.events[0].id, "1");
   EXPECT_EQ(p.events[1].id, "1");

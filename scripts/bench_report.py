@@ -37,6 +37,8 @@ MANUAL_SECTIONS = {
     "watch-notes": "What explains each watch goal missed.",
     "fuzzing": "The libFuzzer targets (scripts/fuzz.sh): executions per second and coverage per "
                "target, the long run.",
+    "soak": "The fault soak (tests/soak): the hour at 20% injected faults and its invariants.",
+    "sanitizers": "The sanitizer runs (scripts/sanitize.sh): tests run, reports, what they cost.",
 }
 
 MODES = ("one_at_a_time", "half_max", "max", "rate")
@@ -359,6 +361,8 @@ def render(args, translate, codec, gateway, load, manual):
         manual_block("watch", manual),
         manual_block("watch-notes", manual),
         manual_block("fuzzing", manual),
+        manual_block("soak", manual),
+        manual_block("sanitizers", manual),
     ]
     extra = [n for n in manual if n not in MANUAL_SECTIONS]
     if extra:

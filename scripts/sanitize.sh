@@ -32,6 +32,7 @@ if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 jobs="$(nproc)"
+opt="-O1 -g1 -DNDEBUG"
 start=$SECONDS
 
 # Debian's Abseil (libabsl-dev's version), from Debian's source package,
@@ -66,8 +67,8 @@ build_tsan_abseil() {
   local src
   src="$(find "$work/src" -maxdepth 1 -mindepth 1 -type d -name 'abseil-*')"
   echo "sanitize tsan: building it with -fsanitize=thread" >&2
-  cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_STANDARD=17 \
-    -DBUILD_SHARED_LIBS=ON -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
+  cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt" \
+    -DCMAKE_CXX_STANDARD=17 -DBUILD_SHARED_LIBS=ON -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
     -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH='$ORIGIN' "${launcher[@]}" >/dev/null
   cmake --build "$work/build" -j"$jobs" >/dev/null
@@ -87,7 +88,11 @@ if [ "$mode" = tsan ]; then
 fi
 
 echo "== sanitize $mode: build ($sanitize) in ${build#"$here/"}"
+# -O1 -g1: what the sanitizers' own documentation advises (-O1 keeps the
+# tests' timing close to the ordinary build's; line tables are all a report's
+# stack needs), and half the compile time of -O2 -g under ASan.
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXECGW_SANITIZE="$sanitize" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt" \
   -DEXECGW_BENCHMARKS=OFF "${launcher[@]}" "${cmake_args[@]}" >/dev/null
 if [ "$mode" = tsan ]; then
   # Only what the `tsan` tests need.
@@ -109,7 +114,13 @@ echo "== sanitize $mode: ctest"
 status=0
 cd "$build"
 label=()
-if [ "$mode" = tsan ]; then label=(-L tsan); fi
+if [ "$mode" = tsan ]; then
+  # Left out under TSan: four tests whose assertions are wall-clock
+  # arithmetic on real attempts of a few hundred milliseconds (how many fit
+  # in a deadline), which TSan's slowdown of every request moves. They
+  # check timing, not concurrency, and run in the ordinary and asan builds.
+  label=(-L tsan -E '^ResilientHttpClientTest[.](SlowAttemptEndsAtTheDeadline|AttemptTimeoutIsRetriedWhileTheDeadlineLeavesRoom|AttemptTimeoutOfAWriteIsNotRetried|EveryAttemptGetsItsTimeoutAndTheLastEndsByTheDeadline)$')
+fi
 ctest --output-on-failure -j"$jobs" --timeout 900 "${label[@]}" "$@" || status=$?
 
 found=0

@@ -33,8 +33,10 @@ packages=(
 # clang-format: scripts/check-format.sh (part of the test run) holds the C++
 # sources to .clang-format. clang and its compiler runtime (libFuzzer and
 # the sanitizers): scripts/fuzz.sh (part of the test run) builds the fuzz
-# targets with them.
-if [ "$lint" = 1 ]; then packages+=(clang-format clang libclang-rt-14-dev); fi
+# targets with them. dpkg-dev and xz-utils: scripts/sanitize.sh tsan (part
+# of the test run) unpacks Debian's abseil source package to build it with
+# ThreadSanitizer.
+if [ "$lint" = 1 ]; then packages+=(clang-format clang libclang-rt-14-dev dpkg-dev xz-utils); fi
 if [ "$lint" = 1 ] && ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()

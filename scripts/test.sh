@@ -2,7 +2,9 @@
 # Sets up, builds and runs every test: the C++ format check, the proto lint,
 # each fuzz target for a short time (EXECGW_FUZZ_SECONDS, 15 s each), then
 # every GoogleTest suite through CTest, then the secret sweep over
-# everything the tests wrote, then a short fault soak.
+# everything the tests wrote, then a short fault soak, then the whole suite
+# again under AddressSanitizer + UBSan and the concurrency tests under
+# ThreadSanitizer (scripts/sanitize.sh; EXECGW_SANITIZERS=0 leaves them out).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup.sh"
@@ -34,3 +36,8 @@ echo "== soak"
 # invariants (tests/soak/soak.cc; the hour-long run is in BENCHMARKS.md).
 # Alone, after CTest: its deadline figures want a machine not running tests.
 "$here/build/tests/soak/soak" --minutes=2 --fault_rate=0.2 --warmup_fraction=0.5
+if [ "${EXECGW_SANITIZERS:-1}" != 0 ]; then
+  echo "== sanitizers (scripts/sanitize.sh)"
+  "$here/scripts/sanitize.sh" asan
+  "$here/scripts/sanitize.sh" tsan
+fi

@@ -468,11 +468,16 @@ TEST(CurlHttpClientTest, RunAtRunsTimersInTimeOrder) {
       if (order.size() == 5) all_done.Notify();
     };
   };
+  // The loop is held until every timer is set, so that the order cannot
+  // depend on how fast this thread sets them (a slow machine, a sanitizer).
+  absl::Notification all_set;
+  client->loop().Post([&] { all_set.WaitForNotification(); });
   client->loop().RunAt(now + absl::Milliseconds(150), record(4));
   client->loop().RunAt(now + absl::Milliseconds(50), record(2));
   client->loop().RunAt(now - absl::Seconds(1), record(1));
   client->loop().RunAt(now + absl::Milliseconds(100), record(3));
   client->loop().RunAt(now + absl::Milliseconds(150), record(5));  // ties keep order
+  all_set.Notify();
   ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(kWait));
   EXPECT_GE(absl::Now() - now, absl::Milliseconds(150));
   absl::MutexLock lock(&mu);

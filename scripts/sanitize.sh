@@ -113,15 +113,15 @@ export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.sup
 echo "== sanitize $mode: ctest"
 status=0
 cd "$build"
-label=()
+selection=()
 if [ "$mode" = tsan ]; then
   # Left out under TSan: four tests whose assertions are wall-clock
   # arithmetic on real attempts of a few hundred milliseconds (how many fit
   # in a deadline), which TSan's slowdown of every request moves. They
   # check timing, not concurrency, and run in the ordinary and asan builds.
-  label=(-L tsan -E '^ResilientHttpClientTest[.](SlowAttemptEndsAtTheDeadline|AttemptTimeoutIsRetriedWhileTheDeadlineLeavesRoom|AttemptTimeoutOfAWriteIsNotRetried|EveryAttemptGetsItsTimeoutAndTheLastEndsByTheDeadline)$')
+  selection=(-L tsan -E '^ResilientHttpClientTest[.](SlowAttemptEndsAtTheDeadline|AttemptTimeoutIsRetriedWhileTheDeadlineLeavesRoom|AttemptTimeoutOfAWriteIsNotRetried|EveryAttemptGetsItsTimeoutAndTheLastEndsByTheDeadline)$')
 fi
-ctest --output-on-failure -j"$jobs" --timeout 900 "${label[@]}" "$@" || status=$?
+ctest --output-on-failure -j"$jobs" --timeout 900 "${selection[@]}" "$@" || status=$?
 
 found=0
 for f in "$reports"/report*; do

@@ -21,6 +21,7 @@
 #include "adapters/blaxel/oauth_token_source.h"
 #include "adapters/blaxel/translator.h"
 #include "adapters/etag.h"
+#include "adapters/execution_state.h"
 #include "adapters/field_rules.h"
 #include "adapters/json_value.h"
 #include "adapters/list_filter.h"
@@ -41,11 +42,6 @@ constexpr absl::string_view kCursorVersion = "2026-04-28";
 // the retrying client's policy (README: "Retries and limits"), for a
 // NOT_FOUND, an answer the client never retries.
 constexpr absl::Duration kReadBackDelays[] = {absl::Milliseconds(100), absl::Milliseconds(300)};
-
-bool IsFinished(v1::Execution::State state) {
-  return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
-         state == v1::Execution::STATE_TIMED_OUT || state == v1::Execution::STATE_CANCELLED;
-}
 
 class ListingDialect;
 
@@ -837,7 +833,7 @@ class BlaxelBackend final : public Backend {
             std::move(done)(current.status());
             return;
           }
-          if (IsFinished(current->state())) {
+          if (IsTerminal(current->state())) {
             std::move(done)(NotCancellable(*config, *current));
             return;
           }
@@ -889,7 +885,7 @@ class BlaxelBackend final : public Backend {
                                            after.status().message()));
                   return;
                 }
-                if (IsFinished(after->state()) &&
+                if (IsTerminal(after->state()) &&
                     after->state() != v1::Execution::STATE_CANCELLED) {
                   std::move(done)(NotCancellable(*config, *after));
                   return;

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/etag.h"
+#include "adapters/execution_state.h"
 #include "adapters/field_rules.h"
 #include "adapters/json_value.h"
 #include "adapters/resource_name.h"
@@ -155,11 +156,6 @@ const rapidjson::Value* ReadObject(const rapidjson::Value& object, const char* k
   if (v->IsObject()) return v;
   sink.Extra(Path(prefix, key), *v);
   return nullptr;
-}
-
-bool IsTerminal(v1::Execution::State state) {
-  return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
-         state == v1::Execution::STATE_CANCELLED || state == v1::Execution::STATE_TIMED_OUT;
 }
 
 constexpr absl::string_view kTaskKeys[] = {"conditions", "metadata", "spec", "status"};

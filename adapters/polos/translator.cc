@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/etag.h"
+#include "adapters/execution_state.h"
 #include "adapters/field_rules.h"
 #include "adapters/json_value.h"
 #include "adapters/polos/execution_id.h"
@@ -104,11 +105,6 @@ class DocumentReader {
 std::string ExecutionResourceName(absl::string_view backend, absl::string_view id) {
   if (!IsCanonicalUuid(id)) return "";
   return ExecutionName{std::string(backend), "", CanonicalUuid(id)}.ToString();
-}
-
-bool IsTerminal(v1::Execution::State state) {
-  return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
-         state == v1::Execution::STATE_CANCELLED || state == v1::Execution::STATE_TIMED_OUT;
 }
 
 v1::Execution Translate(const rapidjson::Value& doc, absl::string_view backend) {

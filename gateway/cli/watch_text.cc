@@ -1,6 +1,7 @@
 #include "gateway/cli/watch_text.h"
 
 #include "absl/strings/str_cat.h"
+#include "adapters/execution_state.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
 #include "gateway/cli/execution_text.h"
@@ -9,11 +10,6 @@
 
 namespace execgw::cli {
 namespace {
-
-bool IsTerminal(v1::Execution::State state) {
-  return state == v1::Execution::STATE_SUCCEEDED || state == v1::Execution::STATE_FAILED ||
-         state == v1::Execution::STATE_CANCELLED || state == v1::Execution::STATE_TIMED_OUT;
-}
 
 std::string TimeOf(const google::protobuf::Timestamp& ts) {
   return FormatRfc3339(FromProtoTimestamp(ts));

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "adapters/cancellation.h"
+#include "adapters/execution_state.h"
 #include "adapters/upstream_error.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -12,18 +13,6 @@
 
 namespace execgw::gateway {
 namespace {
-
-bool IsTerminal(v1::Execution::State state) {
-  switch (state) {
-    case v1::Execution::STATE_SUCCEEDED:
-    case v1::Execution::STATE_FAILED:
-    case v1::Execution::STATE_CANCELLED:
-    case v1::Execution::STATE_TIMED_OUT:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // The upstream's answers that no later read would change.
 bool IsFinalError(const absl::Status& status) {

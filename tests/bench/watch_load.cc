@@ -41,6 +41,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "adapters/execution_state.h"
 #include "adapters/upstream_time.h"
 #include "execgw/config/v1/config.pb.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
@@ -70,11 +71,6 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
   return v[i];
-}
-
-bool IsTerminal(v1::Execution::State s) {
-  return s == v1::Execution::STATE_SUCCEEDED || s == v1::Execution::STATE_FAILED ||
-         s == v1::Execution::STATE_CANCELLED || s == v1::Execution::STATE_TIMED_OUT;
 }
 
 // What every stream reports.

@@ -173,6 +173,19 @@ class Backend {
   // request_id; otherwise the gateway remembers request ids for it.
   virtual bool deduplicates_creates() const { return false; }
 
+  // For a backend that does not deduplicate creates: the execution that an
+  // earlier CreateExecution of `request` (same request_id, same fields) may
+  // have started at or after `since` (the gateway's clock) although its
+  // outcome was not known, or nullopt when the upstream shows none. The
+  // gateway asks this before it sends such a create again. When several
+  // match, the one created first. UNIMPLEMENTED (the default): the backend
+  // cannot tell, so a retry creates again.
+  virtual void FindCreated(const ParentName& parent, const v1::CreateExecutionRequest& request,
+                           absl::Time since, const CallContext& context,
+                           Done<std::optional<v1::Execution>> done) {
+    std::move(done)(absl::UnimplementedError("FindCreated is not supported by this backend"));
+  }
+
   // Asks the upstream to cancel and returns the execution as it stands
   // afterwards (CANCELLING or CANCELLED). An execution already finished
   // gives FAILED_PRECONDITION; one already CANCELLING succeeds.

@@ -7,11 +7,9 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace execgw {
-namespace {
 
-// Two independent 64-bit FNV-1a lanes: a 128-bit digest, stable across
-// processes (unlike absl::Hash, which is seeded per process).
-std::string Digest(const std::string& bytes) {
+// Two independent 64-bit FNV-1a lanes.
+std::string StableDigest(absl::string_view bytes) {
   uint64_t a = 0xcbf29ce484222325ULL;
   uint64_t b = 0x84222325cbf29ce4ULL;
   for (unsigned char c : bytes) {
@@ -22,8 +20,6 @@ std::string Digest(const std::string& bytes) {
   return absl::StrFormat("%016x%016x", a, b);
 }
 
-}  // namespace
-
 void SetEtag(v1::Execution& execution) {
   execution.clear_etag();
   std::string bytes;
@@ -33,7 +29,7 @@ void SetEtag(v1::Execution& execution) {
     coded.SetSerializationDeterministic(true);
     execution.SerializeToCodedStream(&coded);
   }
-  execution.set_etag(Digest(bytes));
+  execution.set_etag(StableDigest(bytes));
 }
 
 }  // namespace execgw

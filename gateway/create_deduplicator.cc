@@ -51,6 +51,35 @@ std::optional<ExecutionName> ConfirmedExecution(const absl::Status& status) {
   return *std::move(parsed);
 }
 
+// Whether a create that failed with `status` may nonetheless have started
+// a run: every failure but those that say the upstream (or the gateway,
+// before sending) refused the request.
+bool MayHaveStartedARun(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnimplemented:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Whether `status` is the write rule's OUTCOME_UNKNOWN.
+bool IsOutcomeUnknown(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kUnknown) return false;
+  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
+  google::rpc::ErrorInfo info;
+  return payload.has_value() && info.ParseFromString(std::string(*payload)) &&
+         info.reason() == reason::kOutcomeUnknown;
+}
+
 }  // namespace
 
 CreateDeduplicator::CreateDeduplicator(Options options) : options_(options) {}
@@ -66,10 +95,11 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
   const uint64_t fingerprint = Fingerprint(parent, request);
   const absl::Time now = options_.clock->Now();
 
-  enum class Action { kStart, kJoin, kReplay, kConflict, kAbandoned } action;
+  enum class Action { kStart, kSearch, kJoin, kReplay, kConflict, kAbandoned } action;
   std::shared_ptr<SharedCall> call;
   std::optional<SharedCall::WaiterId> waiter;
   ExecutionName created;
+  absl::Time since;
   {
     absl::MutexLock lock(&mu_);
     PurgeExpired(now);
@@ -77,7 +107,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
     // Checked here too: the purge stops at the first live entry, and the
     // clock may have been set back.
     if (it != entries_.end() && it->second.call == nullptr &&
-        now - it->second.succeeded_at >= options_.ttl) {
+        now - it->second.settled_at >= options_.ttl) {
       Erase(it);
       it = entries_.end();
     }
@@ -87,6 +117,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
       waiter = call->Attach(context.cancellation, done);
       Entry entry;
       entry.fingerprint = fingerprint;
+      entry.first_attempt = now;
       entry.call = call;
       entries_.emplace(key, std::move(entry));
       EvictOverflow();
@@ -98,32 +129,63 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
       waiter = call->Attach(context.cancellation, done);
       action = waiter.has_value() ? Action::kJoin : Action::kAbandoned;
       if (waiter.has_value()) ++counters_.joins;
-    } else {
+    } else if (it->second.execution.has_value()) {
       action = Action::kReplay;
-      created = it->second.execution;
+      created = *it->second.execution;
       ++counters_.replays;
+    } else {
+      // Unresolved: in flight again, for a search first.
+      action = Action::kSearch;
+      call = SharedCall::Make(context.deadline, context.trace);
+      waiter = call->Attach(context.cancellation, done);
+      Entry& entry = it->second;
+      settled_.erase(entry.position);
+      entry.call = call;
+      since = entry.first_attempt;
     }
   }
 
   switch (action) {
-    case Action::kStart: {
+    case Action::kStart:
+    case Action::kSearch: {
       call->Arm(*waiter);
       if (call->abandoned()) {
         // The only caller was cancelled before anything went upstream:
-        // do not start a run nobody waits for.
-        OnCreated(
+        // do not start a run (or a search) nobody waits for.
+        OnSettled(
             key, call,
-            MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled));
+            MakeError(absl::StatusCode::kCancelled, "the call was cancelled", reason::kCancelled),
+            /*may_have_started=*/action == Action::kSearch);
+        return;
+      }
+      if (action == Action::kStart) {
+        SendCreate(backend, parent, request, key, call);
         return;
       }
       {
         absl::MutexLock lock(&mu_);
-        ++counters_.upstream_creates;
+        ++counters_.searches;
       }
-      backend.CreateExecution(parent, request, call->upstream_context(),
-                              [this, key, call](absl::StatusOr<v1::Execution> result) {
-                                OnCreated(key, call, std::move(result));
-                              });
+      backend.FindCreated(
+          parent, request, since, call->upstream_context(),
+          [this, &backend, parent, request, key,
+           call](absl::StatusOr<std::optional<v1::Execution>> found) {
+            if (found.ok() && found->has_value()) {
+              {
+                absl::MutexLock lock(&mu_);
+                ++counters_.found;
+              }
+              OnSettled(key, call, **std::move(found), /*may_have_started=*/true);
+            } else if (found.ok() || found.status().code() == absl::StatusCode::kUnimplemented) {
+              // No run of it (or no way to tell): create it now.
+              SendCreate(backend, parent, request, key, call);
+            } else {
+              // A search that failed leaves the earlier outcome open, unless
+              // the backend says it cannot tell at all.
+              OnSettled(key, call, found.status(),
+                        /*may_have_started=*/!IsOutcomeUnknown(found.status()));
+            }
+          });
       return;
     }
     case Action::kJoin:
@@ -146,8 +208,23 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
   }
 }
 
-void CreateDeduplicator::OnCreated(const Key& key, const std::shared_ptr<SharedCall>& call,
-                                   absl::StatusOr<v1::Execution> result) {
+void CreateDeduplicator::SendCreate(Backend& backend, const ParentName& parent,
+                                    const v1::CreateExecutionRequest& request, const Key& key,
+                                    const std::shared_ptr<SharedCall>& call) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++counters_.upstream_creates;
+  }
+  backend.CreateExecution(parent, request, call->upstream_context(),
+                          [this, key, call](absl::StatusOr<v1::Execution> result) {
+                            const bool may_have_started =
+                                !result.ok() && MayHaveStartedARun(result.status());
+                            OnSettled(key, call, std::move(result), may_have_started);
+                          });
+}
+
+void CreateDeduplicator::OnSettled(const Key& key, const std::shared_ptr<SharedCall>& call,
+                                   absl::StatusOr<v1::Execution> result, bool may_have_started) {
   // A success, or an error that says the upstream started the execution:
   // either way a retry must read that execution, not start another.
   std::optional<ExecutionName> started;
@@ -163,17 +240,17 @@ void CreateDeduplicator::OnCreated(const Key& key, const std::shared_ptr<SharedC
     // still this call's; checked anyway.
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.call == call) {
-      if (started.has_value()) {
+      if (started.has_value() || (!result.ok() && may_have_started)) {
         Entry& entry = it->second;
         entry.call = nullptr;
-        entry.execution = *std::move(started);
-        entry.succeeded_at = options_.clock->Now();
-        entry.position = succeeded_.insert(succeeded_.end(), key);
+        entry.execution = std::move(started);
+        entry.settled_at = options_.clock->Now();
+        entry.position = settled_.insert(settled_.end(), key);
         EvictOverflow();
       } else {
-        // Failed (outcome unknown included, unless the upstream confirmed
-        // the create), or an execution without a usable name (an adapter
-        // bug): forget the request_id so that a retry may create again.
+        // Failed without starting a run, or an execution without a usable
+        // name (an adapter bug): forget the request_id so that a retry may
+        // create again.
         Erase(it);
       }
     }
@@ -182,22 +259,22 @@ void CreateDeduplicator::OnCreated(const Key& key, const std::shared_ptr<SharedC
 }
 
 void CreateDeduplicator::PurgeExpired(absl::Time now) {
-  while (!succeeded_.empty()) {
-    auto it = entries_.find(succeeded_.front());
-    if (now - it->second.succeeded_at < options_.ttl) return;
+  while (!settled_.empty()) {
+    auto it = entries_.find(settled_.front());
+    if (now - it->second.settled_at < options_.ttl) return;
     Erase(it);
   }
 }
 
 void CreateDeduplicator::EvictOverflow() {
-  while (entries_.size() > options_.max_entries && !succeeded_.empty()) {
-    Erase(entries_.find(succeeded_.front()));
+  while (entries_.size() > options_.max_entries && !settled_.empty()) {
+    Erase(entries_.find(settled_.front()));
     ++counters_.evictions;
   }
 }
 
 void CreateDeduplicator::Erase(absl::flat_hash_map<Key, Entry>::iterator it) {
-  if (it->second.call == nullptr) succeeded_.erase(it->second.position);
+  if (it->second.call == nullptr) settled_.erase(it->second.position);
   entries_.erase(it);
 }
 

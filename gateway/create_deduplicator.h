@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -30,18 +31,33 @@ namespace execgw::gateway {
 // For a request with a request_id, on such a backend, keyed by (backend
 // name, request_id):
 //  - First sight: the create goes upstream. On success the execution's
-//    name is remembered; on failure nothing is (so a retry creates again),
-//    except for the failure that says the upstream started the execution:
-//    UNKNOWN / OUTCOME_UNKNOWN with metadata confirmed=true and a `name`
-//    (OutcomeUnknownStatus: only reading it back failed), whose name is
-//    remembered as for a success. The callers of that create still get the
-//    error.
+//    name is remembered. The failure that says the upstream started the
+//    execution (UNKNOWN / OUTCOME_UNKNOWN with metadata confirmed=true and
+//    a `name`, OutcomeUnknownStatus: only reading it back failed) is
+//    remembered as a success; its callers still get the error.
+//  - A failure that leaves open whether the upstream started a run
+//    (MayHaveStartedARun: DEADLINE_EXCEEDED, CANCELLED, UNAVAILABLE,
+//    UNKNOWN, INTERNAL... after the request may have been sent) is
+//    remembered as unresolved. The next request looks before it creates:
+//    Backend::FindCreated searches the upstream for a run of this request
+//    started since the first attempt (Polos: by the session the run
+//    carries, polos_backend.h). Found: that execution is the answer and is
+//    remembered as a success. None: the create goes upstream again (the
+//    search and that create are one call in flight, which others join).
+//    The search failed: its error is the answer and the entry stays
+//    unresolved, except for OUTCOME_UNKNOWN (the backend cannot tell, for
+//    instance too many runs to search), after which it is forgotten. A
+//    backend without FindCreated (UNIMPLEMENTED) creates again.
+//  - A failure that says nothing was started (INVALID_ARGUMENT,
+//    FAILED_PRECONDITION, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED,
+//    RESOURCE_EXHAUSTED...) is forgotten, so a retry creates again.
 //  - While that create is in flight, the same request joins it and gets the
 //    same answer: the created execution, or the same error.
 //  - Once it succeeded, the same request gets that execution as it stands
 //    now, read afresh with Backend::GetExecution (not a second run).
 //  - The same request_id with a different request (any field but
-//    request_id, compared after deterministic serialisation) gives
+//    request_id, compared after deterministic serialisation), while it is
+//    remembered (succeeded, unresolved or in flight), gives
 //    RequestIdReusedStatus (INVALID_ARGUMENT "request_id: was already used
 //    for a different request", metadata field=request_id and backend), the
 //    answer of upstreams that deduplicate themselves too.
@@ -54,13 +70,12 @@ namespace execgw::gateway {
 //
 // What is guaranteed, and what is not: a retry does not start a second run
 // only on the same gateway replica, within `ttl` of the first create's
-// success, and while the entry has not been evicted (see max_entries).
-// Nothing is shared between replicas or survives a restart. A create whose
-// outcome was unknown is NOT remembered: if it failed in a way that leaves
-// open whether the upstream started the run (DEADLINE_EXCEEDED after the
-// request was sent, CANCELLED, UNAVAILABLE on a dropped connection,
-// OUTCOME_UNKNOWN without confirmed), its retry starts another create and
-// so possibly a second run.
+// settling (success or unresolved failure), and while the entry has not
+// been evicted (see max_entries). Nothing is shared between replicas or
+// survives a restart. After an unresolved failure, a run the upstream
+// records only after the search has looked (it took the request, then
+// waited before storing it) is not found, so the retry can start a second
+// one.
 //
 // Waiters: each caller waits on its own CallContext. Its cancellation
 // detaches just that caller (its `done` gets CANCELLED at once); the
@@ -71,9 +86,10 @@ namespace execgw::gateway {
 // and it may get the first caller's DEADLINE_EXCEEDED before its own
 // deadline.
 //
-// Bounds: entries of succeeded creates are dropped `ttl` after the success
-// (expired ones are purged as new requests arrive), and when more than
-// `max_entries` entries exist the oldest succeeded ones are evicted.
+// Bounds: settled entries (succeeded or unresolved) are dropped `ttl` after
+// they settled (expired ones are purged as new requests arrive), and when
+// more than `max_entries` entries exist the oldest settled ones are
+// evicted.
 // Creates in flight are never evicted, so while more than max_entries of
 // them are in flight the table holds more entries than that. An entry keeps
 // a 64-bit hash of the request, not the request, so its size does not
@@ -97,6 +113,8 @@ class CreateDeduplicator {
     uint64_t upstream_creates = 0;  // creates sent to a backend (deduplicated path)
     uint64_t joins = 0;             // requests that joined a create in flight
     uint64_t replays = 0;           // requests answered by reading the created execution
+    uint64_t searches = 0;          // FindCreated searches after an unresolved failure
+    uint64_t found = 0;             // requests answered by the run such a search found
     uint64_t conflicts = 0;         // request_ids reused for a different request
     uint64_t evictions = 0;         // entries dropped because of max_entries
   };
@@ -113,8 +131,8 @@ class CreateDeduplicator {
               const CallContext& context, Done<v1::Execution> done);
 
   Counters counters() const;
-  // Entries held: creates in flight plus remembered successes, expired
-  // ones included until purged.
+  // Entries held: creates in flight plus settled ones, expired ones
+  // included until purged.
   size_t size() const;
 
  private:
@@ -122,20 +140,31 @@ class CreateDeduplicator {
 
   struct Entry {
     uint64_t fingerprint = 0;
-    // Set while the create is in flight.
+    // When the first create with this key was started: where a search for
+    // a run it may have started begins.
+    absl::Time first_attempt;
+    // Set while a create (or a search, then maybe a create) is in flight.
     std::shared_ptr<SharedCall> call;
-    // Set once it succeeded.
-    ExecutionName execution;
-    absl::Time succeeded_at;
-    std::list<Key>::iterator position;  // in succeeded_, once it succeeded
+    // Once settled: the execution the request started, if known (unset:
+    // unresolved, a failed create may have started one).
+    std::optional<ExecutionName> execution;
+    absl::Time settled_at;
+    std::list<Key>::iterator position;  // in settled_, once settled
   };
 
-  void OnCreated(const Key& key, const std::shared_ptr<SharedCall>& call,
-                 absl::StatusOr<v1::Execution> result);
+  // Settles the entry of `key` that `call` is in flight for with `result`;
+  // `may_have_started` says whether, if it failed, a run may exist.
+  void OnSettled(const Key& key, const std::shared_ptr<SharedCall>& call,
+                 absl::StatusOr<v1::Execution> result, bool may_have_started);
 
-  // Drops entries that succeeded at least ttl ago.
+  // Sends the create of a call in flight upstream.
+  void SendCreate(Backend& backend, const ParentName& parent,
+                  const v1::CreateExecutionRequest& request, const Key& key,
+                  const std::shared_ptr<SharedCall>& call);
+
+  // Drops settled entries that settled at least ttl ago.
   void PurgeExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Drops the oldest succeeded entries while over max_entries.
+  // Drops the oldest settled entries while over max_entries.
   void EvictOverflow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Erase(absl::flat_hash_map<Key, Entry>::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -143,8 +172,8 @@ class CreateDeduplicator {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  // Keys of succeeded entries, oldest success first.
-  std::list<Key> succeeded_ ABSL_GUARDED_BY(mu_);
+  // Keys of settled entries, oldest first.
+  std::list<Key> settled_ ABSL_GUARDED_BY(mu_);
   Counters counters_ ABSL_GUARDED_BY(mu_);
 };
 

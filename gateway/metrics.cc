@@ -97,7 +97,8 @@ class GatewayMetrics::WorkerCollector final : public prometheus::Collectable {
                             prometheus::MetricType::Counter);
     auto deduplicated =
         Family("execgw_create_deduplicated_total",
-               "CreateExecution calls answered from a remembered request_id (joined or replayed)",
+               "CreateExecution calls answered from a remembered request_id (joined, replayed "
+               "or found by a search)",
                prometheus::MetricType::Counter);
     auto streams = Family("execgw_watch_streams", "WatchExecution streams open",
                           prometheus::MetricType::Gauge);
@@ -121,7 +122,7 @@ class GatewayMetrics::WorkerCollector final : public prometheus::Collectable {
     for (Worker* w : workers_) {
       coalesced_n += static_cast<double>(w->gets().counters().joins);
       const CreateDeduplicator::Counters c = w->creates().counters();
-      deduplicated_n += static_cast<double>(c.joins + c.replays);
+      deduplicated_n += static_cast<double>(c.joins + c.replays + c.found);
       // The hub is the loop's alone: read it there, waiting a bounded time
       // (this is the admin server's thread, never a loop's).
       auto done = std::make_shared<absl::Notification>();

@@ -28,6 +28,7 @@
 #include "adapters/request_builder.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace execgw::polos {
 namespace {
@@ -406,13 +407,28 @@ std::string CancelAnswerProblem(const absl::StatusOr<rapidjson::Document>& answe
 // ---------------------------------------------------------------------------
 // CreateExecution
 
-std::string RunBody(const v1::CreateExecutionRequest& request) {
+// The session_id of the run a create starts: the caller's, or for a create
+// with a request_id and no session_id, a UUID (version 8, RFC 9562) derived
+// from the project and the request_id, where Polos would pick a random one.
+// Every attempt of that create then carries the same session, by which
+// FindCreated tells its run from others.
+std::string SessionOf(const PolosApi& config, const v1::CreateExecutionRequest& request) {
+  if (!request.session_id().empty() || request.request_id().empty()) return request.session_id();
+  std::string hex = StableDigest(
+      absl::StrCat("execgw create\n", config.options.project_id, "\n", request.request_id()));
+  hex[12] = '8';
+  hex[16] = "89ab"[(hex[16] - (hex[16] <= '9' ? '0' : 'a' - 10)) & 3];
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20));
+}
+
+std::string RunBody(const v1::CreateExecutionRequest& request, absl::string_view session) {
   JsonBody body;
   body.Json("payload", ValueToJson(request.input()));
   if (request.has_timeout()) body.Int("run_timeout_seconds", request.timeout().seconds());
   return body.StringIfSet("queue_name", request.queue())
       .StringIfSet("concurrency_key", request.concurrency_key())
-      .StringIfSet("session_id", request.session_id())
+      .StringIfSet("session_id", session)
       .StringIfSet("user_id", request.user_id())
       .StringIfSet("deployment_id", request.deployment_id())
       .Finish();
@@ -423,6 +439,128 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
                           absl::string_view reason = reason::kInvalidArgument) {
   return FieldError(field, description, reason, {{"backend", backend}});
 }
+
+// ---------------------------------------------------------------------------
+// FindCreated
+
+// How far before the first attempt FindCreated looks: Polos stamps
+// created_at with its own clock.
+constexpr absl::Duration kCreatedClockSkew = absl::Seconds(30);
+// FindCreated reads the workflow's runs in pages of kFindPageSize, at most
+// kFindMaxPages of them.
+constexpr int64_t kFindPageSize = 200;
+constexpr int kFindMaxPages = 25;
+
+// Whether the run summarised as `run` is one a create of `input` with
+// session `session` may have started at or after `since`.
+bool IsRunOf(const v1::Execution& run, absl::string_view session,
+             const google::protobuf::Value& input, absl::Time since) {
+  if (!IsCanonicalUuid(run.execution_id())) return false;
+  const std::string& run_session = run.lineage().session_id();
+  const bool same_session = IsCanonicalUuid(session) && IsCanonicalUuid(run_session)
+                                ? SameUuid(session, run_session)
+                                : session == run_session;
+  if (!same_session) return false;
+  if (run.has_create_time() && FromProtoTimestamp(run.create_time()) < since - kCreatedClockSkew) {
+    return false;
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(run.input(), input);
+}
+
+// FindCreated's search: GET /api/v1/workflows/runs of the workflow since
+// the first attempt, newest first, page after page, keeping the last
+// (oldest) run that matches; then that run read in full.
+class CreatedRunSearch : public std::enable_shared_from_this<CreatedRunSearch> {
+ public:
+  CreatedRunSearch(std::shared_ptr<const PolosApi> config, std::string workflow,
+                   std::string session, google::protobuf::Value input, absl::Time since,
+                   CallContext context, Done<std::optional<v1::Execution>> done)
+      : config_(std::move(config)),
+        workflow_(std::move(workflow)),
+        session_(std::move(session)),
+        input_(std::move(input)),
+        since_(since),
+        context_(std::move(context)),
+        done_(std::move(done)) {}
+
+  void Page(int64_t offset, int pages_read) {
+    UpstreamPath path =
+        UpstreamPath(kRunsRoute)
+            .QueryLiteral("workflow_type", "workflow")
+            .Query("workflow_id", workflow_)
+            .Query("start_time", FormatRfc3339(FloorMicros(since_ - kCreatedClockSkew)))
+            .Query("limit", kFindPageSize)
+            .Query("offset", offset);
+    http::HttpRequest request = config_->Request("GET", path, context_, /*idempotent=*/true);
+    http::Classifier classify = Classify(request, config_->Classifier(PolosCall::kList));
+    config_->client->Send(std::move(request),
+                          [self = shared_from_this(), offset, pages_read,
+                           classify = std::move(classify)](absl::StatusOr<http::HttpResponse> r) {
+                            self->OnPage(offset, pages_read + 1, classify, r);
+                          });
+  }
+
+ private:
+  void OnPage(int64_t offset, int pages_read, const http::Classifier& classify,
+              absl::StatusOr<http::HttpResponse>& r) {
+    if (http::Verdict verdict = http::Settle(classify, r);
+        verdict.kind != http::Verdict::Kind::kSuccess) {
+      Fail(*config_, verdict, std::move(done_));
+      return;
+    }
+    absl::StatusOr<rapidjson::Document> doc = config_->ReadJson(*r);
+    if (!doc.ok() || !doc->IsArray()) {
+      std::move(done_)(config_->Redact(InvalidResponseStatus(
+          config_->backend(),
+          absl::StrCat("list of runs: ", doc.ok() ? "not a JSON array" : doc.status().message()))));
+      return;
+    }
+    for (const rapidjson::Value& item : doc->GetArray()) {
+      if (!item.IsObject()) continue;
+      v1::Execution run = TranslateRunSummary(item, config_->backend());
+      if (IsRunOf(run, session_, input_, since_)) oldest_ = CanonicalUuid(run.execution_id());
+    }
+    const int64_t answered = doc->Size();
+    if (answered < kFindPageSize) {
+      Finish();
+      return;
+    }
+    if (pages_read >= kFindMaxPages) {
+      std::move(done_)(OutcomeUnknownStatus(
+          {config_->backend(), "create", "", /*confirmed=*/false},
+          absl::StrCat("an earlier create with this request_id may have started a run of "
+                       "workflow \"",
+                       BoundedEcho(workflow_), "\"; more than ", kFindPageSize * kFindMaxPages,
+                       " runs of it since then are too many to search")));
+      return;
+    }
+    Page(offset + answered, pages_read);
+  }
+
+  void Finish() {
+    if (!oldest_.has_value()) {
+      std::move(done_)(std::optional<v1::Execution>());
+      return;
+    }
+    FetchExecution(config_, *oldest_, context_,
+                   [done = std::move(done_)](absl::StatusOr<v1::Execution> e) mutable {
+                     if (!e.ok()) {
+                       std::move(done)(e.status());
+                       return;
+                     }
+                     std::move(done)(std::optional<v1::Execution>(*std::move(e)));
+                   });
+  }
+
+  const std::shared_ptr<const PolosApi> config_;
+  const std::string workflow_;
+  const std::string session_;
+  const google::protobuf::Value input_;
+  const absl::Time since_;
+  const CallContext context_;
+  Done<std::optional<v1::Execution>> done_;
+  std::optional<std::string> oldest_;  // canonical id of the oldest match so far
+};
 
 // ---------------------------------------------------------------------------
 
@@ -744,7 +882,7 @@ class PolosBackend final : public Backend {
         UpstreamPath("/api/v1/workflows").Segment(parent.workflow, "{workflow}").Route("/run"),
         context,
         /*idempotent=*/false);
-    SetJsonBody(post, RunBody(request));
+    SetJsonBody(post, RunBody(request, SessionOf(*config, request)));
     http::Classifier classify = Classify(
         post, config->Classifier(PolosCall::kRun, "", WriteOutcome{config->backend(), "create"}));
     config->client->Send(
@@ -779,6 +917,18 @@ class PolosBackend final : public Backend {
           }
           ReadAfterConfirmedWrite(config, CanonicalUuid(*id), "create", context, std::move(done));
         });
+  }
+
+  void FindCreated(const ParentName& parent, const v1::CreateExecutionRequest& request,
+                   absl::Time since, const CallContext& context,
+                   Done<std::optional<v1::Execution>> done) override {
+    if (absl::Status s = CheckCreate(parent, request); !s.ok()) {
+      std::move(done)(std::move(s));
+      return;
+    }
+    std::make_shared<CreatedRunSearch>(config_, parent.workflow, SessionOf(*config_, request),
+                                       request.input(), since, context, std::move(done))
+        ->Page(/*offset=*/0, /*pages_read=*/0);
   }
 
   void CancelExecution(const ExecutionName& name, const CallContext& context,

@@ -118,7 +118,10 @@ struct PolosBackendOptions {
 // - `input` is required (any JSON value, null included) and becomes
 //   `payload`; `timeout` must be whole positive seconds (at most 2^31-1)
 //   and becomes run_timeout_seconds; queue -> queue_name, concurrency_key,
-//   session_id, user_id, deployment_id as they are; request_id is not sent;
+//   session_id, user_id, deployment_id as they are; request_id is not sent,
+//   but a request with a request_id and no session_id gets session_id set
+//   to a UUID (version 8) derived from project_id and the request_id, the
+//   same for every attempt (FindCreated tells its run by it);
 // - the answer is the execution read back with GET. Writes never answer
 //   OK for what did not happen (OutcomeUnknownStatus, UNKNOWN /
 //   OUTCOME_UNKNOWN): a 2xx run answer without a usable execution_id is
@@ -126,6 +129,19 @@ struct PolosBackendOptions {
 //   execution_id that is not a UUID is confirmed=true without a name; a
 //   failed read-back after Polos took the run is confirmed=true with the
 //   execution's name, so the caller reads it instead of starting it again.
+//
+// FindCreated (for the gateway's create deduplicator, after a create whose
+// outcome it does not know): after checking the request as CreateExecution
+// does, GET /api/v1/workflows/runs?workflow_type=workflow&workflow_id={w}
+// &start_time={since - 30 s}, in pages of 200 (limit, offset), newest first,
+// to the last page; a run matches when its id is a UUID, its session_id is
+// the create's (the caller's, or the derived one above; compared as a UUID
+// when both are), its payload equals `input` and its created_at (when
+// given) is no earlier than since - 30 s (Polos' clock may differ from the
+// gateway's). The oldest match is read with GET and answered; none found
+// is nullopt. More than 25 full pages (5,000 runs): UNKNOWN /
+// OUTCOME_UNKNOWN (confirmed=false), the gateway cannot tell. A list that
+// fails gives its error (the list rows of errors.h).
 //
 // CancelExecution (POST /api/v1/executions/{id}/cancel, idempotent): checks
 // the name as GetExecution does, then answers the execution read back with

@@ -69,6 +69,13 @@ class CreateDeduplicatorTest : public ::testing::Test {
     return {.max_entries = max_entries, .ttl = absl::Hours(1), .clock = &clock_};
   }
 
+  // A create of "req-1" (answer 0) that timed out: unresolved.
+  void TimedOutFirstCreate(CreateDeduplicator& dedup) {
+    dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
+    polos_.CompleteCreate(
+        0, MakeError(absl::StatusCode::kDeadlineExceeded, "too slow", reason::kUpstreamTimeout));
+  }
+
   SimulatedEventLoop clock_;
   RecordingBackend polos_;
   Answers answers_;
@@ -164,36 +171,183 @@ TEST_F(CreateDeduplicatorTest, RetryAfterSuccessReadsTheFirstRunAsItStandsNow) {
   EXPECT_EQ(dedup.counters().replays, 1u);
 }
 
-TEST_F(CreateDeduplicatorTest, FailureIsForgottenSoARetryCreatesAgain) {
+// Failures that say the upstream refused the create: nothing was started,
+// so the request_id is forgotten and a retry creates again (no search).
+TEST_F(CreateDeduplicatorTest, RefusedCreateIsForgottenSoARetryCreatesAgain) {
   CreateDeduplicator dedup(Opts());
-  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
-  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
-  absl::Status unavailable =
-      MakeError(absl::StatusCode::kUnavailable, "polos is down", reason::kUpstreamUnavailable);
-  polos_.CompleteCreate(0, unavailable);
-  for (int i : {0, 1}) {
-    auto answer = answers_.Get(i);
-    ASSERT_TRUE(answer.has_value());
-    EXPECT_EQ(answer->status(), unavailable);  // payloads included
+  const absl::Status refusals[] = {
+      MakeError(absl::StatusCode::kInvalidArgument, "bad payload", reason::kInvalidArgument),
+      MakeError(absl::StatusCode::kResourceExhausted, "slow down", reason::kUpstreamRateLimited),
+      MakeError(absl::StatusCode::kPermissionDenied, "no", reason::kUpstreamPermissionDenied),
+      MakeError(absl::StatusCode::kFailedPrecondition, "paused", reason::kFailedPrecondition),
+  };
+  for (size_t i = 0; i < std::size(refusals); ++i) {
+    dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2 * i));
+    dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2 * i + 1));  // joins
+    ASSERT_EQ(polos_.creates().size(), i + 1) << "a retry must create again";
+    polos_.CompleteCreate(i, refusals[i]);
+    for (size_t j : {2 * i, 2 * i + 1}) {
+      auto answer = answers_.Get(j);
+      ASSERT_TRUE(answer.has_value());
+      EXPECT_EQ(answer->status(), refusals[i]);  // payloads included
+    }
+    EXPECT_EQ(dedup.size(), 0u) << i;
   }
-  EXPECT_EQ(dedup.size(), 0u);
-
-  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
-  ASSERT_EQ(polos_.creates().size(), 2u);
-  polos_.CompleteCreate(1, ExecutionNamed(kRun1));
-  ASSERT_TRUE(answers_.Get(2)->ok());
+  EXPECT_TRUE(polos_.finds().empty());
+  EXPECT_EQ(dedup.counters().searches, 0u);
 }
 
-// The documented limitation: an outcome the gateway does not know (the
-// upstream may have started the run before the deadline) is not
-// remembered, so the retry creates again.
-TEST_F(CreateDeduplicatorTest, UnknownOutcomeIsNotRemembered) {
+// Failures that leave open whether the upstream started the run.
+std::vector<absl::Status> UnresolvedFailures() {
+  return {
+      MakeError(absl::StatusCode::kDeadlineExceeded, "too slow", reason::kUpstreamTimeout),
+      MakeError(absl::StatusCode::kUnavailable, "connection reset", reason::kUpstreamUnavailable),
+      MakeError(absl::StatusCode::kCancelled, "cancelled", reason::kCancelled),
+      MakeError(absl::StatusCode::kInternal, "polos answered 500", reason::kUpstreamError),
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create", .name = kRun1},
+                           "the answer was not JSON"),
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create", .confirmed = true},
+                           "no execution id in the answer"),
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create"}, "the answer was cut"),
+  };
+}
+
+// After such a failure the retry does not create blindly: it asks the
+// backend for a run of this request since the first attempt, and the run
+// found is the answer (and remembered, as after a success).
+TEST_F(CreateDeduplicatorTest, RetryAfterAnUnresolvedFailureFindsTheRunItStarted) {
+  const std::vector<absl::Status> failures = UnresolvedFailures();
+  for (size_t i = 0; i < failures.size(); ++i) {
+    SCOPED_TRACE(failures[i].ToString());
+    RecordingBackend polos;
+    Answers answers;
+    CreateDeduplicator dedup(Opts());
+    const absl::Time first_attempt = clock_.Now();
+    dedup.Create(polos, Workflow(), Request("req-1"), {}, answers.For(0));
+    polos.CompleteCreate(0, failures[i]);
+    ASSERT_TRUE(answers.Get(0).has_value());
+    EXPECT_EQ(answers.Get(0)->status(), failures[i]);
+    EXPECT_EQ(dedup.size(), 1u) << "the request_id must be remembered";
+
+    clock_.Advance(absl::Seconds(5));
+    dedup.Create(polos, Workflow(), Request("req-1"), WithCancellation(), answers.For(1));
+    dedup.Create(polos, Workflow(), Request("req-1"), {}, answers.For(2));  // joins the search
+    EXPECT_EQ(polos.creates().size(), 1u) << "created again without looking";
+    ASSERT_EQ(polos.finds().size(), 1u);
+    EXPECT_EQ(polos.finds()[0].since, first_attempt);
+    EXPECT_EQ(polos.finds()[0].parent.ToString(), Workflow().ToString());
+    EXPECT_EQ(polos.finds()[0].request.request_id(), "req-1");
+    polos.CompleteFind(
+        0, std::optional<v1::Execution>(ExecutionNamed(kRun1, v1::Execution::STATE_RUNNING)));
+    for (int j : {1, 2}) {
+      auto answer = answers.Get(j);
+      ASSERT_TRUE(answer.has_value() && answer->ok()) << answer->status();
+      EXPECT_EQ((*answer)->name(), kRun1);
+    }
+    EXPECT_EQ(dedup.counters().searches, 1u);
+    EXPECT_EQ(dedup.counters().found, 1u);
+    EXPECT_EQ(dedup.counters().upstream_creates, 1u);
+
+    // From now on as after a success: read, not searched or created.
+    dedup.Create(polos, Workflow(), Request("req-1"), {}, answers.For(3));
+    EXPECT_EQ(polos.finds().size(), 1u);
+    EXPECT_EQ(polos.creates().size(), 1u);
+    ASSERT_EQ(polos.gets().size(), 1u);
+    EXPECT_EQ(polos.gets()[0].name.ToString(), kRun1);
+  }
+}
+
+// The search found nothing: the create goes upstream again, as one call
+// in flight with the search (a request arriving meanwhile joins it).
+TEST_F(CreateDeduplicatorTest, RetryAfterAnUnresolvedFailureCreatesWhenNoRunIsFound) {
   CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  ASSERT_EQ(polos_.finds().size(), 1u);
+  polos_.CompleteFind(0, std::optional<v1::Execution>());
+  ASSERT_EQ(polos_.creates().size(), 2u);
+  EXPECT_EQ(polos_.creates()[1].request.request_id(), "req-1");
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));  // joins the create
+  EXPECT_EQ(polos_.creates().size(), 2u);
+  EXPECT_EQ(polos_.finds().size(), 1u);
+  polos_.CompleteCreate(1, ExecutionNamed(kRun2));
+  for (int j : {1, 2}) {
+    auto answer = answers_.Get(j);
+    ASSERT_TRUE(answer.has_value() && answer->ok()) << answer->status();
+    EXPECT_EQ((*answer)->name(), kRun2);
+  }
+  EXPECT_EQ(dedup.counters().found, 0u);
+  EXPECT_EQ(dedup.counters().upstream_creates, 2u);
+}
+
+// A failed search leaves the earlier outcome as open as it was: its error
+// is the answer, nothing is created, and the next retry searches again.
+// The search window still starts at the first attempt.
+TEST_F(CreateDeduplicatorTest, FailedSearchKeepsTheRequestIdUnresolved) {
+  CreateDeduplicator dedup(Opts());
+  const absl::Time first_attempt = clock_.Now();
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(0));
   polos_.CompleteCreate(
-      0, MakeError(absl::StatusCode::kDeadlineExceeded, "too slow", reason::kUpstreamTimeout));
+      0, MakeError(absl::StatusCode::kUnavailable, "reset", reason::kUpstreamUnavailable));
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  const absl::Status down =
+      MakeError(absl::StatusCode::kUnavailable, "polos is down", reason::kUpstreamUnavailable);
+  polos_.CompleteFind(0, down);
+  EXPECT_EQ(answers_.Get(1)->status(), down);
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(dedup.size(), 1u);
+
+  clock_.Advance(absl::Minutes(1));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  ASSERT_EQ(polos_.finds().size(), 2u);
+  EXPECT_EQ(polos_.finds()[1].since, first_attempt);
+  // A different request behind the id is refused meanwhile too.
+  dedup.Create(polos_, Workflow(), Request("req-1", "other"), {}, answers_.For(3));
+  ExpectRequestIdReused(answers_.Get(3)->status(), polos_.name());
+}
+
+// A backend that cannot tell (OUTCOME_UNKNOWN from the search: too many
+// runs to search) says so, and the request_id is forgotten so that the
+// caller, told the outcome is unknown, can create again.
+TEST_F(CreateDeduplicatorTest, SearchThatCannotTellForgetsTheRequestId) {
+  CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  const absl::Status cannot_tell =
+      OutcomeUnknownStatus({.backend = "polos", .operation = "create"}, "too many runs to search");
+  polos_.CompleteFind(0, cannot_tell);
+  EXPECT_EQ(answers_.Get(1)->status(), cannot_tell);
+  EXPECT_EQ(dedup.size(), 0u);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  EXPECT_EQ(polos_.finds().size(), 1u);
   EXPECT_EQ(polos_.creates().size(), 2u);
+}
+
+// A backend without FindCreated: the retry creates again, as before.
+TEST_F(CreateDeduplicatorTest, BackendThatCannotSearchCreatesAgain) {
+  CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  polos_.CompleteFind(0, absl::UnimplementedError("no search"));
+  EXPECT_EQ(polos_.creates().size(), 2u);
+  EXPECT_FALSE(answers_.Get(1).has_value());
+  polos_.CompleteCreate(1, ExecutionNamed(kRun1));
+  ASSERT_TRUE(answers_.Get(1)->ok());
+}
+
+// A caller gone before the search was sent: nothing goes upstream and the
+// request_id stays unresolved.
+TEST_F(CreateDeduplicatorTest, CallerCancelledBeforeTheSearchKeepsItUnresolved) {
+  CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  CallContext gone = WithCancellation();
+  gone.cancellation->Cancel();
+  dedup.Create(polos_, Workflow(), Request("req-1"), gone, answers_.For(1));
+  EXPECT_EQ(answers_.Get(1)->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(polos_.finds().empty());
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  EXPECT_EQ(polos_.finds().size(), 1u);
+  EXPECT_EQ(polos_.creates().size(), 1u);
 }
 
 // The write rule (OutcomeUnknownStatus): OUTCOME_UNKNOWN with confirmed=true
@@ -227,27 +381,6 @@ TEST_F(CreateDeduplicatorTest, ConfirmedUnknownOutcomeIsRememberedSoARetryReadsI
   // A different request behind the same id is refused as after a success.
   dedup.Create(polos_, Workflow(), Request("req-1", "other"), {}, answers_.For(3));
   ExpectRequestIdReused(answers_.Get(3)->status(), polos_.name());
-}
-
-// Without confirmed (the upstream's answer to the create could not be
-// read), or confirmed without a name to read, nothing is known: forgotten.
-TEST_F(CreateDeduplicatorTest, UnconfirmedUnknownOutcomeIsForgotten) {
-  CreateDeduplicator dedup(Opts());
-  const absl::Status unknown[] = {
-      OutcomeUnknownStatus({.backend = "polos", .operation = "create", .name = kRun1},
-                           "the answer was not JSON"),
-      OutcomeUnknownStatus({.backend = "polos", .operation = "create", .confirmed = true},
-                           "no execution id in the answer"),
-      OutcomeUnknownStatus({.backend = "polos", .operation = "create"}, "the answer was cut"),
-  };
-  for (size_t i = 0; i < std::size(unknown); ++i) {
-    dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(i));
-    ASSERT_EQ(polos_.creates().size(), i + 1) << "a retry must create again";
-    polos_.CompleteCreate(i, unknown[i]);
-    EXPECT_EQ(answers_.Get(i)->status(), unknown[i]);
-    EXPECT_EQ(dedup.size(), 0u) << i;
-  }
-  EXPECT_TRUE(polos_.gets().empty());
 }
 
 TEST_F(CreateDeduplicatorTest, UpstreamCreateUsesFirstDeadlineAndItsOwnCancellation) {
@@ -292,12 +425,14 @@ TEST_F(CreateDeduplicatorTest, CancelledWaiterLeavesAloneAndTheLastOneCancelsUps
   EXPECT_EQ(answers_.Get(3)->status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(polos_.creates().size(), 1u);
 
-  // The upstream answers CANCELLED: forgotten, a retry creates again.
+  // The upstream create ends CANCELLED: it may have started the run, so a
+  // retry searches before it creates.
   polos_.CompleteCreate(0,
                         MakeError(absl::StatusCode::kCancelled, "cancelled", reason::kCancelled));
   EXPECT_EQ(answers_.calls(), 4);
   dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(4));
-  EXPECT_EQ(polos_.creates().size(), 2u);
+  EXPECT_EQ(polos_.finds().size(), 1u);
+  EXPECT_EQ(polos_.creates().size(), 1u);
   EXPECT_EQ(answers_.repeated(), 0);
 }
 

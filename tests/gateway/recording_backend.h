@@ -28,6 +28,12 @@ class RecordingBackend final : public Backend {
     v1::CreateExecutionRequest request;
     CallContext context;
   };
+  struct FindCall {
+    ParentName parent;
+    v1::CreateExecutionRequest request;
+    absl::Time since;
+    CallContext context;
+  };
   struct ListCall {
     ListExecutionsQuery query;
     CallContext context;
@@ -75,6 +81,15 @@ class RecordingBackend final : public Backend {
     if (answer.has_value()) CompleteCreate(creates().size() - 1, *answer);
   }
 
+  // Left pending like the others (AnswerAtOnce does not apply).
+  void FindCreated(const ParentName& parent, const v1::CreateExecutionRequest& request,
+                   absl::Time since, const CallContext& context,
+                   Done<std::optional<v1::Execution>> done) override {
+    absl::MutexLock lock(&mu_);
+    finds_.push_back({parent, request, since, context});
+    find_dones_.push_back(std::move(done));
+  }
+
   void ListExecutions(const ListExecutionsQuery& query, const CallContext& context,
                       Done<ExecutionPage> done) override {
     absl::MutexLock lock(&mu_);
@@ -109,6 +124,10 @@ class RecordingBackend final : public Backend {
     absl::MutexLock lock(&mu_);
     return creates_;
   }
+  std::vector<FindCall> finds() const {
+    absl::MutexLock lock(&mu_);
+    return finds_;
+  }
   std::vector<ListCall> lists() const {
     absl::MutexLock lock(&mu_);
     return lists_;
@@ -125,7 +144,8 @@ class RecordingBackend final : public Backend {
   // Calls of any method received so far.
   size_t calls() const {
     absl::MutexLock lock(&mu_);
-    return gets_.size() + creates_.size() + lists_.size() + tasks_.size() + cancels_.size();
+    return gets_.size() + creates_.size() + finds_.size() + lists_.size() + tasks_.size() +
+           cancels_.size();
   }
 
   // Completes the i-th call (0-based, in arrival order). Each call once.
@@ -134,6 +154,9 @@ class RecordingBackend final : public Backend {
   }
   void CompleteCreate(size_t i, absl::StatusOr<v1::Execution> result) {
     Complete(create_dones_, i, std::move(result));
+  }
+  void CompleteFind(size_t i, absl::StatusOr<std::optional<v1::Execution>> result) {
+    Complete(find_dones_, i, std::move(result));
   }
   void CompleteList(size_t i, absl::StatusOr<ExecutionPage> result) {
     Complete(list_dones_, i, std::move(result));
@@ -149,10 +172,14 @@ class RecordingBackend final : public Backend {
   // waits on them can end).
   void FailPending(const absl::Status& error) {
     std::vector<Done<v1::Execution>> executions;
+    std::vector<Done<std::optional<v1::Execution>>> finds;
     std::vector<Done<ExecutionPage>> lists;
     std::vector<Done<TaskPage>> tasks;
     {
       absl::MutexLock lock(&mu_);
+      for (auto& done : find_dones_) {
+        if (done) finds.push_back(std::move(done));
+      }
       for (auto* dones : {&get_dones_, &create_dones_, &cancel_dones_}) {
         for (auto& done : *dones) {
           if (done) executions.push_back(std::move(done));
@@ -166,6 +193,7 @@ class RecordingBackend final : public Backend {
       }
     }
     for (auto& done : executions) std::move(done)(error);
+    for (auto& done : finds) std::move(done)(error);
     for (auto& done : lists) std::move(done)(error);
     for (auto& done : tasks) std::move(done)(error);
   }
@@ -188,6 +216,8 @@ class RecordingBackend final : public Backend {
   std::vector<CreateCall> creates_ ABSL_GUARDED_BY(mu_);
   std::vector<Done<v1::Execution>> get_dones_ ABSL_GUARDED_BY(mu_);
   std::vector<Done<v1::Execution>> create_dones_ ABSL_GUARDED_BY(mu_);
+  std::vector<FindCall> finds_ ABSL_GUARDED_BY(mu_);
+  std::vector<Done<std::optional<v1::Execution>>> find_dones_ ABSL_GUARDED_BY(mu_);
   std::vector<ListCall> lists_ ABSL_GUARDED_BY(mu_);
   std::vector<Done<ExecutionPage>> list_dones_ ABSL_GUARDED_BY(mu_);
   std::vector<TasksCall> tasks_ ABSL_GUARDED_BY(mu_);

@@ -333,6 +333,67 @@ TEST_F(UnaryRpcsTest, ConcurrentPolosCreatesWithOneRequestIdStartOneRun) {
   EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
 }
 
+// Polos took the run but its answer was lost (cut short after 200, a
+// deadline that passed while Polos was slow): the retry with the same
+// request_id finds that run instead of starting a second one. A create that
+// Polos refused started nothing, and its retry creates.
+TEST_F(UnaryRpcsTest, PolosRetryAfterAnUnknownOutcomeAnswersTheRunItStarted) {
+  struct Case {
+    const char* what;
+    http::ServerResponse fault;
+    grpc::StatusCode code;
+    int64_t deadline_ms;
+  };
+  http::ServerResponse cut;
+  cut.status = 0;  // the real answer, cut short
+  cut.fault = http::ServerResponse::Fault::kTruncateBody;
+  http::ServerResponse slow;
+  slow.status = 0;  // the real answer, too late
+  slow.delay = absl::Seconds(2);
+  http::ServerResponse refused;
+  refused.status = 429;
+  // The search looks at runs created since the first attempt, by Polos'
+  // clock (the simulator's) against the gateway's: set them together.
+  h_.clock().AdvanceTo(absl::Now());
+  const Case cases[] = {
+      {"cut short", cut, grpc::StatusCode::UNKNOWN, 10000},
+      {"too slow", slow, grpc::StatusCode::DEADLINE_EXCEEDED, 500},
+      {"refused", refused, grpc::StatusCode::RESOURCE_EXHAUSTED, 10000},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    v1::CreateExecutionRequest request;
+    request.set_parent(kWorkflowParent);
+    request.set_request_id(absl::StrCat("req-px-", c.code));
+    request.mutable_input()->set_string_value(c.what);
+    const int runs = h_.polos().request_count("run");
+    h_.polos().faults().Add("run", c.fault);
+    v1::Execution first;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(c.deadline_ms)));
+    grpc::Status s = h_.stub().CreateExecution(&context, request, &first);
+    ASSERT_EQ(s.error_code(), c.code) << s.error_message();
+    absl::SleepFor(absl::Seconds(2));  // the slow answer is over
+
+    v1::Execution again;
+    s = h_.stub().CreateExecution(Context().get(), request, &again);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(again.input().string_value(), c.what);
+    const bool refused_first = c.code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    EXPECT_EQ(h_.polos().request_count("run"), runs + (refused_first ? 2 : 1));
+    int with_this_input = 0;
+    for (const std::string& payload : h_.polos().RunPayloads("ingest")) {
+      with_this_input += payload == absl::StrCat("\"", c.what, "\"");
+    }
+    EXPECT_EQ(with_this_input, 1);
+    // And from now on the same execution, read.
+    v1::Execution third;
+    s = h_.stub().CreateExecution(Context().get(), request, &third);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(third.name(), again.name());
+  }
+}
+
 TEST_F(UnaryRpcsTest, ConcurrentBlaxelCreatesWithOneRequestIdMakeOneExecution) {
   h_.blaxel().PutJob("etl", blaxel::SimulatedJob{});
   v1::CreateExecutionRequest request;

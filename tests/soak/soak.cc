@@ -32,10 +32,10 @@
 //               call's budget); DEADLINE_EXCEEDED on time is fine
 //   request_id  no request_id started more than one run (Polos runs counted
 //               in the simulator by the request_id put in their payload;
-//               every OK answer to one request_id names one execution), but
-//               for request_ids a create of which ended with an unknown
-//               outcome, which gateway/create_deduplicator.h does not cover
-//               (printed apart)
+//               every OK answer to one request_id names one execution),
+//               those a create of which ended with an unknown outcome
+//               included (gateway/create_deduplicator.h searches for their
+//               run before creating again); how many of those is printed
 //   secrets     no form of the suite's secrets (tests/testing/suite_secrets.h)
 //               in execgw's stdout and stderr or in any status message or
 //               upstream_error the clients got
@@ -76,6 +76,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "adapters/execution_state.h"
 #include "execgw/config/v1/config.pb.h"
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/metrics.h"
@@ -377,11 +378,6 @@ class RestartingUpstream {
 };
 
 // ------------------------------------------------------------ what is seen
-
-bool IsTerminal(v1::Execution::State s) {
-  return s == v1::Execution::STATE_SUCCEEDED || s == v1::Execution::STATE_FAILED ||
-         s == v1::Execution::STATE_CANCELLED || s == v1::Execution::STATE_TIMED_OUT;
-}
 
 // Codes after which a create may or may not have started a run.
 bool OutcomeUnknown(StatusCode c) {
@@ -1379,11 +1375,8 @@ int Run() {
       const bool bad_names = r.names.size() > 1;
       if (bad_names) ++names_differ;
       if (runs <= 1 && !bad_names) continue;
-      if (r.unknown_outcomes > 0 && !bad_names) {
-        ++twice_after_unknown;
-        continue;
-      }
       ++twice;
+      if (r.unknown_outcomes > 0) ++twice_after_unknown;
       if (examples.size() < 10) {
         examples.push_back(absl::StrFormat("%s: %d runs, %d creates (%d OK, %d unknown), %d names",
                                            rid, runs, r.creates, r.ok, r.unknown_outcomes,
@@ -1397,10 +1390,9 @@ int Run() {
          absl::StrCat(rids.size(), " request_ids (", polos_rids, " Polos, runs counted upstream; ",
                       rids.size() - polos_rids, " Blaxel, deduplicated upstream by execution id), ",
                       creates, " creates, ", sent_again, " sent more than once: ", twice,
-                      " started more than one run or were answered with two executions; ",
+                      " started more than one run or were answered with two executions (",
                       twice_after_unknown,
-                      " more started a second run after a create of theirs ended with an "
-                      "unknown outcome (not covered: gateway/create_deduplicator.h)",
+                      " of them after a create of theirs ended with an unknown outcome)",
                       examples.empty() ? "" : absl::StrCat("; ", absl::StrJoin(examples, "; ")))});
   }
 

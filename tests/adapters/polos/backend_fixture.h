@@ -144,6 +144,13 @@ class PolosBackendTest : public ::testing::Test {
     });
   }
 
+  absl::StatusOr<std::optional<v1::Execution>> FindCreated(
+      const ParentName& parent, const v1::CreateExecutionRequest& request, absl::Time since) {
+    return Await<std::optional<v1::Execution>>([&](Done<std::optional<v1::Execution>> done) {
+      backend_->FindCreated(parent, request, since, CallContext{}, std::move(done));
+    });
+  }
+
   absl::StatusOr<v1::Execution> Cancel(absl::string_view id) {
     return Await<v1::Execution>([&](Done<v1::Execution> done) {
       backend_->CancelExecution(Name(id), CallContext{}, std::move(done));

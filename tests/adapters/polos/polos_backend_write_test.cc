@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "adapters/http/resilient_http_client.h"
+#include "adapters/polos/execution_id.h"
 #include "adapters/polos/polos_backend.h"
 #include "adapters/upstream_error.h"
 #include "adapters/upstream_time.h"
@@ -316,6 +317,153 @@ TEST_F(PolosBackendTest, CreateAnswerInUpperCaseReadsBackTheCanonicalName) {
   absl::StatusOr<v1::Execution> e = Create(Workflow("w"), WithInput());
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->name(), absl::StrCat("backends/", kBackend, "/executions/", id));
+}
+
+// ---------------------------------------------------------------------------
+// FindCreated
+
+v1::CreateExecutionRequest WithRequestId(const std::string& request_id,
+                                         const std::string& order = "ord-7") {
+  v1::CreateExecutionRequest r;
+  (*r.mutable_input()->mutable_struct_value()->mutable_fields())["order"].set_string_value(order);
+  r.set_request_id(request_id);
+  return r;
+}
+
+// A create with a request_id and no session_id carries a session derived
+// from the request_id (a UUID, the same for every attempt, another for
+// another request_id); without a request_id Polos picks one.
+TEST_F(PolosBackendTest, CreateWithARequestIdCarriesASessionOfItsOwn) {
+  absl::StatusOr<v1::Execution> a1 = Create(Workflow("w"), WithRequestId("req-1"));
+  absl::StatusOr<v1::Execution> a2 = Create(Workflow("w"), WithRequestId("req-1"));
+  absl::StatusOr<v1::Execution> b = Create(Workflow("w"), WithRequestId("req-2"));
+  ASSERT_TRUE(a1.ok() && a2.ok() && b.ok());
+  EXPECT_TRUE(IsCanonicalUuid(a1->lineage().session_id())) << a1->lineage().session_id();
+  EXPECT_EQ(a1->lineage().session_id()[14], '8');  // version 8
+  EXPECT_EQ(a1->lineage().session_id(), a2->lineage().session_id());
+  EXPECT_NE(a1->lineage().session_id(), b->lineage().session_id());
+  v1::CreateExecutionRequest own = WithRequestId("req-1");
+  own.set_session_id("sess-9");
+  absl::StatusOr<v1::Execution> c = Create(Workflow("w"), own);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->lineage().session_id(), "sess-9");
+  const std::vector<std::string> bodies = sim_->RunPayloads("w");
+  EXPECT_EQ(bodies.size(), 4u);
+}
+
+// The run answer was lost after Polos took the run: the search finds that
+// run (among runs of other requests, workflows and sessions) and answers it
+// read in full.
+TEST_F(PolosBackendTest, FindCreatedFindsTheRunWhoseAnswerWasLost) {
+  const absl::Time since = clock_.Now();
+  ASSERT_TRUE(Create(Workflow("w"), WithRequestId("req-other")).ok());
+  ASSERT_TRUE(Create(Workflow("elsewhere"), WithRequestId("req-1")).ok());
+  http::ServerResponse cut;
+  cut.status = 0;
+  cut.fault = http::ServerResponse::Fault::kTruncateBody;
+  sim_->faults().Add("run", cut);
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_EQ(ErrorReasonOf(Create(Workflow("w"), WithRequestId("req-1")).status()),
+            reason::kOutcomeUnknown);
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(Create(Workflow("w"), WithRequestId("req-later")).ok());
+  const int lists = sim_->request_count("list");
+
+  absl::StatusOr<std::optional<v1::Execution>> found =
+      FindCreated(Workflow("w"), WithRequestId("req-1"), since);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  const v1::Execution& run = **found;
+  EXPECT_EQ(run.workload(), "w");
+  EXPECT_EQ(FromProtoTimestamp(run.create_time()), since + absl::Seconds(2));
+  EXPECT_EQ(run.input().struct_value().fields().at("order").string_value(), "ord-7");
+  EXPECT_FALSE(run.etag().empty()) << "read in full";
+  EXPECT_EQ(sim_->request_count("list"), lists + 1);
+  EXPECT_EQ(sim_->request_count("run"), 4) << "the search never creates";
+  // Its session is the one every attempt of req-1 carries.
+  absl::StatusOr<v1::Execution> again = Create(Workflow("elsewhere"), WithRequestId("req-1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(run.lineage().session_id(), again->lineage().session_id());
+}
+
+// Polos refused the run (nothing was started): nothing is found, though a
+// run with the same input from another request_id exists.
+TEST_F(PolosBackendTest, FindCreatedFindsNothingWhenNoRunWasStarted) {
+  const absl::Time since = clock_.Now();
+  ASSERT_TRUE(Create(Workflow("w"), WithRequestId("req-other")).ok());
+  http::ServerResponse down;
+  down.status = 503;
+  sim_->faults().Add("run", down);
+  ASSERT_FALSE(Create(Workflow("w"), WithRequestId("req-1")).ok());
+  absl::StatusOr<std::optional<v1::Execution>> found =
+      FindCreated(Workflow("w"), WithRequestId("req-1"), since);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->has_value());
+}
+
+// With the caller's own session_id, a run matches by that session and the
+// same input, created no earlier than 30 s (clock skew) before `since`;
+// of several, the oldest.
+TEST_F(PolosBackendTest, FindCreatedWithTheCallersSessionMatchesSessionInputAndTime) {
+  v1::CreateExecutionRequest request = WithRequestId("req-1");
+  request.set_session_id("sess-1");
+  v1::CreateExecutionRequest other_input = WithRequestId("req-2", "ord-8");
+  other_input.set_session_id("sess-1");
+  ASSERT_TRUE(Create(Workflow("w"), request).ok());  // long before
+  clock_.Advance(absl::Minutes(5));
+  const absl::Time since = clock_.Now();
+  ASSERT_TRUE(Create(Workflow("w"), other_input).ok());
+  clock_.Advance(absl::Seconds(1));
+  absl::StatusOr<v1::Execution> first = Create(Workflow("w"), request);
+  clock_.Advance(absl::Seconds(1));
+  absl::StatusOr<v1::Execution> second = Create(Workflow("w"), request);
+  ASSERT_TRUE(first.ok() && second.ok());
+
+  absl::StatusOr<std::optional<v1::Execution>> found = FindCreated(Workflow("w"), request, since);
+  ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
+  EXPECT_EQ((**found).name(), first->name());
+
+  // 30 s of skew: a run 20 s before `since` still counts.
+  found = FindCreated(Workflow("w"), request, since + absl::Seconds(20));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((**found).name(), first->name());
+  found = FindCreated(Workflow("w"), request, since + absl::Minutes(1));
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+}
+
+// The search pages through every run of the workflow since then, newest
+// first, so the run is found behind hundreds of newer ones; beyond 5000 it
+// says it cannot tell (OUTCOME_UNKNOWN) rather than guess.
+TEST_F(PolosBackendTest, FindCreatedPagesThroughNewerRunsAndGivesUpBeyondItsBound) {
+  const absl::Time since = clock_.Now();
+  absl::StatusOr<v1::Execution> mine = Create(Workflow("w"), WithRequestId("req-1"));
+  ASSERT_TRUE(mine.ok());
+  sim_->AddExecutions("w", 450, since + absl::Seconds(1), absl::Milliseconds(1));
+  const int lists = sim_->request_count("list");
+  absl::StatusOr<std::optional<v1::Execution>> found =
+      FindCreated(Workflow("w"), WithRequestId("req-1"), since);
+  ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
+  EXPECT_EQ((**found).name(), mine->name());
+  EXPECT_EQ(sim_->request_count("list"), lists + 3);  // 451 runs, pages of 200
+
+  sim_->AddExecutions("w", 5000, since + absl::Seconds(2), absl::Microseconds(10));
+  found = FindCreated(Workflow("w"), WithRequestId("req-1"), since);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(ErrorReasonOf(found.status()), reason::kOutcomeUnknown) << found.status();
+  EXPECT_TRUE(absl::StrContains(found.status().message(), "too many to search")) << found.status();
+}
+
+// A search that cannot read the list fails with the list's error.
+TEST_F(PolosBackendTest, FindCreatedFailsWithTheListsError) {
+  http::ServerResponse down;
+  down.status = 503;
+  sim_->faults().Add("list", down, /*times=*/-1);
+  absl::StatusOr<std::optional<v1::Execution>> found =
+      FindCreated(Workflow("w"), WithRequestId("req-1"), clock_.Now());
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kUnavailable) << found.status();
 }
 
 // ---------------------------------------------------------------------------

@@ -175,13 +175,14 @@ class Backend {
 
   // For a backend that does not deduplicate creates: the execution that an
   // earlier CreateExecution of `request` (same request_id, same fields) may
-  // have started at or after `since` (the gateway's clock) although its
-  // outcome was not known, or nullopt when the upstream shows none. The
-  // gateway asks this before it sends such a create again. When several
-  // match, the one created first. UNIMPLEMENTED (the default): the backend
-  // cannot tell, so a retry creates again.
+  // have started between `since` and `until` (the gateway's clock: the
+  // first attempt's start and the last one's end) although its outcome was
+  // not known, or nullopt when the upstream shows none. The gateway asks
+  // this before it sends such a create again. When several match, the one
+  // created first. UNIMPLEMENTED (the default): the backend cannot tell for
+  // this request, so a retry creates again.
   virtual void FindCreated(const ParentName& parent, const v1::CreateExecutionRequest& request,
-                           absl::Time since, const CallContext& context,
+                           absl::Time since, absl::Time until, const CallContext& context,
                            Done<std::optional<v1::Execution>> done) {
     std::move(done)(absl::UnimplementedError("FindCreated is not supported by this backend"));
   }

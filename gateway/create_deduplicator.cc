@@ -99,7 +99,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
   std::shared_ptr<SharedCall> call;
   std::optional<SharedCall::WaiterId> waiter;
   ExecutionName created;
-  absl::Time since;
+  absl::Time since, until;
   {
     absl::MutexLock lock(&mu_);
     PurgeExpired(now);
@@ -142,6 +142,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
       settled_.erase(entry.position);
       entry.call = call;
       since = entry.first_attempt;
+      until = entry.settled_at;
     }
   }
 
@@ -159,7 +160,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
         return;
       }
       if (action == Action::kStart) {
-        SendCreate(backend, parent, request, key, call);
+        SendCreate(backend, parent, request, key, call, /*earlier_unresolved=*/false);
         return;
       }
       {
@@ -167,7 +168,7 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
         ++counters_.searches;
       }
       backend.FindCreated(
-          parent, request, since, call->upstream_context(),
+          parent, request, since, until, call->upstream_context(),
           [this, &backend, parent, request, key,
            call](absl::StatusOr<std::optional<v1::Execution>> found) {
             if (found.ok() && found->has_value()) {
@@ -177,8 +178,16 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
               }
               OnSettled(key, call, **std::move(found), /*may_have_started=*/true);
             } else if (found.ok() || found.status().code() == absl::StatusCode::kUnimplemented) {
+              if (call->abandoned()) {
+                // Every caller left during the search: create nothing.
+                OnSettled(key, call,
+                          MakeError(absl::StatusCode::kCancelled, "the call was cancelled",
+                                    reason::kCancelled),
+                          /*may_have_started=*/true);
+                return;
+              }
               // No run of it (or no way to tell): create it now.
-              SendCreate(backend, parent, request, key, call);
+              SendCreate(backend, parent, request, key, call, /*earlier_unresolved=*/true);
             } else {
               // A search that failed leaves the earlier outcome open, unless
               // the backend says it cannot tell at all.
@@ -210,17 +219,21 @@ void CreateDeduplicator::Create(Backend& backend, const ParentName& parent,
 
 void CreateDeduplicator::SendCreate(Backend& backend, const ParentName& parent,
                                     const v1::CreateExecutionRequest& request, const Key& key,
-                                    const std::shared_ptr<SharedCall>& call) {
+                                    const std::shared_ptr<SharedCall>& call,
+                                    bool earlier_unresolved) {
   {
     absl::MutexLock lock(&mu_);
     ++counters_.upstream_creates;
   }
-  backend.CreateExecution(parent, request, call->upstream_context(),
-                          [this, key, call](absl::StatusOr<v1::Execution> result) {
-                            const bool may_have_started =
-                                !result.ok() && MayHaveStartedARun(result.status());
-                            OnSettled(key, call, std::move(result), may_have_started);
-                          });
+  backend.CreateExecution(
+      parent, request, call->upstream_context(),
+      [this, key, call, earlier_unresolved](absl::StatusOr<v1::Execution> result) {
+        // A refusal says this create started nothing;
+        // an earlier one's run may still appear.
+        const bool may_have_started =
+            !result.ok() && (earlier_unresolved || MayHaveStartedARun(result.status()));
+        OnSettled(key, call, std::move(result), may_have_started);
+      });
 }
 
 void CreateDeduplicator::OnSettled(const Key& key, const std::shared_ptr<SharedCall>& call,

@@ -40,14 +40,18 @@ namespace execgw::gateway {
 //    UNKNOWN, INTERNAL... after the request may have been sent) is
 //    remembered as unresolved. The next request looks before it creates:
 //    Backend::FindCreated searches the upstream for a run of this request
-//    started since the first attempt (Polos: by the session the run
-//    carries, polos_backend.h). Found: that execution is the answer and is
-//    remembered as a success. None: the create goes upstream again (the
-//    search and that create are one call in flight, which others join).
-//    The search failed: its error is the answer and the entry stays
-//    unresolved, except for OUTCOME_UNKNOWN (the backend cannot tell, for
-//    instance too many runs to search), after which it is forgotten. A
-//    backend without FindCreated (UNIMPLEMENTED) creates again.
+//    created between the first attempt's start and the last one's end
+//    (Polos: by the session the gateway gave the run, polos_backend.h).
+//    Found: that execution is the answer and is remembered as a success.
+//    None: the create goes upstream again (the search and that create are
+//    one call in flight, which others join; if every caller left during
+//    the search, nothing is created). The search failed: its error is the
+//    answer and the entry stays unresolved, except for OUTCOME_UNKNOWN (the
+//    backend cannot tell, for instance too many runs to search), after
+//    which it is forgotten. A backend that cannot search for this request
+//    (UNIMPLEMENTED; Polos when the caller chose the session_id) creates
+//    again. Once unresolved, an entry stays so until a run is known,
+//    whatever later creates answer.
 //  - A failure that says nothing was started (INVALID_ARGUMENT,
 //    FAILED_PRECONDITION, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED,
 //    RESOURCE_EXHAUSTED...) is forgotten, so a retry creates again.
@@ -69,13 +73,16 @@ namespace execgw::gateway {
 // (Blaxel), go straight to Backend::CreateExecution.
 //
 // What is guaranteed, and what is not: a retry does not start a second run
-// only on the same gateway replica, within `ttl` of the first create's
-// settling (success or unresolved failure), and while the entry has not
-// been evicted (see max_entries). Nothing is shared between replicas or
-// survives a restart. After an unresolved failure, a run the upstream
-// records only after the search has looked (it took the request, then
-// waited before storing it) is not found, so the retry can start a second
-// one.
+// only on the same gateway replica, within `ttl` of the entry's last
+// settling (a success, an unresolved failure, a failed search), while the
+// entry has not been evicted (see max_entries: unresolved entries count
+// and are evicted like successes), and, after an unresolved failure, when
+// the backend can search (FindCreated). Nothing is shared between replicas
+// or survives a restart. The search's own limits are the backend's
+// (Polos: the gateway's session only, 30 s of clock skew, 5,000 runs of
+// the workflow in the window); and a run the upstream stores only after
+// the search has looked (it took the request, then waited before storing
+// it) is not found, so the retry can start a second one.
 //
 // Waiters: each caller waits on its own CallContext. Its cancellation
 // detaches just that caller (its `done` gets CANCELLED at once); the
@@ -157,10 +164,12 @@ class CreateDeduplicator {
   void OnSettled(const Key& key, const std::shared_ptr<SharedCall>& call,
                  absl::StatusOr<v1::Execution> result, bool may_have_started);
 
-  // Sends the create of a call in flight upstream.
+  // Sends the create of a call in flight upstream; `earlier_unresolved`
+  // when an earlier create of the key may have started a run (the entry
+  // then stays unresolved whatever this one's failure).
   void SendCreate(Backend& backend, const ParentName& parent,
                   const v1::CreateExecutionRequest& request, const Key& key,
-                  const std::shared_ptr<SharedCall>& call);
+                  const std::shared_ptr<SharedCall>& call, bool earlier_unresolved);
 
   // Drops settled entries that settled at least ttl ago.
   void PurgeExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

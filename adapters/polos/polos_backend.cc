@@ -443,7 +443,7 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 // ---------------------------------------------------------------------------
 // FindCreated
 
-// How far before the first attempt FindCreated looks: Polos stamps
+// How far beyond the attempts' times FindCreated looks: Polos stamps
 // created_at with its own clock.
 constexpr absl::Duration kCreatedClockSkew = absl::Seconds(30);
 // FindCreated reads the workflow's runs in pages of kFindPageSize, at most
@@ -452,34 +452,35 @@ constexpr int64_t kFindPageSize = 200;
 constexpr int kFindMaxPages = 25;
 
 // Whether the run summarised as `run` is one a create of `input` with
-// session `session` may have started at or after `since`.
+// session `session` may have started between `since` and `until` (give or
+// take the clock skew). The bounds are checked here too: a Polos that
+// ignored start_time or end_time would list more.
 bool IsRunOf(const v1::Execution& run, absl::string_view session,
-             const google::protobuf::Value& input, absl::Time since) {
-  if (!IsCanonicalUuid(run.execution_id())) return false;
-  const std::string& run_session = run.lineage().session_id();
-  const bool same_session = IsCanonicalUuid(session) && IsCanonicalUuid(run_session)
-                                ? SameUuid(session, run_session)
-                                : session == run_session;
-  if (!same_session) return false;
-  if (run.has_create_time() && FromProtoTimestamp(run.create_time()) < since - kCreatedClockSkew) {
+             const google::protobuf::Value& input, absl::Time since, absl::Time until) {
+  if (!IsCanonicalUuid(run.execution_id()) || !SameUuid(session, run.lineage().session_id())) {
     return false;
+  }
+  if (run.has_create_time()) {
+    const absl::Time created = FromProtoTimestamp(run.create_time());
+    if (created < since - kCreatedClockSkew || created > until + kCreatedClockSkew) return false;
   }
   return google::protobuf::util::MessageDifferencer::Equals(run.input(), input);
 }
 
-// FindCreated's search: GET /api/v1/workflows/runs of the workflow since
-// the first attempt, newest first, page after page, keeping the last
+// FindCreated's search: GET /api/v1/workflows/runs of the workflow between
+// the attempts' times, newest first, page after page, keeping the last
 // (oldest) run that matches; then that run read in full.
 class CreatedRunSearch : public std::enable_shared_from_this<CreatedRunSearch> {
  public:
   CreatedRunSearch(std::shared_ptr<const PolosApi> config, std::string workflow,
                    std::string session, google::protobuf::Value input, absl::Time since,
-                   CallContext context, Done<std::optional<v1::Execution>> done)
+                   absl::Time until, CallContext context, Done<std::optional<v1::Execution>> done)
       : config_(std::move(config)),
         workflow_(std::move(workflow)),
         session_(std::move(session)),
         input_(std::move(input)),
         since_(since),
+        until_(until),
         context_(std::move(context)),
         done_(std::move(done)) {}
 
@@ -489,6 +490,7 @@ class CreatedRunSearch : public std::enable_shared_from_this<CreatedRunSearch> {
             .QueryLiteral("workflow_type", "workflow")
             .Query("workflow_id", workflow_)
             .Query("start_time", FormatRfc3339(FloorMicros(since_ - kCreatedClockSkew)))
+            .Query("end_time", FormatRfc3339(CeilMicros(until_ + kCreatedClockSkew)))
             .Query("limit", kFindPageSize)
             .Query("offset", offset);
     http::HttpRequest request = config_->Request("GET", path, context_, /*idempotent=*/true);
@@ -518,20 +520,25 @@ class CreatedRunSearch : public std::enable_shared_from_this<CreatedRunSearch> {
     for (const rapidjson::Value& item : doc->GetArray()) {
       if (!item.IsObject()) continue;
       v1::Execution run = TranslateRunSummary(item, config_->backend());
-      if (IsRunOf(run, session_, input_, since_)) oldest_ = CanonicalUuid(run.execution_id());
+      if (IsRunOf(run, session_, input_, since_, until_)) {
+        oldest_ = CanonicalUuid(run.execution_id());
+      }
     }
     const int64_t answered = doc->Size();
-    if (answered < kFindPageSize) {
+    // The last page; or the bound, with a run of this request already seen
+    // (the session is this request's own: any match is one of its runs).
+    if (answered < kFindPageSize || (pages_read >= kFindMaxPages && oldest_.has_value())) {
       Finish();
       return;
     }
     if (pages_read >= kFindMaxPages) {
-      std::move(done_)(OutcomeUnknownStatus(
+      std::move(done_)(config_->Redact(OutcomeUnknownStatus(
           {config_->backend(), "create", "", /*confirmed=*/false},
           absl::StrCat("an earlier create with this request_id may have started a run of "
                        "workflow \"",
-                       BoundedEcho(workflow_), "\"; more than ", kFindPageSize * kFindMaxPages,
-                       " runs of it since then are too many to search")));
+                       BoundedEcho(workflow_), "\"; its ", kFindPageSize * kFindMaxPages,
+                       " newest runs since then do not include it and the gateway searches no "
+                       "further"))));
       return;
     }
     Page(offset + answered, pages_read);
@@ -542,14 +549,16 @@ class CreatedRunSearch : public std::enable_shared_from_this<CreatedRunSearch> {
       std::move(done_)(std::optional<v1::Execution>());
       return;
     }
-    FetchExecution(config_, *oldest_, context_,
-                   [done = std::move(done_)](absl::StatusOr<v1::Execution> e) mutable {
-                     if (!e.ok()) {
-                       std::move(done)(e.status());
-                       return;
-                     }
-                     std::move(done)(std::optional<v1::Execution>(*std::move(e)));
-                   });
+    // A run found but not read: the create's confirmed OUTCOME_UNKNOWN with
+    // its name, which the deduplicator remembers as the run of the request.
+    ReadAfterConfirmedWrite(config_, *oldest_, "create", context_,
+                            [done = std::move(done_)](absl::StatusOr<v1::Execution> e) mutable {
+                              if (!e.ok()) {
+                                std::move(done)(e.status());
+                                return;
+                              }
+                              std::move(done)(std::optional<v1::Execution>(*std::move(e)));
+                            });
   }
 
   const std::shared_ptr<const PolosApi> config_;
@@ -557,6 +566,7 @@ class CreatedRunSearch : public std::enable_shared_from_this<CreatedRunSearch> {
   const std::string session_;
   const google::protobuf::Value input_;
   const absl::Time since_;
+  const absl::Time until_;
   const CallContext context_;
   Done<std::optional<v1::Execution>> done_;
   std::optional<std::string> oldest_;  // canonical id of the oldest match so far
@@ -920,14 +930,22 @@ class PolosBackend final : public Backend {
   }
 
   void FindCreated(const ParentName& parent, const v1::CreateExecutionRequest& request,
-                   absl::Time since, const CallContext& context,
+                   absl::Time since, absl::Time until, const CallContext& context,
                    Done<std::optional<v1::Execution>> done) override {
     if (absl::Status s = CheckCreate(parent, request); !s.ok()) {
       std::move(done)(std::move(s));
       return;
     }
+    if (request.request_id().empty() || !request.session_id().empty()) {
+      // Runs are told apart only by the session derived from the
+      // request_id: in a session of the caller's, another request's run
+      // with the same input would look the same.
+      std::move(done)(absl::UnimplementedError(
+          "a Polos run can be found only when the gateway chose its session"));
+      return;
+    }
     std::make_shared<CreatedRunSearch>(config_, parent.workflow, SessionOf(*config_, request),
-                                       request.input(), since, context, std::move(done))
+                                       request.input(), since, until, context, std::move(done))
         ->Page(/*offset=*/0, /*pages_read=*/0);
   }
 

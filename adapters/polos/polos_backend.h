@@ -132,16 +132,21 @@ struct PolosBackendOptions {
 //
 // FindCreated (for the gateway's create deduplicator, after a create whose
 // outcome it does not know): after checking the request as CreateExecution
-// does, GET /api/v1/workflows/runs?workflow_type=workflow&workflow_id={w}
-// &start_time={since - 30 s}, in pages of 200 (limit, offset), newest first,
-// to the last page; a run matches when its id is a UUID, its session_id is
-// the create's (the caller's, or the derived one above; compared as a UUID
-// when both are), its payload equals `input` and its created_at (when
-// given) is no earlier than since - 30 s (Polos' clock may differ from the
-// gateway's). The oldest match is read with GET and answered; none found
-// is nullopt. More than 25 full pages (5,000 runs): UNKNOWN /
-// OUTCOME_UNKNOWN (confirmed=false), the gateway cannot tell. A list that
-// fails gives its error (the list rows of errors.h).
+// does, UNIMPLEMENTED (the gateway then creates again) unless the request
+// has a request_id and no session_id: only the session derived above tells
+// this request's runs from another's with the same input. Then GET
+// /api/v1/workflows/runs?workflow_type=workflow&workflow_id={w}
+// &start_time={since - 30 s}&end_time={until + 30 s} (Polos' clock may
+// differ from the gateway's), in pages of 200 (limit, offset), newest
+// first, to the last page; a run matches when its id is a UUID, its
+// session_id is the derived one (compared as a UUID), its payload equals
+// `input` and its created_at (when given) lies in that window. The oldest
+// match is read with GET and answered (a failed read: the create's
+// confirmed OUTCOME_UNKNOWN naming it); none found is nullopt. After 25
+// full pages (5,000 runs) the search stops: with a match seen, that match
+// is the answer (every match is a run of this request); without one,
+// UNKNOWN / OUTCOME_UNKNOWN (confirmed=false), the gateway cannot tell. A
+// list that fails gives its error (the list rows of errors.h).
 //
 // CancelExecution (POST /api/v1/executions/{id}/cancel, idempotent): checks
 // the name as GetExecution does, then answers the execution read back with

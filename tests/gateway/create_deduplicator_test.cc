@@ -224,6 +224,8 @@ TEST_F(CreateDeduplicatorTest, RetryAfterAnUnresolvedFailureFindsTheRunItStarted
     CreateDeduplicator dedup(Opts());
     const absl::Time first_attempt = clock_.Now();
     dedup.Create(polos, Workflow(), Request("req-1"), {}, answers.For(0));
+    clock_.Advance(absl::Seconds(2));
+    const absl::Time failed_at = clock_.Now();
     polos.CompleteCreate(0, failures[i]);
     ASSERT_TRUE(answers.Get(0).has_value());
     EXPECT_EQ(answers.Get(0)->status(), failures[i]);
@@ -235,6 +237,7 @@ TEST_F(CreateDeduplicatorTest, RetryAfterAnUnresolvedFailureFindsTheRunItStarted
     EXPECT_EQ(polos.creates().size(), 1u) << "created again without looking";
     ASSERT_EQ(polos.finds().size(), 1u);
     EXPECT_EQ(polos.finds()[0].since, first_attempt);
+    EXPECT_EQ(polos.finds()[0].until, failed_at);
     EXPECT_EQ(polos.finds()[0].parent.ToString(), Workflow().ToString());
     EXPECT_EQ(polos.finds()[0].request.request_id(), "req-1");
     polos.CompleteFind(
@@ -333,6 +336,73 @@ TEST_F(CreateDeduplicatorTest, BackendThatCannotSearchCreatesAgain) {
   EXPECT_FALSE(answers_.Get(1).has_value());
   polos_.CompleteCreate(1, ExecutionNamed(kRun1));
   ASSERT_TRUE(answers_.Get(1)->ok());
+}
+
+// Every caller gone while the search ran, and it found nothing: no create
+// is sent for nobody, and the request_id stays unresolved.
+TEST_F(CreateDeduplicatorTest, SearchAbandonedByItsCallersCreatesNothing) {
+  CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  CallContext caller = WithCancellation();
+  dedup.Create(polos_, Workflow(), Request("req-1"), caller, answers_.For(1));
+  ASSERT_EQ(polos_.finds().size(), 1u);
+  caller.cancellation->Cancel();
+  EXPECT_EQ(answers_.Get(1)->status().code(), absl::StatusCode::kCancelled);
+  polos_.CompleteFind(0, std::optional<v1::Execution>());
+  EXPECT_EQ(polos_.creates().size(), 1u);
+  EXPECT_EQ(dedup.size(), 1u);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  EXPECT_EQ(polos_.finds().size(), 2u);
+  EXPECT_EQ(answers_.repeated(), 0);
+}
+
+// After a search found nothing, a refusal of the create sent again says
+// only that this create started nothing: the first one's run may still
+// appear, so the request_id stays unresolved and is searched again.
+TEST_F(CreateDeduplicatorTest, RefusedCreateAfterASearchKeepsItUnresolved) {
+  CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  polos_.CompleteFind(0, std::optional<v1::Execution>());
+  ASSERT_EQ(polos_.creates().size(), 2u);
+  const absl::Status slow_down =
+      MakeError(absl::StatusCode::kResourceExhausted, "slow down", reason::kUpstreamRateLimited);
+  polos_.CompleteCreate(1, slow_down);
+  EXPECT_EQ(answers_.Get(1)->status(), slow_down);
+  EXPECT_EQ(dedup.size(), 1u);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(2));
+  EXPECT_EQ(polos_.finds().size(), 2u);
+  EXPECT_EQ(polos_.creates().size(), 2u);
+}
+
+// An unresolved entry taken in flight again (its search) leaves the list of
+// settled entries: neither eviction nor expiry may drop it meanwhile.
+TEST_F(CreateDeduplicatorTest, UnresolvedEntryInFlightIsNeitherEvictedNorExpired) {
+  CreateDeduplicator dedup(Opts(/*max_entries=*/1));
+  TimedOutFirstCreate(dedup);
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));  // searching
+  ASSERT_EQ(polos_.finds().size(), 1u);
+  clock_.Advance(absl::Hours(2));  // beyond the ttl
+  dedup.Create(polos_, Workflow(), Request("req-2"), {}, answers_.For(2));
+  EXPECT_EQ(dedup.size(), 2u) << "the entry searching was dropped";
+  EXPECT_EQ(dedup.counters().evictions, 0u);
+  polos_.CompleteFind(0, std::optional<v1::Execution>(ExecutionNamed(kRun1)));
+  ASSERT_TRUE(answers_.Get(1)->ok());
+  EXPECT_EQ((*answers_.Get(1))->name(), kRun1);
+  // Settled again, it is the oldest settled entry: over the bound, evicted.
+  EXPECT_EQ(dedup.counters().evictions, 1u);
+  EXPECT_EQ(dedup.size(), 1u);
+}
+
+// An unresolved entry expires `ttl` after it settled: then the request_id
+// is new again (created, not searched).
+TEST_F(CreateDeduplicatorTest, UnresolvedEntryExpiresAfterTtl) {
+  CreateDeduplicator dedup(Opts());
+  TimedOutFirstCreate(dedup);
+  clock_.Advance(absl::Hours(1));
+  dedup.Create(polos_, Workflow(), Request("req-1"), {}, answers_.For(1));
+  EXPECT_TRUE(polos_.finds().empty());
+  EXPECT_EQ(polos_.creates().size(), 2u);
 }
 
 // A caller gone before the search was sent: nothing goes upstream and the

@@ -32,6 +32,7 @@ class RecordingBackend final : public Backend {
     ParentName parent;
     v1::CreateExecutionRequest request;
     absl::Time since;
+    absl::Time until;
     CallContext context;
   };
   struct ListCall {
@@ -83,10 +84,10 @@ class RecordingBackend final : public Backend {
 
   // Left pending like the others (AnswerAtOnce does not apply).
   void FindCreated(const ParentName& parent, const v1::CreateExecutionRequest& request,
-                   absl::Time since, const CallContext& context,
+                   absl::Time since, absl::Time until, const CallContext& context,
                    Done<std::optional<v1::Execution>> done) override {
     absl::MutexLock lock(&mu_);
-    finds_.push_back({parent, request, since, context});
+    finds_.push_back({parent, request, since, until, context});
     find_dones_.push_back(std::move(done));
   }
 

@@ -144,10 +144,13 @@ class PolosBackendTest : public ::testing::Test {
     });
   }
 
+  // FindCreated between `since` and `until` (default: now).
   absl::StatusOr<std::optional<v1::Execution>> FindCreated(
-      const ParentName& parent, const v1::CreateExecutionRequest& request, absl::Time since) {
+      const ParentName& parent, const v1::CreateExecutionRequest& request, absl::Time since,
+      std::optional<absl::Time> until = std::nullopt) {
+    const absl::Time to = until.value_or(clock_.Now());
     return Await<std::optional<v1::Execution>>([&](Done<std::optional<v1::Execution>> done) {
-      backend_->FindCreated(parent, request, since, CallContext{}, std::move(done));
+      backend_->FindCreated(parent, request, since, to, CallContext{}, std::move(done));
     });
   }
 

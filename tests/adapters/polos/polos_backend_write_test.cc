@@ -401,58 +401,115 @@ TEST_F(PolosBackendTest, FindCreatedFindsNothingWhenNoRunWasStarted) {
   EXPECT_FALSE(found->has_value());
 }
 
-// With the caller's own session_id, a run matches by that session and the
-// same input, created no earlier than 30 s (clock skew) before `since`;
-// of several, the oldest.
-TEST_F(PolosBackendTest, FindCreatedWithTheCallersSessionMatchesSessionInputAndTime) {
-  v1::CreateExecutionRequest request = WithRequestId("req-1");
-  request.set_session_id("sess-1");
-  v1::CreateExecutionRequest other_input = WithRequestId("req-2", "ord-8");
-  other_input.set_session_id("sess-1");
-  ASSERT_TRUE(Create(Workflow("w"), request).ok());  // long before
+// In a session of the caller's, another request's run with the same input
+// would look the same: the search does not guess (UNIMPLEMENTED, so the
+// gateway creates again) and asks Polos nothing. Without a request_id
+// there is no session of the gateway's either.
+TEST_F(PolosBackendTest, FindCreatedCannotTellRunsInTheCallersOwnSession) {
+  v1::CreateExecutionRequest own = WithRequestId("req-1");
+  own.set_session_id("sess-1");
+  ASSERT_TRUE(Create(Workflow("w"), own).ok());
+  v1::CreateExecutionRequest anonymous = WithRequestId("");
+  const int lists = sim_->request_count("list");
+  for (const v1::CreateExecutionRequest& request : {own, anonymous}) {
+    absl::StatusOr<std::optional<v1::Execution>> found =
+        FindCreated(Workflow("w"), request, clock_.Now() - absl::Minutes(1));
+    ASSERT_FALSE(found.ok());
+    EXPECT_EQ(found.status().code(), absl::StatusCode::kUnimplemented) << found.status();
+  }
+  EXPECT_EQ(sim_->request_count("list"), lists);
+}
+
+// The window: runs created from 30 s (clock skew) before the first
+// attempt to 30 s after the last one's end, asked of Polos as start_time
+// and end_time; of several matches, the oldest.
+TEST_F(PolosBackendTest, FindCreatedLooksBetweenTheAttemptsGiveOrTakeTheClockSkew) {
+  ASSERT_TRUE(Create(Workflow("w"), WithRequestId("req-1")).ok());  // long before
   clock_.Advance(absl::Minutes(5));
   const absl::Time since = clock_.Now();
-  ASSERT_TRUE(Create(Workflow("w"), other_input).ok());
   clock_.Advance(absl::Seconds(1));
-  absl::StatusOr<v1::Execution> first = Create(Workflow("w"), request);
+  absl::StatusOr<v1::Execution> first = Create(Workflow("w"), WithRequestId("req-1"));
   clock_.Advance(absl::Seconds(1));
-  absl::StatusOr<v1::Execution> second = Create(Workflow("w"), request);
+  absl::StatusOr<v1::Execution> second = Create(Workflow("w"), WithRequestId("req-1"));
+  const absl::Time until = clock_.Now();
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(Create(Workflow("w"), WithRequestId("req-1")).ok());  // long after
   ASSERT_TRUE(first.ok() && second.ok());
 
-  absl::StatusOr<std::optional<v1::Execution>> found = FindCreated(Workflow("w"), request, since);
+  absl::StatusOr<std::optional<v1::Execution>> found =
+      FindCreated(Workflow("w"), WithRequestId("req-1"), since, until);
   ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
   EXPECT_EQ((**found).name(), first->name());
+  const std::optional<http::ServerRequest> list = sim_->last_request("list");
+  ASSERT_TRUE(list.has_value());
+  ASSERT_NE(list->FindQuery("start_time"), nullptr);
+  ASSERT_NE(list->FindQuery("end_time"), nullptr);
+  EXPECT_EQ(ParseUpstreamTime(*list->FindQuery("start_time")), since - absl::Seconds(30));
+  EXPECT_EQ(ParseUpstreamTime(*list->FindQuery("end_time")), until + absl::Seconds(30));
 
-  // 30 s of skew: a run 20 s before `since` still counts.
-  found = FindCreated(Workflow("w"), request, since + absl::Seconds(20));
+  // 30 s of skew: a run 20 s before `since` still counts...
+  found = FindCreated(Workflow("w"), WithRequestId("req-1"), since + absl::Seconds(20), until);
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((**found).name(), first->name());
-  found = FindCreated(Workflow("w"), request, since + absl::Minutes(1));
+  // ... one a minute before does not, nor one minutes after.
+  found = FindCreated(Workflow("w"), WithRequestId("req-1"), since + absl::Minutes(1),
+                      until + absl::Minutes(2));
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->has_value());
 }
 
-// The search pages through every run of the workflow since then, newest
-// first, so the run is found behind hundreds of newer ones; beyond 5000 it
-// says it cannot tell (OUTCOME_UNKNOWN) rather than guess.
-TEST_F(PolosBackendTest, FindCreatedPagesThroughNewerRunsAndGivesUpBeyondItsBound) {
+// The search pages through every run of the workflow in the window, newest
+// first: a run is found behind hundreds of newer ones, and one seen before
+// the bound (5,000 runs read) is the answer even when more follow. Not
+// seen by then: it says it cannot tell (OUTCOME_UNKNOWN) rather than
+// guess.
+TEST_F(PolosBackendTest, FindCreatedPagesThroughTheWindowUpToItsBound) {
   const absl::Time since = clock_.Now();
   absl::StatusOr<v1::Execution> mine = Create(Workflow("w"), WithRequestId("req-1"));
   ASSERT_TRUE(mine.ok());
   sim_->AddExecutions("w", 450, since + absl::Seconds(1), absl::Milliseconds(1));
-  const int lists = sim_->request_count("list");
+  clock_.Advance(absl::Seconds(2));
+  int lists = sim_->request_count("list");
   absl::StatusOr<std::optional<v1::Execution>> found =
       FindCreated(Workflow("w"), WithRequestId("req-1"), since);
   ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
   EXPECT_EQ((**found).name(), mine->name());
   EXPECT_EQ(sim_->request_count("list"), lists + 3);  // 451 runs, pages of 200
 
-  sim_->AddExecutions("w", 5000, since + absl::Seconds(2), absl::Microseconds(10));
+  // Behind 5,000 newer runs: not reached.
+  sim_->AddExecutions("w", 4550, since + absl::Seconds(1), absl::Microseconds(10));
+  lists = sim_->request_count("list");
   found = FindCreated(Workflow("w"), WithRequestId("req-1"), since);
   ASSERT_FALSE(found.ok());
   EXPECT_EQ(found.status().code(), absl::StatusCode::kUnknown);
   EXPECT_EQ(ErrorReasonOf(found.status()), reason::kOutcomeUnknown) << found.status();
-  EXPECT_TRUE(absl::StrContains(found.status().message(), "too many to search")) << found.status();
+  EXPECT_TRUE(absl::StrContains(found.status().message(), "searches no further")) << found.status();
+  EXPECT_EQ(sim_->request_count("list"), lists + 25);
+
+  // Newer than those 5,000: found on the first page, the answer at the bound.
+  clock_.Advance(absl::Seconds(1));
+  absl::StatusOr<v1::Execution> newer = Create(Workflow("w"), WithRequestId("req-2"));
+  ASSERT_TRUE(newer.ok());
+  found = FindCreated(Workflow("w"), WithRequestId("req-2"), since);
+  ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
+  EXPECT_EQ((**found).name(), newer->name());
+}
+
+// A run found but not read back: the create's confirmed OUTCOME_UNKNOWN
+// with its name (the deduplicator remembers that run).
+TEST_F(PolosBackendTest, FoundRunThatCannotBeReadIsAConfirmedUnknownOutcome) {
+  const absl::Time since = clock_.Now();
+  absl::StatusOr<v1::Execution> mine = Create(Workflow("w"), WithRequestId("req-1"));
+  ASSERT_TRUE(mine.ok());
+  http::ServerResponse down;
+  down.status = 503;
+  sim_->faults().Add("get", down, /*times=*/-1);
+  absl::StatusOr<std::optional<v1::Execution>> found =
+      FindCreated(Workflow("w"), WithRequestId("req-1"), since);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(ErrorReasonOf(found.status()), reason::kOutcomeUnknown) << found.status();
+  EXPECT_EQ(testing::ErrorMetadataOf(found.status()).at("confirmed"), "true");
+  EXPECT_EQ(testing::ErrorMetadataOf(found.status()).at("name"), mine->name());
 }
 
 // A search that cannot read the list fails with the list's error.

@@ -16,7 +16,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 if [ $# -gt 0 ]; then shift; fi
-all=(blaxel_translator polos_translator event_stream page_token list_filter resource_name config)
+all=(blaxel_translator polos_translator event_stream page_token list_filter resource_name upstream_error config)
 targets=("${@:-${all[@]}}")
 build="$here/build-fuzz"
 

@@ -490,10 +490,15 @@ TEST(CurlHttpClientTest, CancelledTimerIsDroppedWithoutRunning) {
   auto cancellation = std::make_shared<Cancellation>();
   auto destroyed = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ran{false};
+  // The loop is held until the timer is cancelled, so that a stall of this
+  // thread (a slow machine, a sanitizer) cannot let it fire first.
+  absl::Notification cancelled;
+  client->loop().Post([&] { cancelled.WaitForNotification(); });
   client->loop().RunAt(
       absl::Now() + absl::Milliseconds(200), [&ran, d = DestructionFlag(destroyed)] { ran = true; },
       cancellation);
   cancellation->Cancel();
+  cancelled.Notify();
   // A later timer on the same loop runs after the cancel was handled.
   absl::Notification later;
   client->loop().RunAt(absl::Now() + absl::Milliseconds(400), [&] { later.Notify(); });

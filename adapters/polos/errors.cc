@@ -147,7 +147,9 @@ absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& f, ProbeResu
         "backend \"", f.backend,
         "\" refused the configured project id (HTTP 400); check the backend's projectId (the "
         "UUID of the Polos project the API key belongs to)");
-    if (!f.upstream_message.empty()) absl::StrAppend(&message, ": ", f.upstream_message);
+    if (!f.upstream_message.empty()) {
+      absl::StrAppend(&message, ": ", TruncateUtf8(SanitizeUtf8(f.upstream_message), 500));
+    }
     std::map<std::string, std::string> metadata = Metadata(f, execution_id);
     metadata["config_key"] = "projectId";
     return MakeError(absl::StatusCode::kFailedPrecondition, message, reason::kBackendMisconfigured,
@@ -157,7 +159,9 @@ absl::Status FailureToStatus(PolosCall call, const UpstreamFailure& f, ProbeResu
       f.upstream_code == "CANCELLATION_ERROR") {
     std::string message =
         absl::StrCat(Subject(execution_id), " on backend \"", f.backend, "\" cannot be cancelled");
-    if (!f.upstream_message.empty()) absl::StrAppend(&message, ": ", f.upstream_message);
+    if (!f.upstream_message.empty()) {
+      absl::StrAppend(&message, ": ", TruncateUtf8(SanitizeUtf8(f.upstream_message), 500));
+    }
     return MakeError(absl::StatusCode::kFailedPrecondition, message, reason::kFailedPrecondition,
                      Metadata(f, execution_id));
   }

@@ -73,11 +73,8 @@ bool MayHaveStartedARun(const absl::Status& status) {
 
 // Whether `status` is the write rule's OUTCOME_UNKNOWN.
 bool IsOutcomeUnknown(const absl::Status& status) {
-  if (status.code() != absl::StatusCode::kUnknown) return false;
-  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
-  google::rpc::ErrorInfo info;
-  return payload.has_value() && info.ParseFromString(std::string(*payload)) &&
-         info.reason() == reason::kOutcomeUnknown;
+  return status.code() == absl::StatusCode::kUnknown &&
+         ErrorReasonOf(status) == reason::kOutcomeUnknown;
 }
 
 }  // namespace

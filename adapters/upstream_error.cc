@@ -1,13 +1,11 @@
 #include "adapters/upstream_error.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "adapters/json_value.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -269,21 +267,14 @@ absl::Status RequestIdReusedStatus(absl::string_view backend) {
 
 namespace {
 
-bool ContainsAny(absl::string_view text, absl::Span<const std::string> secrets) {
-  for (const std::string& secret : secrets) {
-    if (!secret.empty() && absl::StrContains(text, secret)) return true;
-  }
-  return false;
-}
-
 // Iterative, so a deep document cannot exhaust the stack.
 void RedactValue(rapidjson::Value& root, rapidjson::Document::AllocatorType& allocator,
-                 absl::Span<const std::string> secrets) {
+                 const SecretSpellings& secrets) {
   std::vector<rapidjson::Value*> pending = {&root};
   auto redact = [&](rapidjson::Value& v) {
     const absl::string_view text(v.GetString(), v.GetStringLength());
-    if (!ContainsAny(text, secrets)) return;
-    const std::string clean = RedactSecrets(text, secrets);
+    if (!secrets.FoundIn(text)) return;
+    const std::string clean = secrets.Redact(text);
     v.SetString(clean.data(), static_cast<rapidjson::SizeType>(clean.size()), allocator);
   };
   while (!pending.empty()) {
@@ -305,8 +296,9 @@ void RedactValue(rapidjson::Value& root, rapidjson::Document::AllocatorType& all
 }  // namespace
 
 void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets) {
-  if (secrets.empty()) return;
-  RedactValue(doc, doc.GetAllocator(), secrets);
+  const SecretSpellings spellings(secrets);
+  if (spellings.empty()) return;
+  RedactValue(doc, doc.GetAllocator(), spellings);
 }
 
 absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
@@ -316,29 +308,16 @@ absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
   return doc;
 }
 
-std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets) {
-  std::vector<absl::string_view> longest_first;
-  for (const std::string& secret : secrets) {
-    if (!secret.empty()) longest_first.push_back(secret);
-  }
-  std::sort(longest_first.begin(), longest_first.end(),
-            [](absl::string_view a, absl::string_view b) { return a.size() > b.size(); });
-  std::string out(text);
-  for (absl::string_view secret : longest_first) {
-    out = absl::StrReplaceAll(out, {{secret, kRedacted}});
-  }
-  return out;
-}
-
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets) {
   if (status.ok()) return status;
-  absl::Status out(status.code(), RedactSecrets(status.message(), secrets));
+  const SecretSpellings spellings(secrets);
+  absl::Status out(status.code(), spellings.Redact(status.message()));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     if (url == kFieldViolationTypeUrl) {
       google::rpc::BadRequest bad;
       if (!bad.ParseFromString(std::string(payload))) return;
       for (auto& v : *bad.mutable_field_violations()) {
-        v.set_description(RedactSecrets(v.description(), secrets));
+        v.set_description(spellings.Redact(v.description()));
       }
       out.SetPayload(url, absl::Cord(bad.SerializeAsString()));
       return;
@@ -348,7 +327,7 @@ absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::str
       out.SetPayload(url, payload);
       return;
     }
-    for (auto& [key, value] : *info.mutable_metadata()) value = RedactSecrets(value, secrets);
+    for (auto& [key, value] : *info.mutable_metadata()) value = spellings.Redact(value);
     out.SetPayload(url, absl::Cord(info.SerializeAsString()));
   });
   return out;

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "adapters/redaction.h"
 #include "rapidjson/document.h"
 
 namespace execgw {
@@ -174,26 +175,14 @@ absl::Status WriteTransportFailure(const WriteOutcome& outcome, const absl::Stat
 // field=request_id and backend.
 absl::Status RequestIdReusedStatus(absl::string_view backend);
 
-// What a redacted secret reads as.
-inline constexpr absl::string_view kRedacted = "[redacted]";
-
-// `text` with every occurrence of each of `secrets` (credentials the gateway
-// sent upstream) replaced by kRedacted; empty secrets are skipped, and a
-// secret containing another is replaced whole. Redact upstream text as soon
-// as it is read and before it is cut short anywhere: a cut through a secret
-// leaves a prefix that no later redaction recognises. Redact decoded text
-// (JSON strings after parsing), not raw bodies: an escaped echo ("\/",
-// "\u0041") only matches once decoded.
-std::string RedactSecrets(absl::string_view text, absl::Span<const std::string> secrets);
-
-// The same for a status: its message, the values of its ErrorInfo
+// RedactSecrets (adapters/redaction.h) for a status: its message, the values of its ErrorInfo
 // metadata and its field violations' descriptions; other payloads are kept. A last line of defence
 // for statuses built from text that did not come through the redaction above.
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets);
 
-// Redacts each of `secrets` from every string (and member name) of a parsed
-// upstream document, in place: what a 2xx body echoes of a credential
-// (in any JSON escape) must not reach callers through the translated
+// Redacts each of `secrets` (in every spelling RedactSecrets matches) from
+// every string (and member name) of a parsed upstream document, in place:
+// what a 2xx body echoes of a credential must not reach callers through the translated
 // execution (extra_fields, unparsed_fields...). Cheap when nothing matches.
 void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets);
 

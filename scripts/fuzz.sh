@@ -11,11 +11,18 @@
 # keep the input in tests/fuzz/regressions/<target>/ (the ctest
 # fuzz_replay.<target> replays it in the ordinary build).
 # Figures per target (executions, per second, cov, ft): build-fuzz/fuzz-stats.txt.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: names without _fuzz)
+# Usage: scripts/fuzz.sh [SECONDS | --runs=N] [TARGET...]   (targets: names without _fuzz)
+# --runs=N runs each target for N executions instead (the long run: 10000000).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 if [ $# -gt 0 ]; then shift; fi
+limit=(-max_total_time="$seconds")
+each="$seconds s"
+case "$seconds" in
+  --runs=*) limit=(-runs="${seconds#--runs=}"); each="${seconds#--runs=} executions" ;;
+  *[!0-9]* | '') echo "usage: scripts/fuzz.sh [SECONDS | --runs=N] [TARGET...]" >&2; exit 2 ;;
+esac
 all=(blaxel_translator polos_translator event_stream page_token list_filter resource_name upstream_error config)
 targets=("${@:-${all[@]}}")
 build="$here/build-fuzz"
@@ -67,7 +74,7 @@ for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"
   log="$build/$t.log"
   mkdir -p "$corpus"
-  if ! "$build/fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout=10 -max_len=8192 \
+  if ! "$build/fuzz/${t}_fuzz" "${limit[@]}" -timeout=10 -max_len=8192 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
       "$corpus" "$seeds/$t" >"$log" 2>&1; then
     failed+=("$t")
@@ -85,4 +92,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: FAILED: ${failed[*]} (inputs in $artifacts; logs build-fuzz/<target>.log)"
   exit 1
 fi
-echo "fuzz: ok (${#targets[@]} targets, ${seconds} s each, $(($(date +%s) - start)) s in all)"
+echo "fuzz: ok (${#targets[@]} targets, $each each, $(($(date +%s) - start)) s in all)"

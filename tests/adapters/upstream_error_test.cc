@@ -185,6 +185,15 @@ TEST(RedactJsonStringsTest, DecodedStringsAndKeys) {
   EXPECT_THAT(out, HasSubstr(R"("a":"[redacted]")"));
   EXPECT_THAT(out, HasSubstr(R"("[redacted]":1)"));
   EXPECT_THAT(out, HasSubstr(R"("keep":"plain")"));
+
+  // Spellings JSON decoding leaves: percent-encoded, an HTML reference,
+  // base64 (c2tfbGl2ZV8wMTIzNDU2Nzg5 is "sk_live_0123456789").
+  doc = ParseJson(R"({"url":"https://x/?k=sk%5Flive_0123456789","html":"sk&#95;live_0123456789",)"
+                  R"("b64":["c2tfbGl2ZV8wMTIzNDU2Nzg5"],"keep":"50%25 &amp; more"})");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  RedactJsonStrings(*doc, secrets);
+  EXPECT_EQ(JsonToString(*doc), R"({"url":"https://x/?k=[redacted]","html":"[redacted]",)"
+                                R"("b64":["[redacted]"],"keep":"50%25 &amp; more"})");
 }
 
 TEST(OutcomeUnknownStatusTest, SaysWhatIsKnown) {

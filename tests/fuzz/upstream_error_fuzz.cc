@@ -15,8 +15,9 @@
 //  - the message is bounded (fuzz_checks.h) and valid UTF-8, and so is
 //    every metadata value;
 //  - no message or metadata value holds the credential the request was
-//    sent with (kSecret), however the body spells it (raw or in any JSON
-//    escape), nor its first 12 characters where the answer holds them only
+//    sent with (kSecret), however the body spells it (raw, in any JSON
+//    escape, or in a spelling adapters/redaction.h lists: percent-encoded,
+//    HTML references, base64), nor its first 12 characters where the answer holds them only
 //    as part of the whole secret (a cut through an echo of it);
 //  - a RetryInfo delay is not negative;
 //  - the verdict is deterministic.
@@ -35,6 +36,7 @@
 #include "adapters/blaxel/errors.h"
 #include "adapters/json_value.h"
 #include "adapters/polos/errors.h"
+#include "adapters/redaction.h"
 #include "google/rpc/error_details.pb.h"
 #include "tests/fuzz/fuzz_checks.h"
 
@@ -106,6 +108,9 @@ bool PrefixOnlyInTheSecret(const http::HttpResponse& response) {
 void CheckText(absl::string_view what, absl::string_view text, bool prefix_is_a_cut) {
   FUZZ_CHECK(SanitizeUtf8(text) == text, what, " is not UTF-8: ", text.substr(0, 300));
   FUZZ_CHECK(!absl::StrContains(text, kSecret), what, " holds the secret: ", text.substr(0, 300));
+  static const SecretSpellings* spellings = new SecretSpellings({std::string(kSecret)});
+  FUZZ_CHECK(!spellings->FoundIn(text), what,
+             " holds the secret spelt otherwise: ", text.substr(0, 300));
   FUZZ_CHECK(!prefix_is_a_cut || !absl::StrContains(text, kSecretPrefix), what,
              " holds the start of the secret: ", text.substr(0, 300));
 }

@@ -242,6 +242,32 @@ TEST_F(BlaxelOAuthTest, SecretEchoedAcrossTheCutIsRedactedWhole) {
   EXPECT_THAT(e.status().message(), HasSubstr("bad [redacted] [redacted]"));
 }
 
+// The client secret echoed in the spellings no JSON decoding undoes: every
+// byte percent-encoded (a form body), as HTML references and in base64.
+TEST_F(BlaxelOAuthTest, SecretEchoedEncodedIsRedacted) {
+  const absl::string_view secret = kClientSecret;
+  std::string percent;
+  std::string html;
+  for (const char c : secret) {
+    absl::StrAppend(&percent, "%", absl::Hex(c, absl::kZeroPad2));
+    absl::StrAppend(&html, "&#", static_cast<int>(c), ";");
+  }
+  const std::string base64 = absl::Base64Escape(secret);
+  sim_->faults().Add(
+      "token",
+      Reply(401, absl::StrCat(R"({"code":401,"error":"invalid_client","message":")",
+                              "client_secret=", percent, " ", html, " ", base64, R"("})")));
+  absl::StatusOr<v1::Execution> e = Get("e1");  // Get() checks for the raw secret
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  const std::string all = AllText(e.status());
+  for (const std::string& form : {percent, html, base64.substr(0, 12)}) {
+    EXPECT_FALSE(absl::StrContains(all, form.substr(0, 12))) << form << " in " << all;
+  }
+  EXPECT_THAT(std::string(e.status().message()),
+              HasSubstr("client_secret=[redacted] [redacted] [redacted]"));
+}
+
 TEST_F(BlaxelOAuthTest, AccessTokenEchoedEscapedIsRedacted) {
   ASSERT_TRUE(Get("e1").ok());
   std::vector<RecordingHttpClient::Sent> sent = client_->sent_to("/executions/");

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -244,6 +245,28 @@ TEST_F(PolosBackendTest, KeyEchoedByUpstreamIsRedacted) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(absl::StrContains(e.status().message(), "[redacted]")) << e.status();
+
+  // Spelt in ways no JSON decoding undoes: every byte percent-encoded, as
+  // HTML references, in base64 (as in a Basic credential "k:<key>").
+  std::string percent;
+  std::string html;
+  for (const char c : sim_->api_key()) {
+    absl::StrAppend(&percent, "%", absl::Hex(c, absl::kZeroPad2));
+    absl::StrAppend(&html, "&#x", absl::Hex(c), ";");
+  }
+  const std::string basic = absl::Base64Escape(absl::StrCat("k:", sim_->api_key()));
+  echo.body = absl::StrCat(R"({"error":"bad key )", percent, " ", html, " Basic ", basic,
+                           R"(","error_type":"UNAUTHORIZED"})");
+  sim_->faults().Add("get", echo);
+  e = Get(kMissingId);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnauthenticated);
+  const std::string all = AllText(e.status());
+  for (const std::string& form : {percent, html, basic.substr(4)}) {
+    EXPECT_FALSE(absl::StrContains(all, form.substr(0, 12))) << form << " in " << all;
+  }
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "bad key [redacted] [redacted] Basic "))
+      << e.status();
 }
 
 TEST_F(PolosBackendTest, KeyEchoedAcrossACutIsRedactedWhole) {

@@ -159,11 +159,27 @@ std::vector<std::string> Base64Cores(absl::string_view secret) {
 }  // namespace
 
 SecretSpellings::SecretSpellings(absl::Span<const std::string> secrets) {
+  for (const char escape : {'%', '&', '\\'}) single_[static_cast<unsigned char>(escape)] = true;
   for (const std::string& secret : secrets) {
-    if (!secret.empty()) secrets_.push_back({secret, Base64Cores(secret)});
+    if (secret.empty()) continue;
+    secrets_.push_back({secret, Base64Cores(secret)});
+    AddStart(secret);
+    // The first byte raw, the second escaped.
+    for (const char escape : {'%', '&', '\\'}) AddStart(std::string{secret[0], escape});
+    for (const std::string& core : secrets_.back().base64) AddStart(core);
   }
   std::stable_sort(secrets_.begin(), secrets_.end(),
                    [](const Secret& a, const Secret& b) { return a.raw.size() > b.raw.size(); });
+}
+
+void SecretSpellings::AddStart(absl::string_view pattern) {
+  const auto a = static_cast<unsigned char>(pattern[0]);
+  if (pattern.size() == 1) {
+    single_[a] = true;
+    return;
+  }
+  const size_t bit = PairBit(a, static_cast<unsigned char>(pattern[1]));
+  pairs_[bit / 64] |= uint64_t{1} << (bit % 64);
 }
 
 size_t SecretSpellings::SpellingEnd(absl::string_view text, size_t at) const {
@@ -180,15 +196,9 @@ size_t SecretSpellings::SpellingEnd(absl::string_view text, size_t at) const {
 }
 
 bool SecretSpellings::FoundIn(absl::string_view text) const {
-  for (const Secret& secret : secrets_) {
-    if (absl::StrContains(text, secret.raw)) return true;
-    for (const std::string& core : secret.base64) {
-      if (absl::StrContains(text, core)) return true;
-    }
-  }
-  if (secrets_.empty() || text.find_first_of("%&\\") == absl::string_view::npos) return false;
+  if (secrets_.empty()) return false;
   for (size_t at = 0; at < text.size(); ++at) {
-    if (SpellingEnd(text, at) != kNoMatch) return true;
+    if (MayStartAt(text, at) && SpellingEnd(text, at) != kNoMatch) return true;
   }
   return false;
 }
@@ -198,7 +208,7 @@ std::string SecretSpellings::Redact(absl::string_view text) const {
   std::string out;
   out.reserve(text.size());
   for (size_t at = 0; at < text.size();) {
-    const size_t end = SpellingEnd(text, at);
+    const size_t end = MayStartAt(text, at) ? SpellingEnd(text, at) : kNoMatch;
     if (end == kNoMatch) {
       out.push_back(text[at++]);
     } else {

@@ -295,17 +295,24 @@ void RedactValue(rapidjson::Value& root, rapidjson::Document::AllocatorType& all
 
 }  // namespace
 
+void RedactJsonStrings(rapidjson::Document& doc, const SecretSpellings& secrets) {
+  if (!secrets.empty()) RedactValue(doc, doc.GetAllocator(), secrets);
+}
+
 void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets) {
-  const SecretSpellings spellings(secrets);
-  if (spellings.empty()) return;
-  RedactValue(doc, doc.GetAllocator(), spellings);
+  RedactJsonStrings(doc, SecretSpellings(secrets));
+}
+
+absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
+                                                      const SecretSpellings& secrets) {
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+  if (doc.ok()) RedactJsonStrings(*doc, secrets);
+  return doc;
 }
 
 absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
                                                       absl::Span<const std::string> secrets) {
-  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
-  if (doc.ok()) RedactJsonStrings(*doc, secrets);
-  return doc;
+  return ParseRedactedJson(body, SecretSpellings(secrets));
 }
 
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets) {

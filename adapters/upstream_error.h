@@ -185,6 +185,7 @@ absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::str
 // what a 2xx body echoes of a credential must not reach callers through the translated
 // execution (extra_fields, unparsed_fields...). Cheap when nothing matches.
 void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets);
+void RedactJsonStrings(rapidjson::Document& doc, const SecretSpellings& secrets);
 
 // The one way adapters read a 2xx upstream body: parsed (ParseJson, whose
 // error it returns), then each of `secrets` (every credential the upstream
@@ -192,6 +193,10 @@ void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> s
 // anything of it is translated.
 absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
                                                       absl::Span<const std::string> secrets);
+// The same with the secrets' spellings built beforehand (a backend whose
+// credentials do not change builds them once).
+absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
+                                                      const SecretSpellings& secrets);
 
 // Reads back the ErrorInfo reason of a status built by MakeError ("" if none).
 std::string ErrorReasonOf(const absl::Status& status);

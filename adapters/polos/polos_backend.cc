@@ -61,6 +61,9 @@ struct PolosApi {
   // The credentials sent upstream (the API key): ReadFailure redacts them
   // from upstream text before cutting it.
   std::vector<std::string> secrets;
+  // Their spellings (adapters/redaction.h), built once: every 2xx body and
+  // event is redacted with them.
+  SecretSpellings spellings{secrets};
 
   // Last line of defence: the secrets out of a status' message and ErrorInfo
   // metadata, whatever text it was built from.
@@ -97,7 +100,7 @@ struct PolosApi {
   // anything is translated: what an upstream echoes of a credential would
   // otherwise reach callers (extra_fields, input...).
   absl::StatusOr<rapidjson::Document> ReadJson(const http::HttpResponse& response) const {
-    return ParseRedactedJson(response.body, secrets);
+    return ParseRedactedJson(response.body, spellings);
   }
 };
 
@@ -674,7 +677,7 @@ class PolosChangeFeed final : public ChangeFeed {
     void Event(const http::SseEvent& e) {
       if (ending.has_value() || closed) return;
       if (e.data == "keepalive") return;
-      absl::StatusOr<rapidjson::Document> doc = ParseRedactedJson(e.data, config->secrets);
+      absl::StatusOr<rapidjson::Document> doc = ParseRedactedJson(e.data, config->spellings);
       if (doc.ok() && doc->IsObject()) {
         auto type = doc->FindMember("type");
         if (type != doc->MemberEnd() && type->value.IsString() &&

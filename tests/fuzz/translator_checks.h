@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "adapters/redaction.h"
 #include "adapters/resource_name.h"
 #include "adapters/upstream_error.h"
 #include "execgw/v1/execution.pb.h"
@@ -29,7 +30,8 @@ inline absl::StatusOr<rapidjson::Document> ReadUpstreamBody(const uint8_t* data,
 }
 
 // `e` is a valid message (its strings UTF-8: it serialises and parses back
-// the same), carries an etag and the backend, echoes no secret, and its
+// the same), carries an etag and the backend, echoes no secret (in any
+// spelling adapters/redaction.h knows), and its
 // name is either empty or the canonical name of (backend, `job`,
 // `execution`), which parses back to those ids.
 inline void CheckExecution(const v1::Execution& e, absl::string_view job,
@@ -41,6 +43,9 @@ inline void CheckExecution(const v1::Execution& e, absl::string_view job,
   FUZZ_CHECK(e.backend() == kBackend, e.backend());
   const std::string text = e.DebugString();
   FUZZ_CHECK(!absl::StrContains(text, kSecret), "the secret reaches the execution: ", text);
+  // Nor in a spelling the redaction knows (percent-encoded, base64...).
+  static const SecretSpellings* spellings = new SecretSpellings({std::string(kSecret)});
+  FUZZ_CHECK(!spellings->FoundIn(text), "the secret reaches the execution spelt otherwise: ", text);
   if (e.name().empty()) return;
   absl::StatusOr<ExecutionName> name = ParseExecutionName(e.name());
   FUZZ_CHECK(name.ok(), e.name(), ": ", name.status().ToString());

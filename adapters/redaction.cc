@@ -77,9 +77,12 @@ void AddHtmlReferenceEnds(absl::string_view text, size_t at, unsigned char byte,
     const bool hex = q < text.size() && (text[q] == 'x' || text[q] == 'X');
     if (hex) ++q;
     const size_t digits = q;
+    while (q < text.size() && text[q] == '0') ++q;  // leading zeros, any number of them
+    const size_t significant = q;
     value = 0;
-    // (At most 7 digits: no code point needs more, and the value stays small.)
-    while (q < text.size() && q - digits < 7 &&
+    // (At most 7 significant digits: no code point needs more, and the
+    // value stays small.)
+    while (q < text.size() && q - significant < 7 &&
            (hex ? absl::ascii_isxdigit(text[q]) : absl::ascii_isdigit(text[q]))) {
       value = value * (hex ? 16 : 10) + HexDigit(text[q]);
       ++q;
@@ -119,7 +122,10 @@ void AddByteEnds(absl::string_view text, size_t at, unsigned char byte, Ends& en
 
 // The end of the longest spelling of `secret`, byte by byte, that starts
 // at text[at], or kNoMatch. Every spelling is followed at once (an '&'
-// may be itself or begin an escape), so no input makes this backtrack.
+// may be itself or begin an escape), so no input makes this backtrack:
+// the work is the secret's length times the number of distinct ends
+// alive, which only a secret with runs of '\' (spelt "\" or "\\") makes
+// more than a few.
 size_t EscapedEnd(absl::string_view text, size_t at, absl::string_view secret) {
   const char first = text[at];
   if (first != secret[0] && first != '%' && first != '&' && first != '\\') return kNoMatch;
@@ -166,10 +172,11 @@ SecretSpellings::SecretSpellings(absl::Span<const std::string> secrets) {
     AddStart(secret);
     // The first byte raw, the second escaped.
     for (const char escape : {'%', '&', '\\'}) AddStart(std::string{secret[0], escape});
-    for (const std::string& core : secrets_.back().base64) AddStart(core);
+    for (const std::string& core : secrets_.back().base64) {
+      AddStart(core);
+      for (const char escape : {'%', '&', '\\'}) AddStart(std::string{core[0], escape});
+    }
   }
-  std::stable_sort(secrets_.begin(), secrets_.end(),
-                   [](const Secret& a, const Secret& b) { return a.raw.size() > b.raw.size(); });
 }
 
 void SecretSpellings::AddStart(absl::string_view pattern) {
@@ -183,16 +190,16 @@ void SecretSpellings::AddStart(absl::string_view pattern) {
 }
 
 size_t SecretSpellings::SpellingEnd(absl::string_view text, size_t at) const {
+  size_t longest = kNoMatch;
+  auto keep = [&longest](size_t end) {
+    if (end != kNoMatch && (longest == kNoMatch || end > longest)) longest = end;
+  };
   for (const Secret& secret : secrets_) {
-    size_t end = EscapedEnd(text, at, secret.raw);
-    for (const std::string& core : secret.base64) {
-      if (absl::StartsWith(text.substr(at), core)) {
-        end = end == kNoMatch ? at + core.size() : std::max(end, at + core.size());
-      }
-    }
-    if (end != kNoMatch) return end;
+    keep(EscapedEnd(text, at, secret.raw));
+    // (Base64 in a URL or a form body has its '+', '/' and '=' escaped.)
+    for (const std::string& core : secret.base64) keep(EscapedEnd(text, at, core));
   }
-  return kNoMatch;
+  return longest;
 }
 
 bool SecretSpellings::FoundIn(absl::string_view text) const {

@@ -17,7 +17,7 @@ namespace execgw {
 // What a redacted secret reads as.
 inline constexpr absl::string_view kRedacted = "[redacted]";
 
-// Each of `secrets` (empty ones skipped), longest first, with the spellings
+// Each of `secrets` (empty ones skipped) with the spellings
 // of it that are matched besides byte for byte:
 //  - every byte may be escaped on its own, as percent-encoding (%2F, %2f),
 //    a numeric HTML character reference (&#47; &#x2F;, ';' optional as
@@ -28,8 +28,11 @@ inline constexpr absl::string_view kRedacted = "[redacted]";
 //  - base64, standard or URL-safe alphabet, as the secret alone or inside
 //    a longer encoded text (user:secret in a Basic credential): the
 //    characters that encode the secret's bits only, at each of the three
-//    alignments. Secrets under 8 bytes are not matched in base64 (their
-//    few characters would match innocent text).
+//    alignments, each character raw or escaped as above (base64 in a URL
+//    has its '+' and '/' percent-encoded). Secrets under 8 bytes are not
+//    matched in base64 (their few characters would match innocent text).
+// Not matched: a space spelt '+' (form encoding), two layers of escapes,
+// other encodings (hex, quoted-printable...).
 // Built once per set of secrets (a few base64 encodings each), then used
 // for any number of texts.
 class SecretSpellings {
@@ -42,9 +45,10 @@ class SecretSpellings {
   // the text, a table lookup a byte, where it holds none.
   bool FoundIn(absl::string_view text) const;
 
-  // `text` with every spelling of a secret replaced by kRedacted, longest
-  // secret first at each position (a secret containing another is replaced
-  // whole), and each spelling as long as it runs.
+  // `text` with every spelling of a secret replaced by kRedacted, from the
+  // left, the longest spelling of any secret at each position (a secret
+  // containing another is replaced whole). Two overlapping echoes leave
+  // the second one's tail (in "ababab", with secret "abab": "[redacted]ab").
   std::string Redact(absl::string_view text) const;
 
  private:

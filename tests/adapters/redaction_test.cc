@@ -1,9 +1,11 @@
 #include "adapters/redaction.h"
 
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -144,14 +146,106 @@ TEST(SecretSpellingsTest, FoundInAgreesWithRedact) {
 }
 
 TEST(SecretSpellingsTest, AdversarialTextIsReadInOnePass) {
-  // Every '&' could begin a reference and every '%' an escape: no
-  // spelling is followed twice, whatever the text (this would take hours
-  // if the matcher backtracked).
-  const std::string secret = "&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&x";
-  std::string text;
-  for (int i = 0; i < 2000; ++i) text += "&amp;&#38;&";
-  EXPECT_LT(Redacted(absl::StrCat(text, "x"), secret).size(), text.size());
+  // Every '\' of the text could be the secret's '\' itself or begin its
+  // escape "\\": a matcher that tried one spelling, then the other, would
+  // take 2^20 steps at each of the 2,000 positions; this one follows both
+  // at once.
+  const std::string secret = absl::StrCat(std::string(20, '\\'), "x");
+  const std::string text(2000, '\\');
   EXPECT_EQ(Redacted(text, secret), text);
+  // The leftmost spelling: the last 20 "\\" pairs and the 'x'.
+  EXPECT_EQ(Redacted(absl::StrCat(text, "x"), secret), absl::StrCat(text.substr(40), kRedacted));
+}
+
+TEST(SecretSpellingsTest, EveryStartAndEnd) {
+  // The first byte raw and the second escaped; a one-byte secret at the
+  // end of the text; a secret at the very start.
+  EXPECT_EQ(Redacted("(b%78-secret-key-Zq7/Wm+3Kd==9)"), "([redacted])");
+  EXPECT_EQ(Redacted("(b&#120;-secret-key-Zq7/Wm+3Kd==9)"), "([redacted])");
+  EXPECT_EQ(Redacted("xyzy", "y"), "x[redacted]z[redacted]");
+  EXPECT_EQ(Redacted("%79", "y"), "[redacted]");
+  EXPECT_EQ(Redacted("bx-secret-key-Zq7/Wm+3Kd==9..."), "[redacted]...");
+  // References with leading zeros, as HTML reads them.
+  EXPECT_EQ(Redacted("&#00000112;&#x000078;-key-<Lp&\"4Rt'9>", kOddKey), "[redacted]");
+}
+
+TEST(SecretSpellingsTest, Base64WithItsPunctuationEscaped) {
+  // A Basic credential in a URL: '+', '/' and '=' percent-encoded; in a
+  // JSON text inside a string: '/' as "\/".
+  // ('>' and '?' encode as '+' and '/'.)
+  const std::string key = "web-key->>>???>>>???";
+  const std::string basic = absl::Base64Escape(absl::StrCat("client:", key));
+  ASSERT_TRUE(absl::StrContains(basic, "+") && absl::StrContains(basic, "/")) << basic;
+  const std::string in_url = absl::StrReplaceAll(basic, {{"+", "%2B"}, {"/", "%2F"}, {"=", "%3D"}});
+  const std::string redacted = Redacted(absl::StrCat("?auth=", in_url), key);
+  EXPECT_THAT(redacted, HasSubstr("[redacted]"));
+  EXPECT_LT(redacted.size(), 6 + 10 + 16) << redacted;  // a few characters each side
+  const std::string in_json = absl::StrReplaceAll(basic, {{"/", "\\/"}});
+  EXPECT_EQ(Redacted(in_json, key), Redacted(basic, key));
+  EXPECT_NE(Redacted(basic, key), basic);
+}
+
+TEST(SecretSpellingsTest, ARedactedPositionHoldsTheLongestSpellingOfAnySecret) {
+  // At the same position a shorter secret's spelling can run longer than a
+  // longer secret's: the longest spelling wins.
+  const SecretSpellings both({"abcdefgh-long", "abcd%65"});
+  EXPECT_EQ(both.Redact("abcd%2565 abcdefgh-long"), "[redacted] [redacted]");
+  EXPECT_EQ(both.Redact("abcd%65"), "[redacted]");
+}
+
+// Echoes spelt at random, byte by byte, in every spelling the header
+// lists, between two innocent texts: each is found and replaced whole.
+TEST(SecretSpellingsTest, RandomSpellingsAreRedactedWhole) {
+  std::mt19937 random(20261203);
+  const std::vector<std::string> secrets = {std::string(kKey), std::string(kOddKey)};
+  const SecretSpellings spellings(secrets);
+  auto named = [](char c) -> std::string {
+    switch (c) {
+      case '&':
+        return "&amp;";
+      case '<':
+        return "&lt;";
+      case '>':
+        return "&gt;";
+      case '"':
+        return "&quot;";
+      case '\'':
+        return "&apos;";
+      default:
+        return "";
+    }
+  };
+  for (int round = 0; round < 2000; ++round) {
+    const std::string& secret = secrets[round % 2];
+    std::string spelt;
+    for (const char c : secret) {
+      switch (random() % 7) {
+        case 0:
+          spelt += absl::StrFormat("%%%02X", c);
+          break;
+        case 1:
+          spelt += absl::StrFormat("%%%02x", c);
+          break;
+        case 2:
+          spelt += absl::StrFormat("&#%d;", c);
+          break;  // (';' left out: HtmlReferences)
+        case 3:
+          spelt += absl::StrFormat("&#x%X;", c);
+          break;
+        case 4:
+          spelt += absl::StrFormat("\\u%04x", c);
+          break;
+        case 5:
+          spelt += named(c).empty() ? std::string(1, c) : named(c);
+          break;
+        default:
+          spelt += c;
+      }
+    }
+    const std::string text = absl::StrCat("before ( ", spelt, " ) after");
+    ASSERT_TRUE(spellings.FoundIn(text)) << text;
+    ASSERT_EQ(spellings.Redact(text), "before ( [redacted] ) after") << text;
+  }
 }
 
 }  // namespace

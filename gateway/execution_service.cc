@@ -469,6 +469,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ExecutionService::WatchExecution(
   WatchStream::Params params{&worker.watches(), *backend,   *std::move(name),
                              request.etag(),    *heartbeat, *std::move(slot)};
   params.secrets = secrets;
+  params.deadline = DeadlineOf(*context);
   params.on_finish = [observation = std::move(observation)](const grpc::Status& status) {
     observation->Finish(status);
   };

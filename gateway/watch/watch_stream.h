@@ -40,6 +40,10 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public Wa
     std::string resume_etag;
     absl::Duration heartbeat_interval;
     WatchLimits::Slot slot;
+    // The caller's deadline: the stream ends itself then, with
+    // DEADLINE_EXCEEDED, on its own loop's timer instead of waiting for
+    // gRPC's cancellation to reach the loop. InfiniteFuture for none.
+    absl::Time deadline = absl::InfiniteFuture();
     // Stripped from the error the stream ends with; must outlive it.
     absl::Span<const std::string> secrets;
     // Optional: called once with the status the stream ends with, just
@@ -60,7 +64,7 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public Wa
 
  protected:
   explicit WatchStream(Params params);
-  ~WatchStream() override = default;
+  ~WatchStream() override { timers_->Cancel(); }
 
   // The gRPC side: StartWrite and Finish, replaced by the tests that drive
   // the stream's logic without a call.
@@ -72,6 +76,8 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public Wa
  private:
   EventLoop& loop() { return params_.hub->loop(); }
   void Subscribe();
+  // Ends the stream at params_.deadline (a timer set by the constructor).
+  void ScheduleDeadline();
   // Starts the next write if none is in flight, or ends the stream.
   void WriteNext();
   // The status that ends a stream on shutdown, with the etag to resume

@@ -103,13 +103,15 @@ std::string ResumeEtagOf(const grpc::Status& status) {
 
 class WatchStreamTest : public ::testing::Test {
  protected:
-  std::unique_ptr<RecordedStream> NewStream(const std::string& resume_etag) {
+  std::unique_ptr<RecordedStream> NewStream(const std::string& resume_etag,
+                                            absl::Time deadline = absl::InfiniteFuture()) {
     auto slot = limits_.Acquire("ipv4:127.0.0.1");
     EXPECT_TRUE(slot.ok()) << slot.status();
     // Never subscribed (Start is not called): the test plays the hub.
-    return std::make_unique<RecordedStream>(
-        WatchStream::Params{&hub_, nullptr, ExecutionName{"bx", "etl", "exec-1"}, resume_etag,
-                            absl::Seconds(15), *std::move(slot)});
+    WatchStream::Params params{&hub_,       nullptr,           ExecutionName{"bx", "etl", "exec-1"},
+                               resume_etag, absl::Seconds(15), *std::move(slot)};
+    params.deadline = deadline;
+    return std::make_unique<RecordedStream>(std::move(params));
   }
 
   testing::SimulatedEventLoop loop_{absl::FromUnixSeconds(1000)};
@@ -203,6 +205,46 @@ TEST_F(WatchStreamTest, OnlyTheNewestUnsentContentIsWrittenAfterTheOneInFlight) 
   EXPECT_EQ(stream->written()[1].execution().etag(), "etag-3");
   EXPECT_FALSE(stream->in_flight());
   EXPECT_FALSE(stream->finished().has_value());
+}
+
+TEST_F(WatchStreamTest, TheDeadlineEndsTheStreamOnTheLoopWithoutGrpcsCancellation) {
+  const absl::Time deadline = loop_.Now() + absl::Seconds(30);
+  auto stream = NewStream("", deadline);
+  stream->OnExecution(Snapshot("etag-1", false));
+  stream->Complete();
+  loop_.AdvanceTo(deadline - absl::Milliseconds(1));
+  EXPECT_FALSE(stream->finished().has_value()) << "ended before its deadline";
+  loop_.AdvanceTo(deadline);
+  ASSERT_TRUE(stream->finished().has_value()) << "still open at its deadline";
+  EXPECT_EQ(stream->finished()->error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // Nothing more is written once it has ended.
+  stream->OnExecution(Snapshot("etag-2", true));
+  EXPECT_EQ(stream->written().size(), 1u);
+}
+
+TEST_F(WatchStreamTest, AtTheDeadlineAWriteInFlightIsWaitedForAndWhatIsQueuedDropped) {
+  const absl::Time deadline = loop_.Now() + absl::Seconds(30);
+  auto stream = NewStream("", deadline);
+  stream->OnExecution(Snapshot("etag-1", false));
+  stream->OnExecution(Snapshot("etag-2", false));  // queued behind etag-1
+  loop_.AdvanceTo(deadline);
+  EXPECT_FALSE(stream->finished().has_value()) << "finished with a write in flight";
+  stream->Complete(/*ok=*/false);  // gRPC fails the write of a call past its deadline
+  ASSERT_TRUE(stream->finished().has_value());
+  EXPECT_EQ(stream->finished()->error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(stream->written().size(), 1u) << "the queued content was written after the deadline";
+}
+
+TEST_F(WatchStreamTest, AStreamThatEndedBeforeItsDeadlineIsNotEndedAgain) {
+  const absl::Time deadline = loop_.Now() + absl::Seconds(30);
+  auto stream = NewStream("", deadline);
+  stream->OnExecution(Snapshot("etag-final", true));
+  stream->Complete();
+  ASSERT_TRUE(stream->finished().has_value());
+  EXPECT_TRUE(stream->finished()->ok());
+  // RecordedStream fails the test on a second Finish.
+  loop_.AdvanceTo(deadline + absl::Seconds(1));
+  EXPECT_TRUE(stream->finished()->ok());
 }
 
 }  // namespace

@@ -293,6 +293,35 @@ TEST_F(BlaxelOAuthTest, AccessTokenEchoedEscapedIsRedacted) {
   EXPECT_THAT(AllText(e.status()), HasSubstr("NF_[redacted]"));
 }
 
+// The token a 2xx body was fetched with, echoed in it, is redacted with the
+// client secret; after a refresh the new token is (the backend builds the
+// spellings once per token, adapters/blaxel/blaxel_backend.cc).
+TEST_F(BlaxelOAuthTest, TheTokenEchoedInAnExecutionIsRedactedBeforeAndAfterARefresh) {
+  std::vector<std::string> seen_tokens;
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(Get("e1").ok());
+    std::vector<RecordingHttpClient::Sent> sent = client_->sent_to("/executions/");
+    ASSERT_FALSE(sent.empty());
+    const std::string token(absl::StripPrefix(sent.back().authorization, "Bearer "));
+    ASSERT_TRUE(absl::StartsWith(token, "bl-oauth-")) << token;
+    seen_tokens.push_back(token);
+    const std::string id = absl::StrCat("echo", round);
+    sim_->PutRaw(kJob, id,
+                 absl::StrCat(R"({"metadata":{"id":")", id, R"("},"status":"running",)",
+                              R"("debug":{"auth":"Bearer )", token, R"(","secret":")",
+                              kClientSecret, R"("}})"));
+    absl::StatusOr<v1::Execution> e = Get(id);
+    ASSERT_TRUE(e.ok()) << e.status();
+    const std::string text = e->DebugString();
+    EXPECT_FALSE(absl::StrContains(text, token)) << text;
+    EXPECT_FALSE(absl::StrContains(text, kClientSecret)) << text;
+    EXPECT_THAT(text, HasSubstr("Bearer [redacted]"));
+    clock_.Advance(absl::Seconds(4000));  // past the token's half-life: the next call refreshes
+  }
+  EXPECT_EQ(tokens(), 2);
+  EXPECT_NE(seen_tokens[0], seen_tokens[1]);
+}
+
 TEST_F(BlaxelOAuthTest, AFailedRefreshKeepsTheCurrentTokenWhileItIsValid) {
   ASSERT_TRUE(Get("e1").ok());
   clock_.Advance(absl::Seconds(4000));  // past half-life, still valid

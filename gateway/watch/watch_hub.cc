@@ -120,6 +120,13 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
     if (timer_ != nullptr) {
       timer_->Cancel();
       timer_ = nullptr;
+      scheduled_at_ = absl::InfiniteFuture();
+    }
+    if (hint_due_ != absl::InfiniteFuture()) {
+      // This read serves the hint that waits for the budget.
+      RefillHintBudget();
+      hint_budget_ = std::max(0.0, hint_budget_ - 1);
+      hint_due_ = absl::InfiniteFuture();
     }
     reading_ = true;
     read_again_ = false;
@@ -141,17 +148,48 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
         });
   }
 
+  // Sets the next read at `when`, or sooner if a change hint waits for the
+  // budget.
   void ScheduleAt(absl::Time when) {
     if (stopped_) return;
+    when = std::min(when, hint_due_);
     if (timer_ != nullptr) timer_->Cancel();
     timer_ = std::make_shared<Cancellation>();
+    scheduled_at_ = when;
     loop().RunAt(
         when,
         [self = shared_from_this()] {
           self->timer_ = nullptr;
+          self->scheduled_at_ = absl::InfiniteFuture();
           self->ReadNow();
         },
         timer_);
+  }
+
+  void RefillHintBudget() {
+    const absl::Time now = loop().Now();
+    hint_budget_ =
+        std::min(kHintBurst, hint_budget_ + (now - hint_budget_at_) / policy_.min_interval);
+    hint_budget_at_ = now;
+  }
+
+  // A change hint: read again at once while the hints' budget lasts
+  // (kHintBurst reads, one more per min_interval), else as soon as it
+  // allows. An event stream that floods hints (a chatty or broken
+  // upstream) then costs no more reads than polling at min_interval.
+  void OnHint() {
+    RefillHintBudget();
+    if (hint_budget_ >= 1) {
+      hint_budget_ -= 1;
+      ReadNow();
+      return;
+    }
+    const absl::Time when = loop().Now() + (1 - hint_budget_) * policy_.min_interval;
+    if (when >= hint_due_) return;  // one waits already, sooner
+    hint_due_ = when;
+    // With a read in flight, OnRead schedules the next one (ScheduleAt
+    // takes hint_due_ into account).
+    if (!reading_ && when < scheduled_at_) ScheduleAt(when);
   }
 
   void OnRead(absl::StatusOr<v1::Execution> result) {
@@ -235,7 +273,7 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
       cursor_ = cursor;
       ++hub_.counters_.change_hints;
       feed_failures_ = 0;
-      ReadNow();
+      OnHint();
     };
     callbacks.on_end = [this](absl::Status status) {
       // Not destroyed from inside its own callback.
@@ -290,6 +328,14 @@ class WatchHub::Follower : public std::enable_shared_from_this<Follower> {
   bool read_again_ = false;
   std::shared_ptr<Cancellation> read_;
   std::shared_ptr<Cancellation> timer_;
+  absl::Time scheduled_at_ = absl::InfiniteFuture();  // timer_'s time
+
+  // Reads that change hints may start at once (OnHint); a hint over budget
+  // waits until hint_due_.
+  static constexpr double kHintBurst = 5;
+  double hint_budget_ = kHintBurst;
+  absl::Time hint_budget_at_ = started_;
+  absl::Time hint_due_ = absl::InfiniteFuture();
 
   std::unique_ptr<ChangeFeed> feed_;
   std::shared_ptr<Cancellation> feed_retry_;

@@ -51,6 +51,35 @@ class Recorder final : public WatchSubscriber {
   bool shutting_down_ = false;
 };
 
+// A backend with change hints the test raises: reads go to the wrapped
+// (real) backend; FollowChanges hands the test the feed's callbacks.
+class HintingBackend final : public Backend {
+ public:
+  explicit HintingBackend(Backend& reads) : reads_(reads) {}
+
+  const std::string& name() const override { return reads_.name(); }
+  v1::BackendKind kind() const override { return reads_.kind(); }
+  void GetExecution(const ExecutionName& name, const CallContext& context,
+                    Done<v1::Execution> done) override {
+    reads_.GetExecution(name, context, std::move(done));
+  }
+  std::unique_ptr<ChangeFeed> FollowChanges(const v1::Execution&, const std::string&,
+                                            ChangeFeedCallbacks callbacks) override {
+    callbacks_ = std::move(callbacks);
+    ++feeds_;
+    return std::make_unique<ChangeFeed>();
+  }
+
+  // An event on the feed (on the loop thread, as a real feed's).
+  void Hint() { callbacks_.on_change("cursor"); }
+  int feeds() const { return feeds_; }
+
+ private:
+  Backend& reads_;
+  ChangeFeedCallbacks callbacks_;
+  int feeds_ = 0;
+};
+
 class WatchHubTest : public ::testing::Test {
  protected:
   // Reads every second, exactly (min = max), polling only.
@@ -155,6 +184,59 @@ TEST_F(WatchHubTest, ManyWatchersOfOneExecutionCostOneGetPerInterval) {
   EXPECT_LE(Gets() - 1, 21);
   EXPECT_EQ(hub_->followers(), 1u);
   EXPECT_EQ(hub_->subscribers(), 50u);
+}
+
+// Change hints read again at once, five in a burst, then no more than one
+// per min_interval however many come: a flooding event stream costs what
+// polling at the minimum interval does. A hint over budget is served when
+// the budget allows, not at the next (max_interval) poll.
+TEST_F(WatchHubTest, ChangeHintsReadAtOnceWithinABudgetAndNoFasterBeyondIt) {
+  FollowPolicy policy = Fixed();
+  policy.max_interval = absl::Seconds(30);  // the safety-net poll, out of the way
+  policy.follow_changes = true;
+  TearDown();
+  Start(policy);
+  HintingBackend hinting(*backend_);
+  sim_->PutExecution("etl", "exec-h", blaxel::SimulatedScenario::kTimeout, loop_.Now(), 1);
+  Recorder watcher;
+  hub_->Subscribe(hinting, Name("exec-h"), &watcher);
+  Settle();
+  ASSERT_EQ(Gets(), 1);
+  ASSERT_EQ(hinting.feeds(), 1) << "no feed after the first read";
+  // A burst: each of the first five hints reads again at once.
+  for (int i = 1; i <= 5; ++i) {
+    hinting.Hint();
+    Settle();
+    EXPECT_EQ(Gets(), 1 + i) << "hint " << i;
+  }
+  // A flood at the same instant: no read until the budget allows one.
+  for (int i = 0; i < 100; ++i) {
+    hinting.Hint();
+    Settle();
+  }
+  EXPECT_EQ(Gets(), 6) << "hints beyond the budget read at once";
+  // One more read a min_interval later, serving all the waiting hints.
+  loop_.Advance(absl::Milliseconds(999));
+  Settle();
+  EXPECT_EQ(Gets(), 6);
+  loop_.Advance(absl::Milliseconds(1));
+  Settle();
+  EXPECT_EQ(Gets(), 7);
+  // A steady flood: about one read per min_interval, over 20 s.
+  for (int step = 0; step < 200; ++step) {
+    hinting.Hint();
+    Run(1, absl::Milliseconds(100));
+  }
+  EXPECT_GE(Gets() - 7, 19);
+  EXPECT_LE(Gets() - 7, 21);
+  // Quiet for a while: the burst is back.
+  Run(10);
+  const int before = Gets();
+  for (int i = 1; i <= 5; ++i) {
+    hinting.Hint();
+    Settle();
+  }
+  EXPECT_EQ(Gets(), before + 5);
 }
 
 TEST_F(WatchHubTest, TheHealthOfAFollowedExecutionConfirmsEveryReadChangedOrNot) {

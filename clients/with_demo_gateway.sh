@@ -14,6 +14,12 @@ fi
 execgw="$1"
 shift
 logs="$(mktemp -d)"
+# Made here, not by the redirections below: those run in the background
+# child, which may not have opened them yet when the loop below first
+# reads stdout (sed failing on a missing file ends the script, set -e: the
+# one CI failure of clients.node, reproduced by delaying the child).
+: >"$logs/stdout"
+: >"$logs/stderr"
 "$execgw" --demo --listen=127.0.0.1:0 >"$logs/stdout" 2>"$logs/stderr" &
 gateway=$!
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "adapters/json_value.h"
+#include "adapters/redaction.h"
 #include "adapters/upstream_time.h"
 
 namespace execgw::blaxel {
@@ -68,8 +69,9 @@ absl::Status ApplyTable(absl::string_view backend, const http::HttpResponse& res
   body = ParseBlaxelErrorBody(response.body);
   // Redacted first, then bounded: a cut through a secret would hide it
   // from the redaction.
-  body.message = RedactSecrets(body.message, secrets);
-  body.code = TruncateUtf8(SanitizeUtf8(RedactSecrets(body.code, secrets)), kMaxUpstreamCode);
+  const SecretSpellings spellings(secrets);
+  body.message = spellings.Redact(body.message);
+  body.code = TruncateUtf8(SanitizeUtf8(spellings.Redact(body.code)), kMaxUpstreamCode);
   UpstreamFailure failure;
   failure.backend = std::string(backend);
   failure.http_status = response.status;

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/json_value.h"
+#include "adapters/redaction.h"
 #include "adapters/upstream_time.h"
 
 namespace execgw::polos {
@@ -102,8 +103,9 @@ UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse&
     // Redacted once decoded: an escaped echo ("\/", "\u0041") of a secret
     // only matches now, and before any cut.
     const ErrorFields fields = ReadErrorFields(*doc);
-    f.upstream_code = TruncateUtf8(RedactSecrets(fields.code, secrets), kMaxUpstreamText);
-    f.upstream_message = TruncateUtf8(RedactSecrets(fields.message, secrets), kMaxUpstreamText);
+    const SecretSpellings spellings(secrets);
+    f.upstream_code = TruncateUtf8(spellings.Redact(fields.code), kMaxUpstreamText);
+    f.upstream_message = TruncateUtf8(spellings.Redact(fields.message), kMaxUpstreamText);
     if (!f.upstream_code.empty() || !f.upstream_message.empty()) return f;
   }
   // Not a Polos error (a proxy's HTML page, plain text, other JSON): never

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -195,6 +197,50 @@ class DepthLimitedHandler {
 
 }  // namespace
 
+namespace {
+
+// Whether `body` may hold a \u escape of a low surrogate (\uDC00-\uDFFF).
+// Debian's RapidJSON (1.1) decodes one that no high surrogate precedes into
+// the three bytes of a surrogate code point (ED B0 80...), which is not
+// UTF-8; a valid pair matches too (its second half), harmlessly.
+bool MayHoldLoneSurrogate(absl::string_view body) {
+  for (size_t i = body.find("\\u"); i != absl::string_view::npos; i = body.find("\\u", i + 2)) {
+    if (i + 3 < body.size() && (body[i + 2] == 'd' || body[i + 2] == 'D') &&
+        absl::string_view("cdefCDEF").find(body[i + 3]) != absl::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Every string (and member name) of `root` made valid UTF-8 (SanitizeUtf8).
+// Iterative, so a deep document cannot exhaust the stack.
+void SanitizeStrings(rapidjson::Value& root, rapidjson::Document::AllocatorType& allocator) {
+  std::vector<rapidjson::Value*> pending = {&root};
+  auto sanitize = [&](rapidjson::Value& v) {
+    const absl::string_view text(v.GetString(), v.GetStringLength());
+    if (FirstInvalidUtf8(text) == absl::string_view::npos) return;
+    const std::string clean = SanitizeUtf8(text);
+    v.SetString(clean.data(), static_cast<rapidjson::SizeType>(clean.size()), allocator);
+  };
+  while (!pending.empty()) {
+    rapidjson::Value& v = *pending.back();
+    pending.pop_back();
+    if (v.IsString()) {
+      sanitize(v);
+    } else if (v.IsArray()) {
+      for (auto& item : v.GetArray()) pending.push_back(&item);
+    } else if (v.IsObject()) {
+      for (auto& m : v.GetObject()) {
+        sanitize(m.name);
+        pending.push_back(&m.value);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
   // Upstream strings become proto3 strings, which must be valid UTF-8:
   // replace invalid bytes rather than lose the whole document.
@@ -221,7 +267,11 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
     return !reader.Parse<rapidjson::kParseInsituFlag>(in, limited).IsError();
   };
   doc.Populate(parse);
-  if (!reader.HasParseError()) return doc;
+  if (!reader.HasParseError()) {
+    // An escaped lone surrogate decodes to bytes that are not UTF-8.
+    if (MayHoldLoneSurrogate(text)) SanitizeStrings(doc, doc.GetAllocator());
+    return doc;
+  }
   // Nesting this deep is no execution document; this error comes first, as
   // when the depth is checked before parsing.
   if (const int depth = NestingDepth(body); depth > kMaxJsonDepth) {

@@ -317,7 +317,11 @@ absl::StatusOr<rapidjson::Document> ParseRedactedJson(absl::string_view body,
 
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets) {
   if (status.ok()) return status;
-  const SecretSpellings spellings(secrets);
+  return RedactSecrets(status, SecretSpellings(secrets));
+}
+
+absl::Status RedactSecrets(const absl::Status& status, const SecretSpellings& spellings) {
+  if (status.ok()) return status;
   absl::Status out(status.code(), spellings.Redact(status.message()));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     if (url == kFieldViolationTypeUrl) {

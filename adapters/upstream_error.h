@@ -179,6 +179,8 @@ absl::Status RequestIdReusedStatus(absl::string_view backend);
 // metadata and its field violations' descriptions; other payloads are kept. A last line of defence
 // for statuses built from text that did not come through the redaction above.
 absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::string> secrets);
+// The same with the spellings built already.
+absl::Status RedactSecrets(const absl::Status& status, const SecretSpellings& spellings);
 
 // Redacts each of `secrets` (in every spelling RedactSecrets matches) from
 // every string (and member name) of a parsed upstream document, in place:

@@ -62,14 +62,14 @@ BlaxelErrorBody ParseBlaxelErrorBody(absl::string_view body) {
 
 namespace {
 
-// The error table, with what the body said of retrying.
-absl::Status ApplyTable(absl::string_view backend, const http::HttpResponse& response,
-                        absl::Time now, absl::Span<const std::string> secrets,
-                        BlaxelErrorBody& body, std::optional<absl::Duration>& retry_after) {
+// The error table, with what the body said of retrying (ApplyTable's
+// status before its last redaction).
+absl::Status TableStatus(absl::string_view backend, const http::HttpResponse& response,
+                         absl::Time now, const SecretSpellings& spellings, BlaxelErrorBody& body,
+                         std::optional<absl::Duration>& retry_after) {
   body = ParseBlaxelErrorBody(response.body);
   // Redacted first, then bounded: a cut through a secret would hide it
   // from the redaction.
-  const SecretSpellings spellings(secrets);
   body.message = spellings.Redact(body.message);
   body.code = TruncateUtf8(SanitizeUtf8(spellings.Redact(body.code)), kMaxUpstreamCode);
   UpstreamFailure failure;
@@ -110,6 +110,18 @@ absl::Status ApplyTable(absl::string_view backend, const http::HttpResponse& res
                      failure.retry_after);
   }
   return HttpFailureToStatus(failure);
+}
+
+// TableStatus, redacted once more as a whole: a cut can complete a
+// spelling the redaction before it rightly left alone (an upstream text
+// holding all of a secret but its last character, then "&#62" and a digit,
+// which the cut after "&#62" makes a reference to '>', the secret's last).
+absl::Status ApplyTable(absl::string_view backend, const http::HttpResponse& response,
+                        absl::Time now, absl::Span<const std::string> secrets,
+                        BlaxelErrorBody& body, std::optional<absl::Duration>& retry_after) {
+  const SecretSpellings spellings(secrets);
+  return RedactSecrets(TableStatus(backend, response, now, spellings, body, retry_after),
+                       spellings);
 }
 
 }  // namespace

@@ -193,16 +193,20 @@ http::Verdict PolosVerdict(PolosCall call, absl::string_view backend,
   }
   if (outcome->status >= 200 && outcome->status <= 299) return http::Verdict{};
   const UpstreamFailure failure = ReadFailure(backend, *outcome, now, secrets);
+  // Each status redacted once more as a whole: the cuts FailureToStatus
+  // makes can complete a spelling of a secret (see Blaxel's ApplyTable).
+  const SecretSpellings spellings(secrets);
+  auto status = [&](ProbeResult probe) {
+    return RedactSecrets(FailureToStatus(call, failure, probe, execution_id), spellings);
+  };
   if (NeedsHealthProbe(call, failure)) {
     http::Verdict ambiguous;
     ambiguous.kind = http::Verdict::Kind::kAnswer;
-    ambiguous.status = FailureToStatus(call, failure, ProbeResult::kUnhealthy, execution_id);
-    ambiguous.if_healthy = FailureToStatus(call, failure, ProbeResult::kHealthy, execution_id);
+    ambiguous.status = status(ProbeResult::kUnhealthy);
+    ambiguous.if_healthy = status(ProbeResult::kHealthy);
     return ambiguous;
   }
-  return http::ErrorVerdict(outcome->status,
-                            FailureToStatus(call, failure, ProbeResult::kNotProbed, execution_id),
-                            failure.retry_after);
+  return http::ErrorVerdict(outcome->status, status(ProbeResult::kNotProbed), failure.retry_after);
 }
 
 }  // namespace execgw::polos

@@ -214,32 +214,34 @@ bool MayHoldLoneSurrogate(absl::string_view body) {
 }
 
 // Every string (and member name) of `root` made valid UTF-8 (SanitizeUtf8).
-// Iterative, so a deep document cannot exhaust the stack.
 void SanitizeStrings(rapidjson::Value& root, rapidjson::Document::AllocatorType& allocator) {
-  std::vector<rapidjson::Value*> pending = {&root};
-  auto sanitize = [&](rapidjson::Value& v) {
+  ForEachString(root, [&](rapidjson::Value& v) {
     const absl::string_view text(v.GetString(), v.GetStringLength());
     if (FirstInvalidUtf8(text) == absl::string_view::npos) return;
     const std::string clean = SanitizeUtf8(text);
     v.SetString(clean.data(), static_cast<rapidjson::SizeType>(clean.size()), allocator);
-  };
+  });
+}
+
+}  // namespace
+
+void ForEachString(rapidjson::Value& root, absl::FunctionRef<void(rapidjson::Value&)> fn) {
+  std::vector<rapidjson::Value*> pending = {&root};
   while (!pending.empty()) {
     rapidjson::Value& v = *pending.back();
     pending.pop_back();
     if (v.IsString()) {
-      sanitize(v);
+      fn(v);
     } else if (v.IsArray()) {
       for (auto& item : v.GetArray()) pending.push_back(&item);
     } else if (v.IsObject()) {
       for (auto& m : v.GetObject()) {
-        sanitize(m.name);
+        fn(m.name);
         pending.push_back(&m.value);
       }
     }
   }
 }
-
-}  // namespace
 
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
   // Upstream strings become proto3 strings, which must be valid UTF-8:

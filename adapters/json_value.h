@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
@@ -23,6 +24,11 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body);
 
 // `text` with every invalid UTF-8 byte replaced by U+FFFD.
 std::string SanitizeUtf8(absl::string_view text);
+
+// Calls `fn` on every string value and member name of `root`, depth first;
+// `fn` may replace the string it is given. Iterative, so a deep document
+// cannot exhaust the stack.
+void ForEachString(rapidjson::Value& root, absl::FunctionRef<void(rapidjson::Value&)> fn);
 
 // At most `max_bytes` of `text`, cut on a character boundary.
 std::string TruncateUtf8(absl::string_view text, size_t max_bytes);

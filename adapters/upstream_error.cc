@@ -267,30 +267,14 @@ absl::Status RequestIdReusedStatus(absl::string_view backend) {
 
 namespace {
 
-// Iterative, so a deep document cannot exhaust the stack.
 void RedactValue(rapidjson::Value& root, rapidjson::Document::AllocatorType& allocator,
                  const SecretSpellings& secrets) {
-  std::vector<rapidjson::Value*> pending = {&root};
-  auto redact = [&](rapidjson::Value& v) {
+  ForEachString(root, [&](rapidjson::Value& v) {
     const absl::string_view text(v.GetString(), v.GetStringLength());
     if (!secrets.FoundIn(text)) return;
     const std::string clean = secrets.Redact(text);
     v.SetString(clean.data(), static_cast<rapidjson::SizeType>(clean.size()), allocator);
-  };
-  while (!pending.empty()) {
-    rapidjson::Value& v = *pending.back();
-    pending.pop_back();
-    if (v.IsString()) {
-      redact(v);
-    } else if (v.IsArray()) {
-      for (auto& item : v.GetArray()) pending.push_back(&item);
-    } else if (v.IsObject()) {
-      for (auto& m : v.GetObject()) {
-        redact(m.name);
-        pending.push_back(&m.value);
-      }
-    }
-  }
+  });
 }
 
 }  // namespace

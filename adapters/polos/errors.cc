@@ -90,6 +90,11 @@ absl::Status NotFound(const UpstreamFailure& f, absl::string_view execution_id,
 
 UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
                             absl::Time now, absl::Span<const std::string> secrets) {
+  return ReadFailure(backend, response, now, SecretSpellings(secrets));
+}
+
+UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
+                            absl::Time now, const SecretSpellings& spellings) {
   UpstreamFailure f;
   f.backend = std::string(backend);
   f.http_status = response.status;
@@ -103,7 +108,6 @@ UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse&
     // Redacted once decoded: an escaped echo ("\/", "\u0041") of a secret
     // only matches now, and before any cut.
     const ErrorFields fields = ReadErrorFields(*doc);
-    const SecretSpellings spellings(secrets);
     f.upstream_code = TruncateUtf8(spellings.Redact(fields.code), kMaxUpstreamText);
     f.upstream_message = TruncateUtf8(spellings.Redact(fields.message), kMaxUpstreamText);
     if (!f.upstream_code.empty() || !f.upstream_message.empty()) return f;
@@ -192,10 +196,10 @@ http::Verdict PolosVerdict(PolosCall call, absl::string_view backend,
                                            : TransportFailureToStatus(backend, outcome.status()));
   }
   if (outcome->status >= 200 && outcome->status <= 299) return http::Verdict{};
-  const UpstreamFailure failure = ReadFailure(backend, *outcome, now, secrets);
+  const SecretSpellings spellings(secrets);
+  const UpstreamFailure failure = ReadFailure(backend, *outcome, now, spellings);
   // Each status redacted once more as a whole: the cuts FailureToStatus
   // makes can complete a spelling of a secret (see Blaxel's ApplyTable).
-  const SecretSpellings spellings(secrets);
   auto status = [&](ProbeResult probe) {
     return RedactSecrets(FailureToStatus(call, failure, probe, execution_id), spellings);
   };

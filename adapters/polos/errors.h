@@ -85,6 +85,9 @@ enum class ProbeResult {
 // bytes)").
 UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
                             absl::Time now, absl::Span<const std::string> secrets);
+// The same with the secrets' spellings built already.
+UpstreamFailure ReadFailure(absl::string_view backend, const http::HttpResponse& response,
+                            absl::Time now, const SecretSpellings& spellings);
 
 // True when `failure` is one of the ambiguous answers above for which the
 // caller should probe before mapping.

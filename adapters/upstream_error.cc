@@ -1,13 +1,18 @@
 #include "adapters/upstream_error.h"
 
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/json_value.h"
 #include "google/rpc/error_details.pb.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace execgw {
 namespace {
@@ -267,13 +272,94 @@ absl::Status RequestIdReusedStatus(absl::string_view backend) {
 
 namespace {
 
+// `text` as RapidJSON's Writer writes it inside a JSON string (unparsed
+// fields keep upstream values as JSON text): control bytes, '"' and '\\'
+// escaped.
+std::string JsonEscaped(absl::string_view text) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  return std::string(buffer.GetString() + 1, buffer.GetSize() - 2);  // without the quotes
+}
+
+bool NeedsJsonEscape(absl::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return true;
+  }
+  return false;
+}
+
+// Decodes JsonEscaped's output after a redaction, which may have taken the
+// tail of an escape into kRedacted ("\\fuzz..." for a form feed before
+// "uzz..."): what is left of a cut escape is dropped.
+std::string JsonUnescapedLeniently(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out.push_back(text[i]);
+      continue;
+    }
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    static constexpr absl::string_view kShort = "\"\\/bfnrt";
+    static constexpr absl::string_view kDecoded = "\"\\/\b\f\n\r\t";
+    if (const size_t at = kShort.find(next); next != '\0' && at != absl::string_view::npos) {
+      out.push_back(kDecoded[at]);
+      ++i;
+      continue;
+    }
+    size_t hex = 0;
+    if (next == 'u') {
+      while (hex < 4 && i + 2 + hex < text.size() && absl::ascii_isxdigit(text[i + 2 + hex])) ++hex;
+    }
+    if (hex == 4) {
+      // JsonEscaped writes \u00XX for control bytes only.
+      unsigned value = 0;
+      for (size_t k = 0; k < 4; ++k) {
+        const char h = absl::ascii_tolower(text[i + 2 + k]);
+        value = value * 16 + static_cast<unsigned>(h <= '9' ? h - '0' : h - 'a' + 10);
+      }
+      if (value < 0x80) out.push_back(static_cast<char>(value));
+      i += 5;
+      continue;
+    }
+    i += next == 'u' ? 1 + hex : 0;  // a cut escape: dropped
+  }
+  return out;
+}
+
+// `text` redacted of every spelling of a secret, in itself and in the JSON
+// text it is written as: an escape's last character and the raw text after
+// it can spell a secret ("\\n" before "Key-..." spells "nKey-...").
+// std::nullopt when there was nothing to redact.
+std::optional<std::string> RedactedString(absl::string_view text, const SecretSpellings& secrets) {
+  std::string clean(text);
+  bool changed = false;
+  if (secrets.FoundIn(clean)) {
+    clean = secrets.Redact(clean);
+    changed = true;
+  }
+  if (NeedsJsonEscape(clean)) {
+    const std::string escaped = JsonEscaped(clean);
+    if (secrets.FoundIn(escaped)) {
+      clean = JsonUnescapedLeniently(secrets.Redact(escaped));
+      changed = true;
+      // What the cut escapes left could spell one again: then nothing of it.
+      if (secrets.FoundIn(clean) || secrets.FoundIn(JsonEscaped(clean)))
+        clean = std::string(kRedacted);
+    }
+  }
+  if (!changed) return std::nullopt;
+  return clean;
+}
+
 void RedactValue(rapidjson::Value& root, rapidjson::Document::AllocatorType& allocator,
                  const SecretSpellings& secrets) {
   ForEachString(root, [&](rapidjson::Value& v) {
-    const absl::string_view text(v.GetString(), v.GetStringLength());
-    if (!secrets.FoundIn(text)) return;
-    const std::string clean = secrets.Redact(text);
-    v.SetString(clean.data(), static_cast<rapidjson::SizeType>(clean.size()), allocator);
+    const std::optional<std::string> clean =
+        RedactedString(absl::string_view(v.GetString(), v.GetStringLength()), secrets);
+    if (!clean.has_value()) return;
+    v.SetString(clean->data(), static_cast<rapidjson::SizeType>(clean->size()), allocator);
   });
 }
 

@@ -196,6 +196,28 @@ TEST(RedactJsonStringsTest, DecodedStringsAndKeys) {
                                 R"("b64":["[redacted]"],"keep":"50%25 &amp; more"})");
 }
 
+// A string that is not the secret but whose JSON text spells it: an
+// escape's last character ("\\n", "\\u001F") and the raw text after it. The
+// translators keep upstream values as JSON text (unparsed_fields), so the
+// JSON text is redacted too; what is left of the cut escape is dropped.
+TEST(RedactJsonStringsTest, ASecretSpeltByAnEscapeAndTheTextAfterIt) {
+  const std::vector<std::string> secrets = {"nKey-0123456789abcdef", "1Fsecret-0123456789"};
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(
+      R"({"log":"line one\nKey-0123456789abcdef and on","ctl":"a\u001fsecret-0123456789",)"
+      R"("keep":"line one\nline two"})");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  // Decoded, neither string holds a secret...
+  EXPECT_EQ(std::string((*doc)["log"].GetString()), "line one\nKey-0123456789abcdef and on");
+  RedactJsonStrings(*doc, secrets);
+  // ...but written as JSON, "\\n" + "Key-..." would read "nKey-...".
+  const std::string out = JsonToString(*doc);
+  EXPECT_THAT(out, Not(HasSubstr("nKey-0123456789abcdef")));
+  EXPECT_THAT(out, Not(HasSubstr("1Fsecret-0123456789")));
+  EXPECT_EQ(std::string((*doc)["log"].GetString()), "line one[redacted] and on");
+  EXPECT_EQ(std::string((*doc)["ctl"].GetString()), "a[redacted]");
+  EXPECT_EQ(std::string((*doc)["keep"].GetString()), "line one\nline two");
+}
+
 TEST(OutcomeUnknownStatusTest, SaysWhatIsKnown) {
   absl::Status unknown = OutcomeUnknownStatus(
       {.backend = "px", .operation = "cancel", .name = "backends/px/executions/e"},

@@ -392,13 +392,17 @@ absl::Status RedactSecrets(const absl::Status& status, absl::Span<const std::str
 
 absl::Status RedactSecrets(const absl::Status& status, const SecretSpellings& spellings) {
   if (status.ok()) return status;
-  absl::Status out(status.code(), spellings.Redact(status.message()));
+  // Also as the JSON text logs and JSON clients write the texts in.
+  const auto redact = [&](absl::string_view text) {
+    return RedactedString(text, spellings).value_or(std::string(text));
+  };
+  absl::Status out(status.code(), redact(status.message()));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     if (url == kFieldViolationTypeUrl) {
       google::rpc::BadRequest bad;
       if (!bad.ParseFromString(std::string(payload))) return;
       for (auto& v : *bad.mutable_field_violations()) {
-        v.set_description(spellings.Redact(v.description()));
+        v.set_description(redact(v.description()));
       }
       out.SetPayload(url, absl::Cord(bad.SerializeAsString()));
       return;
@@ -408,7 +412,7 @@ absl::Status RedactSecrets(const absl::Status& status, const SecretSpellings& sp
       out.SetPayload(url, payload);
       return;
     }
-    for (auto& [key, value] : *info.mutable_metadata()) value = spellings.Redact(value);
+    for (auto& [key, value] : *info.mutable_metadata()) value = redact(value);
     out.SetPayload(url, absl::Cord(info.SerializeAsString()));
   });
   return out;

@@ -185,7 +185,10 @@ absl::Status RedactSecrets(const absl::Status& status, const SecretSpellings& sp
 // Redacts each of `secrets` (in every spelling RedactSecrets matches) from
 // every string (and member name) of a parsed upstream document, in place:
 // what a 2xx body echoes of a credential must not reach callers through the translated
-// execution (extra_fields, unparsed_fields...). Cheap when nothing matches.
+// execution (extra_fields, unparsed_fields...). A string is also checked as
+// the JSON text it is written as (unparsed_fields), where an escape's last
+// character and the text after it can spell a secret that the string does
+// not hold. Cheap when nothing matches.
 void RedactJsonStrings(rapidjson::Document& doc, absl::Span<const std::string> secrets);
 void RedactJsonStrings(rapidjson::Document& doc, const SecretSpellings& secrets);
 

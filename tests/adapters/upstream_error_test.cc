@@ -170,6 +170,21 @@ TEST(RedactSecretsTest, StatusMessageAndErrorInfoMetadata) {
   EXPECT_TRUE(RedactSecrets(absl::OkStatus(), secrets).ok());
 }
 
+// Logs (JSON lines) and JSON clients write a message with its control
+// characters escaped: "\\n" before "Key-..." would spell "nKey-...".
+TEST(RedactSecretsTest, ASecretSpeltByAnEscapeInTheMessageOrMetadata) {
+  const std::vector<std::string> secrets = {"nKey-0123456789abcdef"};
+  absl::Status s =
+      MakeError(absl::StatusCode::kUnavailable, "upstream said: a\nKey-0123456789abcdef", "R",
+                {{"upstream_code", "x\nKey-0123456789abcdef y"}});
+  absl::Status r = RedactSecrets(s, secrets);
+  EXPECT_EQ(r.message(), "upstream said: a[redacted]");
+  EXPECT_EQ(InfoOf(r).metadata().at("upstream_code"), "x[redacted] y");
+  // A message whose escapes spell nothing keeps them.
+  absl::Status plain = MakeError(absl::StatusCode::kUnavailable, "line one\nline two", "R", {});
+  EXPECT_EQ(RedactSecrets(plain, secrets).message(), "line one\nline two");
+}
+
 // A secret echoed in a 2xx body in escaped forms is caught once decoded, in
 // values and member names, however deep.
 TEST(RedactJsonStringsTest, DecodedStringsAndKeys) {

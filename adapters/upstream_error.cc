@@ -333,12 +333,11 @@ std::string JsonUnescapedLeniently(absl::string_view text) {
 // it can spell a secret ("\\n" before "Key-..." spells "nKey-...").
 // std::nullopt when there was nothing to redact.
 std::optional<std::string> RedactedString(absl::string_view text, const SecretSpellings& secrets) {
-  std::string clean(text);
-  bool changed = false;
-  if (secrets.FoundIn(clean)) {
-    clean = secrets.Redact(clean);
-    changed = true;
-  }
+  // Most strings hold no secret and nothing to escape: no copy for them.
+  const bool found = secrets.FoundIn(text);
+  if (!found && !NeedsJsonEscape(text)) return std::nullopt;
+  std::string clean = found ? secrets.Redact(text) : std::string(text);
+  bool changed = found;
   if (NeedsJsonEscape(clean)) {
     const std::string escaped = JsonEscaped(clean);
     if (secrets.FoundIn(escaped)) {

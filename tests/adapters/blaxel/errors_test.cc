@@ -170,6 +170,22 @@ TEST(BlaxelHttpError, KeyAcrossTheCutIsRedactedWhole) {
   }
 }
 
+// The cut can also make a spelling that the whole message did not hold: the
+// key but its last character ('0'), then "&#485" (not a reference to '0'),
+// cut after "&#48" (a reference to '0', ';' being optional). The status is
+// redacted again after the cut (the fuzzer's
+// regressions/upstream_error/cut_completes_an_html_reference).
+TEST(BlaxelHttpError, ACutThatCompletesASpellingOfTheKeyIsRedacted) {
+  const std::string almost = absl::StrCat(kKey.substr(0, kKey.size() - 1), "&#48");
+  ASSERT_EQ(kKey.back(), '0');
+  const std::string text = absl::StrCat(std::string(500 - almost.size(), 'x'), almost, "5 more");
+  for (int status : {401, 500, 400}) {
+    absl::Status s = MapWithKey(status, absl::StrCat(R"({"message":")", text, R"("})"));
+    EXPECT_FALSE(absl::StrContains(AllText(s), kKey.substr(0, 8))) << "key leaked: " << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "[redacted]")) << s;
+  }
+}
+
 TEST(BlaxelHttpError, KeyInTheCodeIsRedactedFromMetadata) {
   absl::Status s = MapWithKey(403, absl::StrCat(R"({"error":{"code":403,"status":"DENIED_)", kKey,
                                                 R"(","message":"no"}})"));

@@ -12,6 +12,7 @@
 #include "execgw/v1/execution_service.grpc.pb.h"
 #include "gateway/gateway_server.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -19,6 +20,7 @@
 #include "sim/http/http_server.h"
 #include "sim/polos/simulator.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/refused_port.h"
 
 namespace execgw::testing {
@@ -57,8 +59,11 @@ class UpstreamTransportTest : public ::testing::Test {
     auto server = gateway::GatewayServer::Start(config, "127.0.0.1:0");
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    stub_ = v1::ExecutionService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    // Connected before the test: its deadlines are for the calls.
+    ASSERT_TRUE(channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
+    stub_ = v1::ExecutionService::NewStub(channel_);
   }
 
   grpc::Status Get(v1::Execution* out, absl::Duration timeout = absl::Seconds(10)) {
@@ -71,6 +76,7 @@ class UpstreamTransportTest : public ::testing::Test {
 
   std::unique_ptr<polos::PolosSimulator> polos_;
   std::unique_ptr<gateway::GatewayServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ExecutionService::Stub> stub_;
 };
 
@@ -218,9 +224,18 @@ TEST_F(UpstreamTransportTest, AHungUpstreamOpensTheCircuitForCallersWithShortDea
     const grpc::Status s = Get(&e, absl::Milliseconds(500));
     EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   }
-  // The last attempt's end reaches the breaker just after the caller's
-  // deadline has ended the call.
-  absl::SleepFor(absl::Milliseconds(200));
+  // The last attempt's end reaches the breaker after the caller's deadline
+  // has ended the call; the backend's health says when it has.
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  ASSERT_TRUE(Eventually([&] {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("execgw.backend.px");
+    grpc::health::v1::HealthCheckResponse response;
+    return health->Check(&context, request, &response).ok() &&
+           response.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+  }));
   const absl::Time start = absl::Now();
   const grpc::Status s = Get(&e, absl::Milliseconds(3000));
   const absl::Duration took = absl::Now() - start;
